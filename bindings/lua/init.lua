@@ -1,0 +1,5 @@
+-- init.lua - the Lua half of `rankhost`: runs once over the table the C bindings built
+-- (passed as ...), and attaches the Lua-written modules.
+local rh = ...
+
+return rh

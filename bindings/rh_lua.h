@@ -1,0 +1,66 @@
+/* rh_lua.h - what every binding file shares: the tensor userdata, argument checks,
+ * turning a kernel status into a Lua error, and the global random stream. */
+#ifndef RH_LUA_H
+#define RH_LUA_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "random.h"
+#include "tensor.h"
+
+#define RH_TENSOR_MT "rankhost.Tensor"
+
+/* ---- tensor userdata (holds an rh_tensor by value) ---- */
+/* The tensor at idx, or a Lua error naming the argument ("tensor expected, got nil"). */
+rh_tensor *rhL_checktensor(lua_State *L, int idx);
+/* The tensor at idx, or NULL when the value is not a tensor. */
+rh_tensor *rhL_totensor(lua_State *L, int idx);
+/* Pushes a new userdata with an empty header (storage NULL: safe to collect). */
+rh_tensor *rhL_pushempty(lua_State *L);
+/* Pushes a new contiguous tensor of the given shape on `dev`. On a failed device
+ * allocation it collects garbage and retries once, then raises "out of memory". */
+rh_tensor *rhL_newtensor(lua_State *L, int ndim, const int64_t *size, rh_device dev);
+rh_tensor *rhL_newtensor2(lua_State *L, int64_t rows, int64_t cols, rh_device dev);
+rh_tensor *rhL_newlike(lua_State *L, const rh_tensor *like);
+/* Pushes a tensor that takes over the header `t` (no extra retain). */
+rh_tensor *rhL_pushtensor(lua_State *L, const rh_tensor *t);
+/* Tells Lua's collector about tensor memory allocated since the last call. */
+void rhL_account(lua_State *L);
+
+/* ---- errors ---- */
+/* If st != RH_OK: raises an error for argument `arg` (>0) of the running function
+ * ("bad argument #arg to 'fn' (detail)"), or a plain error naming the function (arg 0). */
+void rhL_check(lua_State *L, rh_status st, int arg);
+/* Raises "fname: msg" naming the current function. */
+int rhL_error(lua_State *L, const char *fmt, ...);
+/* Checks that all tensors share one device; raises for argument `arg` otherwise. */
+void rhL_samedevice(lua_State *L, const rh_tensor *a, const rh_tensor *b, int arg);
+
+/* ---- arguments ---- */
+/* A size argument: an integer >= 0 (negative sizes are refused with a clear error). */
+int64_t rhL_checksize(lua_State *L, int arg);
+/* A shape from either a table {r,c,...} at idx or integers idx..top. Returns ndim. */
+int rhL_checkshape(lua_State *L, int idx, int64_t *size);
+/* Device name "cpu"/"cuda" to rh_device; raises on anything else. */
+rh_device rhL_checkdevice(lua_State *L, int arg);
+/* Reads an optional field of a table; def when absent. Raises for a wrong type. */
+lua_Number rhL_optnumfield(lua_State *L, int t, const char *k, lua_Number def);
+lua_Integer rhL_optintfield(lua_State *L, int t, const char *k, lua_Integer def);
+int rhL_optboolfield(lua_State *L, int t, const char *k, int def);
+
+/* ---- global state (bindings/state.c) ---- */
+rh_rng *rhL_rng(void);          /* the global random stream, seeded by rh.seed */
+rh_device rhL_default_device(void);
+void rhL_set_default_device(rh_device d);
+
+/* ---- module openers: each adds its functions to the table on top of the stack ---- */
+#define RH_BINDING_MODULES(X) \
+  X(state)                    \
+  X(tensor)
+
+#define RH_DECLARE_OPEN(name) void rhb_open_##name(lua_State *L);
+RH_BINDING_MODULES(RH_DECLARE_OPEN)
+#undef RH_DECLARE_OPEN
+
+#endif

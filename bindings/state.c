@@ -1,0 +1,92 @@
+/* state.c - rh.seed, rh.device, rh.threads, rh.clock: the process-wide settings. */
+#include <cblas.h>
+#include <time.h>
+
+#include "cuda/device.h"
+#include "rh_lua.h"
+
+static rh_rng global_rng;
+static rh_device default_device = RH_CPU;
+static int rng_seeded;
+
+rh_rng *rhL_rng(void) {
+  if (!rng_seeded) {
+    rh_rng_seed(&global_rng, 0, 0);
+    rng_seeded = 1;
+  }
+  return &global_rng;
+}
+
+rh_device rhL_default_device(void) { return default_device; }
+void rhL_set_default_device(rh_device d) { default_device = d; }
+
+static lua_Integer current_seed = 0;
+
+/* rh.seed([n]) -> seed: seeds every random stream; with no argument, returns the seed. */
+static int l_seed(lua_State *L) {
+  if (!lua_isnoneornil(L, 1)) {
+    current_seed = luaL_checkinteger(L, 1);
+    rh_rng_seed(&global_rng, (uint64_t)current_seed, 0);
+    rng_seeded = 1;
+  }
+  lua_pushinteger(L, current_seed);
+  return 1;
+}
+
+/* rh.device([name]) -> name */
+static int l_device(lua_State *L) {
+  if (!lua_isnoneornil(L, 1)) {
+    rh_device d = rhL_checkdevice(L, 1);
+    if (d == RH_CUDA) {
+      if (!rh_cuda_compiled())
+        return luaL_argerror(L, 1, "rankhost was built without CUDA (nvcc was not found, or -DRANKHOST_CUDA=OFF)");
+      if (rh_cuda_device_count() == 0) return luaL_argerror(L, 1, "no CUDA device is present on this machine");
+    }
+    default_device = d;
+  }
+  lua_pushstring(L, default_device == RH_CPU ? "cpu" : "cuda");
+  return 1;
+}
+
+/* rh.threads([n]) -> n: OpenBLAS's thread count (and that of rankhost's own loops). */
+static int l_threads(lua_State *L) {
+  if (!lua_isnoneornil(L, 1)) {
+    lua_Integer n = luaL_checkinteger(L, 1);
+    if (n < 1 || n > 1024) return luaL_argerror(L, 1, "thread count must be between 1 and 1024");
+    openblas_set_num_threads((int)n);
+  }
+  lua_pushinteger(L, openblas_get_num_threads());
+  return 1;
+}
+
+/* rh.clock() -> monotonic seconds */
+static int l_clock(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec * 1e-9);
+  return 1;
+}
+
+/* rh.cuda_available() -> boolean */
+static int l_cuda_available(lua_State *L) {
+  lua_pushboolean(L, rh_cuda_compiled() && rh_cuda_device_count() > 0);
+  return 1;
+}
+
+/* rh.memory() -> table of bytes held by live tensors per device */
+static int l_memory(lua_State *L) {
+  lua_createtable(L, 0, 2);
+  lua_pushinteger(L, (lua_Integer)rh_storage_live_bytes(RH_CPU));
+  lua_setfield(L, -2, "cpu");
+  lua_pushinteger(L, (lua_Integer)rh_storage_live_bytes(RH_CUDA));
+  lua_setfield(L, -2, "cuda");
+  return 1;
+}
+
+void rhb_open_state(lua_State *L) {
+  static const luaL_Reg fns[] = {{"seed", l_seed},   {"device", l_device},
+                                 {"threads", l_threads}, {"clock", l_clock},
+                                 {"cuda_available", l_cuda_available}, {"memory", l_memory},
+                                 {NULL, NULL}};
+  luaL_setfuncs(L, fns, 0);
+}

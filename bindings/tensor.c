@@ -1,0 +1,488 @@
+/* tensor.c - the Tensor userdata: metatable, lifetime, creation, element access, views.
+ * Arithmetic, reductions and math live in tensor_math.c; printing and tables in
+ * tensor_io.c. */
+#include <string.h>
+
+#include "cuda/device.h"
+#include "ops.h"
+#include "rh_lua.h"
+#include "tensor_lua.h"
+
+/* ---- lifetime ---- */
+
+static int t_gc(lua_State *L) {
+  rh_tensor *t = luaL_checkudata(L, 1, RH_TENSOR_MT);
+  rh_tensor_release(t); /* idempotent: a released header has storage NULL */
+  return 0;
+}
+
+/* ---- creation ---- */
+
+static rh_device opt_device(lua_State *L) {
+  (void)L;
+  return rhL_default_device();
+}
+
+static int filled(lua_State *L, float v) {
+  int64_t size[RH_MAXDIM];
+  int ndim = rhL_checkshape(L, 1, size);
+  rh_tensor *t = rhL_newtensor(L, ndim, size, opt_device(L));
+  rhL_check(L, rh_fill(t, v), 0);
+  return 1;
+}
+
+static int l_zeros(lua_State *L) { return filled(L, 0.0f); }
+static int l_ones(lua_State *L) { return filled(L, 1.0f); }
+static int l_empty(lua_State *L) {
+  int64_t size[RH_MAXDIM];
+  int ndim = rhL_checkshape(L, 1, size);
+  rhL_newtensor(L, ndim, size, opt_device(L));
+  return 1;
+}
+
+/* rh.full({r,c}, v) */
+static int l_full(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  float v = (float)luaL_checknumber(L, 2);
+  lua_settop(L, 1);
+  return filled(L, v);
+}
+
+static int l_rand(lua_State *L) {
+  int64_t size[RH_MAXDIM];
+  int ndim = rhL_checkshape(L, 1, size);
+  rh_tensor *t = rhL_newtensor(L, ndim, size, opt_device(L));
+  rhL_check(L, rh_fill_rand(t, rhL_rng(), 0.0f, 1.0f), 0);
+  return 1;
+}
+
+static int l_randn(lua_State *L) {
+  int64_t size[RH_MAXDIM];
+  int ndim = rhL_checkshape(L, 1, size);
+  rh_tensor *t = rhL_newtensor(L, ndim, size, opt_device(L));
+  rhL_check(L, rh_fill_randn(t, rhL_rng(), 0.0f, 1.0f), 0);
+  return 1;
+}
+
+static int l_eye(lua_State *L) {
+  int64_t n = rhL_checksize(L, 1);
+  int64_t m = lua_isnoneornil(L, 2) ? n : rhL_checksize(L, 2);
+  rh_tensor *t = rhL_newtensor2(L, n, m, opt_device(L));
+  rhL_check(L, rh_fill_eye(t), 0);
+  return 1;
+}
+
+/* rh.arange(a, b [, step]): a, a+step, ..., up to b inclusive. rh.arange(n) = 1..n. */
+static int l_arange(lua_State *L) {
+  double a = 1, b, step = 1;
+  if (lua_isnoneornil(L, 2)) {
+    b = luaL_checknumber(L, 1);
+  } else {
+    a = luaL_checknumber(L, 1);
+    b = luaL_checknumber(L, 2);
+    step = luaL_optnumber(L, 3, 1);
+  }
+  if (step == 0) return luaL_argerror(L, 3, "step must not be 0");
+  double count = (b - a) / step;
+  if (count < 0) count = -1;
+  if (count > 1e9) return luaL_argerror(L, 2, "range too large");
+  int64_t n = (int64_t)(count + 1e-9) + 1;
+  rh_tensor *t = rhL_newtensor(L, 1, &n, opt_device(L));
+  rhL_check(L, rh_fill_arange(t, (float)a, (float)step), 0);
+  return 1;
+}
+
+/* Reads a nested Lua table's shape at idx into size; returns ndim. */
+static int table_shape(lua_State *L, int idx, int64_t *size, int depth) {
+  if (depth >= RH_MAXDIM) luaL_argerror(L, 1, "nested tables deeper than 4 dims");
+  int64_t n = (int64_t)lua_rawlen(L, idx);
+  size[depth] = n;
+  if (n == 0) return depth + 1;
+  lua_rawgeti(L, idx, 1);
+  int ndim = depth + 1;
+  if (lua_istable(L, -1)) ndim = table_shape(L, lua_gettop(L), size, depth + 1);
+  lua_pop(L, 1);
+  return ndim;
+}
+
+static void table_fill(lua_State *L, int idx, const int64_t *size, int ndim, int depth, float **p) {
+  if ((int64_t)lua_rawlen(L, idx) != size[depth])
+    luaL_argerror(L, 1, lua_pushfstring(L, "ragged nested table: expected %d entries at depth %d, got %d",
+                                        (int)size[depth], depth + 1, (int)lua_rawlen(L, idx)));
+  for (int64_t i = 1; i <= size[depth]; i++) {
+    lua_rawgeti(L, idx, i);
+    if (depth + 1 < ndim) {
+      if (!lua_istable(L, -1)) luaL_argerror(L, 1, "ragged nested table: expected a table");
+      table_fill(L, lua_gettop(L), size, ndim, depth + 1, p);
+    } else {
+      int ok;
+      lua_Number v = lua_tonumberx(L, -1, &ok);
+      if (!ok)
+        luaL_argerror(L, 1, lua_pushfstring(L, "entry %d is %s, not a number", (int)i, luaL_typename(L, -1)));
+      *(*p)++ = (float)v;
+    }
+    lua_pop(L, 1);
+  }
+}
+
+/* rh.tensor{{1,2},{3,4}} or rh.tensor{1,2,3} or rh.tensor(5) (a scalar tensor) */
+static int l_tensor(lua_State *L) {
+  if (lua_type(L, 1) == LUA_TNUMBER) {
+    rh_tensor *t = rhL_newtensor(L, 0, NULL, RH_CPU);
+    rh_data(t)[0] = (float)lua_tonumber(L, 1);
+    return 1;
+  }
+  luaL_checktype(L, 1, LUA_TTABLE);
+  int64_t size[RH_MAXDIM];
+  int ndim = table_shape(L, 1, size, 0);
+  rh_tensor *t = rhL_newtensor(L, ndim, size, RH_CPU);
+  float *p = rh_data(t);
+  table_fill(L, 1, size, ndim, 0, &p);
+  rh_device dev = opt_device(L);
+  if (dev != RH_CPU) {
+    rh_tensor *d = rhL_newtensor(L, ndim, size, dev);
+    rhL_check(L, rh_copy(d, t), 0);
+  }
+  return 1;
+}
+
+/* ---- shape queries ---- */
+
+static int t_shape(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  lua_createtable(L, t->ndim, 0);
+  for (int d = 0; d < t->ndim; d++) {
+    lua_pushinteger(L, t->size[d]);
+    lua_rawseti(L, -2, d + 1);
+  }
+  return 1;
+}
+
+/* Checks a 1-based dim argument against t; returns it 0-based. Negative counts from the end. */
+int rhL_checkdim(lua_State *L, int arg, const rh_tensor *t) {
+  lua_Integer d = luaL_checkinteger(L, arg);
+  if (d < 0) d += t->ndim + 1;
+  if (d < 1 || d > t->ndim)
+    luaL_argerror(L, arg, lua_pushfstring(L, "dim %d out of range for a %d-D tensor", (int)d, t->ndim));
+  return (int)d - 1;
+}
+
+static int t_size(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  if (lua_isnoneornil(L, 2)) return t_shape(L);
+  int d = rhL_checkdim(L, 2, t);
+  lua_pushinteger(L, t->size[d]);
+  return 1;
+}
+
+static int t_dim(lua_State *L) {
+  lua_pushinteger(L, rhL_checktensor(L, 1)->ndim);
+  return 1;
+}
+
+static int t_numel(lua_State *L) {
+  lua_pushinteger(L, rh_numel(rhL_checktensor(L, 1)));
+  return 1;
+}
+
+static int t_len(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  lua_pushinteger(L, t->ndim ? t->size[0] : 1);
+  return 1;
+}
+
+static int t_device(lua_State *L) {
+  lua_pushstring(L, rh_dev(rhL_checktensor(L, 1)) == RH_CPU ? "cpu" : "cuda");
+  return 1;
+}
+
+static int t_is_contiguous(lua_State *L) {
+  lua_pushboolean(L, rh_is_contiguous(rhL_checktensor(L, 1)));
+  return 1;
+}
+
+/* ---- element access ---- */
+
+/* Offset of the element at 1-based indices in args 2..ndim+1. */
+static int64_t element_offset(lua_State *L, const rh_tensor *t, int first) {
+  int nidx = lua_gettop(L) - first + 1;
+  if (nidx < t->ndim)
+    luaL_error(L, "bad argument #%d: %d indices given for a %d-D tensor", first - 1, nidx, t->ndim);
+  int64_t off = t->offset;
+  for (int d = 0; d < t->ndim; d++) {
+    lua_Integer i = luaL_checkinteger(L, first + d);
+    if (i < 1 || i > t->size[d])
+      luaL_argerror(L, first + d,
+                    lua_pushfstring(L, "index %d out of range 1..%d in dim %d", (int)i, (int)t->size[d], d + 1));
+    off += (i - 1) * t->stride[d];
+  }
+  return off;
+}
+
+static float read_elem(lua_State *L, const rh_tensor *t, int64_t off) {
+  if (rh_dev(t) == RH_CPU) return t->storage->data[off];
+  float v;
+  rhL_check(L, rh_cuda_memcpy(&v, RH_CPU, t->storage->data + off, RH_CUDA, sizeof v), 0);
+  return v;
+}
+
+/* t:get(i, j, ...) -> number */
+static int t_get(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  int64_t off = element_offset(L, t, 2);
+  lua_pushnumber(L, read_elem(L, t, off));
+  return 1;
+}
+
+/* t:set(i, j, ..., v) */
+static int t_set(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  int top = lua_gettop(L);
+  if (top != t->ndim + 2)
+    return luaL_error(L, "bad argument to 'set' (%d indices and a value expected for a %d-D tensor)", t->ndim, t->ndim);
+  float v = (float)luaL_checknumber(L, top);
+  lua_settop(L, top - 1);
+  int64_t off = element_offset(L, t, 2);
+  if (rh_dev(t) == RH_CPU)
+    t->storage->data[off] = v;
+  else
+    rhL_check(L, rh_cuda_memcpy(t->storage->data + off, RH_CUDA, &v, RH_CPU, sizeof v), 0);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* t:item() -> the value of a one-element tensor */
+static int t_item(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  if (rh_numel(t) != 1) {
+    char b[64];
+    return luaL_argerror(L, 1, lua_pushfstring(L, "item needs a one-element tensor, got %s", rh_shape_str(t, b, sizeof b)));
+  }
+  int64_t off = t->offset;
+  lua_pushnumber(L, read_elem(L, t, off));
+  return 1;
+}
+
+/* ---- views ---- */
+
+static int push_view(lua_State *L, rh_status st, rh_tensor *v, int arg) {
+  rhL_check(L, st, arg);
+  rhL_pushtensor(L, v);
+  return 1;
+}
+
+/* t:select(dim, i) and t[i] (dim 1) */
+static int t_select(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  int d = rhL_checkdim(L, 2, t);
+  lua_Integer i = luaL_checkinteger(L, 3);
+  rh_tensor v;
+  return push_view(L, rh_view_select(&v, t, d, (int64_t)i - 1), &v, 3);
+}
+
+static int t_narrow(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  int d = rhL_checkdim(L, 2, t);
+  lua_Integer start = luaL_checkinteger(L, 3);
+  lua_Integer len = luaL_checkinteger(L, 4);
+  rh_tensor v;
+  return push_view(L, rh_view_narrow(&v, t, d, (int64_t)start - 1, (int64_t)len), &v, 3);
+}
+
+static int t_transpose(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  int d0 = 0, d1 = 1;
+  if (!lua_isnoneornil(L, 2)) {
+    d0 = rhL_checkdim(L, 2, t);
+    d1 = rhL_checkdim(L, 3, t);
+  } else if (t->ndim == 1) {
+    lua_settop(L, 1); /* transpose of a vector is itself */
+    return 1;
+  } else if (t->ndim != 2) {
+    return luaL_argerror(L, 1, "t() needs a 2-D tensor (give two dims for others)");
+  }
+  rh_tensor v;
+  return push_view(L, rh_view_transpose(&v, t, d0, d1), &v, 1);
+}
+
+/* t:view(r, c, ...) or t:view{r, c}; one size may be -1 (inferred). */
+static int t_view(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  int64_t size[RH_MAXDIM];
+  int ndim = 0, infer = -1;
+  int64_t known = 1;
+  if (lua_istable(L, 2)) {
+    ndim = (int)luaL_len(L, 2);
+    if (ndim > RH_MAXDIM) return luaL_argerror(L, 2, "at most 4 dims");
+    for (int d = 0; d < ndim; d++) {
+      lua_geti(L, 2, d + 1);
+      size[d] = (int64_t)luaL_checkinteger(L, -1);
+      lua_pop(L, 1);
+    }
+  } else {
+    int top = lua_gettop(L);
+    if (top - 1 > RH_MAXDIM) return luaL_argerror(L, 2, "at most 4 dims");
+    for (int i = 2; i <= top; i++) size[ndim++] = (int64_t)luaL_checkinteger(L, i);
+  }
+  for (int d = 0; d < ndim; d++) {
+    if (size[d] == -1 && infer < 0)
+      infer = d;
+    else if (size[d] < 0)
+      return luaL_argerror(L, 2, "sizes must be >= 0 (one may be -1)");
+    else
+      known *= size[d];
+  }
+  if (infer >= 0) size[infer] = known ? rh_numel(t) / known : 0;
+  rh_tensor v;
+  return push_view(L, rh_view_reshape(&v, t, ndim, size), &v, 2);
+}
+
+/* t:reshape(...) - a view when contiguous, else a contiguous copy reshaped. */
+static int t_reshape(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  if (!rh_is_contiguous(t)) {
+    rh_tensor *c = rhL_newlike(L, t);
+    rhL_check(L, rh_copy(c, t), 1);
+    lua_replace(L, 1);
+  }
+  return t_view(L);
+}
+
+static int t_index_get(lua_State *L) {
+  if (lua_type(L, 2) == LUA_TNUMBER) {
+    rh_tensor *t = rhL_checktensor(L, 1);
+    lua_Integer i = lua_tointeger(L, 2);
+    if (t->ndim == 0) return luaL_argerror(L, 2, "cannot index a scalar tensor");
+    if (i < 1 || i > t->size[0])
+      return luaL_argerror(L, 2, lua_pushfstring(L, "index %d out of range 1..%d", (int)i, (int)t->size[0]));
+    if (t->ndim == 1) {
+      lua_pushnumber(L, read_elem(L, t, t->offset + (i - 1) * t->stride[0]));
+      return 1;
+    }
+    rh_tensor v;
+    return push_view(L, rh_view_select(&v, t, 0, (int64_t)i - 1), &v, 2);
+  }
+  /* methods */
+  luaL_getmetatable(L, RH_TENSOR_MT);
+  lua_pushvalue(L, 2);
+  lua_rawget(L, -2);
+  return 1;
+}
+
+/* t[i] = v (1-D: element; n-D: fill the row with a number or copy a tensor into it) */
+static int t_index_set(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  lua_Integer i = luaL_checkinteger(L, 2);
+  if (t->ndim == 0) return luaL_argerror(L, 2, "cannot index a scalar tensor");
+  if (i < 1 || i > t->size[0])
+    return luaL_argerror(L, 2, lua_pushfstring(L, "index %d out of range 1..%d", (int)i, (int)t->size[0]));
+  rh_tensor v;
+  rhL_check(L, rh_view_select(&v, t, 0, (int64_t)i - 1), 2);
+  rh_status st;
+  if (lua_type(L, 3) == LUA_TNUMBER)
+    st = rh_fill(&v, (float)lua_tonumber(L, 3));
+  else
+    st = rh_copy(&v, rhL_checktensor(L, 3));
+  rh_tensor_release(&v);
+  rhL_check(L, st, 3);
+  return 0;
+}
+
+static int t_clone(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  rh_tensor *c = rhL_newlike(L, t);
+  rhL_check(L, rh_copy(c, t), 1);
+  return 1;
+}
+
+static int t_contiguous(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  if (rh_is_contiguous(t)) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  return t_clone(L);
+}
+
+/* t:copy(src): element count must match */
+static int t_copy(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  rh_tensor *s = rhL_checktensor(L, 2);
+  rhL_check(L, rh_copy(t, s), 2);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int t_fill(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  float v = (float)luaL_checknumber(L, 2);
+  rhL_check(L, rh_fill(t, v), 0);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int t_zero(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  rhL_check(L, rh_fill(t, 0.0f), 0);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* t:to("cuda"|"cpu") -> the same tensor when already there, else a copy on that device */
+static int t_to(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  rh_device d = rhL_checkdevice(L, 2);
+  if (d == rh_dev(t)) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  rh_tensor src;
+  rhL_check(L, rh_contiguous(&src, t), 1);
+  rh_tensor *o = rhL_pushempty(L);
+  rh_status st = rh_tensor_new(o, src.ndim, src.size, d);
+  if (st == RH_ENOMEM) {
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    st = rh_tensor_new(o, src.ndim, src.size, d);
+  }
+  if (st == RH_OK) st = rh_copy(o, &src);
+  rh_tensor_release(&src);
+  rhL_check(L, st, 2);
+  rhL_account(L);
+  return 1;
+}
+
+/* t:release(): frees the storage now (the tensor is unusable afterwards). Also __close. */
+static int t_release(lua_State *L) { return t_gc(L); }
+
+static const luaL_Reg tensor_methods[] = {
+    {"shape", t_shape},   {"size", t_size},         {"dim", t_dim},       {"numel", t_numel},
+    {"device", t_device}, {"is_contiguous", t_is_contiguous},
+    {"get", t_get},       {"set", t_set},           {"item", t_item},     {"select", t_select},
+    {"narrow", t_narrow}, {"t", t_transpose},       {"transpose", t_transpose},
+    {"view", t_view},     {"reshape", t_reshape},   {"clone", t_clone},   {"contiguous", t_contiguous},
+    {"copy", t_copy},     {"fill", t_fill},         {"zero", t_zero},     {"to", t_to},
+    {"release", t_release},
+    {NULL, NULL}};
+
+static const luaL_Reg tensor_meta[] = {{"__gc", t_gc},       {"__close", t_gc},    {"__len", t_len},
+                                       {"__index", t_index_get}, {"__newindex", t_index_set}, {NULL, NULL}};
+
+static const luaL_Reg tensor_fns[] = {{"zeros", l_zeros}, {"ones", l_ones},   {"empty", l_empty},
+                                      {"full", l_full},   {"rand", l_rand},   {"randn", l_randn},
+                                      {"eye", l_eye},     {"arange", l_arange}, {"tensor", l_tensor},
+                                      {NULL, NULL}};
+
+void rhb_open_tensor(lua_State *L) {
+  luaL_newmetatable(L, RH_TENSOR_MT);
+  luaL_setfuncs(L, tensor_meta, 0);
+  luaL_setfuncs(L, tensor_methods, 0);
+  lua_pushliteral(L, "Tensor");
+  lua_setfield(L, -2, "__name");
+  tensor_math_register(L); /* arithmetic, reductions, math (tensor_math.c) */
+  tensor_io_register(L);   /* tostring, totable (tensor_io.c) */
+  lua_pop(L, 1);
+  luaL_setfuncs(L, tensor_fns, 0);
+  tensor_math_open(L); /* rh.matmul etc. */
+  luaL_getmetatable(L, RH_TENSOR_MT);
+  lua_setfield(L, -2, "Tensor");
+}
