@@ -187,8 +187,8 @@ static void test_teacher(void) {
   for (int64_t i = 0; i < N; i++) moved += rh_dataset_label(&nz, i) != rh_dataset_label(&a, i);
   CHECK(moved == N / 10);
   CHECK(memcmp(nz.x->data, a.x->data, a.x->bytes) == 0);
-  CHECK(rh_synth_teacher(&nz, NULL, NULL, N, D, D + 1, H, C, 0.0, 1) == RH_EARG);
   rh_dataset_release(&nz);
+  CHECK(rh_synth_teacher(&nz, NULL, NULL, N, D, D + 1, H, C, 0.0, 1) == RH_EARG);
   rh_dataset_release(&a), rh_dataset_release(&b), rh_dataset_release(&c);
 }
 
@@ -214,8 +214,8 @@ static void test_parity(void) {
   }
   CHECK(ok && pm);
   CHECK(ones > N * 45 / 100 && ones < N * 55 / 100);
-  CHECK(rh_synth_parity(&b, NULL, N, BITS, BITS + 1, 5) == RH_EARG);
   rh_dataset_release(&a), rh_dataset_release(&b);
+  CHECK(rh_synth_parity(&b, NULL, N, BITS, BITS + 1, 5) == RH_EARG);
 }
 
 static void test_mixture(void) {
