@@ -2,6 +2,7 @@
 -- (passed as ...), and attaches the Lua-written modules.
 local rh = ...
 
+rh.data = require "rankhost.data"
 rh.nn = require "rankhost.nn"
 rh.optim = require "rankhost.optim"
 rh.train = require "rankhost.train"
