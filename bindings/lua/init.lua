@@ -3,5 +3,8 @@
 local rh = ...
 
 rh.data = require "rankhost.data"
+rh.nn = require "rankhost.nn"
+rh.optim = require "rankhost.optim"
+rh.train = require "rankhost.train"
 
 return rh
