@@ -1,5 +1,6 @@
 -- init.lua - the Lua half of `rankhost`: runs once over the table the C bindings built
 -- (passed as ...), and attaches the Lua-written modules.
 local rh = ...
+rh.rank = require "rankhost.rank"
 
 return rh
