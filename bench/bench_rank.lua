@@ -10,9 +10,10 @@ local function median(t) table.sort(t); return t[(#t + 1) // 2] end
 local function round(f) local t0 = rh.clock(); for i = 1, #W do f(W[i]) end; return rh.clock() - t0 end
 round(rh.rank.all); round(rh.linalg.svdvals)
 local ta, ts = {}, {}
-for r = 1, reps do
+for r = 1, reps do -- alternate which goes first, so drifts in machine load hit both
+  if r % 2 == 0 then ta[r] = round(rh.rank.all) end
   ts[r] = round(rh.linalg.svdvals)
-  ta[r] = round(rh.rank.all)
+  if r % 2 == 1 then ta[r] = round(rh.rank.all) end
 end
 local ms, ma = median(ts), median(ta)
 print(string.format("rh.linalg.svdvals: median %.3f ms per network", 1e3 * ms))
