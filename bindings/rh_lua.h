@@ -58,6 +58,7 @@ void rhL_set_default_device(rh_device d);
 #define RH_BINDING_MODULES(X) \
   X(state)                    \
   X(tensor)                   \
+  X(mpi)                      \
   X(cuda)
 
 #define RH_DECLARE_OPEN(name) void rhb_open_##name(lua_State *L);
