@@ -59,6 +59,7 @@ void rhL_set_default_device(rh_device d);
   X(state)                    \
   X(tensor)                   \
   X(mpi)                      \
+  X(linalg)                   \
   X(cuda)
 
 #define RH_DECLARE_OPEN(name) void rhb_open_##name(lua_State *L);
