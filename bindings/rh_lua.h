@@ -60,6 +60,7 @@ void rhL_set_default_device(rh_device d);
   X(tensor)                   \
   X(mpi)                      \
   X(linalg)                   \
+  X(nn)                       \
   X(cuda)
 
 #define RH_DECLARE_OPEN(name) void rhb_open_##name(lua_State *L);
