@@ -2,4 +2,7 @@
 -- (passed as ...), and attaches the Lua-written modules.
 local rh = ...
 
+rh.log = require "rankhost.log"
+rh.plot = require "rankhost.plot"
+
 return rh
