@@ -12,7 +12,9 @@ local plot = {}
 local function shq(s) return "'" .. s:gsub("'", "'\\''") .. "'" end   -- for the shell
 local function gq(s) return "'" .. tostring(s):gsub("[\r\n]", " "):gsub("'", "''") .. "'" end -- gnuplot
 
-local function fail(fname, msg, level) error(string.format("rh.plot.%s: %s", fname, msg), (level or 1) + 1) end
+-- Errors name the function; no position (the calls below are tail calls, so a level
+-- would point at the wrong frame).
+local function fail(fname, msg) error(string.format("rh.plot.%s: %s", fname, msg), 0) end
 
 -- The gnuplot program: $RH_GNUPLOT, else `gnuplot` on the PATH.
 local function gnuplot_cmd()
@@ -33,9 +35,9 @@ local function numbers(fname, v, what)
     if v:dim() ~= 1 then fail(fname, what .. " must be a 1-D tensor or a list of numbers", 3) end
     v = v:totable()
   end
-  if type(v) ~= "table" then fail(fname, what .. " must be a list of numbers, got " .. type(v), 3) end
+  if type(v) ~= "table" then fail(fname, what .. " must be a list of numbers, got " .. type(v)) end
   for i = 1, #v do
-    if type(v[i]) ~= "number" then fail(fname, string.format("%s[%d] is a %s, not a number", what, i, type(v[i])), 3) end
+    if type(v[i]) ~= "number" then fail(fname, string.format("%s[%d] is a %s, not a number", what, i, type(v[i]))) end
   end
   return v
 end
@@ -43,11 +45,11 @@ end
 local function check_common(fname, o)
   if type(o) ~= "table" then fail(fname, "a table of options expected", 3) end
   if type(o.path) ~= "string" or not (o.path:match("%.png$") or o.path:match("%.svg$")) then
-    fail(fname, "'path' must name a .png or .svg file", 3)
+    fail(fname, "'path' must name a .png or .svg file")
   end
   for _, k in ipairs { "title", "xlabel", "ylabel" } do
     if type(o[k]) ~= "string" or o[k] == "" then
-      fail(fname, string.format("'%s' is required (every figure has a title and labelled axes)", k), 3)
+      fail(fname, string.format("'%s' is required (every figure has a title and labelled axes)", k))
     end
   end
   local ok, why = plot.available()
@@ -99,15 +101,19 @@ local function render(fname, o, write_data, script_lines)
     end
     -- a temporary name beside the target, then rename: readers never see half a file
     local tmp = o.path .. ".tmp"
-    local src, dst = assert(io.open(out, "rb")), assert(io.open(tmp, "wb"))
-    dst:write(src:read("a"))
+    local src = assert(io.open(out, "rb"))
+    local img = src:read("a")
     src:close()
+    local dst, derr = io.open(tmp, "wb")
+    if not dst then error("cannot write the figure: " .. derr, 0) end
+    dst:write(img)
     dst:close()
-    assert(os.rename(tmp, o.path))
+    local moved, merr = os.rename(tmp, o.path)
+    if not moved then os.remove(tmp); error("cannot write the figure: " .. merr, 0) end
   end)
   for _, p in ipairs { data, script, errf, out } do os.remove(p) end
   os.remove(dir)
-  if not ok then fail(fname, tostring(err), 3) end
+  if not ok then fail(fname, tostring(err)) end
   return o.path
 end
 
@@ -118,7 +124,7 @@ local function xy_plot(fname, o, style)
   for i, s in ipairs(o.series) do
     local x = numbers(fname, s.x, "series[" .. i .. "].x")
     local y = numbers(fname, s.y, "series[" .. i .. "].y")
-    if #x ~= #y then fail(fname, string.format("series[%d] has %d x values and %d y values", i, #x, #y), 2) end
+    if #x ~= #y then fail(fname, string.format("series[%d] has %d x values and %d y values", i, #x, #y)) end
     local px, py = {}, {}
     for k = 1, #x do
       local okx = finite(x[k]) and (not o.logx or x[k] > 0)
@@ -126,7 +132,7 @@ local function xy_plot(fname, o, style)
       if okx and oky then px[#px + 1], py[#py + 1] = x[k], y[k] end
     end
     if #px == 0 then
-      fail(fname, string.format("series[%d] ('%s') has no finite point to draw", i, tostring(s.name or i)), 2)
+      fail(fname, string.format("series[%d] ('%s') has no finite point to draw", i, tostring(s.name or i)))
     end
     series[i] = { name = tostring(s.name or ("series " .. i)), x = px, y = py }
   end
@@ -165,7 +171,7 @@ function plot.bars(o)
   for i, s in ipairs(o.series) do
     ys[i] = numbers("bars", s.y, "series[" .. i .. "].y")
     if #ys[i] ~= #o.labels then
-      fail("bars", string.format("series[%d] has %d values for %d labels", i, #ys[i], #o.labels), 2)
+      fail("bars", string.format("series[%d] has %d values for %d labels", i, #ys[i], #o.labels))
     end
   end
   return render("bars", o, function(f)
@@ -192,11 +198,11 @@ function plot.heatmap(o)
   local z = o.z
   if type(z) == "userdata" and z.totable then z = z:totable() end
   if type(z) ~= "table" or #z == 0 or type(z[1]) ~= "table" or #z[1] == 0 then
-    fail("heatmap", "'z' must be a non-empty 2-D tensor or a table of rows", 2)
+    fail("heatmap", "'z' must be a non-empty 2-D tensor or a table of rows")
   end
   for i = 1, #z do
     numbers("heatmap", z[i], "z[" .. i .. "]")
-    if #z[i] ~= #z[1] then fail("heatmap", string.format("z[%d] has %d values, z[1] has %d", i, #z[i], #z[1]), 2) end
+    if #z[i] ~= #z[1] then fail("heatmap", string.format("z[%d] has %d values, z[1] has %d", i, #z[i], #z[1])) end
   end
   return render("heatmap", o, function(f)
     for i = 1, #z do
