@@ -58,6 +58,10 @@ void rhL_set_default_device(rh_device d);
 #define RH_BINDING_MODULES(X) \
   X(state)                    \
   X(tensor)                   \
+  X(mpi)                      \
+  X(linalg)                   \
+  X(data)                     \
+  X(nn)                       \
   X(io)                       \
   X(json)
 

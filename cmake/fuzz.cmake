@@ -1,14 +1,17 @@
 # libFuzzer targets: every tests/fuzz/fuzz_*.c, built against an instrumented copy of
 # the kernels (so coverage reaches the parsers) with ASan and UBSan.
-#   cmake -S . -B build-fuzz -DRANKHOST_FUZZ=ON -DRANKHOST_CUDA=OFF -DCMAKE_C_COMPILER=clang
+#   CC=clang-14 cmake -S . -B build-fuzz -DRANKHOST_FUZZ=ON -DRANKHOST_CUDA=OFF
 #   cmake --build build-fuzz -j2 && ctest --test-dir build-fuzz -L fuzz
+#   build-fuzz/fuzz_idx -max_total_time=30 new/ tests/fuzz/corpus/idx     # a longer run
+# The normal targets in the same build tree stay uninstrumented.
 # Each target also becomes a ctest (label "fuzz") that replays its seed corpus,
 # tests/fuzz/corpus/<name without fuzz_>/, and then runs RANKHOST_FUZZ_RUNS new inputs
 # (with the dictionary tests/fuzz/<name without fuzz_>.dict when there is one).
 if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
-  message(FATAL_ERROR "RANKHOST_FUZZ needs clang (-DCMAKE_C_COMPILER=clang), not ${CMAKE_C_COMPILER_ID}")
+  message(FATAL_ERROR "RANKHOST_FUZZ needs clang (libFuzzer): configure with CC=clang-14, not ${CMAKE_C_COMPILER_ID}")
 endif()
 set(RANKHOST_FUZZ_RUNS 20000 CACHE STRING "New inputs each fuzz test runs under ctest")
+set(RANKHOST_FUZZ_MAXLEN 4096 CACHE STRING "Largest input (bytes) the fuzz tests generate")
 set(RH_FUZZ_FLAGS -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g)
 
 # the kernels again, instrumented; CUDA twins answer "built without CUDA"
@@ -34,6 +37,6 @@ foreach(src ${RH_FUZZ_SRCS})
   if(EXISTS ${CMAKE_SOURCE_DIR}/tests/fuzz/${topic}.dict)
     set(dict -dict=${CMAKE_SOURCE_DIR}/tests/fuzz/${topic}.dict)
   endif()
-  add_test(NAME fuzz.${name} COMMAND ${name} -runs=${RANKHOST_FUZZ_RUNS} -max_len=65536 ${dict} ${scratch} ${seed})
+  add_test(NAME fuzz.${name} COMMAND ${name} -runs=${RANKHOST_FUZZ_RUNS} -max_len=${RANKHOST_FUZZ_MAXLEN} ${dict} ${scratch} ${seed})
   set_tests_properties(fuzz.${name} PROPERTIES LABELS "fuzz")
 endforeach()
