@@ -2,4 +2,6 @@
 -- (passed as ...), and attaches the Lua-written modules.
 local rh = ...
 
+rh.data = require "rankhost.data"
+
 return rh
