@@ -1,6 +1,7 @@
 -- init.lua - the Lua half of `rankhost`: runs once over the table the C bindings built
 -- (passed as ...), and attaches the Lua-written modules.
 local rh = ...
+rh.rank = require "rankhost.rank"
 
 rh.data = require "rankhost.data"
 
