@@ -32,30 +32,20 @@ function M.signature(r, measure)
   return s
 end
 
--- Whole-network figures of a run as an ordered list of {name, value}: for each measure the
--- sum of layer ranks ("sum:<m>") and the mean of rank / min(rows, cols) ("frac:<m>"), then
--- the figures rh.rank.network reported ("net:<name>").
+-- Whole-network figures of a run as an ordered list of {name, value}, from rh.rank.network:
+-- per measure m, "sum:m" (sum of layer ranks), "normalized:m" (that sum over the sum of
+-- min(rows, cols)), "min:m" (the lowest layer rank, a bound on the rank of the network's
+-- map) and "activation_normalized:m" (the same normalised sum for the layers' activations
+-- on the probe batch).
+M.NETWORK_FIGURES = { "sum", "normalized", "min", "activation_normalized" }
 function M.network_metrics(r, measures)
   local out = {}
   for _, m in ipairs(measures) do
-    local sum, frac, n = 0, 0, 0
-    for _, layer in ipairs(r.layers) do
-      local v = layer.ranks[m]
-      if v then
-        sum = sum + v
-        frac = frac + v / math.min(layer.shape[1], layer.shape[2])
-        n = n + 1
-      end
-    end
-    if n > 0 then
-      out[#out + 1] = { "sum:" .. m, sum }
-      out[#out + 1] = { "frac:" .. m, frac / n }
+    for _, f in ipairs(M.NETWORK_FIGURES) do
+      local v = r.network and r.network[f .. ":" .. m]
+      if v then out[#out + 1] = { f .. ":" .. m, v } end
     end
   end
-  local names = {}
-  for k, v in pairs(r.network or {}) do if type(v) == "number" then names[#names + 1] = k end end
-  table.sort(names)
-  for _, k in ipairs(names) do out[#out + 1] = { "net:" .. k, r.network[k] } end
   return out
 end
 

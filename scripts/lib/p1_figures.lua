@@ -27,12 +27,9 @@ local function by_kind(runs, xy)
   return series
 end
 
--- Mean over layers of rank / min(rows, cols) under measure m: comparable across architectures.
-local function rank_fraction(layers, m)
-  local s = 0
-  for _, l in ipairs(layers) do s = s + l.ranks[m] / math.min(l.shape[1], l.shape[2]) end
-  return s / #layers
-end
+-- rh.rank.network's normalised network rank: sum of layer ranks / sum of min(rows, cols),
+-- comparable across architectures.
+local function normalized(ev, m) return ev.network["normalized:" .. m] end
 
 local function sum_spectral(layers)
   local s = 0
@@ -61,10 +58,10 @@ function M.all(out, results, ok, classes, o, measures, history_dir)
   if #measures == 0 then measures = { m } end
 
   -- ---- the sweep's figures ----
-  add("network_rank_vs_accuracy.png", "generalisation", m .. " (mean over layers of rank / min(rows, cols))", {
+  add("network_rank_vs_accuracy.png", "generalisation", m .. " (normalised network rank)", {
     title = "Convergent network rank vs test accuracy (" .. m .. " rank)",
-    xlabel = "mean layer rank / min(rows, cols), " .. m, ylabel = "test accuracy",
-    series = by_kind(ok, function(r) return rank_fraction(r.layers, m), r.final.test_acc end) },
+    xlabel = "sum of layer ranks / sum of min(rows, cols), " .. m, ylabel = "test accuracy",
+    series = by_kind(ok, function(r) return normalized(r, m), r.final.test_acc end) },
     "Each point is one network at saturation; colour gives its label setting.")
   add("network_rank_vs_gap.png", "generalisation", m .. " (sum of layer ranks)", {
     title = "Sum of layer ranks vs generalisation gap (" .. m .. " rank)",
@@ -117,8 +114,8 @@ function M.all(out, results, ok, classes, o, measures, history_dir)
     ylabel = "test accuracy", key = key, width = 1100,
     series = over_epochs(histories, function(ev) return ev.test_acc end) })
   add("rank_over_epochs.png", "dynamics", m, { title = "Network rank over epochs (" .. m .. " rank)",
-    xlabel = "epoch", ylabel = "mean layer rank / min(rows, cols), " .. m, key = key, width = 1100,
-    series = over_epochs(histories, function(ev) return rank_fraction(ev.layers, m) end) })
+    xlabel = "epoch", ylabel = "sum of layer ranks / sum of min(rows, cols), " .. m, key = key, width = 1100,
+    series = over_epochs(histories, function(ev) return normalized(ev, m) end) })
   add("norm_over_epochs.png", "dynamics", nil, { title = "Sum of spectral norms over epochs", xlabel = "epoch",
     ylabel = "sum over layers of ||W||_2", key = key, width = 1100,
     series = over_epochs(histories, function(ev) return sum_spectral(ev.layers) end) })

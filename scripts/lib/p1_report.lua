@@ -1,6 +1,7 @@
 -- p1_report.lua - report.md for a problem 1 sweep: a small paper section (setup, the
 -- saturation rule, correlations, real vs random labels, teacher rank vs convergent rank,
 -- equivalence classes) with the figures inlined and the rank measure each one uses.
+local rh = require "rankhost"
 local report = require "report"
 local analysis = require "p1_analysis"
 local stats = require "stats"
@@ -49,8 +50,15 @@ function M.text(o, plan, results, measures, metric_names, classes, figs)
     .. "The *convergent rank* of a network is the list of its layers' ranks at the last epoch.",
     o.lr, o.momentum, o.wd, o.batch, o.plateau_patience, o.plateau_factor, o.max_epochs, sat, o.probe))
   d:p("Rank measures (rh.rank.all, one SVD per layer): " .. table.concat(measures, ", ")
-    .. ". Whole-network figures: `sum:<m>` is the sum of the layers' ranks under measure m, `frac:<m>` the mean "
-    .. "of rank / min(rows, cols), and `net:<name>` the figures of rh.rank.network.")
+    .. ". Whole-network figures (rh.rank.network): `sum:<m>` is the sum of the layers' ranks under measure m, "
+    .. "`normalized:<m>` that sum divided by the sum of min(rows, cols), `min:<m>` the lowest layer rank (a bound "
+    .. "on the rank of the map the network computes), and `activation_normalized:<m>` the normalised sum for the "
+    .. "layers' activations on the probe batch.")
+  local defs = {}
+  for _, m in ipairs(measures) do
+    if rh.rank.measures and rh.rank.measures[m] then defs[#defs + 1] = "- " .. rh.rank.measures[m] end
+  end
+  if #defs > 0 then d:p(table.concat(defs, "\n")) end
 
   local corr = analysis.correlations(real, metric_names, measures)
   d:h(2, "Convergent rank and generalisation")

@@ -11,55 +11,40 @@ local M = {}
 
 local function finite(x) return x == x and x ~= math.huge and x ~= -math.huge end
 
--- The rank measures problem 1 records (the measures among rh.rank.all's fields; the others
--- are the tolerances and norms those measures used).
-M.MEASURES = { "numerical", "relative", "effective", "stable", "energy" }
-
-local function ranks_of(all)
+-- The rank measures problem 1 records (rh.rank.measure_names: numerical, relative,
+-- effective, stable, energy).
+local function pick(all)
   local ranks = {}
-  for _, k in ipairs(M.MEASURES) do ranks[k] = all[k] end
+  for _, k in ipairs(rh.rank.measure_names) do ranks[k] = all[k] end
   return ranks
 end
 
--- Every rank measure of W from one SVD, its spectral and Frobenius norms, and (when
--- want_spectrum) its singular values.
-local function layer_measures(W, want_spectrum)
-  local all = rh.rank.all(W)
-  local out = { shape = W:shape(), ranks = ranks_of(all), spectral_norm = all.smax, frobenius = all.fro,
-    nuclear_norm = all.nuclear }
-  if want_spectrum then out.spectrum = all.svals:totable() end
-  return out
-end
-
--- Gradient ranks: rh.rank.all of each layer's weight gradient on a fixed probe batch (the
--- same samples at every epoch, so that changes over epochs are the network's, not the batch's).
-local function gradient_ranks(model, crit, X, Y)
-  model:zero_grad()
-  local out = model:forward(X)
-  crit:forward(out, Y)
-  model:backward(X, crit:backward(out, Y))
-  local ranks = {}
-  for i, lin in ipairs(model:linear_layers()) do
-    ranks[i] = ranks_of(rh.rank.all(lin.grad_weight))
-  end
-  model:zero_grad()
-  return ranks
-end
-
--- Everything measured at one evaluation. final = true adds spectra and rh.rank.network.
+-- Everything measured at one evaluation: losses and accuracies, and from one call of
+-- rh.rank.network every rank measure of every layer's weight, of its weight gradient on a
+-- fixed probe batch (the same samples every epoch, so that changes are the network's, not
+-- the batch's) and of its activations on that batch. final = true keeps the spectra.
 function M.measure(model, crit, task, final)
   model:evaluate()
   local tr_loss, tr_acc = rh.train.evaluate(model, task.train_eval, { criterion = crit, batch = 1000 })
   local te_loss, te_acc = rh.train.evaluate(model, task.test, { criterion = crit, batch = 1000 })
   local ev = { train_loss = tr_loss, train_acc = tr_acc, test_loss = te_loss, test_acc = te_acc,
-    gap = tr_acc - te_acc, layers = {} }
-  for i, lin in ipairs(model:linear_layers()) do ev.layers[i] = layer_measures(lin.weight, final) end
-  local g = gradient_ranks(model, crit, task.probe_x, task.probe_y)
-  for i, layer in ipairs(ev.layers) do layer.grad_ranks = g[i] end
-  if final and rh.rank.network then
-    local net = rh.rank.network(model)
-    ev.network = {}
-    for k, v in pairs(net) do if type(v) == "number" then ev.network[k] = v end end
+    gap = tr_acc - te_acc, layers = {}, network = {} }
+  model:zero_grad()
+  local out = model:forward(task.probe_x)
+  crit:forward(out, task.probe_y)
+  model:backward(task.probe_x, crit:backward(out, task.probe_y))
+  local net = rh.rank.network(model, { data = task.probe_x, grads = true })
+  model:zero_grad()
+  for i, l in ipairs(net.layers) do
+    ev.layers[i] = { shape = l.shape, ranks = pick(l), spectral_norm = l.smax, frobenius = l.fro,
+      nuclear_norm = l.nuclear, grad_ranks = pick(net.grads.layers[i]),
+      activation_ranks = pick(net.activations.layers[i]), spectrum = final and l.svals:totable() or nil }
+  end
+  for _, m in ipairs(rh.rank.measure_names) do
+    ev.network["sum:" .. m] = net.sum[m]
+    ev.network["normalized:" .. m] = net.normalized[m]
+    ev.network["min:" .. m] = net.min[m]
+    ev.network["activation_normalized:" .. m] = net.activations.normalized[m]
   end
   model:train()
   return ev
