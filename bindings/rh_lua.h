@@ -60,7 +60,8 @@ void rhL_set_default_device(rh_device d);
   X(tensor)                   \
   X(linalg)                   \
   X(mpi)                      \
-  X(data)
+  X(data)                     \
+  X(nn)
 
 #define RH_DECLARE_OPEN(name) void rhb_open_##name(lua_State *L);
 RH_BINDING_MODULES(RH_DECLARE_OPEN)
