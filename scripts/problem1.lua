@@ -93,8 +93,6 @@ end
 if o.depth_min > o.depth_max then usage_error("--depth-min must be <= --depth-max") end
 if o.width_min > o.width_max then usage_error("--width-min must be <= --width-max") end
 
-o.saturation = { patience = o.sat_patience, tol = o.sat_tol }
-
 -- ---- the output folder and its settings ----
 local out = o.out
 local paths = {
@@ -120,8 +118,11 @@ local function same(a, b)
   return a == b
 end
 
-rh.io.mkdir(out)
-rh.io.mkdir(paths.history)
+local okdir, direrr = pcall(function() rh.io.mkdir_p(out); rh.io.mkdir_p(paths.history) end)
+if not okdir then
+  io.stderr:write(PROG, ": cannot create the output folder ", out, ": ", tostring(direrr), "\n")
+  os.exit(1)
+end
 local fh = io.open(paths.config, "r")
 if fh then
   local old = rh.json.decode(fh:read("a"))
@@ -139,19 +140,20 @@ if fh then
 elseif o.resume then
   usage_error("--resume: no sweep to continue in " .. out .. " (no config.json)")
 end
-rh.io.write_atomic(paths.config, rh.json.encode({ settings = run_settings(), saturation = o.saturation,
+rh.io.write_atomic(paths.config, rh.json.encode({ settings = run_settings(), saturation = trainer.rule_text(o),
   command = options.describe(spec, o) }) .. "\n")
 
 -- ---- the plan and what is already done ----
 local plan = space.plan(o)
-local records, torn = runlog.repair(paths.runs)
-if torn > 0 then print(string.format("%s: dropped an incomplete last line of %d bytes", paths.runs, torn)) end
-local done = runlog.ids(records)
+local results_file, torn = runlog.appender(paths.runs)
+if torn > 0 then print(string.format("%s: cut an incomplete last line of %d bytes", paths.runs, torn)) end
+local done = runlog.ids((runlog.read(paths.runs)))
 
 print(string.format("problem 1 sweep: %d networks (%d random, %d teacher) -> %s", #plan,
   (function() local c = 0; for _, r in ipairs(plan) do if r.kind == "random" then c = c + 1 end end; return c end)(),
   #o.teacher_ranks * o.teacher_runs, out))
 print("settings: " .. options.describe(spec, o))
+print("saturation rule: " .. trainer.rule_text(o))
 print(string.format("training: SGD lr %g momentum %g weight decay %g batch %d, at most %d epochs", o.lr, o.momentum,
   o.wd, o.batch, o.max_epochs))
 
@@ -168,18 +170,19 @@ for i, run in ipairs(todo) do
   local eta = trained > 0 and (rh.clock() - t_start) / trained * (#todo - i + 1) or nil
   local head = string.format("run %d/%d %s [%s, %s]", position, #plan, run.id, table.concat(sizes, "-"),
     run.kind == "teacher" and ("teacher rank " .. run.teacher_rank) or run.kind .. " labels")
-  if i == 1 then print("saturation rule: " .. rh.train.Saturation(o.saturation):describe()) end
   print(head .. (eta and string.format("  (about %.0f s left)", eta) or ""))
   local rec = trainer.train(run, sizes, task, o, paths.history .. "/" .. run.id .. ".jsonl", function(line)
     local left = trained > 0 and (rh.clock() - t_start) / trained * (#todo - i + 1) or nil
     print(string.format("  run %d/%d  %s%s", position, #plan, line, left and string.format("  ~%.0f s left", left) or ""))
     io.stdout:flush()
   end)
-  runlog.append(paths.runs, rec)
+  results_file:add(rec)
   trained = trained + 1
   print(string.format("  -> %s after %d epochs, %.1f s%s", rec.status, rec.epochs, rec.wall_time,
     rec.final and string.format(", test acc %.4f", rec.final.test_acc) or ""))
 end
+
+results_file:close()
 
 -- ---- analysis, figures, report (from everything in runs.jsonl that the plan names) ----
 records = runlog.read(paths.runs)

@@ -1,9 +1,8 @@
 -- runlog.lua - run-id bookkeeping for sweeps that can be interrupted and resumed.
 --
--- A results file is JSON lines, one finished run a line. Appending writes the whole line
--- with a single write(2) (the buffer is sized to hold it) and then flushes and fsyncs, so a
--- kill leaves either the whole line or none of it; a crash of the machine may still leave a
--- partial last line, which read() drops and repair() cuts off before the next append.
+-- A results file is JSON lines, one finished run a line, appended whole (rh.io.appender):
+-- a kill leaves either the whole line or none of it; a crash of the machine may still leave
+-- a partial last line, which read() skips and appender() cuts off before the next append.
 local rh = require "rankhost"
 
 local M = {}
@@ -43,24 +42,15 @@ function M.read(path)
   return records, s:sub(1, good), #s - good
 end
 
--- Cuts an incomplete trailing line off a JSON-lines file (atomically: the file is either
--- the old one or the repaired one). Returns the records and the number of bytes dropped.
-function M.repair(path)
-  local records, text, torn = M.read(path)
-  if torn > 0 then rh.io.write_atomic(path, text) end
-  return records, torn
-end
-
--- Appends one record as a JSON line, durably (see above).
-function M.append(path, record)
-  local line = rh.json.encode(record) .. "\n"
-  local f, err = io.open(path, "ab")
-  if not f then error("cannot append to " .. path .. ": " .. tostring(err), 0) end
-  f:setvbuf("full", #line + 1)
-  f:write(line)
-  f:flush()
-  if rh.io.fsync then rh.io.fsync(f) end
-  f:close()
+-- Opens a JSON-lines file for appending whole records durably: rh.io.appender writes each
+-- line with one write(2) and fsyncs it, and first cuts an incomplete trailing line left by a
+-- crash. Returns the writer (w:add(record), w:close()) and the number of bytes cut.
+function M.appender(path)
+  local a, cut = rh.io.appender(path, { append = true })
+  local w = {}
+  function w:add(record) a:write(rh.json.encode(record) .. "\n") end
+  function w:close() a:close() end
+  return w, cut
 end
 
 -- The set of ids found in records (for "is this run already done?").
