@@ -204,13 +204,17 @@ T.raises("bad argument #1 to 'network'", function() return rh.rank.network(nil) 
 -- the real rh.nn, when it is in this build
 if rh.nn and rh.nn.MLP then
   local mlp = rh.nn.MLP { 4, 6, 5, 3 }
-  local r = rh.rank.network(mlp, { data = rh.randn(30, 4) })
+  local Xm = rh.randn(30, 4)
+  local r = rh.rank.network(mlp, { data = Xm })
   T.eq(#r.layers, 3, "nn.MLP: three Linear layers")
   T.eq(r.layers[1].shape[1], 6, "nn.MLP: weight is out x in")
   local ls = mlp:linear_layers()
-  local hh = rh.matmul(rh.randn(1, 4) * 0, ls[1].weight:t()) -- shapes agree with a forward
-  T.eq(hh:size(2), 6)
+  local a1 = (rh.matmul(Xm, ls[1].weight:t()) + ls[1].bias):relu()
+  local a2 = (rh.matmul(a1, ls[2].weight:t()) + ls[2].bias):relu()
   T.eq(#r.activations.layers, 3, "nn.MLP activations")
+  T.tensor_near(r.activations.layers[1].svals, rh.linalg.svdvals(a1), 1e-4, "nn.MLP post-ReLU activations 1")
+  T.tensor_near(r.activations.layers[2].svals, rh.linalg.svdvals(a2), 1e-4, "nn.MLP post-ReLU activations 2")
+  T.tensor_near(r.layers[2].svals, rh.linalg.svdvals(ls[2].weight), 1e-6, "nn.MLP layer spectra")
 else
   print("note: rh.nn not in this build; the nn.MLP case was not run")
 end
