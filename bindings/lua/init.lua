@@ -9,4 +9,7 @@ rh.nn = require "rankhost.nn"
 rh.optim = require "rankhost.optim"
 rh.train = require "rankhost.train"
 
+rh.log = require "rankhost.log"
+rh.plot = require "rankhost.plot"
+
 return rh
