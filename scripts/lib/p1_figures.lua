@@ -3,7 +3,7 @@
 -- sweep's: network rank vs test accuracy coloured by label setting, equivalence classes,
 -- spectra at convergence, teacher rank vs convergent rank. Each figure records the rank
 -- measure it uses (report.md lists them).
-local plot = require "plot"
+local rh = require "rankhost"
 local runlog = require "runlog"
 local analysis = require "p1_analysis"
 
@@ -51,8 +51,26 @@ end
 function M.all(out, results, ok, classes, o, measures, history_dir)
   local m = o.measure
   local figs = {}
+  -- Draws a figure with rh.plot (a line plot when every series is a line, else a scatter
+  -- plot); series without a finite point are left out, and a figure with none is skipped.
   local function add(file, section, measure, fig, caption)
-    plot.render(out .. "/" .. file, fig)
+    local series, lines = {}, true
+    for _, s in ipairs(fig.series) do
+      local x, y = {}, {}
+      for _, p in ipairs(s.points) do
+        local ok = p[1] and p[2] and p[1] == p[1] and p[2] == p[2] and math.abs(p[1]) ~= math.huge
+          and math.abs(p[2]) ~= math.huge and (not fig.logx or p[1] > 0) and (not fig.logy or p[2] > 0)
+        if ok then x[#x + 1], y[#y + 1] = p[1], p[2] end
+      end
+      if #x > 0 then
+        series[#series + 1] = { name = s.label, x = x, y = y }
+        lines = lines and s.style == "lines"
+      end
+    end
+    if #series == 0 then return end
+    local draw = lines and rh.plot.line or rh.plot.scatter
+    draw { path = out .. "/" .. file, title = fig.title, xlabel = fig.xlabel, ylabel = fig.ylabel, series = series,
+      logx = fig.logx, logy = fig.logy, width = fig.width }
     figs[#figs + 1] = { file = file, section = section, measure = measure, title = fig.title, caption = caption }
   end
   if #measures == 0 then measures = { m } end
@@ -106,22 +124,21 @@ function M.all(out, results, ok, classes, o, measures, history_dir)
     local evals = runlog.read(history_dir .. "/" .. r.id .. ".jsonl")
     if #evals > 0 then histories[#histories + 1] = { run = r, evals = evals } end
   end
-  local key = #histories > 12 and "outside" or nil
   add("loss_over_epochs.png", "dynamics", nil, { title = "Training loss over epochs", xlabel = "epoch",
-    ylabel = "training loss (epoch mean)", logy = true, key = key, width = 1100,
+    ylabel = "training loss (epoch mean)", logy = true, width = 1100,
     series = over_epochs(histories, function(ev) return ev.epoch_loss end) })
   add("accuracy_over_epochs.png", "dynamics", nil, { title = "Test accuracy over epochs", xlabel = "epoch",
-    ylabel = "test accuracy", key = key, width = 1100,
+    ylabel = "test accuracy", width = 1100,
     series = over_epochs(histories, function(ev) return ev.test_acc end) })
   add("rank_over_epochs.png", "dynamics", m, { title = "Network rank over epochs (" .. m .. " rank)",
-    xlabel = "epoch", ylabel = "sum of layer ranks / sum of min(rows, cols), " .. m, key = key, width = 1100,
+    xlabel = "epoch", ylabel = "sum of layer ranks / sum of min(rows, cols), " .. m, width = 1100,
     series = over_epochs(histories, function(ev) return normalized(ev, m) end) })
   add("norm_over_epochs.png", "dynamics", nil, { title = "Sum of spectral norms over epochs", xlabel = "epoch",
-    ylabel = "sum over layers of ||W||_2", key = key, width = 1100,
+    ylabel = "sum over layers of ||W||_2", width = 1100,
     series = over_epochs(histories, function(ev) return sum_spectral(ev.layers) end) })
   add("gradient_rank_over_epochs.png", "dynamics", m, {
     title = "Gradient rank over epochs (" .. m .. " rank of the first layer's weight gradient)",
-    xlabel = "epoch", ylabel = m .. " rank of dL/dW1 on the probe batch", key = key, width = 1100,
+    xlabel = "epoch", ylabel = m .. " rank of dL/dW1 on the probe batch", width = 1100,
     series = over_epochs(histories, function(ev) return ev.layers[1].grad_ranks[m] end) })
 
   -- ---- classes, spectra, teacher ----
@@ -149,7 +166,7 @@ function M.all(out, results, ok, classes, o, measures, history_dir)
     end
   end
   add("spectra.png", "classes", "none (singular values)", { title = "Singular value spectra at convergence",
-    xlabel = "index i / min(rows, cols)", ylabel = "s_i / s_1", logy = true, key = "outside", width = 1200,
+    xlabel = "index i / min(rows, cols)", ylabel = "s_i / s_1", logy = true, width = 1200,
     series = sseries }, "Every layer of every finished network (at most 40 curves).")
   if #o.teacher_ranks > 0 then
     local pts, diag, kmax = {}, {}, 0
@@ -160,10 +177,10 @@ function M.all(out, results, ok, classes, o, measures, history_dir)
         kmax = math.max(kmax, r.teacher_rank)
       end
     end
-    diag = { { 0, 0 }, { kmax, kmax } }
+    for k = 1, kmax do diag[k] = { k, k } end
     add("teacher_rank.png", "teacher", m, { title = "Teacher rank vs convergent rank of the first layer (" .. m .. ")",
       xlabel = "teacher rank k", ylabel = m .. " rank of the first layer",
-      series = { { label = "networks", points = pts }, { label = "y = k", style = "lines", points = diag } } })
+      series = { { label = "networks", points = pts }, { label = "rank = k", points = diag } } })
   end
   return figs
 end
