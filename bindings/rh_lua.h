@@ -58,10 +58,11 @@ void rhL_set_default_device(rh_device d);
 #define RH_BINDING_MODULES(X) \
   X(state)                    \
   X(tensor)                   \
-  X(linalg)                   \
   X(mpi)                      \
+  X(linalg)                   \
   X(data)                     \
   X(nn)                       \
+  X(cuda)                     \
   X(io)                       \
   X(json)
 
