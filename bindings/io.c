@@ -263,7 +263,7 @@ static int l_appender(lua_State *L) {
   struct stat sb;
   int existed = stat(path, &sb) == 0;
   if (existed && S_ISDIR(sb.st_mode)) return luaL_argerror(L, 1, lua_pushfstring(L, "%s: is a directory", path));
-  a->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (append ? 0 : O_TRUNC), 0666);
+  a->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | (append ? 0 : O_TRUNC), 0666);
   if (a->fd < 0) return luaL_argerror(L, 1, lua_pushfstring(L, "%s: cannot open for writing: %s", path, strerror(errno)));
   off_t cut = append ? cut_torn_tail(a->fd) : 0;
   if (!existed) rhL_check(L, rh_fsync_dir_of(path), 1); /* the new name survives a crash */

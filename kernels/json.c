@@ -397,6 +397,7 @@ void rh_json_free(rh_json *j) {
 
 int rh_json_fmt_double(char *buf, size_t n, double v) {
   int k = 0;
+  if (!buf || n == 0) return 0;
   for (int prec = 15; prec <= 17; prec++) {
     k = snprintf(buf, n, "%.*g", prec, v);
     if (strtod(buf, NULL) == v) break;
@@ -406,6 +407,7 @@ int rh_json_fmt_double(char *buf, size_t n, double v) {
 
 int rh_json_fmt_float(char *buf, size_t n, float v) {
   int k = 0;
+  if (!buf || n == 0) return 0;
   for (int prec = 6; prec <= 9; prec++) {
     k = snprintf(buf, n, "%.*g", prec, (double)v);
     if (strtof(buf, NULL) == v) break;

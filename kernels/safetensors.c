@@ -456,8 +456,10 @@ rh_status rh_st_write(const char *path, const rh_st_item *items, size_t n, const
     st = rh_fail(RH_ENOMEM, "%s: out of memory", path);
     goto done;
   }
-  memcpy(sorted, items, n * sizeof *sorted);
-  qsort(sorted, n, sizeof *sorted, cmp_item);
+  if (n > 0) { /* items may be NULL when there is nothing to write */
+    memcpy(sorted, items, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_item);
+  }
   for (size_t i = 0; i < nmeta; i++) meta[i] = (kv){keys[i], vals[i]};
   qsort(meta, nmeta, sizeof *meta, cmp_kv);
   if ((st = build_header(path, sorted, n, meta, nmeta, &b)) != RH_OK) goto done;

@@ -32,7 +32,7 @@ end
 
 local function numbers(fname, v, what)
   if type(v) == "userdata" and v.totable then
-    if v:dim() ~= 1 then fail(fname, what .. " must be a 1-D tensor or a list of numbers", 3) end
+    if v:dim() ~= 1 then fail(fname, what .. " must be a 1-D tensor or a list of numbers") end
     v = v:totable()
   end
   if type(v) ~= "table" then fail(fname, what .. " must be a list of numbers, got " .. type(v)) end
@@ -43,7 +43,7 @@ local function numbers(fname, v, what)
 end
 
 local function check_common(fname, o)
-  if type(o) ~= "table" then fail(fname, "a table of options expected", 3) end
+  if type(o) ~= "table" then fail(fname, "a table of options expected") end
   if type(o.path) ~= "string" or not (o.path:match("%.png$") or o.path:match("%.svg$")) then
     fail(fname, "'path' must name a .png or .svg file")
   end
@@ -53,7 +53,7 @@ local function check_common(fname, o)
     end
   end
   local ok, why = plot.available()
-  if not ok then fail(fname, why, 3) end
+  if not ok then fail(fname, why) end
 end
 
 local function fmt(x) return string.format("%.10g", x) end
@@ -119,7 +119,7 @@ end
 
 local function xy_plot(fname, o, style)
   check_common(fname, o)
-  if type(o.series) ~= "table" or #o.series == 0 then fail(fname, "'series' must be a non-empty list", 2) end
+  if type(o.series) ~= "table" or #o.series == 0 then fail(fname, "'series' must be a non-empty list") end
   local series = {}
   for i, s in ipairs(o.series) do
     local x = numbers(fname, s.x, "series[" .. i .. "].x")
@@ -165,8 +165,8 @@ end
 -- grouped bars: one group per label, one bar per series.
 function plot.bars(o)
   check_common("bars", o)
-  if type(o.labels) ~= "table" or #o.labels == 0 then fail("bars", "'labels' must be a non-empty list", 2) end
-  if type(o.series) ~= "table" or #o.series == 0 then fail("bars", "'series' must be a non-empty list", 2) end
+  if type(o.labels) ~= "table" or #o.labels == 0 then fail("bars", "'labels' must be a non-empty list") end
+  if type(o.series) ~= "table" or #o.series == 0 then fail("bars", "'series' must be a non-empty list") end
   local ys = {}
   for i, s in ipairs(o.series) do
     ys[i] = numbers("bars", s.y, "series[" .. i .. "].y")

@@ -26,7 +26,7 @@ static size_t image(unsigned char *out, const char *hdr, const void *data, size_
   uint64_t n = strlen(hdr);
   for (int k = 0; k < 8; k++) out[k] = (unsigned char)(n >> (8 * k));
   memcpy(out + 8, hdr, n);
-  memcpy(out + 8 + n, data, dn);
+  if (dn) memcpy(out + 8 + n, data, dn);
   return 8 + n + dn;
 }
 
