@@ -43,18 +43,14 @@ function M.read(path)
 end
 
 -- Opens a JSON-lines file for appending whole records durably: rh.io.appender writes each
--- line with one write(2) and fsyncs it. An incomplete trailing line left by a crash is cut
--- first, by rewriting the complete lines atomically (rh.io.appender's own cut reads through
--- a write-only descriptor and so never cuts). Returns the writer (w:add(record), w:close())
--- and the number of bytes cut.
+-- line with one write(2) and fsyncs it, and first cuts an incomplete trailing line left by a
+-- crash. Returns the writer (w:add(record), w:close()) and the number of bytes cut.
 function M.appender(path)
-  local _, text, torn = M.read(path)
-  if torn > 0 then rh.io.write_atomic(path, text) end
-  local a = rh.io.appender(path, { append = true })
+  local a, cut = rh.io.appender(path, { append = true })
   local w = {}
   function w:add(record) a:write(rh.json.encode(record) .. "\n") end
   function w:close() a:close() end
-  return w, torn
+  return w, cut
 end
 
 -- The set of ids found in records (for "is this run already done?").
