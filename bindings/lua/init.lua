@@ -4,6 +4,7 @@ local rh = ...
 rh.rank = require "rankhost.rank"
 
 rh.data = require "rankhost.data"
+
 rh.nn = require "rankhost.nn"
 rh.optim = require "rankhost.optim"
 rh.train = require "rankhost.train"
