@@ -183,7 +183,8 @@ if finished > 0 and not o.merge then print(string.format("resuming: %d of %d net
 -- this process's share of the unfinished runs (all of them on one machine; --merge: none)
 local todo = o.merge and {} or shard.share(place, plan, done)
 if place.label ~= "" then
-  print(string.format("%s%d unfinished networks in this share, results -> %s", tag, #todo, paths.mine))
+  print(string.format("%s%d unfinished networks %s, results -> %s", tag, #todo,
+    place.mpi and string.format("handed out one at a time to %d ranks", place.mpi[2]) or "in this share", paths.mine))
 end
 local t_start, trained = rh.clock(), 0
 for entry, i in shard.next_runs(place, todo, rh.mpi) do
@@ -210,8 +211,9 @@ if results_file then results_file:close() end
 -- ---- a shard, or an MPI rank other than 0, stops here; rank 0 waits for the others ----
 if place.mpi then rh.mpi.barrier() end
 if place.shard or (place.mpi and place.mpi[1] ~= 0) then
-  print(string.format("%strained %d networks into %s; when every shard is done, join them with --merge "
-    .. "(same options and --out)", tag, trained, paths.mine))
+  print(string.format("%strained %d networks into %s; %s", tag, trained, paths.mine, place.shard
+    and "when every shard is done, join them with: rankhost scripts/problem1.lua --merge --out " .. out
+    or "rank 0 writes the merged results"))
   return
 end
 

@@ -26,15 +26,23 @@ function M.files(out)
 end
 
 -- Every finished run in `out`: by_id (id -> record), the number of records per file
--- ({path, count} in file order) and the ids found more than once.
+-- ({path, count} in file order) and the ids trained by more than one process (a copy in
+-- runs.jsonl of a run in a process's file is a merge's doing, not a second training).
 function M.read(out)
-  local by_id, counts, dups = {}, {}, {}
+  local by_id, counts, dups, from = {}, {}, {}, {}
   for _, path in ipairs(M.files(out)) do
     local records = runlog.read(path)
     counts[#counts + 1] = { path, #records }
+    local joined = path:match("/runs%.jsonl$") ~= nil
     for _, r in ipairs(records) do
       if r.id then
-        if by_id[r.id] then dups[#dups + 1] = r.id else by_id[r.id] = r end
+        if not by_id[r.id] then
+          by_id[r.id], from[r.id] = r, joined and "joined" or path
+        elseif from[r.id] == "joined" then
+          from[r.id] = path
+        else
+          dups[#dups + 1] = r.id
+        end
       end
     end
   end
