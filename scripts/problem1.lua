@@ -154,7 +154,8 @@ if fh then
       .. "; use the same settings to continue it, or another --out")
   end
 elseif o.resume or o.merge then
-  usage_error((o.merge and "--merge" or "--resume") .. ": no sweep in " .. out .. " (no config.json)")
+  usage_error((o.merge and "--merge: no sweep to merge in " or "--resume: no sweep to continue in ") .. out
+    .. " (no config.json)")
 end
 rh.io.write_atomic(paths.config, rh.json.encode({ settings = run_settings(), saturation = trainer.rule_text(o),
   command = options.describe(spec, o), options = merge.recordable_options(o) }) .. "\n")

@@ -54,7 +54,7 @@ check "irregular array (--array=1,4,9) refused" '[ $? -eq 2 ] && grep -q "not a 
 SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_COUNT=2 sweep "$tmp/e" > "$tmp/err" 2>&1
 check "id 0 without SLURM_ARRAY_TASK_MIN refused" '[ $? -eq 2 ] && grep -q "set SLURM_ARRAY_TASK_MIN=0" "$tmp/err"'
 "$RANKHOST" "$RH_SOURCE/scripts/problem1.lua" --merge --out "$tmp/none" > "$tmp/err" 2>&1
-check "--merge without a sweep refused" '[ $? -eq 2 ] && grep -q "no sweep in" "$tmp/err"'
+check "--merge without a sweep refused" '[ $? -eq 2 ] && grep -q "no sweep to merge in" "$tmp/err"'
 "$RANKHOST" "$RH_SOURCE/scripts/problem1.lua" --merge --shard 1/2 --out "$tmp/s" > "$tmp/err" 2>&1
 check "--merge with --shard refused" '[ $? -eq 2 ] && grep -q "not as a shard" "$tmp/err"'
 exit $fail
