@@ -101,7 +101,9 @@ if o.depth_min > o.depth_max then usage_error("--depth-min must be <= --depth-ma
 if o.width_min > o.width_max then usage_error("--width-min must be <= --width-max") end
 
 -- ---- this process's place: one machine, a shard, an MPI rank (scripts/lib/shard.lua) ----
-if o.merge and (o.shard ~= "" or rh.mpi.launched()) then usage_error("--merge: run it once, not as a shard or under mpirun") end
+if o.merge and (o.shard ~= "" or rh.mpi.launched()) then
+  usage_error("--merge: run it once, not as a shard or under mpirun")
+end
 local place, place_err = { file = "runs.jsonl", label = "" }, nil
 if not o.merge then place, place_err = shard.placement(o.shard, rh.mpi) end
 if not place then usage_error(place_err) end
@@ -110,7 +112,8 @@ local tag = place.label ~= "" and "[" .. place.label .. "] " or ""
 -- ---- the output folder and its settings ----
 local out = o.out
 local paths = {
-  runs = out .. "/runs.jsonl", mine = out .. "/" .. place.file, history = out .. "/history", config = out .. "/config.json",
+  runs = out .. "/runs.jsonl", mine = out .. "/" .. place.file, history = out .. "/history",
+  config = out .. "/config.json",
   summary = out .. "/summary.csv", classes = out .. "/classes.csv", report = out .. "/report.md",
 }
 -- Settings that change what a run computes: a sweep may only be continued under the same
@@ -180,7 +183,9 @@ print(string.format("training: SGD lr %g momentum %g weight decay %g batch %d, a
 local tasks = p1data.tasks(o)
 local finished = 0
 for _, run in ipairs(plan) do if done[run.id] then finished = finished + 1 end end
-if finished > 0 and not o.merge then print(string.format("resuming: %d of %d networks already finished", finished, #plan)) end
+if finished > 0 and not o.merge then
+  print(string.format("resuming: %d of %d networks already finished", finished, #plan))
+end
 -- this process's share of the unfinished runs (all of them on one machine; --merge: none)
 local todo = o.merge and {} or shard.share(place, plan, done)
 if place.label ~= "" then
@@ -198,7 +203,8 @@ for entry, i in shard.next_runs(place, todo, rh.mpi) do
   print(head .. (eta and string.format("  (about %.0f s left)", eta) or ""))
   local rec = trainer.train(run, sizes, task, o, paths.history .. "/" .. run.id .. ".jsonl", function(line)
     local left = trained > 0 and (rh.clock() - t_start) / trained * (#todo - i + 1) or nil
-    print(string.format("  %srun %d/%d  %s%s", tag, position, #plan, line, left and string.format("  ~%.0f s left", left) or ""))
+    print(string.format("  %srun %d/%d  %s%s", tag, position, #plan, line,
+      left and string.format("  ~%.0f s left", left) or ""))
     io.stdout:flush()
   end)
   results_file:add(rec)
@@ -223,7 +229,9 @@ local by_id, counts, dups = merge.read(out)
 local results, missing = merge.ordered(plan, by_id)
 if o.merge or place.mpi then
   for _, c in ipairs(counts) do print(string.format("merge: %d runs in %s", c[2], c[1])) end
-  if #dups > 0 then print(string.format("merge: %d runs found twice (first copy kept): %s", #dups, table.concat(dups, " "))) end
+  if #dups > 0 then
+    print(string.format("merge: %d runs found twice (first copy kept): %s", #dups, table.concat(dups, " ")))
+  end
   if #missing > 0 then
     io.stderr:write(string.format("%s: warning: %d of %d planned networks have no results yet: %s\n", PROG, #missing,
       #plan, table.concat(missing, " ")))

@@ -68,11 +68,13 @@ end
 -- placement: --shard wins over the environment; a bad array is a usage error
 local p = shard.placement("2/3", nil, env { SLURM_ARRAY_TASK_ID = "1", SLURM_ARRAY_TASK_COUNT = "4" })
 T.eq(p.shard[1], 2); T.eq(p.file, "runs.shard-2-of-3.jsonl"); T.eq(p.label, "shard 2/3")
-p = shard.placement("", nil, env { SLURM_ARRAY_TASK_ID = "0", SLURM_ARRAY_TASK_MIN = "0", SLURM_ARRAY_TASK_COUNT = "2" })
+p = shard.placement("", nil,
+  env { SLURM_ARRAY_TASK_ID = "0", SLURM_ARRAY_TASK_MIN = "0", SLURM_ARRAY_TASK_COUNT = "2" })
 T.eq(p.file, "runs.shard-1-of-2.jsonl")
 p = shard.placement("", nil, env {})
 T.eq(p.file, "runs.jsonl"); T.eq(p.label, ""); T.eq(p.shard, nil)
-local none, msg = shard.placement("", nil, env { SLURM_ARRAY_TASK_ID = "9", SLURM_ARRAY_TASK_MIN = "1", SLURM_ARRAY_TASK_COUNT = "2" })
+local none, msg = shard.placement("", nil,
+  env { SLURM_ARRAY_TASK_ID = "9", SLURM_ARRAY_TASK_MIN = "1", SLURM_ARRAY_TASK_COUNT = "2" })
 T.ok(none == nil and msg:find("^Slurm job array:"), msg)
 
 -- share and the serial iterator: unfinished runs of the shard, in plan order
@@ -82,7 +84,9 @@ p = shard.placement("2/3", nil, env {})
 local share = shard.share(p, plan, { r5 = {} })
 T.eq(#share, 1, "shard 2/3 of 7 owns positions 2 and 5; r5 is done"); T.eq(share[1].position, 2)
 local seen = {}
-for e, n in shard.next_runs(shard.placement("", nil, env {}), shard.share({}, plan, {})) do seen[#seen + 1] = e.run.id .. ":" .. n end
+for e, n in shard.next_runs(shard.placement("", nil, env {}), shard.share({}, plan, {})) do
+  seen[#seen + 1] = e.run.id .. ":" .. n
+end
 T.eq(table.concat(seen, " "), "r1:1 r2:2 r3:3 r4:4 r5:5 r6:6 r7:7")
 
 -- merge.read on hand-written files: plan order, duplicates, a torn last line
