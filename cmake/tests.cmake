@@ -23,6 +23,11 @@ function(rh_file_labels src folder out)
 endfunction()
 
 set(RH_SOURCE_DIR ${CMAKE_SOURCE_DIR})
+# tests that measure memory skip their bounds under ASan (its quarantine keeps freed blocks)
+set(RH_SANITIZED_ENV "")
+if(RANKHOST_SANITIZE)
+  set(RH_SANITIZED_ENV ";RH_SANITIZED=1")
+endif()
 set(RH_SHARED_DIR ${CMAKE_SOURCE_DIR}/../shared CACHE PATH "Folder holding data/mnist-t10k for tests")
 
 file(GLOB RH_CTEST_SRCS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/c/test_*.c)
@@ -42,7 +47,7 @@ foreach(src ${RH_LUATEST_SRCS})
   rh_file_labels(${src} lua labels)
   add_test(NAME lua.${name} COMMAND rankhost ${src} WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
   set_tests_properties(lua.${name} PROPERTIES
-    ENVIRONMENT "RH_SHARED=${RH_SHARED_DIR};RH_SOURCE=${CMAKE_SOURCE_DIR};RH_BUILD=${CMAKE_BINARY_DIR};RANKHOST=$<TARGET_FILE:rankhost>;LUA_PATH=${CMAKE_SOURCE_DIR}/tests/lua/?.lua\\;\\;"
+    ENVIRONMENT "RH_SHARED=${RH_SHARED_DIR};RH_SOURCE=${CMAKE_SOURCE_DIR};RH_BUILD=${CMAKE_BINARY_DIR};RANKHOST=$<TARGET_FILE:rankhost>;LUA_PATH=${CMAKE_SOURCE_DIR}/tests/lua/?.lua\\;\\;${RH_SANITIZED_ENV}"
     SKIP_RETURN_CODE 77 LABELS "${labels}")
 endforeach()
 
@@ -63,6 +68,6 @@ foreach(src ${RH_SHTEST_SRCS})
   rh_file_labels(${src} sh labels)
   add_test(NAME sh.${name} COMMAND bash ${src} WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
   set_tests_properties(sh.${name} PROPERTIES
-    ENVIRONMENT "RH_SHARED=${RH_SHARED_DIR};RH_SOURCE=${CMAKE_SOURCE_DIR};RH_BUILD=${CMAKE_BINARY_DIR};RANKHOST=$<TARGET_FILE:rankhost>"
+    ENVIRONMENT "RH_SHARED=${RH_SHARED_DIR};RH_SOURCE=${CMAKE_SOURCE_DIR};RH_BUILD=${CMAKE_BINARY_DIR};RANKHOST=$<TARGET_FILE:rankhost>${RH_SANITIZED_ENV}"
     SKIP_RETURN_CODE 77 LABELS "${labels}")
 endforeach()
