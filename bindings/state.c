@@ -1,5 +1,8 @@
-/* state.c - rh.seed, rh.device, rh.threads, rh.clock: the process-wide settings. */
+/* state.c - rh.seed, rh.device, rh.threads, rh.clock: the process-wide settings;
+ * rh.memory and rh.rss: what the process holds. */
 #include <cblas.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "cuda/device.h"
@@ -83,10 +86,39 @@ static int l_memory(lua_State *L) {
   return 1;
 }
 
+/* rh.rss() -> bytes: the process's resident memory now (VmRSS in /proc/self/status), or
+ * nil and a reason where /proc is missing. For watching a long run's memory stay flat:
+ * it counts everything (Lua, tensors, BLAS buffers, libraries), unlike rh.memory. */
+static int l_rss(lua_State *L) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "rss: /proc/self/status cannot be read on this system");
+    return 2;
+  }
+  char line[256];
+  long long kb = -1;
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "VmRSS:", 6) == 0) {
+      if (sscanf(line + 6, "%lld", &kb) != 1) kb = -1;
+      break;
+    }
+  }
+  fclose(f);
+  if (kb < 0) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "rss: no VmRSS line in /proc/self/status");
+    return 2;
+  }
+  lua_pushinteger(L, (lua_Integer)kb * 1024);
+  return 1;
+}
+
 void rhb_open_state(lua_State *L) {
   static const luaL_Reg fns[] = {{"seed", l_seed},   {"device", l_device},
                                  {"threads", l_threads}, {"clock", l_clock},
                                  {"cuda_available", l_cuda_available}, {"memory", l_memory},
+                                 {"rss", l_rss},
                                  {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
 }

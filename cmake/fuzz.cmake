@@ -21,6 +21,15 @@ target_include_directories(rhkernels_fuzz PUBLIC ${CMAKE_SOURCE_DIR}/kernels ${C
 target_compile_options(rhkernels_fuzz PRIVATE ${RH_FUZZ_FLAGS})
 target_link_libraries(rhkernels_fuzz PUBLIC ${LAPACKE_LIBRARY} ${OPENBLAS_LIBRARY} ZLIB::ZLIB Threads::Threads m)
 
+# the bindings too, for targets that drive Lua code (fuzz_options); linked statically, so a
+# target that calls only kernels pulls in none of it
+add_library(rhbindings_fuzz STATIC ${RH_BINDING_SRCS} ${RH_EMBED_C})
+target_include_directories(rhbindings_fuzz PUBLIC ${CMAKE_SOURCE_DIR}/bindings ${LUA_INCLUDE_DIR})
+target_compile_options(rhbindings_fuzz PRIVATE ${RH_FUZZ_FLAGS})
+target_compile_definitions(rhbindings_fuzz PRIVATE RH_VERSION="${PROJECT_VERSION}")
+target_link_libraries(rhbindings_fuzz PUBLIC rhkernels_fuzz ${LUA_LIBRARY} dl)
+
+add_custom_target(fuzzers)
 file(GLOB RH_FUZZ_SRCS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_*.c)
 foreach(src ${RH_FUZZ_SRCS})
   get_filename_component(name ${src} NAME_WE)
@@ -28,7 +37,9 @@ foreach(src ${RH_FUZZ_SRCS})
   add_executable(${name} ${src})
   target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_libraries(${name} PRIVATE rhkernels_fuzz)
+  target_link_libraries(${name} PRIVATE rhbindings_fuzz)
+  target_compile_definitions(${name} PRIVATE RH_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  add_dependencies(fuzzers ${name})
   # new inputs go to a scratch folder in the build tree; the seed corpus stays untouched
   set(seed ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${topic})
   set(scratch ${CMAKE_BINARY_DIR}/fuzz-corpus/${topic})

@@ -97,6 +97,11 @@ local function usage_error(msg)
   io.stderr:write(PROG, ": ", msg, "\n")
   os.exit(2)
 end
+-- a failure (status 1) with a message instead of a traceback; what is on disk stays
+local function fail(msg)
+  io.stderr:write(PROG, ": ", msg, "\n")
+  os.exit(1)
+end
 if o.depth_min > o.depth_max then usage_error("--depth-min must be <= --depth-max") end
 if o.width_min > o.width_max then usage_error("--width-min must be <= --width-max") end
 
@@ -137,13 +142,16 @@ end
 
 local okdir, direrr = pcall(function() rh.io.mkdir_p(out); rh.io.mkdir_p(paths.history) end)
 if not okdir then
-  io.stderr:write(PROG, ": cannot create the output folder ", out, ": ", tostring(direrr), "\n")
-  os.exit(1)
+  fail("cannot create the output folder " .. out .. ": " .. tostring(direrr):gsub("^[^(]*%((.*)%)$", "%1"))
 end
 local fh = io.open(paths.config, "r")
 if fh then
-  local old = rh.json.decode(fh:read("a"))
+  local okc, old = pcall(rh.json.decode, fh:read("a") or "")
   fh:close()
+  if not okc or type(old) ~= "table" or type(old.settings) ~= "table" then
+    fail(paths.config .. " is not a problem 1 sweep's settings (" .. tostring(okc and "no settings" or old)
+      .. "); is " .. out .. " another program's folder?")
+  end
   -- --merge joins the sweep the shards recorded: their settings, the command line's analysis options
   if o.merge then merge.adopt_options(o, old.options) end
   local diff = {}
@@ -160,16 +168,22 @@ elseif o.resume or o.merge then
   usage_error((o.merge and "--merge: no sweep to merge in " or "--resume: no sweep to continue in ") .. out
     .. " (no config.json)")
 end
-rh.io.write_atomic(paths.config, rh.json.encode({ settings = run_settings(), saturation = trainer.rule_text(o),
-  command = options.describe(spec, o), options = merge.recordable_options(o) }) .. "\n")
 
 -- ---- the plan and what is already done ----
 local plan = space.plan(o)
-local results_file, torn = nil, 0
-if not o.merge then results_file, torn = runlog.appender(paths.mine) end
-if torn > 0 then print(string.format("%s: cut an incomplete last line of %d bytes", paths.mine, torn)) end
 -- finished runs from every process that wrote into --out, so that no one trains them again
-local done = merge.read(out)
+local okr, done = pcall(merge.read, out)
+if not okr then fail(tostring(done) .. " (finished runs are read from it; fix or move the file)") end
+local results_file, torn = nil, 0
+if not o.merge then
+  local oka
+  oka, results_file, torn = pcall(runlog.appender, paths.mine)
+  if not oka then fail("cannot append to " .. paths.mine .. ": " .. tostring(results_file)) end
+end
+if torn > 0 then print(string.format("%s: cut an incomplete last line of %d bytes", paths.mine, torn)) end
+-- the settings are (re)written once the results files are known to be usable
+rh.io.write_atomic(paths.config, rh.json.encode({ settings = run_settings(), saturation = trainer.rule_text(o),
+  command = options.describe(spec, o), options = merge.recordable_options(o) }) .. "\n")
 
 print(string.format("problem 1 sweep: %d networks (%d random, %d teacher) -> %s", #plan,
   (function() local c = 0; for _, r in ipairs(plan) do if r.kind == "random" then c = c + 1 end end; return c end)(),

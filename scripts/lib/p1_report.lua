@@ -42,6 +42,17 @@ function M.text(o, plan, results, measures, metric_names, classes, figs)
     count(plan, function(r) return r.kind == "teacher" end),
     #o.teacher_ranks > 0 and table.concat(o.teacher_ranks, ", ") or "(none)",
     #results, #plan, count(results, function(r) return r.status ~= "ok" end)))
+  local failed = {}
+  for _, r in ipairs(results) do
+    if r.status ~= "ok" then
+      failed[#failed + 1] = { r.id, r.kind, table.concat(r.architecture or {}, "-"), r.status, r.epochs or 0 }
+    end
+  end
+  if #failed > 0 then
+    d:p("Networks that did not finish normally (a NaN or infinite loss, weight or activation stopped them; "
+      .. "they are left out of every analysis below):")
+    d:add(report.md_table({ "id", "kind", "architecture", "status", "epochs" }, failed))
+  end
   d:p(string.format("Each network was trained with minibatch SGD (learning rate %g, momentum %g, weight decay %g "
     .. "as L2 in the gradient, batch %d; ReduceLROnPlateau with patience %d and factor %g) until the training "
     .. "loss saturated or %d epochs passed. **Saturation rule:** %s. At every epoch we measured the training and "

@@ -1,8 +1,8 @@
 -- p1_train.lua - problem 1's training of one network: SGD with weight decay under
 -- rh.train.fit until the training loss saturates (fit's rule), evaluating at every epoch the losses and
 -- accuracies, every rank measure of every layer, spectral norms and gradient ranks, each
--- evaluation appended to the run's history file. Divergence (a NaN/Inf loss) ends the run
--- with status "diverged at step N".
+-- evaluation appended to the run's history file. Divergence (a NaN/Inf training loss, or a
+-- NaN/Inf weight found at the end of an epoch) ends the run with status "diverged at step N".
 local rh = require "rankhost"
 local space = require "p1_space"
 
@@ -83,9 +83,22 @@ function M.train(run, sizes, task, o, history_path, progress)
   }
   -- a fresh history: a run that was interrupted is trained again from its start
   local history = rh.io.appender(history_path, { append = false })
-  local ev
+  local ev, steps, bad_weights = nil, 0, nil -- bad_weights: the step after which a NaN/Inf was found
   local function on_epoch(epoch, rec)
-    ev = M.measure(model, crit, task, false)
+    steps = steps + rec.steps
+    -- a NaN/Inf weight with a still finite loss (or one the epoch mean hid) is divergence
+    -- too, and the rank measures refuse such matrices: stop before measuring
+    for _, p in ipairs((model:parameters())) do
+      if not p:all_finite() then bad_weights = steps; return false end
+    end
+    -- finite but huge weights can still overflow the activations the ranks are taken of
+    local okm, m = pcall(M.measure, model, crit, task, false)
+    if not okm then
+      if not tostring(m):find("NaN") and not tostring(m):find("infinite") then error(m, 0) end
+      bad_weights = steps
+      return false
+    end
+    ev = m
     ev.epoch, ev.epoch_loss, ev.epoch_acc, ev.lr, ev.time = epoch, rec.loss, rec.accuracy, rec.lr, rh.clock() - t0
     history:write(rh.json.encode(ev) .. "\n")
     progress(string.format("epoch %d/%d  loss %.4f  train acc %.3f  test acc %.3f  lr %.3g", epoch, o.max_epochs,
@@ -103,6 +116,11 @@ function M.train(run, sizes, task, o, history_path, progress)
     local step = tostring(h):match("loss is %a+ at step (%d+)")
     if not step then error(h, 0) end
     record.status, record.epochs, record.steps = "diverged at step " .. step, ev and ev.epoch or 0, tonumber(step)
+    return record
+  end
+  if bad_weights then
+    record.status, record.epochs, record.steps = "diverged at step " .. bad_weights, ev and ev.epoch or 0, bad_weights
+    record.diverged = "a weight or activation is NaN or infinite after step " .. bad_weights
     return record
   end
   if ev.train_loss ~= ev.train_loss or math.abs(ev.train_loss) == math.huge then
