@@ -71,13 +71,3 @@ foreach(src ${RH_SHTEST_SRCS})
     ENVIRONMENT "RH_SHARED=${RH_SHARED_DIR};RH_SOURCE=${CMAKE_SOURCE_DIR};RH_BUILD=${CMAKE_BINARY_DIR};RANKHOST=$<TARGET_FILE:rankhost>${RH_SANITIZED_ENV}"
     SKIP_RETURN_CODE 77 LABELS "${labels}")
 endforeach()
-
-# MPI tests (mpirun): labelled so that trees without MPI, such as the sanitizer build, can
-# leave them out (ctest -LE nosan); they skip with 77 there anyway.
-if(TEST sh.test_shard_mpi)
-  set_property(TEST sh.test_shard_mpi APPEND PROPERTY LABELS mpi nosan)
-endif()
-# a private single-node Slurm (skips without slurm-wlm and munge, which CI does not install)
-if(TEST sh.test_slurm_cluster)
-  set_property(TEST sh.test_slurm_cluster APPEND PROPERTY LABELS slurm mpi nosan)
-endif()

@@ -1,4 +1,5 @@
 #!/bin/bash
+# label: mpi,nosan
 # test_shard_mpi.sh - `mpirun -np 2 rankhost scripts/problem1.lua` completes a small sweep with
 # both ranks training (each into its own runs.rank-R-of-2.jsonl), rank 0's merged outputs equal
 # the same sweep on one process, and a rerun skips finished runs on every rank: with one

@@ -1,4 +1,5 @@
 #!/bin/bash
+# label: slurm,mpi,nosan
 # test_slurm_cluster.sh - the examples/slurm/ scripts on a real single-node Slurm: a private
 # cluster (munged, slurmctld and slurmd on loopback, state in a temp folder, own ports) runs
 # submit_array.sh (2 array tasks, then the merge job queued with afterok) and
