@@ -57,7 +57,8 @@ void rhL_set_default_device(rh_device d);
 /* ---- module openers: each adds its functions to the table on top of the stack ---- */
 #define RH_BINDING_MODULES(X) \
   X(state)                    \
-  X(tensor)
+  X(tensor)                   \
+  X(linalg)
 
 #define RH_DECLARE_OPEN(name) void rhb_open_##name(lua_State *L);
 RH_BINDING_MODULES(RH_DECLARE_OPEN)
