@@ -58,7 +58,8 @@ void rhL_set_default_device(rh_device d);
 #define RH_BINDING_MODULES(X) \
   X(state)                    \
   X(tensor)                   \
-  X(linalg)
+  X(linalg)                   \
+  X(nn)
 
 #define RH_DECLARE_OPEN(name) void rhb_open_##name(lua_State *L);
 RH_BINDING_MODULES(RH_DECLARE_OPEN)

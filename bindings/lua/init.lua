@@ -2,4 +2,8 @@
 -- (passed as ...), and attaches the Lua-written modules.
 local rh = ...
 
+rh.nn = require "rankhost.nn"
+rh.optim = require "rankhost.optim"
+rh.train = require "rankhost.train"
+
 return rh

@@ -1,0 +1,423 @@
+-- nn.lua - rh.nn: layers and losses in Torch7's module protocol.
+--
+-- A module has forward(x) -> y, backward(x, grad_y [, skip_input_grad]) -> grad_x
+-- (parameter gradients accumulate until zero_grad), parameters() -> {params}, {grads}.
+-- The arithmetic is in C (rh._nn, kernels/nn.c); this file keeps the objects and their
+-- buffers: outputs and gradients are allocated once per batch size and reused, so a
+-- steady training loop allocates no tensor memory.
+local rh = require "rankhost"
+local C = rh._nn
+
+local nn = {}
+
+-- param tensor -> its gradient tensor, for optimizers given a plain list of tensors.
+nn.grads = setmetatable({}, { __mode = "k" })
+
+local function is_tensor(x) return getmetatable(x) == rh.Tensor end
+nn.is_tensor = is_tensor
+
+-- ---------------------------------------------------------------- Module (base)
+
+local Module = {}
+Module.__index = Module
+Module.__name = "Module"
+nn.Module = Module
+
+-- nn.class(name [, parent]) -> a new module class; instances: setmetatable(obj, cls).
+function nn.class(name, parent)
+  parent = parent or Module
+  local cls = setmetatable({}, { __index = parent })
+  cls.__index = cls
+  cls.__name = name
+  cls.__tostring = parent.__tostring
+  return cls
+end
+
+function Module:parameters() return {}, {} end
+function Module:linear_layers() return {} end
+function Module:train() self.training = true; return self end
+function Module:evaluate() self.training = false; return self end
+function Module:to(device) self._bufs = {}; return self end
+
+function Module:zero_grad()
+  local _, grads = self:parameters()
+  for _, g in ipairs(grads) do g:zero() end
+  return self
+end
+
+function Module:num_parameters()
+  local n = 0
+  for _, p in ipairs((self:parameters())) do n = n + p:numel() end
+  return n
+end
+
+function Module:__tostring() return self:describe() end
+function Module:describe() return self.__name or "Module" end
+
+-- A reusable rows x cols tensor on like's device, cached per batch size (rows), so
+-- that alternating batch sizes (a short last batch) do not reallocate every epoch.
+local function buffer(self, key, like, rows, cols)
+  local bufs = self._bufs
+  local cache = bufs[key]
+  if not cache then cache = {}; bufs[key] = cache end
+  local b = cache[rows]
+  if b == nil or b:size(2) ~= cols or b:device() ~= like:device() then
+    if b == nil and next(cache) ~= nil then
+      local n = 0
+      for _ in pairs(cache) do n = n + 1 end
+      if n >= 4 then for k in pairs(cache) do cache[k] = nil end end -- many sizes: start over
+    end
+    b = C.empty(like, rows, cols)
+    cache[rows] = b
+  end
+  return b
+end
+nn.buffer = buffer
+
+-- Name of any module for error messages ("Linear 784->256", "ReLU", "Lua module").
+local function describe(m)
+  if type(m.describe) == "function" then return m:describe() end
+  return m.name or "Lua module"
+end
+nn.describe = describe
+
+-- ---------------------------------------------------------------- Linear
+
+local Linear = nn.class("Linear")
+nn.LinearClass = Linear
+
+-- Initialisations: name -> function(self, opts). fan_in = in, fan_out = out.
+local inits = {}
+-- PyTorch's default: kaiming_uniform(a=sqrt(5)) => U(-1/sqrt(in), 1/sqrt(in)); same bound for bias.
+inits.default = function(self)
+  local bound = 1 / math.sqrt(self.in_features)
+  C.fill_uniform(self.weight, -bound, bound)
+  if self.bias then C.fill_uniform(self.bias, -bound, bound) end
+end
+inits.pytorch = inits.default
+inits.kaiming_uniform = function(self) -- He et al. 2015, gain sqrt(2): U(-sqrt(6/in), sqrt(6/in))
+  local bound = math.sqrt(6 / self.in_features)
+  C.fill_uniform(self.weight, -bound, bound)
+end
+inits.kaiming_normal = function(self) C.fill_normal(self.weight, 0, math.sqrt(2 / self.in_features)) end
+inits.xavier_uniform = function(self) -- Glorot & Bengio 2010
+  local bound = math.sqrt(6 / (self.in_features + self.out_features))
+  C.fill_uniform(self.weight, -bound, bound)
+end
+inits.xavier_normal = function(self)
+  C.fill_normal(self.weight, 0, math.sqrt(2 / (self.in_features + self.out_features)))
+end
+inits.normal = function(self, opts) C.fill_normal(self.weight, 0, opts.std or 0.01) end
+inits.zeros = function(self) self.weight:zero() end
+nn.inits = inits
+
+local function check_size(n, what, fname)
+  if math.type(n) ~= "integer" or n < 1 then
+    error(string.format("%s: %s must be a positive integer, got %s", fname, what, tostring(n)), 3)
+  end
+end
+
+-- nn.Linear(in, out [, {init="default"|"kaiming_uniform"|"kaiming_normal"|"xavier_uniform"|
+--   "xavier_normal"|"normal"|"zeros", std=, bias=true}])
+-- Other initialisations than the default set the bias to zero.
+function nn.Linear(nin, nout, opts)
+  check_size(nin, "in", "nn.Linear")
+  check_size(nout, "out", "nn.Linear")
+  opts = opts or {}
+  local init = opts.init or "default"
+  if not inits[init] then error("nn.Linear: unknown init '" .. tostring(init) .. "'", 2) end
+  local self = setmetatable({ in_features = nin, out_features = nout, training = true, _bufs = {} }, Linear)
+  self.weight = rh.empty(nout, nin)
+  self.grad_weight = rh.zeros(nout, nin)
+  if opts.bias ~= false then
+    self.bias = rh.zeros(nout)
+    self.grad_bias = rh.zeros(nout)
+  end
+  inits[init](self, opts)
+  self:_register()
+  return self
+end
+
+function Linear:_register()
+  nn.grads[self.weight] = self.grad_weight
+  if self.bias then nn.grads[self.bias] = self.grad_bias end
+end
+
+function Linear:describe() return string.format("Linear %d->%d", self.in_features, self.out_features) end
+function Linear:__tostring() return string.format("nn.Linear(%d -> %d%s)", self.in_features, self.out_features,
+                                                  self.bias and "" or ", no bias") end
+
+local function check_input(self, x)
+  if not is_tensor(x) then error("input must be a tensor, got " .. type(x), 3) end
+  if x:dim() ~= 2 then error(string.format("input must be a 2-D batch (B x %d), got %d-D", self.in_features, x:dim()), 3) end
+  local w = x:size(2)
+  if w ~= self.in_features then
+    error(string.format("bad input width %d, expected %d", w, self.in_features), 3)
+  end
+  return x:size(1)
+end
+
+function Linear:forward(x)
+  local B = check_input(self, x)
+  local y = buffer(self, "output", x, B, self.out_features)
+  C.linear_forward(y, x, self.weight, self.bias, false)
+  self.output = y
+  return y
+end
+
+-- y = relu(x W^T + b) in one pass: used by Sequential for a Linear followed by ReLU.
+function Linear:forward_relu(x)
+  local B = check_input(self, x)
+  local y = buffer(self, "output", x, B, self.out_features)
+  C.linear_forward(y, x, self.weight, self.bias, true)
+  self.output = y
+  return y
+end
+
+function Linear:backward(x, gy, skip_input_grad)
+  local B = check_input(self, x)
+  local gx = nil
+  if not skip_input_grad then gx = buffer(self, "grad_input", x, B, self.in_features) end
+  C.linear_backward(gx, self.grad_weight, self.grad_bias, x, self.weight, gy)
+  self.grad_input = gx
+  return gx
+end
+
+function Linear:parameters()
+  if self.bias then return { self.weight, self.bias }, { self.grad_weight, self.grad_bias } end
+  return { self.weight }, { self.grad_weight }
+end
+
+function Linear:zero_grad()
+  self.grad_weight:zero()
+  if self.grad_bias then self.grad_bias:zero() end
+  return self
+end
+
+function Linear:linear_layers() return { self } end
+
+function Linear:to(device)
+  for _, k in ipairs { "weight", "bias", "grad_weight", "grad_bias" } do
+    if self[k] then self[k] = self[k]:to(device) end
+  end
+  self._bufs = {}
+  self:_register()
+  return self
+end
+
+-- ---------------------------------------------------------------- ReLU
+
+local ReLU = nn.class("ReLU")
+nn.ReLUClass = ReLU
+
+function nn.ReLU() return setmetatable({ training = true, _bufs = {} }, ReLU) end
+function ReLU:__tostring() return "nn.ReLU()" end
+
+function ReLU:forward(x)
+  if x:dim() ~= 2 then self.output = x:relu(); return self.output end
+  local y = buffer(self, "output", x, x:size(1), x:size(2))
+  C.relu_forward(y, x)
+  self.output = y
+  return y
+end
+
+-- The mask comes from the output (y > 0 exactly where x > 0), which also holds when a
+-- Sequential fused this ReLU into the Linear before it.
+function ReLU:backward(x, gy)
+  local y = self.output
+  if not y then error("backward called before forward", 2) end
+  local gx
+  if y:dim() == 2 then gx = buffer(self, "grad_input", y, y:size(1), y:size(2)) else gx = C.zeros_like(y) end
+  C.relu_backward(gx, y, gy)
+  self.grad_input = gx
+  return gx
+end
+
+-- ---------------------------------------------------------------- Sequential
+
+local Sequential = nn.class("Sequential")
+nn.SequentialClass = Sequential
+
+local function check_module(m, i, fname)
+  if type(m) ~= "table" or type(m.forward) ~= "function" or type(m.backward) ~= "function" then
+    error(string.format("%s: module %d is not a layer (a table with forward and backward), got %s", fname, i,
+                        type(m)), 3)
+  end
+end
+
+function nn.Sequential(...)
+  local self = setmetatable({ modules = {}, training = true, _inputs = {} }, Sequential)
+  for i = 1, select("#", ...) do
+    local m = select(i, ...)
+    check_module(m, i, "nn.Sequential")
+    self.modules[i] = m
+  end
+  return self
+end
+
+function Sequential:add(m)
+  check_module(m, #self.modules + 1, "add")
+  self.modules[#self.modules + 1] = m
+  return self
+end
+
+function Sequential:describe() return self.name or "Sequential" end
+
+-- Raises "Sequential module i (name): message", the inner position stripped.
+local function fail(self, i, m, err)
+  if type(err) == "string" then err = err:gsub("^[^\n:]+:%d+: ", "", 1) end
+  error(string.format("%s module %d (%s): %s", self:describe(), i, describe(m), tostring(err)), 3)
+end
+
+function Sequential:forward(x)
+  local mods, inputs = self.modules, self._inputs
+  local i, n = 1, #mods
+  while i <= n do
+    local m = mods[i]
+    inputs[i] = x
+    local nxt = mods[i + 1]
+    local ok, y
+    if nxt and getmetatable(m) == Linear and getmetatable(nxt) == ReLU then
+      ok, y = pcall(m.forward_relu, m, x) -- fused: Linear's output is already ReLU'd
+      if not ok then fail(self, i, m, y) end
+      inputs[i + 1] = y
+      nxt.output = y
+      i = i + 2
+    else
+      ok, y = pcall(m.forward, m, x)
+      if not ok then fail(self, i, m, y) end
+      i = i + 1
+    end
+    x = y
+  end
+  self.output = x
+  return x
+end
+
+-- skip_input_grad: the gradient with respect to x is not needed (x is data), which
+-- saves the first layer's grad_x product.
+function Sequential:backward(x, gy, skip_input_grad)
+  local mods, inputs = self.modules, self._inputs
+  if #mods > 0 and inputs[1] ~= x then inputs[1] = x end
+  for i = #mods, 1, -1 do
+    local m = mods[i]
+    local ok, g = pcall(m.backward, m, inputs[i], gy, skip_input_grad and i == 1)
+    if not ok then fail(self, i, m, g) end
+    gy = g
+  end
+  self.grad_input = gy
+  return gy
+end
+
+function Sequential:parameters()
+  local ps, gs = {}, {}
+  for _, m in ipairs(self.modules) do
+    if m.parameters then
+      local p, g = m:parameters()
+      for j = 1, #p do
+        ps[#ps + 1] = p[j]
+        gs[#gs + 1] = g and g[j]
+      end
+    end
+  end
+  return ps, gs
+end
+
+function Sequential:zero_grad()
+  for _, m in ipairs(self.modules) do
+    if m.zero_grad then
+      m:zero_grad()
+    elseif m.parameters then
+      local _, gs = m:parameters()
+      for _, g in ipairs(gs or {}) do g:zero() end
+    end
+  end
+  return self
+end
+
+local function each(self, method, ...)
+  for _, m in ipairs(self.modules) do
+    if type(m[method]) == "function" then m[method](m, ...) end
+  end
+  return self
+end
+
+function Sequential:train() self.training = true; return each(self, "train") end
+function Sequential:evaluate() self.training = false; return each(self, "evaluate") end
+function Sequential:to(device) return each(self, "to", device) end
+
+function Sequential:linear_layers()
+  local out = {}
+  for _, m in ipairs(self.modules) do
+    if type(m.linear_layers) == "function" then
+      for _, l in ipairs(m:linear_layers()) do out[#out + 1] = l end
+    end
+  end
+  return out
+end
+
+function Sequential:__tostring()
+  local lines = { string.format("nn.%s {  -- %d parameters", self:describe(), self:num_parameters()) }
+  for i, m in ipairs(self.modules) do
+    local s = tostring(m):gsub("\n", "\n  ")
+    lines[#lines + 1] = string.format("  (%d) %s", i, s)
+  end
+  lines[#lines + 1] = "}"
+  return table.concat(lines, "\n")
+end
+
+-- nn.MLP{784, 256, 256, 10 [, init=...]}: Linear+ReLU for each hidden layer, the last
+-- Linear bare (logits). Options in the same table (string keys) go to every Linear.
+function nn.MLP(sizes)
+  if type(sizes) ~= "table" or #sizes < 2 then
+    error("nn.MLP: a table of at least two layer sizes expected, e.g. nn.MLP{784, 256, 10}", 2)
+  end
+  local opts = {}
+  for k, v in pairs(sizes) do if type(k) == "string" then opts[k] = v end end
+  local mods = {}
+  for i = 1, #sizes - 1 do
+    check_size(sizes[i], "size " .. i, "nn.MLP")
+    check_size(sizes[i + 1], "size " .. (i + 1), "nn.MLP")
+    mods[#mods + 1] = nn.Linear(sizes[i], sizes[i + 1], opts)
+    if i < #sizes - 1 then mods[#mods + 1] = nn.ReLU() end
+  end
+  local s = nn.Sequential(table.unpack(mods))
+  s.name = "MLP"
+  s.sizes = { table.unpack(sizes) }
+  return s
+end
+
+-- ---------------------------------------------------------------- losses
+
+-- Criterions follow Torch7: l = crit:forward(y, target); g = crit:backward(y, target).
+-- The fused kernels compute the loss and its gradient in one pass; backward returns the
+-- gradient forward computed when given the same tensors (else computes it anew).
+local function criterion(name, kernel)
+  local cls = nn.class(name)
+  cls.__tostring = function() return "nn." .. name .. "()" end
+  local function run(self, y, target)
+    if not is_tensor(y) then error(name .. ": prediction must be a tensor, got " .. type(y), 3) end
+    if not is_tensor(target) then error(name .. ": target must be a tensor, got " .. type(target), 3) end
+    local g
+    if y:dim() == 2 then g = buffer(self, "grad", y, y:size(1), y:size(2)) else g = C.zeros_like(y) end
+    local ok, loss = pcall(kernel, y, target, g)
+    if not ok then
+      local msg = tostring(loss):gsub("^[^\n:]+:%d+: ", "", 1)
+      msg = msg:match("^bad argument #%d+ to '[^']*' %((.*)%)$") or msg -- keep the kernel's detail
+      error(name .. ": " .. msg, 3)
+    end
+    self.output, self.grad_input, self._y, self._t = loss, g, y, target
+    return loss
+  end
+  function cls:forward(y, target) return run(self, y, target) end
+  function cls:backward(y, target)
+    if not (rawequal(y, self._y) and rawequal(target, self._t)) then run(self, y, target) end
+    return self.grad_input
+  end
+  return function() return setmetatable({ _bufs = {} }, cls) end, cls
+end
+
+nn.CrossEntropyLoss, nn.CrossEntropyLossClass = criterion("CrossEntropyLoss", C.cross_entropy)
+nn.MSELoss, nn.MSELossClass = criterion("MSELoss", C.mse)
+
+return nn

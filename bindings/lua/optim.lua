@@ -1,0 +1,304 @@
+-- optim.lua - rh.optim: SGD, Adam, AdamW with PyTorch's update rules, parameter groups,
+-- and the learning-rate schedules StepLR, CosineLR, ReduceLROnPlateau.
+--
+-- Each parameter's update is one fused C kernel (kernels/optim.c); Lua only walks the
+-- groups. Group fields (lr, weight_decay, momentum, ...) are read at every step, so a
+-- script changes them between steps to write schedules.
+local rh = require "rankhost"
+local nn = require "rankhost.nn"
+local C = rh._nn
+
+local optim = {}
+
+local function is_module(x) return type(x) == "table" and type(x.parameters) == "function" end
+
+local function shape_str(t) return table.concat(t:shape(), "x") end
+
+-- The params and grads of one group spec (a module, a Linear, or a list of tensors).
+local function resolve(spec, grads, fname, gi)
+  if is_module(spec) then
+    local ps, gs = spec:parameters()
+    return ps, gs, spec
+  end
+  if nn.is_tensor(spec) then spec = { spec } end
+  if type(spec) ~= "table" then
+    error(string.format("%s: group %d: params must be a module or a list of tensors, got %s", fname, gi, type(spec)), 4)
+  end
+  local ps, gs = {}, {}
+  for j, p in ipairs(spec) do
+    if not nn.is_tensor(p) then
+      error(string.format("%s: group %d: parameter %d is a %s, not a tensor", fname, gi, j, type(p)), 4)
+    end
+    local g = grads and grads[j] or nn.grads[p]
+    if not g then
+      error(string.format("%s: group %d: parameter %d has no gradient (pass a module, or {params=..., grads=...})",
+                          fname, gi, j), 4)
+    end
+    ps[j], gs[j] = p, g
+  end
+  return ps, gs, nil
+end
+
+-- Builds opt.groups from params_or_groups and the defaults.
+local function build_groups(self, spec, defaults, fname)
+  local specs
+  if is_module(spec) or nn.is_tensor(spec) then
+    specs = { { params = spec } }
+  elseif type(spec) == "table" and type(spec[1]) == "table" and not is_module(spec[1]) and spec[1].params ~= nil then
+    specs = spec
+  elseif type(spec) == "table" then
+    specs = { { params = spec } }
+  else
+    error(fname .. ": a module, a list of tensors or a list of groups expected, got " .. type(spec), 3)
+  end
+  self.groups = {}
+  for gi, s in ipairs(specs) do
+    local g = {}
+    for k, v in pairs(defaults) do g[k] = v end
+    for k, v in pairs(s) do if k ~= "params" and k ~= "grads" then g[k] = v end end
+    g.params, g.grads, g.module = resolve(s.params, s.grads, fname, gi)
+    if #g.params == 0 then error(string.format("%s: group %d has no parameters", fname, gi), 3) end
+    g.state = {}
+    g.shapes = {}
+    for j, p in ipairs(g.params) do g.shapes[j] = shape_str(p) end
+    self.groups[gi] = g
+  end
+end
+
+-- A module's parameters must still be the tensors the optimizer was built with.
+local function check_group(self, g, gi)
+  if not g.module then return end
+  local ps, gs = g.module:parameters()
+  for j = 1, math.max(#ps, #g.params) do
+    local p = ps[j]
+    if not rawequal(p, g.params[j]) or not rawequal(gs[j], g.grads[j]) then
+      local now = p and shape_str(p) or "gone"
+      error(string.format("%s:step: parameter %d of group %d was replaced or resized after the optimizer was " ..
+                          "built (now %s, was %s); build a new optimizer", self.name, j, gi, now,
+                          g.shapes[j] or "absent"), 3)
+    end
+  end
+end
+
+local Optimizer = {}
+Optimizer.__index = Optimizer
+
+function Optimizer:zero_grad()
+  for _, g in ipairs(self.groups) do
+    for _, t in ipairs(g.grads) do t:zero() end
+  end
+  return self
+end
+
+function Optimizer:__tostring()
+  local parts = {}
+  for i, g in ipairs(self.groups) do
+    parts[#parts + 1] = string.format("group %d: %d tensors, lr=%g, weight_decay=%g", i, #g.params, g.lr, g.weight_decay)
+  end
+  return "optim." .. self.name .. " (" .. table.concat(parts, "; ") .. ")"
+end
+
+local function nonneg(fname, k, v)
+  if type(v) ~= "number" or v < 0 then error(string.format("%s: %s must be a number >= 0, got %s", fname, k, tostring(v)), 4) end
+end
+
+local function new(name, params, opts, defaults, validate)
+  opts = opts or {}
+  if type(opts) ~= "table" then error("optim." .. name .. ": options must be a table", 3) end
+  local d = {}
+  for k, v in pairs(defaults) do d[k] = v end
+  for k, v in pairs(opts) do d[k] = v end
+  local self = setmetatable({ name = name, defaults = d }, Optimizer)
+  build_groups(self, params, d, "optim." .. name)
+  for _, g in ipairs(self.groups) do validate("optim." .. name, g) end
+  return self
+end
+
+-- ---------------------------------------------------------------- SGD
+
+local SGD = setmetatable({}, { __index = Optimizer })
+SGD.__index = SGD
+SGD.__tostring = Optimizer.__tostring
+
+local function validate_sgd(fname, g)
+  for _, k in ipairs { "lr", "momentum", "dampening", "weight_decay" } do nonneg(fname, k, g[k]) end
+  if g.nesterov and (g.momentum <= 0 or g.dampening ~= 0) then
+    error(fname .. ": nesterov momentum requires a momentum > 0 and zero dampening", 4)
+  end
+end
+
+function optim.SGD(params, opts)
+  local self = new("SGD", params, opts, { lr = 1e-3, momentum = 0, dampening = 0, nesterov = false, weight_decay = 0 },
+                   validate_sgd)
+  return setmetatable(self, SGD)
+end
+
+function SGD:step()
+  for gi, g in ipairs(self.groups) do
+    check_group(self, g, gi)
+    local lr, mom, damp, wd, nest = g.lr, g.momentum, g.dampening, g.weight_decay, g.nesterov and true or false
+    local params, grads, state = g.params, g.grads, g.state
+    for j = 1, #params do
+      local p = params[j]
+      local buf, first = nil, false
+      if mom ~= 0 then
+        buf = state[j]
+        if not buf then -- PyTorch: the buffer starts as the first step's gradient
+          buf = C.zeros_like(p)
+          state[j] = buf
+          first = true
+        end
+      end
+      C.sgd_step(p, grads[j], buf, lr, mom, damp, wd, nest, first)
+    end
+  end
+end
+
+-- ---------------------------------------------------------------- Adam, AdamW
+
+local Adam = setmetatable({}, { __index = Optimizer })
+Adam.__index = Adam
+Adam.__tostring = Optimizer.__tostring
+
+local function validate_adam(fname, g)
+  for _, k in ipairs { "lr", "eps", "weight_decay" } do nonneg(fname, k, g[k]) end
+  local b = g.betas
+  if type(b) ~= "table" or type(b[1]) ~= "number" or type(b[2]) ~= "number" or b[1] < 0 or b[1] >= 1 or b[2] < 0 or
+      b[2] >= 1 then
+    error(fname .. ": betas must be {beta1, beta2} with each in [0, 1)", 4)
+  end
+end
+
+local function adam(name, params, opts, wd, decoupled)
+  local self = new(name, params, opts, { lr = 1e-3, betas = { 0.9, 0.999 }, eps = 1e-8, weight_decay = wd },
+                   validate_adam)
+  self.decoupled = decoupled
+  for _, g in ipairs(self.groups) do
+    for j, p in ipairs(g.params) do g.state[j] = { m = C.zeros_like(p), v = C.zeros_like(p), step = 0 } end
+  end
+  return setmetatable(self, Adam)
+end
+
+function optim.Adam(params, opts) return adam("Adam", params, opts, 0, false) end
+function optim.AdamW(params, opts) return adam("AdamW", params, opts, 1e-2, true) end
+
+function Adam:step()
+  local dec = self.decoupled
+  for gi, g in ipairs(self.groups) do
+    check_group(self, g, gi)
+    local lr, b1, b2, eps, wd = g.lr, g.betas[1], g.betas[2], g.eps, g.weight_decay
+    local params, grads, state = g.params, g.grads, g.state
+    for j = 1, #params do
+      local s = state[j]
+      s.step = s.step + 1
+      C.adam_step(params[j], grads[j], s.m, s.v, lr, b1, b2, eps, wd, dec, s.step)
+    end
+  end
+end
+
+-- ---------------------------------------------------------------- schedules
+-- Each scheduler is stepped once per epoch (or per evaluation) after training steps,
+-- as in PyTorch; it writes the new learning rates into opt.groups[i].lr.
+
+local function lrs(opt)
+  local out = {}
+  for i, g in ipairs(opt.groups) do out[i] = g.lr end
+  return out
+end
+
+local Scheduler = {}
+Scheduler.__index = Scheduler
+function Scheduler:get_last_lr() return lrs(self.opt) end
+
+local function scheduler(opt, fname)
+  if type(opt) ~= "table" or type(opt.groups) ~= "table" then error(fname .. ": an optimizer expected", 3) end
+  return setmetatable({ opt = opt, base_lrs = lrs(opt), last_epoch = 0 }, Scheduler)
+end
+
+-- StepLR: lr *= gamma every `step` epochs.
+function optim.StepLR(opt, o)
+  o = o or {}
+  local s = scheduler(opt, "optim.StepLR")
+  s.step_size, s.gamma = o.step or o.step_size, o.gamma or 0.1
+  if math.type(s.step_size) ~= "integer" or s.step_size < 1 then
+    error("optim.StepLR: step must be a positive integer", 2)
+  end
+  function s:step()
+    self.last_epoch = self.last_epoch + 1
+    if self.last_epoch % self.step_size == 0 then
+      for _, g in ipairs(self.opt.groups) do g.lr = g.lr * self.gamma end
+    end
+  end
+  return s
+end
+
+-- CosineLR (PyTorch's CosineAnnealingLR, its recursive form):
+--   lr_t = eta_min + (lr_{t-1} - eta_min) (1 + cos(pi t / T)) / (1 + cos(pi (t-1) / T))
+-- which equals eta_min + (base - eta_min) (1 + cos(pi t / T)) / 2 when nothing else moves lr.
+function optim.CosineLR(opt, o)
+  o = o or {}
+  local s = scheduler(opt, "optim.CosineLR")
+  s.t_max, s.eta_min = o.t_max or o.T_max, o.eta_min or 0
+  if type(s.t_max) ~= "number" or s.t_max <= 0 then error("optim.CosineLR: t_max must be a number > 0", 2) end
+  function s:step()
+    local t, T, emin = self.last_epoch + 1, self.t_max, self.eta_min
+    self.last_epoch = t
+    for i, g in ipairs(self.opt.groups) do
+      if (t - 1 - T) % (2 * T) == 0 then
+        g.lr = g.lr + (self.base_lrs[i] - emin) * (1 - math.cos(math.pi / T)) / 2
+      else
+        g.lr = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T)) * (g.lr - emin) + emin
+      end
+    end
+  end
+  return s
+end
+
+-- ReduceLROnPlateau: lr = max(lr * factor, min_lr) after `patience` evaluations without
+-- an improvement of the metric (rel: better than best * (1 -/+ threshold); abs: by threshold),
+-- then `cooldown` evaluations of rest. Changes smaller than eps=1e-8 are ignored.
+function optim.ReduceLROnPlateau(opt, o)
+  o = o or {}
+  local s = scheduler(opt, "optim.ReduceLROnPlateau")
+  s.mode, s.factor, s.patience = o.mode or "min", o.factor or 0.1, o.patience or 10
+  s.threshold, s.threshold_mode = o.threshold or 1e-4, o.threshold_mode or "rel"
+  s.cooldown, s.min_lr, s.eps = o.cooldown or 0, o.min_lr or 0, o.eps or 1e-8
+  if s.mode ~= "min" and s.mode ~= "max" then error("optim.ReduceLROnPlateau: mode must be 'min' or 'max'", 2) end
+  if s.threshold_mode ~= "rel" and s.threshold_mode ~= "abs" then
+    error("optim.ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs'", 2)
+  end
+  if s.factor >= 1 then error("optim.ReduceLROnPlateau: factor must be < 1", 2) end
+  s.best = s.mode == "min" and math.huge or -math.huge
+  s.num_bad_epochs, s.cooldown_counter = 0, 0
+  function s:is_better(a)
+    local best, th = self.best, self.threshold
+    if self.mode == "min" then
+      return self.threshold_mode == "rel" and a < best * (1 - th) or (self.threshold_mode == "abs" and a < best - th)
+    end
+    return self.threshold_mode == "rel" and a > best * (1 + th) or (self.threshold_mode == "abs" and a > best + th)
+  end
+  function s:step(metric)
+    if type(metric) ~= "number" then error("ReduceLROnPlateau:step: a metric (number) expected", 2) end
+    self.last_epoch = self.last_epoch + 1
+    if self:is_better(metric) then
+      self.best, self.num_bad_epochs = metric, 0
+    else
+      self.num_bad_epochs = self.num_bad_epochs + 1
+    end
+    if self.cooldown_counter > 0 then
+      self.cooldown_counter = self.cooldown_counter - 1
+      self.num_bad_epochs = 0
+    end
+    if self.num_bad_epochs > self.patience then
+      for i, g in ipairs(self.opt.groups) do
+        local min_lr = type(self.min_lr) == "table" and self.min_lr[i] or self.min_lr
+        local new_lr = math.max(g.lr * self.factor, min_lr)
+        if g.lr - new_lr > self.eps then g.lr = new_lr end
+      end
+      self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+    end
+  end
+  return s
+end
+
+return optim

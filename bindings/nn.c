@@ -1,0 +1,163 @@
+/* nn.c - rh._nn: the C side of rh.nn, rh.optim and rh.train (bindings/lua/{nn,optim,train}.lua).
+ * Thin wrappers over kernels/nn.h and kernels/optim.h: check arguments, call the
+ * kernel, raise a Lua error naming the argument on failure. Outputs are tensors the
+ * Lua layers own and reuse across steps, so a steady training loop allocates nothing. */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "nn.h"
+#include "ops.h"
+#include "optim.h"
+#include "rh_lua.h"
+
+static rh_tensor *opttensor(lua_State *L, int idx) { return lua_isnoneornil(L, idx) ? NULL : rhL_checktensor(L, idx); }
+
+/* linear_forward(y, x, w [, b [, relu]]) -> y */
+static int l_linear_forward(lua_State *L) {
+  rh_tensor *y = rhL_checktensor(L, 1), *x = rhL_checktensor(L, 2), *w = rhL_checktensor(L, 3);
+  rh_tensor *b = opttensor(L, 4);
+  rhL_check(L, rh_linear_forward(y, x, w, b, lua_toboolean(L, 5)), 2);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* linear_backward(gx|nil, gw, gb|nil, x, w, gy) -> gx */
+static int l_linear_backward(lua_State *L) {
+  rh_tensor *gx = opttensor(L, 1), *gw = rhL_checktensor(L, 2), *gb = opttensor(L, 3);
+  rh_tensor *x = rhL_checktensor(L, 4), *w = rhL_checktensor(L, 5), *gy = rhL_checktensor(L, 6);
+  rhL_check(L, rh_linear_backward(gx, gw, gb, x, w, gy), 6);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* relu_forward(y, x) -> y */
+static int l_relu_forward(lua_State *L) {
+  rh_tensor *y = rhL_checktensor(L, 1), *x = rhL_checktensor(L, 2);
+  if (!rh_same_shape(x, y)) {
+    char b1[64], b2[64];
+    return luaL_argerror(L, 2, lua_pushfstring(L, "input %s does not match output %s", rh_shape_str(x, b1, sizeof b1),
+                                               rh_shape_str(y, b2, sizeof b2)));
+  }
+  rhL_check(L, rh_map(y, x, RH_RELU), 2);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* relu_backward(gx, y, gy) -> gx */
+static int l_relu_backward(lua_State *L) {
+  rh_tensor *gx = rhL_checktensor(L, 1), *y = rhL_checktensor(L, 2), *gy = rhL_checktensor(L, 3);
+  rhL_check(L, rh_relu_backward(gx, y, gy), 3);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* cross_entropy(logits, labels [, grad]) -> loss */
+static int l_cross_entropy(lua_State *L) {
+  rh_tensor *y = rhL_checktensor(L, 1), *lab = rhL_checktensor(L, 2), *g = opttensor(L, 3);
+  double loss = 0;
+  rhL_check(L, rh_cross_entropy(y, lab, g, &loss), 2);
+  lua_pushnumber(L, loss);
+  return 1;
+}
+
+/* mse(y, target [, grad]) -> loss */
+static int l_mse(lua_State *L) {
+  rh_tensor *y = rhL_checktensor(L, 1), *t = rhL_checktensor(L, 2), *g = opttensor(L, 3);
+  double loss = 0;
+  rhL_check(L, rh_mse(y, t, g, &loss), 2);
+  lua_pushnumber(L, loss);
+  return 1;
+}
+
+/* correct(logits, labels) -> number of rows whose argmax is the label */
+static int l_correct(lua_State *L) {
+  rh_tensor *y = rhL_checktensor(L, 1), *lab = rhL_checktensor(L, 2);
+  int64_t n = 0;
+  rhL_check(L, rh_count_correct(y, lab, &n), 2);
+  lua_pushinteger(L, (lua_Integer)n);
+  return 1;
+}
+
+static float checkfloat(lua_State *L, int arg) { return (float)luaL_checknumber(L, arg); }
+
+/* sgd_step(p, g, buf|nil, lr, momentum, dampening, weight_decay, nesterov, first) */
+static int l_sgd_step(lua_State *L) {
+  rh_tensor *p = rhL_checktensor(L, 1), *g = rhL_checktensor(L, 2), *buf = opttensor(L, 3);
+  rh_sgd_opts o = {checkfloat(L, 4), checkfloat(L, 5), checkfloat(L, 6), checkfloat(L, 7), lua_toboolean(L, 8)};
+  rhL_check(L, rh_sgd_step(p, g, buf, &o, lua_toboolean(L, 9)), 1);
+  return 0;
+}
+
+/* adam_step(p, g, m, v, lr, beta1, beta2, eps, weight_decay, decoupled, t) */
+static int l_adam_step(lua_State *L) {
+  rh_tensor *p = rhL_checktensor(L, 1), *g = rhL_checktensor(L, 2);
+  rh_tensor *m = rhL_checktensor(L, 3), *v = rhL_checktensor(L, 4);
+  rh_adam_opts o = {checkfloat(L, 5), checkfloat(L, 6), checkfloat(L, 7), checkfloat(L, 8), checkfloat(L, 9),
+                    lua_toboolean(L, 10)};
+  rhL_check(L, rh_adam_step(p, g, m, v, &o, (int64_t)luaL_checkinteger(L, 11)), 1);
+  return 0;
+}
+
+/* empty(like, r, c) -> an uninitialised r x c tensor on like's device */
+static int l_empty(lua_State *L) {
+  rh_tensor *like = rhL_checktensor(L, 1);
+  rhL_newtensor2(L, rhL_checksize(L, 2), rhL_checksize(L, 3), rh_dev(like));
+  return 1;
+}
+
+/* zeros_like(t) -> zeros of t's shape and device */
+static int l_zeros_like(lua_State *L) {
+  rh_tensor *t = rhL_newlike(L, rhL_checktensor(L, 1));
+  rhL_check(L, rh_fill(t, 0.0f), 1);
+  return 1;
+}
+
+/* fill_uniform(t, lo, hi) / fill_normal(t, mean, std): in place, from rh.seed's stream */
+static int l_fill_uniform(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  rhL_check(L, rh_fill_rand(t, rhL_rng(), checkfloat(L, 2), checkfloat(L, 3)), 1);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int l_fill_normal(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  float sd = checkfloat(L, 3);
+  if (sd < 0) return luaL_argerror(L, 3, "standard deviation must be >= 0");
+  rhL_check(L, rh_fill_randn(t, rhL_rng(), checkfloat(L, 2), sd), 1);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* same_storage(a, b) -> true when a and b view one storage (parameter identity checks) */
+static int l_same_storage(lua_State *L) {
+  lua_pushboolean(L, rhL_checktensor(L, 1)->storage == rhL_checktensor(L, 2)->storage);
+  return 1;
+}
+
+/* allocated() -> bytes of tensor memory ever allocated, all devices (monotonic): a
+ * steady training loop must leave it unchanged. */
+static int l_allocated(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)(rh_storage_total_bytes(RH_CPU) + rh_storage_total_bytes(RH_CUDA)));
+  return 1;
+}
+
+/* stderr_isatty() -> whether progress lines may be rewritten in place */
+static int l_stderr_isatty(lua_State *L) {
+  lua_pushboolean(L, isatty(fileno(stderr)));
+  return 1;
+}
+
+void rhb_open_nn(lua_State *L) {
+  static const luaL_Reg fns[] = {
+      {"linear_forward", l_linear_forward}, {"linear_backward", l_linear_backward},
+      {"relu_forward", l_relu_forward},     {"relu_backward", l_relu_backward},   {"cross_entropy", l_cross_entropy},
+      {"mse", l_mse},                       {"correct", l_correct},
+      {"sgd_step", l_sgd_step},             {"adam_step", l_adam_step},
+      {"empty", l_empty},                   {"zeros_like", l_zeros_like},
+      {"fill_uniform", l_fill_uniform},     {"fill_normal", l_fill_normal},
+      {"same_storage", l_same_storage},     {"allocated", l_allocated},
+      {"stderr_isatty", l_stderr_isatty},   {NULL, NULL}};
+  luaL_newlib(L, fns);
+  lua_setfield(L, -2, "_nn");
+}
