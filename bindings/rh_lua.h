@@ -59,7 +59,8 @@ void rhL_set_default_device(rh_device d);
   X(state)                    \
   X(tensor)                   \
   X(linalg)                   \
-  X(nn)
+  X(nn)                       \
+  X(data)
 
 #define RH_DECLARE_OPEN(name) void rhb_open_##name(lua_State *L);
 RH_BINDING_MODULES(RH_DECLARE_OPEN)

@@ -5,5 +5,6 @@ local rh = ...
 rh.nn = require "rankhost.nn"
 rh.optim = require "rankhost.optim"
 rh.train = require "rankhost.train"
+rh.data = require "rankhost.data"
 
 return rh
