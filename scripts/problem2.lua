@@ -13,10 +13,6 @@ local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
 package.path = here .. "/lib/?.lua;" .. package.path
 
 local options = require "options"
-local Net = require "prune_net"
-local surgery = require "prune_surgery"
-local pstats = require "prune_stats"
-local train = require "prune_train"
 local run = require "prune_run"
 local output = require "prune_output"
 
@@ -41,7 +37,7 @@ local SPEC = {
   { name = "dataset", type = "choice", choices = { "fashion-mnist", "mnist", "teacher" }, default = "fashion-mnist",
     help = "data set" },
   { name = "data-dir", type = "string", default = "", metavar = "DIR",
-    help = "folder of the IDX files (default: /usr/share/datasets/<dataset>); with only t10k files there, they are split 5:1 into train/test" },
+    help = "folder of the IDX files (default: rh.data's search path); with only t10k files there, they are split 5:1 into train/test" },
   { name = "train-size", type = "int", default = 0, min = 0, help = "training samples used (0: all)" },
   { name = "test-size", type = "int", default = 0, min = 0, help = "test samples used (0: all)" },
   { name = "hidden", type = "ints", default = { 512, 512 }, help = "hidden widths of the first, dense network" },

@@ -12,12 +12,6 @@ local M = {}
 local Study = {}
 Study.__index = Study
 
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
-
 -- First n samples of ds as one tensor (N x dim), for activation ranks and refits.
 local function first_batch(ds, n)
   n = math.min(n, ds:size())
@@ -38,20 +32,16 @@ function M.load_data(opts, usage_error)
     local all = rh.data.teacher { n = ntrain + ntest, dim = 64, rank = 8, classes = 10, seed = opts.seed }
     train_ds, test_ds = all:subset(1, ntrain), all:subset(ntrain + 1, ntrain + ntest)
   else
-    local dir = opts.data_dir ~= "" and opts.data_dir or ("/usr/share/datasets/" .. opts.dataset)
-    local function idx(prefix)
-      local img, lab = dir .. "/" .. prefix .. "-images-idx3-ubyte.gz", dir .. "/" .. prefix .. "-labels-idx1-ubyte.gz"
-      if not exists(img) or not exists(lab) then return nil end
-      return rh.data.idx(img, lab)
-    end
-    local t10k = idx("t10k")
-    if not t10k then usage_error("no " .. opts.dataset .. " data in " .. dir .. " (t10k-images-idx3-ubyte.gz expected; see --data-dir)") end
-    local full_train = idx("train")
-    if full_train then
-      train_ds, test_ds = full_train, t10k
+    local load = opts.dataset == "mnist" and rh.data.mnist or rh.data.fashion_mnist
+    local dir = opts.data_dir ~= "" and opts.data_dir or nil
+    local ok, test = pcall(load, { dir = dir, split = "test" })
+    if not ok then usage_error(tostring(test)) end
+    local ok_train, full_train = pcall(load, { dir = dir, split = "train" })
+    if ok_train then
+      train_ds, test_ds = full_train, test
     else
       -- only the 10k test set (e.g. the shared MNIST copy for tests): 5/6 train, 1/6 test
-      train_ds, test_ds = t10k:split(5 / 6, opts.seed)
+      train_ds, test_ds = test:split(5 / 6, opts.seed)
     end
   end
   train_ds, test_ds = cap(train_ds, opts.train_size), cap(test_ds, opts.test_size)
