@@ -37,7 +37,7 @@ function M.draw(path, fig)
     "set grid",
     "plot " .. table.concat(plots, ", "),
   }, "\n") .. "\n"
-  local p = io.popen("gnuplot 2>&1", "w")
+  local p = io.popen("gnuplot > /dev/null 2>&1", "w")
   if not p then return false, "cannot run gnuplot" end
   p:write(script)
   local ok = p:close()
