@@ -58,9 +58,12 @@ void rhL_set_default_device(rh_device d);
 #define RH_BINDING_MODULES(X) \
   X(state)                    \
   X(tensor)                   \
+  X(mpi)                      \
   X(linalg)                   \
+  X(data)                     \
   X(nn)                       \
-  X(data)
+  X(io)                       \
+  X(json)
 
 #define RH_DECLARE_OPEN(name) void rhb_open_##name(lua_State *L);
 RH_BINDING_MODULES(RH_DECLARE_OPEN)

@@ -78,12 +78,12 @@ rh_status rh_linear_forward(rh_tensor *y, const rh_tensor *x, const rh_tensor *w
     if (bp && relu)
       for (int64_t j = 0; j < O; j++) {
         float v = row[j * s] + bp[j * bs];
-        row[j * s] = v > 0.0f ? v : 0.0f;
+        row[j * s] = v < 0.0f ? 0.0f : v; /* NaN passes through, as in PyTorch */
       }
     else if (bp)
       for (int64_t j = 0; j < O; j++) row[j * s] += bp[j * bs];
     else
-      for (int64_t j = 0; j < O; j++) row[j * s] = row[j * s] > 0.0f ? row[j * s] : 0.0f;
+      for (int64_t j = 0; j < O; j++) row[j * s] = row[j * s] < 0.0f ? 0.0f : row[j * s];
   }
   return RH_OK;
 }

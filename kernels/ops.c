@@ -126,7 +126,7 @@ static inline float unary1(rh_unary op, float x) {
     case RH_EXP: return expf(x);
     case RH_LOG: return logf(x);
     case RH_SQRT: return sqrtf(x);
-    case RH_RELU: return x > 0.0f ? x : 0.0f;
+    case RH_RELU: return x < 0.0f ? 0.0f : x; /* NaN passes through, as in PyTorch */
     case RH_SQUARE: return x * x;
     case RH_SIGN: return (float)((x > 0.0f) - (x < 0.0f));
     case RH_TANH: return tanhf(x);
@@ -153,7 +153,7 @@ static void row1(kind1 k, rh_unary op, float p, float q, float *o, int64_t os, c
     case K_UNARY:
       if (os == 1 && as == 1) {
         switch (op) { /* the common ones as tight loops the compiler vectorises */
-          case RH_RELU: for (int64_t i = 0; i < n; i++) o[i] = a[i] > 0.0f ? a[i] : 0.0f; return;
+          case RH_RELU: for (int64_t i = 0; i < n; i++) o[i] = a[i] < 0.0f ? 0.0f : a[i]; return;
           case RH_NEG: for (int64_t i = 0; i < n; i++) o[i] = -a[i]; return;
           case RH_SQUARE: for (int64_t i = 0; i < n; i++) o[i] = a[i] * a[i]; return;
           default: for (int64_t i = 0; i < n; i++) o[i] = unary1(op, a[i]); return;

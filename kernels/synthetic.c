@@ -26,7 +26,8 @@ rh_status rh_synth_teacher(rh_dataset *ds, float *U, float *V, int64_t n, int64_
   float *u = malloc(nu * sizeof *u), *v = malloc(nv * sizeof *v), *ab = malloc(nab * sizeof *ab);
   float *m = malloc((size_t)hidden * sizeof *m), *h = malloc((size_t)hidden * sizeof *h);
   int64_t *pick = malloc((size_t)n * sizeof *pick);
-  if (!u || !v || !ab || !m || !h || !pick) {
+  double *z = malloc((size_t)rank * sizeof *z);
+  if (!u || !v || !ab || !m || !h || !pick || !z) {
     st = rh_fail(RH_ENOMEM, "out of memory for a teacher of %lld x %lld", (long long)hidden, (long long)dim);
     goto done;
   }
@@ -56,10 +57,16 @@ rh_status rh_synth_teacher(rh_dataset *ds, float *U, float *V, int64_t n, int64_
   int32_t *y = rh_dataset_ids(ds);
   rh_fill_normal(&rng, x, n * dim, 0.0f, 1.0f);
   for (int64_t i = 0; i < n; i++) {
+    /* U x = A (B x): rank * (dim + hidden) products instead of hidden * dim */
     const float *xi = x + i * dim;
+    for (int64_t r = 0; r < rank; r++) {
+      double s = 0;
+      for (int64_t c = 0; c < dim; c++) s += (double)B[r * dim + c] * xi[c];
+      z[r] = s;
+    }
     for (int64_t j = 0; j < hidden; j++) {
       double s = 0;
-      for (int64_t c = 0; c < dim; c++) s += (double)u[j * dim + c] * xi[c];
+      for (int64_t r = 0; r < rank; r++) s += (double)A[j * rank + r] * z[r];
       h[j] = (float)((s > 0 ? s : 0) - m[j]);
     }
     int best = 0;
@@ -82,7 +89,7 @@ rh_status rh_synth_teacher(rh_dataset *ds, float *U, float *V, int64_t n, int64_
   if (U) memcpy(U, u, nu * sizeof *u);
   if (V) memcpy(V, v, nv * sizeof *v);
 done:
-  free(u), free(v), free(ab), free(m), free(h), free(pick);
+  free(u), free(v), free(ab), free(m), free(h), free(pick), free(z);
   if (st != RH_OK) rh_dataset_release(ds);
   return st;
 }

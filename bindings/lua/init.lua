@@ -1,10 +1,14 @@
 -- init.lua - the Lua half of `rankhost`: runs once over the table the C bindings built
 -- (passed as ...), and attaches the Lua-written modules.
 local rh = ...
+rh.rank = require "rankhost.rank"
 
+rh.data = require "rankhost.data"
 rh.nn = require "rankhost.nn"
 rh.optim = require "rankhost.optim"
 rh.train = require "rankhost.train"
-rh.data = require "rankhost.data"
+
+rh.log = require "rankhost.log"
+rh.plot = require "rankhost.plot"
 
 return rh

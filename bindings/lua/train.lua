@@ -53,8 +53,10 @@ local function source(data, fname)
   if type(data) == "function" then
     return function(_, epoch) return data(epoch) end, nil
   end
-  if type(data) ~= "table" then error(fname .. ": data must be a dataset, {x=, y=} or a function, got " .. type(data), 3) end
-  if nn.is_tensor(data.x) and nn.is_tensor(data.y) then
+  if (type(data) ~= "table" and type(data) ~= "userdata") or nn.is_tensor(data) then
+    error(fname .. ": data must be a dataset, {x=, y=} or a function, got " .. type(data), 3)
+  end
+  if type(data) == "table" and nn.is_tensor(data.x) and nn.is_tensor(data.y) then
     local n = data.x:size(1)
     return function(o, epoch)
       return train.batches(data, { batch = o.batch, shuffle = o.shuffle, seed = (o.seed or 1) + epoch })

@@ -1,0 +1,230 @@
+-- rank.lua - the Lua half of rh.rank: whole-network rank (rank.network) and spectra
+-- written to a file per evaluation (rank.spectra_writer). The single-matrix measures
+-- (numerical, relative, effective, stable, energy, all) are C (bindings/linalg.c): each
+-- layer costs one SVD and nothing else.
+local rh = require "rankhost"
+local rank = rh.rank
+
+-- What each measure is, so that every figure can name its measure and tolerance.
+rank.measures = {
+  numerical = "numerical rank: #{s_i > tol}; default tol = smax*max(m,n)*eps(float32) (numpy.linalg.matrix_rank), "
+    .. "or the given tol (absolute) / rtol (tol = rtol*smax)",
+  relative = "relative rank: #{s_i / ||W||_F > relative_tol}, default relative_tol = 1e-3 (Galanti et al.)",
+  effective = "effective rank: exp(-sum p_i log p_i), p = s / sum(s) (Roy & Vetterli 2007)",
+  stable = "stable rank: ||W||_F^2 / ||W||_2^2",
+  energy = "energy rank: smallest k with sum_{i<=k} s_i^2 >= energy_tau * sum s_i^2, default energy_tau = 0.99",
+}
+rank.measure_names = { "numerical", "relative", "effective", "stable", "energy" }
+
+local function is_tensor(x) return getmetatable(x) == rh.Tensor end
+
+-- The list of Linear layers (tables with .weight) of a model, or of a list of layers or
+-- of weight tensors (wrapped as {weight = W}).
+local function linear_list(model, fname)
+  local tm = type(model)
+  if tm ~= "table" and tm ~= "userdata" then
+    error(string.format("bad argument #1 to '%s' (model or list of layers expected, got %s)", fname, tm), 3)
+  end
+  local layers
+  if type(model.linear_layers) == "function" then
+    layers = model:linear_layers()
+  elseif is_tensor(model) then
+    layers = { model }
+  else
+    layers = model
+  end
+  local out = {}
+  for i, l in ipairs(layers) do
+    if is_tensor(l) then l = { weight = l } end
+    if type(l) ~= "table" and type(l) ~= "userdata" or not is_tensor(l.weight) then
+      error(string.format("bad argument #1 to '%s' (layer %d has no weight tensor)", fname, i), 3)
+    end
+    if l.weight:dim() ~= 2 then
+      error(string.format("bad argument #1 to '%s' (layer %d's weight must be 2-D, got %d-D)", fname, i,
+        l.weight:dim()), 3)
+    end
+    out[i] = l
+  end
+  if #out == 0 then error(string.format("bad argument #1 to '%s' (model has no Linear layers)", fname), 3) end
+  return out
+end
+
+local function copy_opts(opts)
+  return { tol = opts.tol, rtol = opts.rtol, relative_tol = opts.relative_tol, energy_tau = opts.energy_tau }
+end
+
+-- Per-layer rank.all tables plus, per measure, their sum, the sum over sum(min(m,n)) and the
+-- minimum. `what(i, layer)` gives the matrix to measure.
+local function measure_list(layers, what, ropts)
+  local res = { layers = {}, sum = {}, normalized = {}, min = {}, width_sum = 0 }
+  for _, name in ipairs(rank.measure_names) do res.sum[name] = 0; res.min[name] = math.huge end
+  for i, layer in ipairs(layers) do
+    local M = what(i, layer)
+    local ok, r = pcall(rank.all, M, ropts)
+    if not ok then error(string.format("layer %d: %s", i, tostring(r)), 0) end
+    r.index = i
+    res.layers[i] = r
+    res.width_sum = res.width_sum + math.min(r.shape[1], r.shape[2])
+    for _, name in ipairs(rank.measure_names) do
+      res.sum[name] = res.sum[name] + r[name]
+      res.min[name] = math.min(res.min[name], r[name])
+    end
+  end
+  for _, name in ipairs(rank.measure_names) do res.normalized[name] = res.sum[name] / res.width_sum end
+  return res
+end
+
+-- Outputs of each Linear block on data X: for a model with a `modules` list (Sequential),
+-- the output after the Linear and the modules that follow it up to the next Linear (the
+-- post-ReLU activation); otherwise the model is taken as an MLP: ReLU after every Linear
+-- but the last.
+local function activations(model, layers, X)
+  local acts = {}
+  local is_linear = {}
+  for i, l in ipairs(layers) do is_linear[l] = i end
+  if type(model) == "table" and type(model.modules) == "table" and #model.modules > 0 then
+    local x, current = X, 0
+    for _, m in ipairs(model.modules) do
+      if is_linear[m] and current > 0 then acts[current] = x end
+      if is_linear[m] then current = is_linear[m] end
+      x = m:forward(x)
+    end
+    if current > 0 then acts[current] = x end
+    if #acts == #layers then return acts end
+    acts = {} -- nested containers: fall back to the MLP reading
+  end
+  local x = X
+  for i, l in ipairs(layers) do
+    x = rh.matmul(x, l.weight:t())
+    if l.bias then x = x + l.bias end
+    if i < #layers then x = x:relu() end
+    acts[i] = x
+  end
+  return acts
+end
+
+-- rh.rank.network(model [, opts]) -> table; see docs/rank.md.
+function rank.network(model, opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bad argument #2 to 'network' (options table expected, got " .. type(opts) .. ")", 2)
+  end
+  opts = opts or {}
+  local layers = linear_list(model, "network")
+  local ropts = copy_opts(opts)
+  local res = measure_list(layers, function(_, l) return l.weight end, ropts)
+  res.measures = rank.measures
+  res.tolerances = {
+    numerical = opts.tol and ("tol = " .. opts.tol) or opts.rtol and ("rtol = " .. opts.rtol)
+      or "numpy default: smax*max(m,n)*eps(float32)",
+    relative_tol = opts.relative_tol or 1e-3,
+    energy_tau = opts.energy_tau or 0.99,
+  }
+  if opts.data ~= nil then
+    if not is_tensor(opts.data) or opts.data:dim() ~= 2 then
+      error("bad argument #2 to 'network' (opts.data must be a 2-D tensor n x in)", 2)
+    end
+    if opts.data:size(2) ~= layers[1].weight:size(2) then
+      error(string.format("bad argument #2 to 'network' (opts.data has %d columns, the first layer takes %d)",
+        opts.data:size(2), layers[1].weight:size(2)), 2)
+    end
+    local acts = activations(model, layers, opts.data)
+    res.activations = measure_list(layers, function(i) return acts[i] end, ropts)
+    for i, r in ipairs(res.activations.layers) do r.hidden = i < #layers end
+  end
+  if opts.grads then
+    res.grads = measure_list(layers, function(i, l)
+      if not is_tensor(l.grad_weight) then error("layer " .. i .. " has no grad_weight", 0) end
+      return l.grad_weight
+    end, ropts)
+  end
+  return res
+end
+
+-- ---- spectra out ----
+
+-- A small JSON encoder (used when rh.json is absent): arrays for sequences, objects with
+-- sorted keys otherwise; NaN and infinities become null, as JSON has no spelling for them.
+local function encode(v, out)
+  local t = type(v)
+  if t == "nil" then out[#out + 1] = "null"
+  elseif t == "boolean" then out[#out + 1] = tostring(v)
+  elseif t == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then out[#out + 1] = "null"
+    elseif math.type(v) == "integer" then out[#out + 1] = string.format("%d", v)
+    else out[#out + 1] = string.format("%.9g", v) end
+  elseif t == "string" then
+    out[#out + 1] = '"' .. v:gsub('[%c"\\]', function(c)
+      local named = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\t"] = "\\t", ["\r"] = "\\r" }
+      return named[c] or string.format("\\u%04x", c:byte())
+    end) .. '"'
+  elseif is_tensor(v) then encode(v:totable(), out)
+  elseif t == "table" then
+    local n = #v
+    if n > 0 or next(v) == nil then
+      out[#out + 1] = "["
+      for i = 1, n do
+        if i > 1 then out[#out + 1] = "," end
+        encode(v[i], out)
+      end
+      out[#out + 1] = "]"
+    else
+      local keys = {}
+      for k in pairs(v) do keys[#keys + 1] = tostring(k) end
+      table.sort(keys)
+      out[#out + 1] = "{"
+      for i, k in ipairs(keys) do
+        if i > 1 then out[#out + 1] = "," end
+        encode(k, out)
+        out[#out + 1] = ":"
+        local val = v[k]
+        if val == nil then val = v[tonumber(k)] end
+        encode(val, out)
+      end
+      out[#out + 1] = "}"
+    end
+  else
+    error("cannot encode a " .. t .. " as JSON", 0)
+  end
+end
+rank._encode_json = function(v) local out = {}; encode(v, out); return table.concat(out) end
+
+local Writer = {}
+Writer.__index = Writer
+
+-- w:write(model_or_layers [, meta]): one JSON line {meta..., layers = [{index, shape, svals}]}.
+function Writer:write(model, meta)
+  if not self.file then error("spectra_writer: write after close", 2) end
+  if meta ~= nil and type(meta) ~= "table" then
+    error("bad argument #2 to 'write' (table expected, got " .. type(meta) .. ")", 2)
+  end
+  local rec = {}
+  for k, v in pairs(meta or {}) do rec[k] = v end
+  rec.layers = {}
+  for i, l in ipairs(linear_list(model, "write")) do
+    local s = rh.linalg.svdvals(l.weight)
+    if s:device() ~= "cpu" then s = s:to("cpu") end
+    rec.layers[i] = { index = i, shape = l.weight:shape(), svals = s:totable() }
+  end
+  local json = rh.json and rh.json.encode or rank._encode_json
+  self.file:write(json(rec), "\n")
+  self.file:flush()
+  return self
+end
+
+function Writer:close()
+  if self.file then self.file:close(); self.file = nil end
+end
+Writer.__close = Writer.close
+Writer.__gc = Writer.close
+
+-- rh.rank.spectra_writer(path) -> w; appends to path.
+function rank.spectra_writer(path)
+  if type(path) ~= "string" then
+    error("bad argument #1 to 'spectra_writer' (path expected, got " .. type(path) .. ")", 2)
+  end
+  local f, err = io.open(path, "a")
+  if not f then error("bad argument #1 to 'spectra_writer' (" .. err .. ")", 2) end
+  return setmetatable({ path = path, file = f }, Writer)
+end
+
+return rank

@@ -1,0 +1,58 @@
+-- test_nn_errors.lua - bad input gives clear errors: wrong widths (named inside a
+-- Sequential), labels outside 1..C, NaN loss in rh.train.fit, a model resized after its
+-- optimizer was built, bad constructor arguments.
+local T = require "testlib"
+local nn, optim = rh.nn, rh.optim
+rh.seed(3)
+
+local m = nn.MLP{784, 256, 10}
+T.raises("MLP module 1 (Linear 784->256): bad input width 100, expected 784", m.forward, m, rh.zeros(2, 100))
+local s = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(5, 2))
+T.raises("Sequential module 3 (Linear 5->2): bad input width 3, expected 5", s.forward, s, rh.zeros(2, 4))
+T.raises("bad input width 3, expected 4", function() return nn.Linear(4, 2):forward(rh.zeros(1, 3)) end)
+T.raises("input must be a 2-D batch", function() return nn.Linear(4, 2):forward(rh.zeros(4)) end)
+T.raises("module 2 is not a layer", nn.Sequential, nn.ReLU(), 42)
+T.raises("nn.Linear: in must be a positive integer", nn.Linear, 0, 3)
+T.raises("unknown init 'bogus'", nn.Linear, 3, 3, { init = "bogus" })
+
+-- a user module that fails is named too
+local bad = { name = "MyLayer", forward = function() error("my own failure") end, backward = function() end }
+local s2 = nn.Sequential(nn.Linear(2, 2), bad)
+T.raises("Sequential module 2 (MyLayer): my own failure", s2.forward, s2, rh.zeros(1, 2))
+
+-- labels
+local ce = nn.CrossEntropyLoss()
+T.raises("label 11 at position 3 is outside 1..10", ce.forward, ce, rh.zeros(4, 10), rh.tensor{1, 2, 11, 4})
+T.raises("label 0 at position 1 is outside 1..10", ce.forward, ce, rh.zeros(1, 10), rh.tensor{0})
+T.raises("label 2.5 at position 2 is not a class id", ce.forward, ce, rh.zeros(2, 10), rh.tensor{1, 2.5})
+T.raises("labels 3 do not match logits 4x10", ce.forward, ce, rh.zeros(4, 10), rh.tensor{1, 2, 3})
+local mse = nn.MSELoss()
+T.raises("prediction 2x3 and target 3x2 do not match", mse.forward, mse, rh.zeros(2, 3), rh.zeros(3, 2))
+
+-- NaN loss stops fit at the step where it happened, unless allowed
+local net = nn.MLP{3, 4, 2}
+local X, Y = rh.randn(8, 3), rh.tensor{1, 2, 1, 2, 1, 2, 1, 2}
+X:set(6, 1, 0 / 0)
+T.raises("loss is NaN at step 3", rh.train.fit, net, { x = X, y = Y },
+         { batch = 2, shuffle = false, max_epochs = 1, progress = false, lr = 0.1 })
+local ok = pcall(rh.train.fit, nn.MLP{3, 4, 2}, { x = X, y = Y },
+                 { batch = 2, shuffle = false, max_epochs = 1, progress = false, allow_nonfinite = true })
+T.ok(ok, "allow_nonfinite goes on")
+
+-- a module resized after the optimizer was built
+local lin = nn.Linear(5, 3)
+local opt = optim.SGD(lin, { lr = 0.1, momentum = 0.9 })
+opt:step()
+lin.weight, lin.grad_weight = rh.zeros(3, 4), rh.zeros(3, 4)
+T.raises("parameter 1 of group 1 was replaced or resized after the optimizer was built (now 3x4, was 3x5)",
+         opt.step, opt)
+-- a parameter list whose gradient no longer fits
+local p, g = rh.zeros(2, 2), rh.zeros(2, 3)
+local o2 = optim.SGD({ { params = { p }, grads = { g } } }, { lr = 0.1 })
+T.raises("parameter is 2x2 but its gradient is 2x3", o2.step, o2)
+T.raises("has no gradient", optim.SGD, { rh.zeros(2) }, { lr = 0.1 })
+T.raises("nesterov momentum requires", optim.SGD, nn.Linear(2, 2), { lr = 0.1, nesterov = true })
+T.raises("betas must be", optim.Adam, nn.Linear(2, 2), { betas = { 1.5, 0.9 } })
+T.raises("lr must be a number >= 0", optim.SGD, nn.Linear(2, 2), { lr = -1 })
+
+T.done()
