@@ -5,45 +5,13 @@ local rh = require "rankhost"
 
 local M = {}
 
-local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
--- Renders a figure {title, xlabel, ylabel, logy, series = {{name, x = {}, y = {}, style}}}
--- to path (PNG): with rh.plot.lines when the library has it, else with gnuplot. Returns
--- true, or false and why.
+-- Renders a figure {title, xlabel, ylabel, logy, series = {{name, x = {}, y = {}}}} to
+-- path (PNG) with rh.plot.line. Returns true, or false and why (e.g. no gnuplot).
 function M.draw(path, fig)
-  if rh.plot and rh.plot.lines then
-    local ok, err = pcall(rh.plot.lines, path, fig)
-    return ok, err
-  end
-  local dat = path:gsub("%.png$", "") .. ".dat"
-  local f = assert(io.open(dat, "w"))
-  for i, s in ipairs(fig.series) do
-    if i > 1 then f:write("\n\n") end
-    for j = 1, #s.x do f:write(string.format("%.9g %.9g\n", s.x[j], s.y[j])) end
-  end
-  f:close()
-  local plots = {}
-  for i, s in ipairs(fig.series) do
-    plots[i] = string.format("%s index %d with %s title %q", shell_quote(dat), i - 1, s.style or "linespoints", s.name)
-  end
-  local script = table.concat({
-    "set terminal png size 800,560",
-    "set output " .. shell_quote(path),
-    string.format("set title %q", fig.title),
-    string.format("set xlabel %q", fig.xlabel),
-    string.format("set ylabel %q", fig.ylabel),
-    fig.logy and "set logscale y" or "",
-    "set key outside right",
-    "set grid",
-    "plot " .. table.concat(plots, ", "),
-  }, "\n") .. "\n"
-  local p = io.popen("gnuplot > /dev/null 2>&1", "w")
-  if not p then return false, "cannot run gnuplot" end
-  p:write(script)
-  local ok = p:close()
-  os.remove(dat)
-  if not ok then return false, "gnuplot failed (is gnuplot installed?)" end
-  return true
+  local ok, why = rh.plot.available()
+  if not ok then return false, why end
+  return pcall(rh.plot.line, { path = path, title = fig.title, xlabel = fig.xlabel, ylabel = fig.ylabel,
+                               logy = fig.logy or false, points = not fig.logy, series = fig.series })
 end
 
 local function accuracy_vs_time(st)
@@ -52,7 +20,7 @@ local function accuracy_vs_time(st)
   local series = { rank }
   local b = st.baselines
   if b then
-    local dense = { name = "dense, same total time", x = {}, y = {}, style = "lines" }
+    local dense = { name = "dense, same total time", x = {}, y = {} }
     for i, p in ipairs(b.dense) do dense.x[i], dense.y[i] = p.seconds, p.test_acc end
     local mag = { name = "magnitude pruning", x = { st.rows[1].cum_seconds }, y = { st.rows[1].test_acc } }
     for _, m in ipairs(b.magnitude) do mag.x[#mag.x + 1], mag.y[#mag.y + 1] = m.cum_seconds, m.test_acc end
@@ -77,10 +45,9 @@ end
 local function spectrum(entry)
   local series = {}
   for l, layer in ipairs(entry.layers) do
-    local s = { name = "layer " .. l, x = {}, y = {}, style = "lines" }
+    local s = { name = "layer " .. l, x = {}, y = {} }
     for i, v in ipairs(layer.svals or {}) do
-      -- log scale: exact zeros are drawn at float32's smallest normal
-      s.x[i], s.y[i] = i, math.max(v, 1.17549435e-38)
+      s.x[i], s.y[i] = i, v   -- rh.plot leaves exact zeros off the log axis
     end
     series[l] = s
   end
