@@ -94,6 +94,15 @@ function M.is_results_file(name)
   return name == "runs.jsonl" or (name:match("^runs%.[%w%.%-]+%.jsonl$") ~= nil)
 end
 
+-- Whether a launcher started several copies of this process (mpirun, srun -n N): returns
+-- the count and the variable that says so, or nil.
+local function copies(env)
+  for _, v in ipairs { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS" } do
+    local n = tonumber(env(v) or "")
+    if n and n > 1 then return n, v end
+  end
+end
+
 -- This process's place in a sweep:
 --   { shard = {i, k} or nil, mpi = {rank, size} or nil, file = results file name,
 --     label = "shard 2/4, rank 0/2" or "" }
@@ -112,6 +121,13 @@ function M.placement(shard_text, mpi, env)
   end
   if i then p.shard = { i, k } end
   if mpi and mpi.available() and mpi.launched() then p.mpi = { mpi.rank(), mpi.size() } end
+  -- copies that are not MPI ranks would all train the same runs into the same file
+  local n, var = copies(env or os.getenv)
+  if n and not p.mpi then
+    return nil, string.format("%d copies of this process were started (%s=%d) but not as MPI ranks (%s); "
+      .. "use mpirun or srun --mpi=pmix with an MPI build, or a job array / --shard", n, var, n,
+      (mpi and mpi.available()) and "MPI was not initialised by the launcher" or "rankhost was built without MPI")
+  end
   p.file = M.file_name(i, k, p.mpi and p.mpi[1], p.mpi and p.mpi[2])
   local label = {}
   if p.shard then label[#label + 1] = string.format("shard %d/%d", i, k) end

@@ -76,6 +76,13 @@ T.eq(p.file, "runs.jsonl"); T.eq(p.label, ""); T.eq(p.shard, nil)
 local none, msg = shard.placement("", nil,
   env { SLURM_ARRAY_TASK_ID = "9", SLURM_ARRAY_TASK_MIN = "1", SLURM_ARRAY_TASK_COUNT = "2" })
 T.ok(none == nil and msg:find("^Slurm job array:"), msg)
+-- several copies started by a launcher but not as MPI ranks (a build without MPI, srun --mpi=none)
+local no_mpi = { available = function() return false end, launched = function() return false end }
+none, msg = shard.placement("", no_mpi, env { SLURM_STEP_NUM_TASKS = "4" })
+T.ok(none == nil and msg:find("4 copies", 1, true) and msg:find("built without MPI", 1, true), msg)
+none, msg = shard.placement("1/2", nil, env { OMPI_COMM_WORLD_SIZE = "2" })
+T.ok(none == nil and msg:find("OMPI_COMM_WORLD_SIZE=2", 1, true), msg)
+T.ok(shard.placement("", no_mpi, env { SLURM_STEP_NUM_TASKS = "1" }) ~= nil, "one task is fine")
 
 -- share and the serial iterator: unfinished runs of the shard, in plan order
 local plan = {}

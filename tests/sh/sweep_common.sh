@@ -3,7 +3,8 @@
 # random labels, one teacher network: 4 runs in a few seconds) with one BLAS thread, so that
 # training is bit-for-bit reproducible whichever process trains a run.
 # a test run inside a Slurm array job must not become a shard of it
-unset SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_MIN SLURM_ARRAY_TASK_MAX SLURM_ARRAY_TASK_STEP SLURM_ARRAY_TASK_COUNT
+unset SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_MIN SLURM_ARRAY_TASK_MAX SLURM_ARRAY_TASK_STEP SLURM_ARRAY_TASK_COUNT \
+  SLURM_STEP_NUM_TASKS
 data="$RH_SHARED/data/mnist-t10k"
 [ -f "$data/t10k-images-idx3-ubyte.gz" ] || { echo "SKIP: no $data"; exit 77; }
 tmp=$(mktemp -d)
