@@ -28,8 +28,10 @@ local SPEC = {
   { name = "quick", type = "preset", help = "small, fast run with every output (about 3 minutes on 2 cores)",
     sets = { ["train-size"] = 20000, ["test-size"] = 5000, hidden = { 256, 256 }, epochs = 3, ["max-iters"] = 4,
              sample = 1000 } },
-  { name = "policy", type = "string", default = "numerical", metavar = "FILE",
-    help = "prune policy: a name in scripts/policies (numerical, relative, energy, effective, fraction, widen) or a path" },
+  -- energy, not the seed's numerical rule, by default: with float32 weights numpy's tolerance
+  -- calls nearly every trained layer full rank, so `numerical` would not prune at all.
+  { name = "policy", type = "string", default = "energy", metavar = "FILE",
+    help = "prune policy: a name in scripts/policies (energy, numerical = the seed's rule, relative, effective, fraction, widen) or a path" },
   { name = "schedule", type = "string", default = "constant", metavar = "FILE",
     help = "weight-decay schedule: a name in scripts/schedules (constant, gamma, cosine) or a path" },
   { name = "init", type = "choice", choices = { "fresh", "qr", "norm", "lowrank" }, default = "fresh",
