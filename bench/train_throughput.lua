@@ -76,7 +76,9 @@ end
 local train = data.fashion_mnist { split = "train" }
 print(string.format("Fashion-MNIST train: %d examples; MLP %s; SGD momentum 0.9, weight decay 5e-4",
                     train:size(), table.concat(SIZES, "-")))
-print(string.format("OpenBLAS threads: %d; %d reps of %d steps each, medians", rh.threads(), opts.reps, opts.steps))
+local blas = rh.blas()
+print(string.format("OpenBLAS kernels: %s, threads: %d; %d reps of %d steps each, medians", blas.core, blas.threads,
+                    opts.reps, opts.steps))
 
 -- The twelve products of one step on tensors of the step's own shapes (one set per layer,
 -- so the working set resembles the model's). Returns a function doing k steps' worth.
@@ -153,11 +155,18 @@ for _, B in ipairs(opts.batches) do
   local P = model:num_parameters()
   local flop = 6 * P * B -- per step: 2 P B for each of the three products
   gemm(2); step_loop(5) -- warm up: buffers, OpenBLAS threads, page faults
-  local tg, tt, ratio = {}, {}, {}
+  local tg, tt, ratio, tin = {}, {}, {}, {}
+  local clock = rh._nn.gemm_clock
   local part_t = { loader = {}, loss = {}, zero_grad = {}, optimizer = {} }
   for r = 1, opts.reps do -- alternate the order so drifts in load hit both
     local a, b
-    if r % 2 == 1 then a = time(gemm, K); b = time(step_loop, K) else b = time(step_loop, K); a = time(gemm, K) end
+    local function train_timed() -- and the share of it spent inside cblas_sgemm
+      local c0 = clock()
+      local t = time(step_loop, K)
+      tin[r] = (clock() - c0) / K
+      return t
+    end
+    if r % 2 == 1 then a = time(gemm, K); b = train_timed() else b = train_timed(); a = time(gemm, K) end
     tg[r], tt[r], ratio[r] = a / K, b / K, a / b
     for name, f in pairs(parts) do part_t[name][r] = time(f, K) / K end
   end
@@ -168,9 +177,12 @@ for _, B in ipairs(opts.batches) do
                       1e3 * mt, flop / mt / 1e9, B / mt))
   print(string.format("  ratio training / sgemm rate: median %.3f (min %.3f, max %.3f over %d reps)", mr,
                       math.min(table.unpack(ratio)), math.max(table.unpack(ratio)), #ratio))
-  local outside = math.max(0, mt - mg)
-  print(string.format("  outside the products: %.3f ms/step = %.1f%% of the step; parts measured alone:", 1e3 * outside,
-                      100 * outside / mt))
+  local share = {}
+  for r = 1, #tt do share[r] = 1 - tin[r] / tt[r] end
+  local outside = median(share) * mt
+  print(string.format("  inside the step: products %.3f ms; outside them %.3f ms = %.1f%% of the step (median)",
+                      1e3 * median(tin), 1e3 * outside, 100 * median(share)))
+  print("  the parts of the step outside the products, each measured alone:")
   local named = 0
   for _, name in ipairs { "loader", "loss", "zero_grad", "optimizer" } do
     local m = median(part_t[name])
