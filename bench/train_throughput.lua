@@ -8,15 +8,17 @@
 --
 -- Usage: rankhost bench/train_throughput.lua [--reps R] [--steps K] [--batch B]...
 --        rankhost bench/train_throughput.lua --epoch [--batch B]   (one epoch, peak RSS)
+--        rankhost bench/train_throughput.lua --threads [--batch B]  (1 vs 2 OpenBLAS threads)
 -- Figures are printed; nothing is checked (timings belong here, not in tests).
 local nn, optim, data = rh.nn, rh.optim, rh.data
 
-local opts = { reps = 7, steps = 60, batches = {}, epoch = false }
+local opts = { reps = 7, steps = 60, batches = {}, epoch = false, threads = false }
 do
   local i = 1
   while arg and arg[i] do
     local a = arg[i]
     if a == "--epoch" then opts.epoch = true
+    elseif a == "--threads" then opts.threads = true
     elseif a == "--reps" then i = i + 1; opts.reps = assert(tonumber(arg[i]), "--reps N")
     elseif a == "--steps" then i = i + 1; opts.steps = assert(tonumber(arg[i]), "--steps N")
     elseif a == "--batch" then i = i + 1; opts.batches[#opts.batches + 1] = assert(math.tointeger(tonumber(arg[i])), "--batch B")
@@ -145,6 +147,27 @@ local function time(f, k)
   local t0 = rh.clock()
   f(k)
   return rh.clock() - t0
+end
+
+-- 1 against 2 OpenBLAS threads on the same training loop, alternating within the run.
+if opts.threads then
+  local n0 = rh.threads()
+  for _, B in ipairs(opts.batches) do
+    local step_loop = training(B)
+    step_loop(5)
+    local t = { [1] = {}, [2] = {} }
+    for r = 1, opts.reps do
+      for _, n in ipairs(r % 2 == 1 and { 1, 2 } or { 2, 1 }) do
+        rh.threads(n)
+        t[n][r] = time(step_loop, opts.steps) / opts.steps
+      end
+    end
+    local m1, m2 = median(t[1]), median(t[2])
+    print(string.format("batch %d: 1 thread %.3f ms/step (%.0f samples/s); 2 threads %.3f ms/step (%.0f samples/s); "
+                        .. "speed-up %.2f", B, 1e3 * m1, B / m1, 1e3 * m2, B / m2, m1 / m2))
+  end
+  rh.threads(n0)
+  return
 end
 
 local summary = {}
