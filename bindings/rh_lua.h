@@ -61,7 +61,10 @@ void rhL_set_default_device(rh_device d);
   X(mpi)                      \
   X(linalg)                   \
   X(data)                     \
-  X(nn)
+  X(nn)                       \
+  X(cuda)                     \
+  X(io)                       \
+  X(json)
 
 #define RH_DECLARE_OPEN(name) void rhb_open_##name(lua_State *L);
 RH_BINDING_MODULES(RH_DECLARE_OPEN)

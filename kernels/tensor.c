@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cuda/device.h"
+#include "cuda/ops_cuda.h"
 
 static size_t live_bytes[2];
 static uint64_t total_bytes[2];
@@ -251,10 +252,25 @@ rh_status rh_copy(rh_tensor *dst, const rh_tensor *src) {
   }
   if (rh_numel(src) == 0) return RH_OK;
   rh_device dd = rh_dev(dst), sd = rh_dev(src);
+  if (dd != RH_CPU && sd != RH_CPU) return rh_cuda_copy(dst, src); /* strided copy on the device */
   if (dd != RH_CPU || sd != RH_CPU) {
-    if (!rh_is_contiguous(dst) || !rh_is_contiguous(src))
-      return rh_fail(RH_EARG, "copy between devices needs contiguous tensors");
-    return rh_cuda_memcpy(rh_data(dst), dd, rh_data(src), sd, (size_t)rh_numel(src) * sizeof(float));
+    if (rh_is_contiguous(dst) && rh_is_contiguous(src))
+      return rh_cuda_memcpy(rh_data(dst), dd, rh_data(src), sd, (size_t)rh_numel(src) * sizeof(float));
+    /* strided sides go through contiguous buffers on their own devices */
+    rh_tensor cs, cd = {0};
+    rh_status st = rh_contiguous(&cs, src);
+    if (st != RH_OK) return st;
+    const rh_tensor *target = dst;
+    if (!rh_is_contiguous(dst)) {
+      st = rh_tensor_new_like(&cd, dst);
+      target = &cd;
+    }
+    if (st == RH_OK)
+      st = rh_cuda_memcpy(rh_data(target), dd, rh_data(&cs), sd, (size_t)rh_numel(src) * sizeof(float));
+    if (st == RH_OK && target != dst) st = rh_copy(dst, &cd);
+    rh_tensor_release(&cs);
+    rh_tensor_release(&cd);
+    return st;
   }
   if (rh_same_shape(dst, src)) {
     copy_strided(rh_data(dst), dst->stride, rh_data(src), src->stride, src->size, src->ndim);
@@ -294,10 +310,6 @@ rh_status rh_copy(rh_tensor *dst, const rh_tensor *src) {
 rh_status rh_clone(rh_tensor *out, const rh_tensor *t) {
   rh_status st = rh_tensor_new_like(out, t);
   if (st != RH_OK) return st;
-  if (rh_dev(t) != RH_CPU && !rh_is_contiguous(t)) {
-    rh_tensor_release(out);
-    return rh_fail(RH_EARG, "clone of a non-contiguous device tensor is not supported");
-  }
   st = rh_copy(out, t);
   if (st != RH_OK) rh_tensor_release(out);
   return st;

@@ -4,8 +4,12 @@ local rh = ...
 rh.rank = require "rankhost.rank"
 
 rh.data = require "rankhost.data"
+
 rh.nn = require "rankhost.nn"
 rh.optim = require "rankhost.optim"
 rh.train = require "rankhost.train"
+
+rh.log = require "rankhost.log"
+rh.plot = require "rankhost.plot"
 
 return rh

@@ -1,5 +1,5 @@
 -- rank.lua - the Lua half of rh.rank: whole-network rank (rank.network) and spectra
--- written to a file per evaluation (rank.spectra_writer). The single-matrix measures
+-- written to a file per evaluation (rank.spectra_writer, through rh.log.jsonl). The single-matrix measures
 -- (numerical, relative, effective, stable, energy, all) are C (bindings/linalg.c): each
 -- layer costs one SVD and nothing else.
 local rh = require "rankhost"
@@ -142,58 +142,12 @@ end
 
 -- ---- spectra out ----
 
--- A small JSON encoder (used when rh.json is absent): arrays for sequences, objects with
--- sorted keys otherwise; NaN and infinities become null, as JSON has no spelling for them.
-local function encode(v, out)
-  local t = type(v)
-  if t == "nil" then out[#out + 1] = "null"
-  elseif t == "boolean" then out[#out + 1] = tostring(v)
-  elseif t == "number" then
-    if v ~= v or v == math.huge or v == -math.huge then out[#out + 1] = "null"
-    elseif math.type(v) == "integer" then out[#out + 1] = string.format("%d", v)
-    else out[#out + 1] = string.format("%.9g", v) end
-  elseif t == "string" then
-    out[#out + 1] = '"' .. v:gsub('[%c"\\]', function(c)
-      local named = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\t"] = "\\t", ["\r"] = "\\r" }
-      return named[c] or string.format("\\u%04x", c:byte())
-    end) .. '"'
-  elseif is_tensor(v) then encode(v:totable(), out)
-  elseif t == "table" then
-    local n = #v
-    if n > 0 or next(v) == nil then
-      out[#out + 1] = "["
-      for i = 1, n do
-        if i > 1 then out[#out + 1] = "," end
-        encode(v[i], out)
-      end
-      out[#out + 1] = "]"
-    else
-      local keys = {}
-      for k in pairs(v) do keys[#keys + 1] = tostring(k) end
-      table.sort(keys)
-      out[#out + 1] = "{"
-      for i, k in ipairs(keys) do
-        if i > 1 then out[#out + 1] = "," end
-        encode(k, out)
-        out[#out + 1] = ":"
-        local val = v[k]
-        if val == nil then val = v[tonumber(k)] end
-        encode(val, out)
-      end
-      out[#out + 1] = "}"
-    end
-  else
-    error("cannot encode a " .. t .. " as JSON", 0)
-  end
-end
-rank._encode_json = function(v) local out = {}; encode(v, out); return table.concat(out) end
-
 local Writer = {}
 Writer.__index = Writer
 
 -- w:write(model_or_layers [, meta]): one JSON line {meta..., layers = [{index, shape, svals}]}.
 function Writer:write(model, meta)
-  if not self.file then error("spectra_writer: write after close", 2) end
+  if not self.log then error("spectra_writer: write after close", 2) end
   if meta ~= nil and type(meta) ~= "table" then
     error("bad argument #2 to 'write' (table expected, got " .. type(meta) .. ")", 2)
   end
@@ -205,14 +159,12 @@ function Writer:write(model, meta)
     if s:device() ~= "cpu" then s = s:to("cpu") end
     rec.layers[i] = { index = i, shape = l.weight:shape(), svals = s:totable() }
   end
-  local json = rh.json and rh.json.encode or rank._encode_json
-  self.file:write(json(rec), "\n")
-  self.file:flush()
+  self.log:write(rec) -- one whole line, fsynced (rh.log.jsonl)
   return self
 end
 
 function Writer:close()
-  if self.file then self.file:close(); self.file = nil end
+  if self.log then self.log:close(); self.log = nil end
 end
 Writer.__close = Writer.close
 Writer.__gc = Writer.close
@@ -222,9 +174,9 @@ function rank.spectra_writer(path)
   if type(path) ~= "string" then
     error("bad argument #1 to 'spectra_writer' (path expected, got " .. type(path) .. ")", 2)
   end
-  local f, err = io.open(path, "a")
-  if not f then error("bad argument #1 to 'spectra_writer' (" .. err .. ")", 2) end
-  return setmetatable({ path = path, file = f }, Writer)
+  local ok, log = pcall(rh.log.jsonl, path, { append = true })
+  if not ok then error("bad argument #1 to 'spectra_writer' (" .. tostring(log) .. ")", 2) end
+  return setmetatable({ path = path, log = log }, Writer)
 end
 
 return rank

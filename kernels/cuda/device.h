@@ -22,5 +22,12 @@ void rh_cuda_free(void *p);
 rh_status rh_cuda_memcpy(void *dst, int dst_dev, const void *src, int src_dev, size_t bytes);
 /* Waits for all queued device work; reports any asynchronous error. */
 rh_status rh_cuda_sync(void);
+/* Returns the allocator's cached (free) blocks to the driver. */
+void rh_cuda_empty_cache(void);
+/* Bytes handed out to live storages, and bytes kept in the allocator's free lists. */
+void rh_cuda_memory(size_t *in_use, size_t *cached);
+/* Matrix products in TF32 on tensor cores (1) or exact FP32 (0, the default). */
+void rh_cuda_set_tf32(int on);
+int rh_cuda_tf32(void);
 
 #endif

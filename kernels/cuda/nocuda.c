@@ -18,6 +18,12 @@ rh_status rh_cuda_memcpy(void *dst, int dst_dev, const void *src, int src_dev, s
   return no_cuda();
 }
 rh_status rh_cuda_sync(void) { return RH_OK; }
+void rh_cuda_empty_cache(void) {}
+void rh_cuda_memory(size_t *in_use, size_t *cached) { *in_use = *cached = 0; }
+/* The flag is kept so that a script may set it in any build; nothing reads it here. */
+static int tf32;
+void rh_cuda_set_tf32(int on) { tf32 = on != 0; }
+int rh_cuda_tf32(void) { return tf32; }
 
 /* ---- tensor kernels (ops_cuda.h): unreachable without device tensors, but defined ---- */
 #include "ops_cuda.h"
@@ -54,3 +60,4 @@ rh_status rh_cuda_index_select(rh_tensor *o, const rh_tensor *a, int d, const in
   (void)o; (void)a; (void)d; (void)i; (void)n;
   return no_cuda();
 }
+rh_status rh_cuda_copy(rh_tensor *d, const rh_tensor *s) { (void)d; (void)s; return no_cuda(); }

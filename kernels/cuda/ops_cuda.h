@@ -16,4 +16,6 @@ rh_status rh_cuda_reduce_all(const rh_tensor *a, rh_reduce op, double *result);
 rh_status rh_cuda_reduce_dim(rh_tensor *out, rh_tensor *idx, const rh_tensor *a, int dim, rh_reduce op);
 rh_status rh_cuda_gemm(rh_tensor *c, const rh_tensor *a, const rh_tensor *b, float alpha, float beta);
 rh_status rh_cuda_index_select(rh_tensor *out, const rh_tensor *a, int dim, const int64_t *idx, int64_t n);
+/* dst = src for two device tensors of equal numel, any strides, each walked row-major. */
+rh_status rh_cuda_copy(rh_tensor *dst, const rh_tensor *src);
 #endif

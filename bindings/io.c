@@ -1,0 +1,320 @@
+/* io.c - files: rh.save / rh.load (safetensors checkpoints) and rh.io, the OS glue
+ * that results writers need: atomic whole-file writes, durable line appends,
+ * mkdir -p, exists, listdir, a temporary directory. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "rh_lua.h"
+#include "safetensors.h"
+
+#define READER_MT "rankhost.SafetensorsReader"
+#define APPENDER_MT "rankhost.Appender"
+
+/* ---- rh.save(path, {name = tensor, ...} [, {key = string, ...}]) ---- */
+
+/* A contiguous CPU tensor with t's content: t itself, or a copy stored in copies[slot]. */
+static const rh_tensor *host_contiguous(lua_State *L, const rh_tensor *t, int copies, int slot) {
+  if (rh_dev(t) == RH_CPU && rh_is_contiguous(t)) return t;
+  rh_tensor c;
+  rhL_check(L, rh_contiguous(&c, t), 2);
+  rh_tensor *h = rhL_pushempty(L);
+  rh_status st = rh_tensor_new(h, t->ndim, t->size, RH_CPU);
+  if (st == RH_OK) st = rh_copy(h, &c);
+  rh_tensor_release(&c);
+  rhL_check(L, st, 2);
+  lua_rawseti(L, copies, slot);
+  return h; /* alive: anchored in the copies table */
+}
+
+static int l_save(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  int has_meta = !lua_isnoneornil(L, 3);
+  if (has_meta) luaL_checktype(L, 3, LUA_TTABLE);
+  lua_settop(L, 3);
+  lua_newtable(L); /* 4: host copies */
+  size_t n = 0, nmeta = 0;
+  lua_pushnil(L);
+  while (lua_next(L, 2)) {
+    n++;
+    lua_pop(L, 1);
+  }
+  if (has_meta) {
+    lua_pushnil(L);
+    while (lua_next(L, 3)) {
+      nmeta++;
+      lua_pop(L, 1);
+    }
+  }
+  rh_st_item *items = lua_newuserdatauv(L, (n + 1) * sizeof *items, 0);
+  const char **keys = lua_newuserdatauv(L, (nmeta + 1) * sizeof *keys, 0);
+  const char **vals = lua_newuserdatauv(L, (nmeta + 1) * sizeof *vals, 0);
+  size_t i = 0;
+  lua_pushnil(L);
+  while (lua_next(L, 2)) {
+    if (lua_type(L, -2) != LUA_TSTRING)
+      return luaL_argerror(L, 2, lua_pushfstring(L, "tensor names must be strings, got a %s key", luaL_typename(L, -2)));
+    const char *name = lua_tostring(L, -2);
+    rh_tensor *t = rhL_totensor(L, -1);
+    if (!t || !t->storage)
+      return luaL_argerror(L, 2, lua_pushfstring(L, "'%s' is a %s, not a tensor", name, luaL_typename(L, -1)));
+    items[i].name = name; /* the key stays alive in the table */
+    items[i].t = host_contiguous(L, t, 4, (int)i + 1);
+    i++;
+    lua_pop(L, 1);
+  }
+  i = 0;
+  if (has_meta) {
+    lua_pushnil(L);
+    while (lua_next(L, 3)) {
+      if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+        return luaL_argerror(L, 3, "metadata must map strings to strings");
+      keys[i] = lua_tostring(L, -2);
+      vals[i++] = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    }
+  }
+  rhL_check(L, rh_st_write(path, items, n, keys, vals, nmeta), 1);
+  return 0;
+}
+
+/* ---- rh.load(path [, {device=}]) -> {name = tensor}, {metadata} ---- */
+
+static int reader_gc(lua_State *L) {
+  rh_st_close(luaL_checkudata(L, 1, READER_MT));
+  return 0;
+}
+
+static int l_load(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  rh_device dev = rhL_default_device();
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_getfield(L, 2, "device");
+    if (!lua_isnil(L, -1)) dev = rhL_checkdevice(L, lua_gettop(L));
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 2);
+  rh_st_reader *r = lua_newuserdatauv(L, sizeof *r, 0); /* 3: closed by __gc on any error */
+  memset(r, 0, sizeof *r);
+  r->fd = -1;
+  luaL_setmetatable(L, READER_MT);
+  rhL_check(L, rh_st_open(r, path), 1);
+  lua_createtable(L, 0, (int)(r->index.n < 100000 ? r->index.n : 100000)); /* 4: tensors */
+  for (size_t i = 0; i < r->index.n; i++) {
+    const rh_st_entry *e = &r->index.entries[i];
+    rh_tensor *h = rhL_newtensor(L, e->ndim, e->shape, RH_CPU);
+    rhL_check(L, rh_st_read(r, i, h), 1);
+    if (dev != RH_CPU) {
+      rh_tensor *d = rhL_newtensor(L, e->ndim, e->shape, dev);
+      rhL_check(L, rh_copy(d, h), 1);
+      lua_remove(L, -2);
+    }
+    lua_setfield(L, 4, e->name);
+  }
+  lua_createtable(L, 0, 0); /* 5: metadata */
+  for (size_t i = 0; i < r->index.nmeta; i++) {
+    lua_pushstring(L, r->index.meta_vals[i]);
+    lua_setfield(L, 5, r->index.meta_keys[i]);
+  }
+  rh_st_close(r);
+  return 2;
+}
+
+/* ---- rh.io ---- */
+
+/* rh.io.write_atomic(path, string): temporary file, fsync, rename. */
+static int l_write_atomic(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  size_t n;
+  const char *s = luaL_checklstring(L, 2, &n);
+  rhL_check(L, rh_write_file_atomic(path, s, n), 1);
+  return 0;
+}
+
+/* rh.io.mkdir_p(path): creates the directory and its missing parents. */
+static int l_mkdir_p(lua_State *L) {
+  size_t n;
+  const char *path = luaL_checklstring(L, 1, &n);
+  if (n == 0) return luaL_argerror(L, 1, "empty path");
+  char *p = lua_newuserdatauv(L, n + 1, 0);
+  memcpy(p, path, n + 1);
+  for (size_t i = 1; i <= n; i++) {
+    if (p[i] != '/' && p[i] != '\0') continue;
+    char c = p[i];
+    p[i] = '\0';
+    if (mkdir(p, 0777) != 0 && errno != EEXIST)
+      return luaL_argerror(L, 1, lua_pushfstring(L, "%s: cannot create directory: %s", p, strerror(errno)));
+    p[i] = c;
+  }
+  struct stat sb;
+  if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+    return luaL_argerror(L, 1, lua_pushfstring(L, "%s: exists and is not a directory", path));
+  return 0;
+}
+
+/* rh.io.exists(path) -> false | "file" | "directory" | "other" */
+static int l_exists(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  struct stat sb;
+  if (stat(path, &sb) != 0)
+    lua_pushboolean(L, 0);
+  else
+    lua_pushstring(L, S_ISREG(sb.st_mode) ? "file" : S_ISDIR(sb.st_mode) ? "directory" : "other");
+  return 1;
+}
+
+static int cmp_name(lua_State *L) {
+  lua_pushboolean(L, strcmp(lua_tostring(L, 1), lua_tostring(L, 2)) < 0);
+  return 1;
+}
+
+/* rh.io.listdir(path) -> sorted list of entry names (without "." and "..") */
+static int l_listdir(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  DIR *d = opendir(path);
+  if (!d) return luaL_argerror(L, 1, lua_pushfstring(L, "%s: cannot list: %s", path, strerror(errno)));
+  lua_newtable(L);
+  lua_Integer i = 1;
+  struct dirent *de;
+  /* names are copied into Lua before anything can raise, then the DIR is closed */
+  while ((de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+    if (!lua_checkstack(L, 2)) break;
+    lua_pushstring(L, de->d_name);
+    lua_rawseti(L, -2, i++);
+  }
+  closedir(d);
+  /* sort with table.sort and a bytewise comparison (deterministic, locale-free) */
+  lua_getglobal(L, "table");
+  lua_getfield(L, -1, "sort");
+  lua_pushvalue(L, -3);
+  lua_pushcfunction(L, cmp_name);
+  lua_call(L, 2, 0);
+  lua_pop(L, 1);
+  return 1;
+}
+
+/* rh.io.mkdtemp([prefix]) -> path of a new private directory under $TMPDIR or /tmp */
+static int l_mkdtemp(lua_State *L) {
+  const char *prefix = luaL_optstring(L, 1, "rankhost");
+  const char *tmp = getenv("TMPDIR");
+  if (!tmp || !*tmp) tmp = "/tmp";
+  lua_pushfstring(L, "%s/%s.XXXXXX", tmp, prefix);
+  size_t n;
+  const char *tpl = lua_tolstring(L, -1, &n);
+  char *p = lua_newuserdatauv(L, n + 1, 0);
+  memcpy(p, tpl, n + 1);
+  if (!mkdtemp(p)) return luaL_argerror(L, 1, lua_pushfstring(L, "%s: cannot create: %s", tpl, strerror(errno)));
+  lua_pushstring(L, p);
+  return 1;
+}
+
+/* ---- appender: whole lines with one write(2) each, then fsync ---- */
+typedef struct appender {
+  int fd; /* -1 once closed */
+  int sync;
+} appender;
+
+static appender *check_appender(lua_State *L) {
+  appender *a = luaL_checkudata(L, 1, APPENDER_MT);
+  if (a->fd < 0) luaL_argerror(L, 1, "the file has been closed");
+  return a;
+}
+
+/* Cuts a torn last line (bytes after the last newline, left by a crash in the middle
+ * of a write) so that the next line starts on a line of its own. Returns bytes cut. */
+static off_t cut_torn_tail(int fd) {
+  off_t end = lseek(fd, 0, SEEK_END), pos = end;
+  char buf[4096];
+  while (pos > 0) {
+    off_t from = pos > (off_t)sizeof buf ? pos - (off_t)sizeof buf : 0;
+    ssize_t k = pread(fd, buf, (size_t)(pos - from), from);
+    if (k <= 0) return 0;
+    for (ssize_t i = k - 1; i >= 0; i--)
+      if (buf[i] == '\n') {
+        off_t keep = from + i + 1;
+        if (keep < end && ftruncate(fd, keep) != 0) return 0;
+        return end - keep;
+      }
+    pos = from;
+  }
+  if (end > 0 && ftruncate(fd, 0) != 0) return 0;
+  return end;
+}
+
+/* rh.io.appender(path [, {append=false, sync=true}]) -> a, cut
+ * append=false empties the file first; append=true keeps it, minus a torn last line
+ * (cut: the number of bytes removed). */
+static int l_appender(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int append = rhL_optboolfield(L, 2, "append", 0);
+  int sync = rhL_optboolfield(L, 2, "sync", 1);
+  appender *a = lua_newuserdatauv(L, sizeof *a, 0);
+  a->fd = -1;
+  a->sync = sync;
+  luaL_setmetatable(L, APPENDER_MT);
+  struct stat sb;
+  int existed = stat(path, &sb) == 0;
+  if (existed && S_ISDIR(sb.st_mode)) return luaL_argerror(L, 1, lua_pushfstring(L, "%s: is a directory", path));
+  a->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | (append ? 0 : O_TRUNC), 0666);
+  if (a->fd < 0) return luaL_argerror(L, 1, lua_pushfstring(L, "%s: cannot open for writing: %s", path, strerror(errno)));
+  off_t cut = append ? cut_torn_tail(a->fd) : 0;
+  if (!existed) rhL_check(L, rh_fsync_dir_of(path), 1); /* the new name survives a crash */
+  lua_pushinteger(L, (lua_Integer)cut);
+  return 2;
+}
+
+/* a:write(string): one write(2) of the whole string (O_APPEND), then fsync. */
+static int app_write(lua_State *L) {
+  appender *a = check_appender(L);
+  size_t n;
+  const char *s = luaL_checklstring(L, 2, &n);
+  rhL_check(L, rh_write_all(a->fd, s, n, "appender"), 2);
+  if (a->sync && fsync(a->fd) != 0) return rhL_error(L, "fsync failed: %s", strerror(errno));
+  return 0;
+}
+
+static int app_close(lua_State *L) {
+  appender *a = luaL_checkudata(L, 1, APPENDER_MT);
+  if (a->fd >= 0) {
+    if (a->sync) fsync(a->fd);
+    close(a->fd);
+  }
+  a->fd = -1;
+  return 0;
+}
+
+static int app_closed(lua_State *L) {
+  appender *a = luaL_checkudata(L, 1, APPENDER_MT);
+  lua_pushboolean(L, a->fd < 0);
+  return 1;
+}
+
+void rhb_open_io(lua_State *L) {
+  luaL_newmetatable(L, READER_MT);
+  lua_pushcfunction(L, reader_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  static const luaL_Reg app_methods[] = {{"write", app_write}, {"close", app_close}, {"closed", app_closed},
+                                         {"__gc", app_close},  {"__close", app_close}, {NULL, NULL}};
+  luaL_newmetatable(L, APPENDER_MT);
+  luaL_setfuncs(L, app_methods, 0);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+
+  static const luaL_Reg top[] = {{"save", l_save}, {"load", l_load}, {NULL, NULL}};
+  luaL_setfuncs(L, top, 0);
+  static const luaL_Reg fns[] = {{"write_atomic", l_write_atomic}, {"mkdir_p", l_mkdir_p}, {"exists", l_exists},
+                                 {"listdir", l_listdir},           {"mkdtemp", l_mkdtemp}, {"appender", l_appender},
+                                 {NULL, NULL}};
+  luaL_newlib(L, fns);
+  lua_setfield(L, -2, "io");
+}
