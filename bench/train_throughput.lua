@@ -85,7 +85,7 @@ print(string.format("OpenBLAS kernels: %s, threads: %d; %d reps of %d steps each
 -- The twelve products of one step on tensors of the step's own shapes (one set per layer,
 -- so the working set resembles the model's). Returns a function doing k steps' worth.
 local function gemm_reference(B)
-  local G, L = rh._nn.gemm, {}
+  local G, L = rh.addmm, {}
   for i = 1, #SIZES - 1 do
     local I, O = SIZES[i], SIZES[i + 1]
     L[i] = { x = rh.rand(B, I), W = rh.rand(O, I) - 0.5, y = rh.zeros(B, O), gy = rh.rand(B, O) - 0.5,
@@ -96,11 +96,11 @@ local function gemm_reference(B)
     for _ = 1, k do
       for i = 1, #L do
         local l = L[i]
-        G(l.y, l.x, l.Wt)            -- forward: y = x W^T
+        G(l.y, l.x, l.Wt, 1, 0)      -- forward: y = x W^T
       end
       for i = #L, 1, -1 do
         local l = L[i]
-        G(l.gx, l.gy, l.W)           -- input gradient: gx = gy W
+        G(l.gx, l.gy, l.W, 1, 0)     -- input gradient: gx = gy W
         G(l.gW, l.gyt, l.x, 1, 1)    -- weight gradient: gW += gy^T x
       end
     end

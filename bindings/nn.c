@@ -31,17 +31,6 @@ static int l_linear_backward(lua_State *L) {
   return 1;
 }
 
-/* gemm(c, a, b [, alpha=1 [, beta=0]]) -> c: c = alpha a b + beta c into an existing c,
- * through the same cblas_sgemm path as the layers (transposed views cost no copy). For
- * bench/train_throughput.lua: the sgemm rate of the training step's own product shapes. */
-static int l_gemm(lua_State *L) {
-  rh_tensor *c = rhL_checktensor(L, 1), *a = rhL_checktensor(L, 2), *b = rhL_checktensor(L, 3);
-  float alpha = (float)luaL_optnumber(L, 4, 1.0), beta = (float)luaL_optnumber(L, 5, 0.0);
-  rhL_check(L, rh_gemm(c, a, b, alpha, beta), 2);
-  lua_settop(L, 1);
-  return 1;
-}
-
 /* gemm_clock() -> seconds, calls: time spent inside cblas_sgemm so far (rh_gemm_clock) */
 static int l_gemm_clock(lua_State *L) {
   double sec = 0;
@@ -225,7 +214,7 @@ static int l_stderr_isatty(lua_State *L) {
 
 void rhb_open_nn(lua_State *L) {
   static const luaL_Reg fns[] = {
-      {"gemm", l_gemm}, {"gemm_clock", l_gemm_clock}, {"linear_forward", l_linear_forward}, {"linear_backward", l_linear_backward},
+      {"gemm_clock", l_gemm_clock}, {"linear_forward", l_linear_forward}, {"linear_backward", l_linear_backward},
       {"relu_forward", l_relu_forward},     {"relu_backward", l_relu_backward},   {"cross_entropy", l_cross_entropy},
       {"cross_entropy_acc", l_cross_entropy_acc}, {"meter", l_meter},         {"meter_read", l_meter_read},
       {"meter_record", l_meter_record},
