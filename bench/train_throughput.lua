@@ -181,6 +181,7 @@ for _, B in ipairs(opts.batches) do
   local tg, tt, ratio, tin = {}, {}, {}, {}
   local clock = rh._nn.gemm_clock
   local part_t = { loader = {}, loss = {}, zero_grad = {}, optimizer = {} }
+  local alloc0 = rh._nn.allocated()
   for r = 1, opts.reps do -- alternate the order so drifts in load hit both
     local a, b
     local function train_timed() -- and the share of it spent inside cblas_sgemm
@@ -193,6 +194,7 @@ for _, B in ipairs(opts.batches) do
     tg[r], tt[r], ratio[r] = a / K, b / K, a / b
     for name, f in pairs(parts) do part_t[name][r] = time(f, K) / K end
   end
+  local allocated = rh._nn.allocated() - alloc0
   local mg, mt, mr = median(tg), median(tt), median(ratio)
   print(string.format("\nbatch %d (%d parameters, %.1f MFLOP per step)", B, P, flop / 1e6))
   print(string.format("  sgemm, the step's 12 products: %8.3f ms/step  %7.1f GFLOP/s", 1e3 * mg, flop / mg / 1e9))
@@ -214,6 +216,7 @@ for _, B in ipairs(opts.batches) do
   end
   print(string.format("    %-10s %7.3f ms  (%4.1f%%: bias, ReLU, module calls)", "rest", 1e3 * math.max(0, outside - named),
                       100 * math.max(0, outside - named) / mt))
+  print(string.format("  tensor memory allocated during the %d timed steps: %d bytes", opts.reps * K, allocated))
   summary[#summary + 1] = string.format("batch %d: ratio %.3f, %.0f samples/s, %.1f GFLOP/s (sgemm %.1f), outside %.1f%%",
                                         B, mr, B / mt, flop / mt / 1e9, flop / mg / 1e9, 100 * outside / mt)
   collectgarbage()
