@@ -62,8 +62,8 @@ static rh_status check_linear(const rh_tensor *x, const rh_tensor *w, const rh_t
   return same_device(x, b);
 }
 
-/* y[i][j] = relu?(y[i][j] + b[j]) over rows of unit stride (the usual layout). A row is
- * not aliased by the bias (the bias is a parameter, y an output buffer). */
+/* y[i][j] = relu?(y[i][j] + b[j]) over rows of unit stride (the usual layout); the
+ * callers check that the bias and y are different storages (restrict). */
 RH_HOT static void bias_relu_row(float *restrict row, const float *restrict bp, int64_t O, int relu) {
   if (bp && relu)
     for (int64_t j = 0; j < O; j++) {
@@ -103,7 +103,7 @@ rh_status rh_linear_forward(rh_tensor *y, const rh_tensor *x, const rh_tensor *w
   int64_t B = y->size[0], O = y->size[1];
   const float *bp = b ? rh_data(b) : NULL;
   int64_t bs = b ? b->stride[0] : 0;
-  if (y->stride[1] == 1 && (!b || bs == 1)) {
+  if (y->stride[1] == 1 && (!b || (bs == 1 && b->storage != y->storage))) {
     bias_relu_rows(rh_data(y), y->stride[0], B, O, bp, relu);
     return RH_OK;
   }
@@ -141,7 +141,7 @@ rh_status rh_linear_backward(rh_tensor *gx, rh_tensor *gw, rh_tensor *gb, const 
   if (st != RH_OK || !gb) return st;
   float *bp = rh_data(gb);
   int64_t bs = gb->stride[0], O = gy->size[1];
-  if (bs == 1 && gy->stride[1] == 1 && rh_data(gb) != rh_data(gy)) {
+  if (bs == 1 && gy->stride[1] == 1 && gb->storage != gy->storage) {
     for (int64_t i = 0; i < gy->size[0]; i++) add_row(bp, rh_data(gy) + i * gy->stride[0], O);
     return RH_OK;
   }
@@ -165,9 +165,9 @@ rh_status rh_relu_backward(rh_tensor *gx, const rh_tensor *y, const rh_tensor *g
     const float *yp = rh_data(y), *gp = rh_data(gy);
     float *op = rh_data(gx);
     int64_t n = rh_numel(y);
-    if (op != yp && op != gp)
+    if (gx->storage != y->storage && gx->storage != gy->storage)
       relu_mask(op, yp, gp, n);
-    else /* in place */
+    else /* in place, or views of one storage */
       for (int64_t i = 0; i < n; i++) op[i] = yp[i] > 0.0f ? gp[i] : 0.0f;
     return RH_OK;
   }
