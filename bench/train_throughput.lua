@@ -125,10 +125,14 @@ local function training(B)
       end
     end
   end
-  -- The parts of a step, each alone (k times), for the breakdown.
+  -- The parts of a step, each alone (k times), for the breakdown; on a second model of the
+  -- same shapes, so that repeated optimizer steps leave the trained one alone.
+  local model2, crit2, opt2 = new_run(B)
   local X0, Y0 = loader:next()
   X0, Y0 = X0:clone(), Y0:clone()
-  local y0 = model:forward(X0)
+  local y0 = model2:forward(X0)
+  model2:backward(X0, crit2:backward(y0, Y0))
+  opt2:step() -- its momentum buffers are made on the first step
   local parts = {
     loader = function(k)
       local done = 0
@@ -136,9 +140,9 @@ local function training(B)
         for _ in loader do done = done + 1; if done == k then break end end
       end
     end,
-    loss = function(k) for _ = 1, k do crit:forward(y0, Y0); crit:backward(y0, Y0) end end,
-    zero_grad = function(k) for _ = 1, k do opt:zero_grad() end end,
-    optimizer = function(k) for _ = 1, k do opt:step() end end,
+    loss = function(k) for _ = 1, k do crit2:forward(y0, Y0); crit2:backward(y0, Y0) end end,
+    zero_grad = function(k) for _ = 1, k do opt2:zero_grad() end end,
+    optimizer = function(k) for _ = 1, k do opt2:step() end end,
   }
   return step_loop, parts, model
 end
