@@ -31,6 +31,16 @@ static int l_linear_backward(lua_State *L) {
   return 1;
 }
 
+/* gemm_clock() -> seconds, calls: time spent inside cblas_sgemm so far (rh_gemm_clock) */
+static int l_gemm_clock(lua_State *L) {
+  double sec = 0;
+  int64_t calls = 0;
+  rh_gemm_clock(&sec, &calls);
+  lua_pushnumber(L, sec);
+  lua_pushinteger(L, (lua_Integer)calls);
+  return 2;
+}
+
 /* relu_forward(y, x) -> y */
 static int l_relu_forward(lua_State *L) {
   rh_tensor *y = rhL_checktensor(L, 1), *x = rhL_checktensor(L, 2);
@@ -204,7 +214,7 @@ static int l_stderr_isatty(lua_State *L) {
 
 void rhb_open_nn(lua_State *L) {
   static const luaL_Reg fns[] = {
-      {"linear_forward", l_linear_forward}, {"linear_backward", l_linear_backward},
+      {"gemm_clock", l_gemm_clock}, {"linear_forward", l_linear_forward}, {"linear_backward", l_linear_backward},
       {"relu_forward", l_relu_forward},     {"relu_backward", l_relu_backward},   {"cross_entropy", l_cross_entropy},
       {"cross_entropy_acc", l_cross_entropy_acc}, {"meter", l_meter},         {"meter_read", l_meter_read},
       {"meter_record", l_meter_record},

@@ -1,5 +1,5 @@
-/* state.c - rh.seed, rh.device, rh.threads, rh.clock: the process-wide settings;
- * rh.memory and rh.rss: what the process holds. */
+/* state.c - rh.seed, rh.device, rh.threads, rh.clock, rh.rss: the process-wide settings
+ * and figures. */
 #include <cblas.h>
 #include <stdio.h>
 #include <string.h>
@@ -86,31 +86,48 @@ static int l_memory(lua_State *L) {
   return 1;
 }
 
-/* rh.rss() -> bytes: the process's resident memory now (VmRSS in /proc/self/status), or
- * nil and a reason where /proc is missing. For watching a long run's memory stay flat:
- * it counts everything (Lua, tensors, BLAS buffers, libraries), unlike rh.memory. */
-static int l_rss(lua_State *L) {
+/* The value in bytes of a "Key:   N kB" line of /proc/self/status (Linux), or -1. */
+static long long proc_status_kb(const char *key) {
   FILE *f = fopen("/proc/self/status", "r");
-  if (!f) {
-    lua_pushnil(L);
-    lua_pushliteral(L, "rss: /proc/self/status cannot be read on this system");
-    return 2;
-  }
+  if (!f) return -1;
   char line[256];
+  size_t n = strlen(key);
   long long kb = -1;
-  while (fgets(line, sizeof line, f)) {
-    if (strncmp(line, "VmRSS:", 6) == 0) {
-      if (sscanf(line + 6, "%lld", &kb) != 1) kb = -1;
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, key, n) == 0 && line[n] == ':') {
+      if (sscanf(line + n + 1, "%lld", &kb) != 1) kb = -1;
       break;
     }
-  }
   fclose(f);
-  if (kb < 0) {
+  return kb < 0 ? -1 : kb * 1024;
+}
+
+static int push_status(lua_State *L, const char *key) {
+  long long b = proc_status_kb(key);
+  if (b < 0) {
     lua_pushnil(L);
-    lua_pushliteral(L, "rss: no VmRSS line in /proc/self/status");
+    lua_pushfstring(L, "%s is not available (no /proc/self/status)", key);
     return 2;
   }
-  lua_pushinteger(L, (lua_Integer)kb * 1024);
+  lua_pushinteger(L, (lua_Integer)b);
+  return 1;
+}
+
+/* rh.rss() -> bytes resident now (VmRSS); rh.peak_rss() -> the peak so far (VmHWM).
+ * Where /proc is absent: nil, message. */
+static int l_rss(lua_State *L) { return push_status(L, "VmRSS"); }
+static int l_peak_rss(lua_State *L) { return push_status(L, "VmHWM"); }
+
+/* rh.blas() -> {core=, config=, threads=}: which OpenBLAS kernels run (see host/blas_core.c). */
+static int l_blas(lua_State *L) {
+  lua_createtable(L, 0, 3);
+  const char *core = openblas_get_corename(), *config = openblas_get_config();
+  lua_pushstring(L, core ? core : "?");
+  lua_setfield(L, -2, "core");
+  lua_pushstring(L, config ? config : "?");
+  lua_setfield(L, -2, "config");
+  lua_pushinteger(L, openblas_get_num_threads());
+  lua_setfield(L, -2, "threads");
   return 1;
 }
 
@@ -118,7 +135,7 @@ void rhb_open_state(lua_State *L) {
   static const luaL_Reg fns[] = {{"seed", l_seed},   {"device", l_device},
                                  {"threads", l_threads}, {"clock", l_clock},
                                  {"cuda_available", l_cuda_available}, {"memory", l_memory},
-                                 {"rss", l_rss},
+                                 {"rss", l_rss},   {"peak_rss", l_peak_rss},   {"blas", l_blas},
                                  {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
 }

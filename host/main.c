@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blas_core.h"
 #include "rankhost.h"
 
 #define PROGNAME "rankhost"
@@ -299,6 +300,7 @@ done:
 }
 
 int main(int argc, char **argv) {
+  rh_host_fix_blas_core(argv); /* may run rankhost again with OpenBLAS's AVX kernels */
   opts o;
   int pr = parse_args(argc, argv, &o);
   if (pr == 1) return 0;

@@ -11,6 +11,7 @@
 #include "nn_meter.h"
 #include "ops.h"
 #include "ops_dispatch.h"
+#include "simd.h"
 
 #define AT(t, i, j) (rh_data(t)[(i) * (t)->stride[0] + (j) * (t)->stride[1]])
 
@@ -61,6 +62,33 @@ static rh_status check_linear(const rh_tensor *x, const rh_tensor *w, const rh_t
   return same_device(x, b);
 }
 
+/* y[i][j] = relu?(y[i][j] + b[j]) over rows of unit stride (the usual layout); the
+ * callers check that the bias and y are different storages (restrict). */
+RH_HOT static void bias_relu_row(float *restrict row, const float *restrict bp, int64_t O, int relu) {
+  if (bp && relu)
+    for (int64_t j = 0; j < O; j++) {
+      float v = row[j] + bp[j];
+      row[j] = v < 0.0f ? 0.0f : v; /* NaN passes through, as in PyTorch */
+    }
+  else if (bp)
+    for (int64_t j = 0; j < O; j++) row[j] += bp[j];
+  else
+    for (int64_t j = 0; j < O; j++) row[j] = row[j] < 0.0f ? 0.0f : row[j];
+}
+
+static void bias_relu_rows(float *y, int64_t ld, int64_t B, int64_t O, const float *bp, int relu) {
+  for (int64_t i = 0; i < B; i++) bias_relu_row(y + i * ld, bp, O, relu);
+}
+
+/* gb[j] += sum_i gy[i][j], row by row (unit-stride reads of gy). */
+RH_HOT static void add_row(float *restrict acc, const float *restrict row, int64_t O) {
+  for (int64_t j = 0; j < O; j++) acc[j] += row[j];
+}
+
+RH_HOT static void relu_mask(float *restrict op, const float *restrict yp, const float *restrict gp, int64_t n) {
+  for (int64_t i = 0; i < n; i++) op[i] = yp[i] > 0.0f ? gp[i] : 0.0f;
+}
+
 rh_status rh_linear_forward(rh_tensor *y, const rh_tensor *x, const rh_tensor *w, const rh_tensor *b, int relu) {
   TRY(check_linear(x, w, b));
   TRY(check_dims(y, x->size[0], w->size[0], "output"));
@@ -75,6 +103,10 @@ rh_status rh_linear_forward(rh_tensor *y, const rh_tensor *x, const rh_tensor *w
   int64_t B = y->size[0], O = y->size[1];
   const float *bp = b ? rh_data(b) : NULL;
   int64_t bs = b ? b->stride[0] : 0;
+  if (y->stride[1] == 1 && (!b || (bs == 1 && b->storage != y->storage))) {
+    bias_relu_rows(rh_data(y), y->stride[0], B, O, bp, relu);
+    return RH_OK;
+  }
   for (int64_t i = 0; i < B; i++) {
     float *row = rh_data(y) + i * y->stride[0];
     int64_t s = y->stride[1];
@@ -109,6 +141,10 @@ rh_status rh_linear_backward(rh_tensor *gx, rh_tensor *gw, rh_tensor *gb, const 
   if (st != RH_OK || !gb) return st;
   float *bp = rh_data(gb);
   int64_t bs = gb->stride[0], O = gy->size[1];
+  if (bs == 1 && gy->stride[1] == 1 && gb->storage != gy->storage) {
+    for (int64_t i = 0; i < gy->size[0]; i++) add_row(bp, rh_data(gy) + i * gy->stride[0], O);
+    return RH_OK;
+  }
   for (int64_t i = 0; i < gy->size[0]; i++) /* row by row: unit-stride reads of gy */
     for (int64_t j = 0; j < O; j++) bp[j * bs] += AT(gy, i, j);
   return RH_OK;
@@ -129,7 +165,10 @@ rh_status rh_relu_backward(rh_tensor *gx, const rh_tensor *y, const rh_tensor *g
     const float *yp = rh_data(y), *gp = rh_data(gy);
     float *op = rh_data(gx);
     int64_t n = rh_numel(y);
-    for (int64_t i = 0; i < n; i++) op[i] = yp[i] > 0.0f ? gp[i] : 0.0f;
+    if (gx->storage != y->storage && gx->storage != gy->storage)
+      relu_mask(op, yp, gp, n);
+    else /* in place, or views of one storage */
+      for (int64_t i = 0; i < n; i++) op[i] = yp[i] > 0.0f ? gp[i] : 0.0f;
     return RH_OK;
   }
   /* strided operands: mask = (y > 0), then gx = gy * mask through the broadcasting kernels */

@@ -51,6 +51,10 @@ rh_status rh_all_finite(const rh_tensor *a, int *finite);
 /* C = alpha * op(A) op(B) + beta * C for 2-D tensors; transposed or strided views go
  * to cblas_sgemm without copies whenever one of their strides is 1. */
 rh_status rh_gemm(rh_tensor *c, const rh_tensor *a, const rh_tensor *b, float alpha, float beta);
+/* Wall-clock seconds spent inside cblas_sgemm by rh_gemm so far, and the number of
+ * calls (CPU products only; monotonic counters of the whole process). Benchmarks read it
+ * before and after a training step to split the step into products and the rest. */
+void rh_gemm_clock(double *seconds, int64_t *calls);
 /* The naive triple loop, kept as the reference for tests. */
 rh_status rh_gemm_ref(rh_tensor *c, const rh_tensor *a, const rh_tensor *b, float alpha, float beta);
 
