@@ -4,7 +4,11 @@
  *
  * A Dataset userdata holds an rh_dataset by value; its user value is a Lua table of
  * descriptive fields (name, task, rank, ...) that ds.<field> reads and that subsets,
- * splits and relabellings copy. */
+ * splits and relabellings copy.
+ *
+ * Batches (ds:get, ds:batch, the loader) are tensors on the dataset's device: the one
+ * ds:to chose, else the default device (rh.device) at the time. On the device the store
+ * is uploaded once and batches are gathered and scaled there (kernels/dataset.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +75,9 @@ static void set_info_int(lua_State *L, const char *k, lua_Integer v) {
   set_info(L, k);
 }
 
+/* Where the batches of ds go: pinned by ds:to, else the default device. */
+static rh_device ds_device(const rh_dataset *ds) { return ds->pinned ? ds->device : rhL_default_device(); }
+
 /* Tells Lua's collector about a store it cannot see. */
 static void account_bytes(lua_State *L, size_t bytes) {
   if (bytes >= 1024) lua_gc(L, LUA_GCSTEP, (int)(bytes / 1024 > 1 << 30 ? 1 << 30 : bytes / 1024));
@@ -96,6 +103,7 @@ static int ds_index(lua_State *L) {
     if (strcmp(k, "n") == 0) return lua_pushinteger(L, ds->n), 1;
     if (strcmp(k, "bytes") == 0) /* memory held by the features, for reports */
       return lua_pushinteger(L, (lua_Integer)ds->x->bytes), 1;
+    if (strcmp(k, "device") == 0) return lua_pushstring(L, ds_device(ds) == RH_CUDA ? "cuda" : "cpu"), 1;
     if (strcmp(k, "features") == 0) return lua_pushstring(L, ds->kind == RH_FEAT_U8 ? "uint8" : "float32"), 1;
     luaL_getmetafield(L, 1, "methods");
     if (lua_getfield(L, -1, k) != LUA_TNIL) return 1;
@@ -110,7 +118,7 @@ static int ds_index(lua_State *L) {
 static int ds_newindex(lua_State *L) {
   check_ds(L, 1);
   const char *k = lua_tostring(L, 2);
-  if (k && (!strcmp(k, "dim") || !strcmp(k, "classes") || !strcmp(k, "n")))
+  if (k && (!strcmp(k, "dim") || !strcmp(k, "classes") || !strcmp(k, "n") || !strcmp(k, "device")))
     return luaL_error(L, "dataset field '%s' is read-only", k);
   lua_getiuservalue(L, 1, 1);
   lua_pushvalue(L, 2);
@@ -141,8 +149,15 @@ static int64_t check_pos(lua_State *L, int arg, const rh_dataset *ds) {
 static int ds_get(lua_State *L) {
   rh_dataset *ds = check_ds(L, 1);
   int64_t i = check_pos(L, 2, ds);
-  rh_tensor *x = rhL_newtensor(L, 1, &ds->dim, RH_CPU);
-  rhL_check(L, rh_dataset_gather(ds, &i, 1, rh_data(x), NULL), 0);
+  rh_tensor *x = rhL_newtensor(L, 1, &ds->dim, ds_device(ds));
+  rh_tensor row; /* x seen as the 1 x dim batch the gather fills */
+  int64_t shape[2] = {1, ds->dim};
+  rh_status st = rh_view_reshape(&row, x, 2, shape);
+  if (st == RH_OK) {
+    st = rh_dataset_gather_to(ds, &i, 1, &row, NULL);
+    rh_tensor_release(&row);
+  }
+  rhL_check(L, st, 0);
   lua_pushinteger(L, rh_dataset_label(ds, i));
   return 2;
 }
@@ -193,18 +208,37 @@ static int ds_batch(lua_State *L) {
   int64_t b;
   int64_t *idx = check_indices(L, 2, &b);
   check_range(L, 2, ds, idx, b);
-  rh_tensor *x = rhL_newtensor2(L, b, ds->dim, RH_CPU);
-  rh_tensor *y = rhL_newtensor(L, 1, &b, RH_CPU);
-  rhL_check(L, rh_dataset_gather(ds, idx, b, rh_data(x), rh_data(y)), 0);
+  rh_tensor *x = rhL_newtensor2(L, b, ds->dim, ds_device(ds));
+  rh_tensor *y = rhL_newtensor(L, 1, &b, ds_device(ds));
+  rhL_check(L, rh_dataset_gather_to(ds, idx, b, x, y), 0);
   return 2;
 }
 
-/* ds:labels() -> 1-D tensor of class ids */
+/* ds:labels() -> 1-D tensor of class ids (on the dataset's device) */
 static int ds_labels(lua_State *L) {
   rh_dataset *ds = check_ds(L, 1);
   rh_tensor *y = rhL_newtensor(L, 1, &ds->n, RH_CPU);
   float *p = rh_data(y);
   for (int64_t i = 0; i < ds->n; i++) p[i] = (float)rh_dataset_label(ds, i);
+  if (ds_device(ds) == RH_CPU) return 1;
+  rh_tensor *d = rhL_newtensor(L, 1, &ds->n, ds_device(ds));
+  rhL_check(L, rh_copy(d, y), 0);
+  return 1;
+}
+
+/* ds:to("cuda"|"cpu") -> a view of ds whose batches go to that device; "cuda" uploads
+ * the store now (once: views share it). */
+static int ds_to(lua_State *L) {
+  rh_dataset *ds = check_ds(L, 1);
+  rh_device d = rhL_checkdevice(L, 2);
+  rh_dataset *out = push_ds(L, 1);
+  rh_dataset_share(out, ds);
+  rh_status st = rh_dataset_to(out, d);
+  if (st == RH_ENOMEM) { /* dead tensors may hold the device memory: collect, retry once */
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    st = rh_dataset_to(out, d);
+  }
+  rhL_check(L, st, 2);
   return 1;
 }
 
@@ -404,7 +438,8 @@ static int loader_gc(lua_State *L) {
   return 0;
 }
 
-/* data.loader(ds, {batch=64, shuffle=true, seed=, drop_last=false}) */
+/* data.loader(ds, {batch=64, shuffle=true, seed=, drop_last=false}): the batches are
+ * reused buffers on the device the dataset had when the loader was made. */
 static int l_loader(lua_State *L) {
   rh_dataset *ds = check_ds(L, 1);
   lua_Integer batch = rhL_optintfield(L, 2, "batch", 64);
@@ -425,9 +460,9 @@ static int l_loader(lua_State *L) {
   if (!ld->order) return luaL_error(L, "loader: out of memory");
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, UV_DS);
-  rh_tensor *X = rhL_newtensor2(L, ld->batch, ds->dim, RH_CPU);
+  rh_tensor *X = rhL_newtensor2(L, ld->batch, ds->dim, ds_device(ds));
   lua_setiuservalue(L, -2, UV_X);
-  rhL_newtensor(L, 1, &ld->batch, RH_CPU);
+  rhL_newtensor(L, 1, &ld->batch, ds_device(ds));
   lua_setiuservalue(L, -2, UV_Y);
   int64_t rem = ds->n % ld->batch;
   if (rem && !drop_last) { /* the short last batch: views of the buffers' first rows */
@@ -472,7 +507,7 @@ static int loader_step(lua_State *L, loader *ld) {
   rh_tensor *X = rhL_checktensor(L, -2), *Y = rhL_checktensor(L, -1);
   if (!rh_is_contiguous(X) || X->size[0] != b || !rh_is_contiguous(Y))
     return luaL_error(L, "loader: batch buffers were changed");
-  rhL_check(L, rh_dataset_gather(ds, ld->order + ld->pos, b, rh_data(X), rh_data(Y)), 0);
+  rhL_check(L, rh_dataset_gather_to(ds, ld->order + ld->pos, b, X, Y), 0);
   ld->pos += b;
   return 2;
 }
@@ -518,6 +553,7 @@ static int loader_len(lua_State *L) {
 void rhb_open_data(lua_State *L) {
   static const luaL_Reg ds_methods[] = {{"size", ds_size},     {"get", ds_get},     {"batch", ds_batch},
                                         {"labels", ds_labels}, {"subset", ds_subset}, {"split", ds_split},
+                                        {"to", ds_to},
                                         {NULL, NULL}};
   static const luaL_Reg ds_meta[] = {{"__index", ds_index}, {"__newindex", ds_newindex}, {"__len", ds_size},
                                      {"__gc", ds_gc},       {"__close", ds_gc},          {"__tostring", ds_tostring},

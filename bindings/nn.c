@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "nn.h"
+#include "nn_meter.h"
 #include "ops.h"
 #include "optim.h"
 #include "rh_lua.h"
@@ -58,6 +59,59 @@ static int l_cross_entropy(lua_State *L) {
   rhL_check(L, rh_cross_entropy(y, lab, g, &loss), 2);
   lua_pushnumber(L, loss);
   return 1;
+}
+
+/* cross_entropy_acc(logits, labels, grad|nil, meter): the loss recorded into the meter,
+ * nothing read back (kernels/nn.h) */
+static int l_cross_entropy_acc(lua_State *L) {
+  rh_tensor *y = rhL_checktensor(L, 1), *lab = rhL_checktensor(L, 2), *g = opttensor(L, 3);
+  rh_tensor *m = rhL_checktensor(L, 4);
+  rhL_check(L, rh_cross_entropy_acc(y, lab, g, m), 2);
+  return 0;
+}
+
+/* meter(like) -> a zeroed loss meter on like's device */
+static int l_meter(lua_State *L) {
+  int64_t n = RH_METER_SIZE;
+  rh_tensor *m = rhL_newtensor(L, 1, &n, rh_dev(rhL_checktensor(L, 1)));
+  rhL_check(L, rh_fill(m, 0.0f), 1);
+  return 1;
+}
+
+/* meter_read(meter) -> {last=, sum=, n=, correct=, steps=, nonfinite_step=, nonfinite_loss=,
+ * bad_pos=, bad_value=, bad_step=} (waits for the device) */
+static int l_meter_read(lua_State *L) {
+  rh_meter_values v;
+  rhL_check(L, rh_meter_read(rhL_checktensor(L, 1), &v), 1);
+  lua_createtable(L, 0, 10);
+  const struct {
+    const char *k;
+    double v;
+    int count; /* counts and positions are pushed as integers */
+  } f[] = {{"last", v.last, 0},          {"sum", v.sum, 0},
+           {"n", v.n, 1},                {"correct", v.correct, 1},
+           {"steps", v.steps, 1},        {"nonfinite_step", v.nonfinite_step, 1},
+           {"nonfinite_loss", v.nonfinite_loss, 0}, {"bad_pos", v.bad_pos, 1},
+           {"bad_value", v.bad_value, 0}, {"bad_step", v.bad_step, 1}};
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    if (f[i].count)
+      lua_pushinteger(L, (lua_Integer)f[i].v);
+    else
+      lua_pushnumber(L, f[i].v);
+    lua_setfield(L, -2, f[i].k);
+  }
+  return 1;
+}
+
+/* meter_record(meter, loss, B): records a loss already read (a CPU meter), so that losses
+ * without a device-side kernel keep the same totals */
+static int l_meter_record(lua_State *L) {
+  rh_tensor *m = rhL_checktensor(L, 1);
+  double loss = luaL_checknumber(L, 2), B = (double)luaL_checkinteger(L, 3);
+  if (rh_dev(m) != RH_CPU || m->ndim != 1 || m->size[0] != RH_METER_SIZE || !rh_is_contiguous(m))
+    return luaL_argerror(L, 1, "a CPU meter expected");
+  rh_meter_record(rh_data(m), loss * B, B, 0.0, 0.0, 0.0f);
+  return 0;
 }
 
 /* mse(y, target [, grad]) -> loss */
@@ -152,6 +206,8 @@ void rhb_open_nn(lua_State *L) {
   static const luaL_Reg fns[] = {
       {"linear_forward", l_linear_forward}, {"linear_backward", l_linear_backward},
       {"relu_forward", l_relu_forward},     {"relu_backward", l_relu_backward},   {"cross_entropy", l_cross_entropy},
+      {"cross_entropy_acc", l_cross_entropy_acc}, {"meter", l_meter},         {"meter_read", l_meter_read},
+      {"meter_record", l_meter_record},
       {"mse", l_mse},                       {"correct", l_correct},
       {"sgd_step", l_sgd_step},             {"adam_step", l_adam_step},
       {"empty", l_empty},                   {"zeros_like", l_zeros_like},

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cuda/bytes_cuda.h"
 #include "random.h"
 
 /* Stream ids of the PCG32 generators used here, so that a split and a relabelling
@@ -22,6 +23,7 @@ rh_status rh_blob_wrap(void *data, size_t bytes, rh_blob **out) {
   b->data = data;
   b->bytes = bytes;
   b->refcount = 1;
+  b->dev = NULL;
   *out = b;
   return RH_OK;
 }
@@ -38,6 +40,7 @@ void rh_blob_retain(rh_blob *b) {
 
 void rh_blob_release(rh_blob *b) {
   if (b && --b->refcount == 0) {
+    if (b->dev) rh_cuda_bytes_free(b->dev);
     free(b->data);
     free(b);
   }
@@ -218,6 +221,47 @@ rh_status rh_dataset_gather(const rh_dataset *ds, const int64_t *idx, int64_t b,
       for (int64_t r = 0; r < m; r++) y[r0 + r] = (float)((const int32_t *)ds->y->data)[rows[r]];
   }
   return RH_OK;
+}
+
+static rh_status upload(rh_blob *b) {
+  if (b->dev) return RH_OK;
+  return rh_cuda_bytes_upload(&b->dev, b->data, b->bytes);
+}
+
+rh_status rh_dataset_to(rh_dataset *ds, rh_device dev) {
+  if (!ds->x) return rh_fail(RH_EARG, "dataset has been released");
+  if (dev == RH_CUDA) {
+    rh_status st = upload(ds->x);
+    if (st == RH_OK) st = upload(ds->y);
+    if (st != RH_OK) return st;
+  }
+  ds->pinned = 1;
+  ds->device = dev;
+  return RH_OK;
+}
+
+rh_status rh_dataset_gather_to(const rh_dataset *ds, const int64_t *idx, int64_t b, rh_tensor *x, rh_tensor *y) {
+  if (!ds->x) return rh_fail(RH_EARG, "dataset has been released");
+  char s[64];
+  if (x->ndim != 2 || x->size[0] != b || x->size[1] != ds->dim || !rh_is_contiguous(x))
+    return rh_fail(RH_ESHAPE, "batch output is %s, expected a contiguous %lldx%lld", rh_shape_str(x, s, sizeof s),
+                   (long long)b, (long long)ds->dim);
+  if (y && (y->ndim != 1 || y->size[0] != b || !rh_is_contiguous(y) || rh_dev(y) != rh_dev(x)))
+    return rh_fail(RH_ESHAPE, "label output must be a contiguous vector of %lld on the batch's device", (long long)b);
+  if (rh_dev(x) == RH_CPU) return rh_dataset_gather(ds, idx, b, rh_data(x), y ? rh_data(y) : NULL);
+  for (int64_t r = 0; r < b; r++)
+    if (idx[r] < 0 || idx[r] >= ds->n)
+      return rh_fail(RH_EARG, "index %lld is outside 1..%lld", (long long)idx[r] + 1, (long long)ds->n);
+  rh_status st = upload(ds->x);
+  if (st == RH_OK) st = upload(ds->y);
+  if (st != RH_OK) return st;
+  int64_t *rows = malloc((size_t)(b ? b : 1) * sizeof *rows);
+  if (!rows) return rh_fail(RH_ENOMEM, "out of memory");
+  for (int64_t r = 0; r < b; r++) rows[r] = rh_dataset_row(ds, idx[r]);
+  st = rh_cuda_gather_rows(x, y, ds->x->dev, ds->kind == RH_FEAT_U8, ds->y->dev, ds->nstore, ds->dim, rows, b,
+                           1.0f / 255.0f);
+  free(rows);
+  return st;
 }
 
 void rh_epoch_order(int64_t *order, int64_t n, uint64_t seed, uint64_t epoch, int shuffle) {

@@ -13,12 +13,15 @@
 
 #include "idx.h"
 #include "status.h"
+#include "tensor.h"
 
-/* A refcounted malloc'd block, shared by dataset views. */
+/* A refcounted malloc'd block, shared by dataset views, with its device copy once a
+ * dataset gathers on the device (uploaded once, freed with the block). */
 typedef struct rh_blob {
   void *data;
   size_t bytes;
   int refcount;
+  void *dev; /* NULL until uploaded (cuda/bytes_cuda.h) */
 } rh_blob;
 
 rh_status rh_blob_new(size_t bytes, rh_blob **out);
@@ -36,6 +39,8 @@ typedef struct rh_dataset {
   rh_blob *rows;   /* NULL: position i is store row first+i; else int64 store row rows[first+i] */
   int64_t first, n, dim, nstore;
   int classes;
+  int pinned;        /* 0: batches go to the caller's default device; 1: to `device` (rh_dataset_to) */
+  rh_device device;
 } rh_dataset;
 
 /* Store row of view position i (0-based, unchecked). */
@@ -74,6 +79,14 @@ rh_status rh_dataset_random_labels(rh_dataset *out, uint8_t *replaced, const rh_
 /* The batch gather: rows idx[0..b) (0-based positions, checked) of ds into x (b x dim
  * floats, bytes scaled by 1/255) and their ids into y (b floats; y may be NULL). */
 rh_status rh_dataset_gather(const rh_dataset *ds, const int64_t *idx, int64_t b, float *x, float *y);
+/* Pins ds to `dev`; for RH_CUDA the feature store and the ids are uploaded now (once per
+ * store: views and relabellings share the copies). */
+rh_status rh_dataset_to(rh_dataset *ds, rh_device dev);
+/* The batch gather into tensors, on whichever device x is: x is b x dim (contiguous), y
+ * is b ids (1-D contiguous, or NULL), both on one device. On the device the positions are
+ * turned into store rows here and only those b indices are copied; the gather and the
+ * 1/255 scaling run there (a store not yet uploaded is uploaded first). */
+rh_status rh_dataset_gather_to(const rh_dataset *ds, const int64_t *idx, int64_t b, rh_tensor *x, rh_tensor *y);
 /* The raw loops under it, for a device twin and for benchmarks: dst row r = src row
  * rows[r] * scale. Rows are trusted here. */
 void rh_gather_u8(float *dst, const uint8_t *src, int64_t dim, const int64_t *rows, int64_t b, float scale);

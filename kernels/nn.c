@@ -4,8 +4,11 @@
 #include "nn.h"
 
 #include <math.h>
+#include <string.h>
 
+#include "cuda/device.h"
 #include "cuda/nn_cuda.h"
+#include "nn_meter.h"
 #include "ops.h"
 #include "ops_dispatch.h"
 
@@ -165,14 +168,17 @@ static rh_status check_labels(const rh_tensor *logits, const rh_tensor *labels) 
   return same_device(logits, labels);
 }
 
-rh_status rh_cross_entropy(const rh_tensor *logits, const rh_tensor *labels, rh_tensor *grad, double *loss) {
+static rh_status check_ce(const rh_tensor *logits, const rh_tensor *labels, const rh_tensor *grad) {
   TRY(check_labels(logits, labels));
+  if (logits->size[1] < 1) return rh_fail(RH_ESHAPE, "logits have no classes");
+  if (grad) TRY(check_dims(grad, logits->size[0], logits->size[1], "gradient"));
+  return same_device(logits, grad);
+}
+
+/* The CPU loss: *total = sum of the row losses; refuses bad labels before writing anything. */
+static rh_status ce_cpu(const rh_tensor *logits, const rh_tensor *labels, rh_tensor *grad, double *total_out) {
   int64_t B = logits->size[0], C = logits->size[1];
-  if (C < 1) return rh_fail(RH_ESHAPE, "logits have no classes");
-  if (grad) TRY(check_dims(grad, B, C, "gradient"));
-  TRY(same_device(logits, grad));
-  RH_DISPATCH(logits, rh_cuda_cross_entropy(logits, labels, grad, loss));
-  for (int64_t i = 0; i < B; i++) { /* refuse bad labels before writing anything */
+  for (int64_t i = 0; i < B; i++) {
     int64_t c;
     TRY(label_at(labels, i, C, &c));
   }
@@ -201,7 +207,56 @@ rh_status rh_cross_entropy(const rh_tensor *logits, const rh_tensor *labels, rh_
       g[c * gs] -= invB;
     }
   }
+  *total_out = total;
+  return RH_OK;
+}
+
+rh_status rh_cross_entropy(const rh_tensor *logits, const rh_tensor *labels, rh_tensor *grad, double *loss) {
+  TRY(check_ce(logits, labels, grad));
+  RH_DISPATCH(logits, rh_cuda_cross_entropy(logits, labels, grad, loss));
+  double total;
+  TRY(ce_cpu(logits, labels, grad, &total));
+  int64_t B = logits->size[0];
   *loss = B > 0 ? total / (double)B : 0.0;
+  return RH_OK;
+}
+
+static rh_status check_meter(const rh_tensor *meter, const rh_tensor *like) {
+  if (!meter || !meter->storage) return rh_fail(RH_EARG, "meter is missing");
+  if (meter->ndim != 1 || meter->size[0] != RH_METER_SIZE || !rh_is_contiguous(meter))
+    return rh_fail(RH_ESHAPE, "a meter is a contiguous vector of %d", RH_METER_SIZE);
+  return like ? same_device(like, meter) : RH_OK;
+}
+
+rh_status rh_cross_entropy_acc(const rh_tensor *logits, const rh_tensor *labels, rh_tensor *grad, rh_tensor *meter) {
+  TRY(check_ce(logits, labels, grad));
+  TRY(check_meter(meter, logits));
+  RH_DISPATCH(logits, rh_cuda_cross_entropy_acc(logits, labels, grad, meter));
+  double total;
+  int64_t correct;
+  TRY(ce_cpu(logits, labels, grad, &total));
+  TRY(rh_count_correct(logits, labels, &correct));
+  rh_meter_record(rh_data(meter), total, (double)logits->size[0], (double)correct, 0, 0.0f);
+  return RH_OK;
+}
+
+rh_status rh_meter_read(const rh_tensor *meter, rh_meter_values *out) {
+  TRY(check_meter(meter, NULL));
+  float m[RH_METER_SIZE];
+  if (rh_dev(meter) == RH_CPU)
+    memcpy(m, rh_data(meter), sizeof m);
+  else
+    TRY(rh_cuda_memcpy(m, 0, rh_data(meter), 1, sizeof m));
+  out->last = m[RH_M_LAST];
+  out->sum = rh_meter_get(m, RH_M_SUM);
+  out->n = rh_meter_get(m, RH_M_N);
+  out->correct = rh_meter_get(m, RH_M_CORRECT);
+  out->steps = rh_meter_get(m, RH_M_STEPS);
+  out->nonfinite_step = rh_meter_get(m, RH_M_NONFINITE);
+  out->nonfinite_loss = m[RH_M_NONFINITE_LOSS];
+  out->bad_pos = m[RH_M_BAD_POS];
+  out->bad_value = m[RH_M_BAD_VALUE];
+  out->bad_step = rh_meter_get(m, RH_M_BAD_STEP);
   return RH_OK;
 }
 

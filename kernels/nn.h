@@ -37,6 +37,42 @@ rh_status rh_cross_entropy(const rh_tensor *logits, const rh_tensor *labels, rh_
  * NULL) = 2 (y - t) / N. y and t have the same shape. */
 rh_status rh_mse(const rh_tensor *y, const rh_tensor *t, rh_tensor *grad, double *loss);
 
+/* ---- the loss meter: a step's loss kept where the logits are ----
+ *
+ * A meter is a 1-D float tensor of RH_METER_SIZE elements on the logits' device that
+ * rh_cross_entropy_acc updates in place, so that a training step on the device needs no
+ * copy back to the host; the script reads it (rh_meter_read) only when it wants a value.
+ * Sums and counts are float pairs hi + lo (a double rounded to float, then its remainder:
+ * about 48 bits, so counts are exact to 2^48 and sums nearly as precise as a double). */
+enum {
+  RH_M_LAST = 0,          /* the last recorded step's mean loss */
+  RH_M_SUM = 1,           /* pair: sum over recorded steps of the per-row losses */
+  RH_M_N = 3,             /* pair: rows recorded */
+  RH_M_CORRECT = 5,       /* pair: rows whose argmax (first maximum) is the label */
+  RH_M_STEPS = 7,         /* pair: steps (calls), those refused for a bad label included */
+  RH_M_NONFINITE = 9,     /* pair: the step whose mean loss was first NaN or infinite, 0: none */
+  RH_M_NONFINITE_LOSS = 11, /* that loss */
+  RH_M_BAD_POS = 12,      /* position (1-based) of the first bad label of the first refused step, 0: none */
+  RH_M_BAD_VALUE = 13,    /* that label */
+  RH_M_BAD_STEP = 14,     /* pair: that step */
+  RH_METER_SIZE = 16
+};
+
+typedef struct rh_meter_values {
+  double last, sum, n, correct, steps, nonfinite_step, nonfinite_loss, bad_pos, bad_value, bad_step;
+} rh_meter_values;
+
+/* Cross-entropy as rh_cross_entropy (grad may be NULL), recorded into `meter` instead of
+ * returned: steps += 1, then, when every label is a class id, last = mean loss,
+ * sum += sum of row losses, n += B, correct += rows predicted right, and a first
+ * non-finite loss is noted. A bad label: on the CPU RH_EARG at once, nothing written (as
+ * rh_cross_entropy); on the device the step is refused without a host round trip: no
+ * gradient and no loss are written, the first bad label is noted in the meter, and the
+ * reader of the meter raises it. Device work is queued only (no synchronisation). */
+rh_status rh_cross_entropy_acc(const rh_tensor *logits, const rh_tensor *labels, rh_tensor *grad, rh_tensor *meter);
+/* Reads a meter (a copy back, which waits for queued device work). */
+rh_status rh_meter_read(const rh_tensor *meter, rh_meter_values *out);
+
 /* Number of rows of logits (B x C) whose argmax (first maximum) equals the label. */
 rh_status rh_count_correct(const rh_tensor *logits, const rh_tensor *labels, int64_t *correct);
 

@@ -20,6 +20,8 @@ local analysis = require "p1_analysis"
 local figures = require "p1_figures"
 local writeup = require "p1_report"
 local p1data = require "p1_data"
+local shard = require "shard"
+local merge = require "merge"
 
 local PROG = "problem1.lua"
 
@@ -36,6 +38,11 @@ local spec = {
   { name = "out", type = "string", default = "results/problem1", metavar = "DIR", help = "output folder" },
   { name = "resume", type = "bool", default = false,
     help = "require an existing sweep in --out and continue it (a restart with the same --out continues anyway)" },
+  { name = "shard", type = "string", default = "", metavar = "I/K",
+    help = "train only shard I of K (plan positions j with (j-1) % K == I-1) into runs.shard-I-of-K.jsonl; "
+      .. "default: a Slurm array task's shard, else all (docs/cluster.md)" },
+  { name = "merge", type = "bool", default = false,
+    help = "train nothing: join the results files of shards and MPI ranks in --out and write the analysis" },
   { name = "n", type = "int", default = 24, min = 0, help = "number of random networks (real or random labels)" },
   { name = "seed", type = "int", default = 1, min = 0, help = "sweep seed: run ids are p1-<seed>-<index>" },
   { name = "dataset", type = "choice", choices = { "fashion_mnist", "mnist" }, default = "fashion_mnist",
@@ -98,10 +105,20 @@ end
 if o.depth_min > o.depth_max then usage_error("--depth-min must be <= --depth-max") end
 if o.width_min > o.width_max then usage_error("--width-min must be <= --width-max") end
 
+-- ---- this process's place: one machine, a shard, an MPI rank (scripts/lib/shard.lua) ----
+if o.merge and (o.shard ~= "" or rh.mpi.launched()) then
+  usage_error("--merge: run it once, not as a shard or under mpirun")
+end
+local place, place_err = { file = "runs.jsonl", label = "" }, nil
+if not o.merge then place, place_err = shard.placement(o.shard, rh.mpi) end
+if not place then usage_error(place_err) end
+local tag = place.label ~= "" and "[" .. place.label .. "] " or ""
+
 -- ---- the output folder and its settings ----
 local out = o.out
 local paths = {
-  runs = out .. "/runs.jsonl", history = out .. "/history", config = out .. "/config.json",
+  runs = out .. "/runs.jsonl", mine = out .. "/" .. place.file, history = out .. "/history",
+  config = out .. "/config.json",
   summary = out .. "/summary.csv", classes = out .. "/classes.csv", report = out .. "/report.md",
 }
 -- Settings that change what a run computes: a sweep may only be continued under the same
@@ -135,6 +152,8 @@ if fh then
     fail(paths.config .. " is not a problem 1 sweep's settings (" .. tostring(okc and "no settings" or old)
       .. "); is " .. out .. " another program's folder?")
   end
+  -- --merge joins the sweep the shards recorded: their settings, the command line's analysis options
+  if o.merge then merge.adopt_options(o, old.options) end
   local diff = {}
   for _, k in ipairs(RUN_KEYS) do
     if not same(old.settings[k], o[k]) then
@@ -145,20 +164,26 @@ if fh then
     usage_error(out .. " holds a sweep with other settings: " .. table.concat(diff, ", ")
       .. "; use the same settings to continue it, or another --out")
   end
-elseif o.resume then
-  usage_error("--resume: no sweep to continue in " .. out .. " (no config.json)")
+elseif o.resume or o.merge then
+  usage_error((o.merge and "--merge: no sweep to merge in " or "--resume: no sweep to continue in ") .. out
+    .. " (no config.json)")
 end
 
 -- ---- the plan and what is already done ----
 local plan = space.plan(o)
-local okr, done = pcall(function() return runlog.ids((runlog.read(paths.runs))) end)
+-- finished runs from every process that wrote into --out, so that no one trains them again
+local okr, done = pcall(merge.read, out)
 if not okr then fail(tostring(done) .. " (finished runs are read from it; fix or move the file)") end
-local oka, results_file, torn = pcall(runlog.appender, paths.runs)
-if not oka then fail("cannot append to " .. paths.runs .. ": " .. tostring(results_file)) end
-if torn > 0 then print(string.format("%s: cut an incomplete last line of %d bytes", paths.runs, torn)) end
+local results_file, torn = nil, 0
+if not o.merge then
+  local oka
+  oka, results_file, torn = pcall(runlog.appender, paths.mine)
+  if not oka then fail("cannot append to " .. paths.mine .. ": " .. tostring(results_file)) end
+end
+if torn > 0 then print(string.format("%s: cut an incomplete last line of %d bytes", paths.mine, torn)) end
 -- the settings are (re)written once the results files are known to be usable
 rh.io.write_atomic(paths.config, rh.json.encode({ settings = run_settings(), saturation = trainer.rule_text(o),
-  command = options.describe(spec, o) }) .. "\n")
+  command = options.describe(spec, o), options = merge.recordable_options(o) }) .. "\n")
 
 print(string.format("problem 1 sweep: %d networks (%d random, %d teacher) -> %s", #plan,
   (function() local c = 0; for _, r in ipairs(plan) do if r.kind == "random" then c = c + 1 end end; return c end)(),
@@ -170,36 +195,64 @@ print(string.format("training: SGD lr %g momentum %g weight decay %g batch %d, a
 
 -- ---- training ----
 local tasks = p1data.tasks(o)
-local todo = {}
-for _, run in ipairs(plan) do if not done[run.id] then todo[#todo + 1] = run end end
-if #todo < #plan then print(string.format("resuming: %d of %d networks already finished", #plan - #todo, #plan)) end
+local finished = 0
+for _, run in ipairs(plan) do if done[run.id] then finished = finished + 1 end end
+if finished > 0 and not o.merge then
+  print(string.format("resuming: %d of %d networks already finished", finished, #plan))
+end
+-- this process's share of the unfinished runs (all of them on one machine; --merge: none)
+local todo = o.merge and {} or shard.share(place, plan, done)
+if place.label ~= "" then
+  print(string.format("%s%d unfinished networks %s, results -> %s", tag, #todo,
+    place.mpi and string.format("handed out one at a time to %d ranks", place.mpi[2]) or "in this share", paths.mine))
+end
 local t_start, trained = rh.clock(), 0
-for i, run in ipairs(todo) do
+for entry, i in shard.next_runs(place, todo, rh.mpi) do
+  local run, position = entry.run, entry.position
   local task = tasks.get(run)
   local sizes = space.architecture(o.seed, run.index, o, task.dim, task.classes)
-  local position = #plan - #todo + i
   local eta = trained > 0 and (rh.clock() - t_start) / trained * (#todo - i + 1) or nil
-  local head = string.format("run %d/%d %s [%s, %s]", position, #plan, run.id, table.concat(sizes, "-"),
+  local head = string.format("%srun %d/%d %s [%s, %s]", tag, position, #plan, run.id, table.concat(sizes, "-"),
     run.kind == "teacher" and ("teacher rank " .. run.teacher_rank) or run.kind .. " labels")
   print(head .. (eta and string.format("  (about %.0f s left)", eta) or ""))
   local rec = trainer.train(run, sizes, task, o, paths.history .. "/" .. run.id .. ".jsonl", function(line)
     local left = trained > 0 and (rh.clock() - t_start) / trained * (#todo - i + 1) or nil
-    print(string.format("  run %d/%d  %s%s", position, #plan, line, left and string.format("  ~%.0f s left", left) or ""))
+    print(string.format("  %srun %d/%d  %s%s", tag, position, #plan, line,
+      left and string.format("  ~%.0f s left", left) or ""))
     io.stdout:flush()
   end)
   results_file:add(rec)
   trained = trained + 1
-  print(string.format("  -> %s after %d epochs, %.1f s%s", rec.status, rec.epochs, rec.wall_time,
+  print(string.format("  %s-> %s after %d epochs, %.1f s%s", tag, rec.status, rec.epochs, rec.wall_time,
     rec.final and string.format(", test acc %.4f", rec.final.test_acc) or ""))
 end
 
-results_file:close()
+if results_file then results_file:close() end
 
--- ---- analysis, figures, report (from everything in runs.jsonl that the plan names) ----
-records = runlog.read(paths.runs)
-local by_id = runlog.ids(records)
-local results = {}
-for _, run in ipairs(plan) do if by_id[run.id] then results[#results + 1] = by_id[run.id] end end
+-- ---- a shard, or an MPI rank other than 0, stops here; rank 0 waits for the others ----
+if place.mpi then rh.mpi.barrier() end
+if place.shard or (place.mpi and place.mpi[1] ~= 0) then
+  print(string.format("%strained %d networks into %s; %s", tag, trained, paths.mine, place.shard
+    and "when every shard is done, join them with: rankhost scripts/problem1.lua --merge --out " .. out
+    or "rank 0 writes the merged results"))
+  return
+end
+
+-- ---- analysis, figures, report (from every results file in --out, in plan order) ----
+local by_id, counts, dups = merge.read(out)
+local results, missing = merge.ordered(plan, by_id)
+if o.merge or place.mpi then
+  for _, c in ipairs(counts) do print(string.format("merge: %d runs in %s", c[2], c[1])) end
+  if #dups > 0 then
+    print(string.format("merge: %d runs found twice (first copy kept): %s", #dups, table.concat(dups, " ")))
+  end
+  if #missing > 0 then
+    io.stderr:write(string.format("%s: warning: %d of %d planned networks have no results yet: %s\n", PROG, #missing,
+      #plan, table.concat(missing, " ")))
+  end
+  -- one runs.jsonl holding every run, in plan order
+  rh.io.write_atomic(paths.runs, merge.joined_text(plan, by_id))
+end
 local measures = analysis.measures(results)
 local measure_ok = false
 for _, m in ipairs(measures) do if m == o.measure then measure_ok = true end end

@@ -392,32 +392,94 @@ end
 -- Criterions follow Torch7: l = crit:forward(y, target); g = crit:backward(y, target).
 -- The fused kernels compute the loss and its gradient in one pass; backward returns the
 -- gradient forward computed when given the same tensors (else computes it anew).
-local function criterion(name, kernel)
+--
+-- forward returns a number, which on the device means waiting for the GPU. forward_async
+-- does the same work but records the loss in the criterion's meter (a small tensor on
+-- y's device, kernels/nn.h) and returns the meter's 1-element "last loss" slot without
+-- reading it; crit:totals() reads the meter once (mean loss, accuracy, steps, the first
+-- non-finite step) and crit:reset_totals() starts again. MSELoss has no device meter
+-- kernel: its forward_async reads the loss and records it in a CPU meter.
+local function criterion(name, kernel, kernel_acc)
   local cls = nn.class(name)
   cls.__tostring = function() return "nn." .. name .. "()" end
-  local function run(self, y, target)
-    if not is_tensor(y) then error(name .. ": prediction must be a tensor, got " .. type(y), 3) end
-    if not is_tensor(target) then error(name .. ": target must be a tensor, got " .. type(target), 3) end
-    local g
-    if y:dim() == 2 then g = buffer(self, "grad", y, y:size(1), y:size(2)) else g = C.zeros_like(y) end
-    local ok, loss = pcall(kernel, y, target, g)
+  local function check(y, target)
+    if not is_tensor(y) then error(name .. ": prediction must be a tensor, got " .. type(y), 4) end
+    if not is_tensor(target) then error(name .. ": target must be a tensor, got " .. type(target), 4) end
+  end
+  local function call(f, ...)
+    local ok, res = pcall(f, ...)
     if not ok then
-      local msg = tostring(loss):gsub("^[^\n:]+:%d+: ", "", 1)
+      local msg = tostring(res):gsub("^[^\n:]+:%d+: ", "", 1)
       msg = msg:match("^bad argument #%d+ to '[^']*' %((.*)%)$") or msg -- keep the kernel's detail
-      error(name .. ": " .. msg, 3)
+      error(name .. ": " .. msg, 4)
     end
+    return res
+  end
+  local function grad_buffer(self, y)
+    if y:dim() == 2 then return buffer(self, "grad", y, y:size(1), y:size(2)) end
+    return C.zeros_like(y)
+  end
+  local function run(self, y, target)
+    check(y, target)
+    local g = grad_buffer(self, y)
+    local loss = call(kernel, y, target, g)
     self.output, self.grad_input, self._y, self._t = loss, g, y, target
     return loss
+  end
+  -- The meter on like's device (a new one, zeroed, when the device changes).
+  local function meter(self, like)
+    local m = self._meter
+    if not m or m:device() ~= like:device() then
+      m = C.meter(like)
+      self._meter, self._last = m, m:narrow(1, 1, 1)
+    end
+    return m
+  end
+  local cpu_like
+  local function record(self, y, target)
+    check(y, target)
+    local g = grad_buffer(self, y)
+    if kernel_acc then
+      call(kernel_acc, y, target, g, meter(self, y))
+      if y:dim() == 2 then self._classes = y:size(2) end
+    else
+      local loss = call(kernel, y, target, g)
+      cpu_like = cpu_like or rh.zeros(1)
+      C.meter_record(meter(self, cpu_like), loss, y:dim() > 0 and y:size(1) or 1)
+    end
+    self.output, self.grad_input, self._y, self._t = self._last, g, y, target
+    return self._last
   end
   function cls:forward(y, target) return run(self, y, target) end
   function cls:backward(y, target)
     if not (rawequal(y, self._y) and rawequal(target, self._t)) then run(self, y, target) end
     return self.grad_input
   end
+  function cls:forward_async(y, target) return record(self, y, target) end
+  -- {loss = mean loss per row, accuracy = (CrossEntropyLoss), n = rows, steps =,
+  --  last = the last step's loss, nonfinite_step = 0 or the first step whose loss was NaN
+  --  or infinite (counted since reset_totals), nonfinite_loss =}; reads the meter (waits
+  -- for the device). A bad label refused on the device is raised here.
+  function cls:totals()
+    local m = self._meter
+    if not m then return { loss = 0 / 0, n = 0, steps = 0, last = 0 / 0, nonfinite_step = 0 } end
+    local t = C.meter_read(m)
+    if t.bad_pos > 0 then
+      error(string.format("%s: label %g at position %d of step %d is not a class id (an integer in 1..%s)", name,
+                          t.bad_value, t.bad_pos, t.bad_step, tostring(self._classes or "C")), 2)
+    end
+    t.loss = t.n > 0 and t.sum / t.n or 0 / 0
+    if kernel_acc then t.accuracy = t.n > 0 and t.correct / t.n or 0 / 0 end
+    return t
+  end
+  function cls:reset_totals()
+    if self._meter then self._meter:zero() end
+    return self
+  end
   return function() return setmetatable({ _bufs = {} }, cls) end, cls
 end
 
-nn.CrossEntropyLoss, nn.CrossEntropyLossClass = criterion("CrossEntropyLoss", C.cross_entropy)
+nn.CrossEntropyLoss, nn.CrossEntropyLossClass = criterion("CrossEntropyLoss", C.cross_entropy, C.cross_entropy_acc)
 nn.MSELoss, nn.MSELossClass = criterion("MSELoss", C.mse)
 
 return nn

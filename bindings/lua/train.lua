@@ -84,16 +84,25 @@ function train.evaluate(model, data, o)
   if model.evaluate then model:evaluate() end
   local total, correct, n = 0, 0, 0
   local ce = is_ce(crit)
+  local meter -- cross-entropy: loss and correct counts stay on the model's device, read once
   for X, Y in it({ batch = o.batch or 1000, shuffle = false }, 0) do
     local y = model:forward(X)
     local B = X:size(1)
     if ce then
-      total = total + C.cross_entropy(y, Y) * B
-      correct = correct + C.correct(y, Y)
+      meter = meter or C.meter(y)
+      C.cross_entropy_acc(y, Y, nil, meter)
     else
       total = total + crit:forward(y, Y) * B
+      n = n + B
     end
-    n = n + B
+  end
+  if meter then
+    local t = C.meter_read(meter)
+    if t.bad_pos > 0 then
+      error(string.format("rh.train.evaluate: label %g at position %d of batch %d is not a class id", t.bad_value,
+                          t.bad_pos, t.bad_step), 2)
+    end
+    total, correct, n = t.sum, t.correct, t.n
   end
   if was_training and model.train then model:train() end
   if n == 0 then error("rh.train.evaluate: the data has no samples", 2) end
@@ -132,33 +141,51 @@ function train.fit(model, data, o)
   local nbatches = n and (o.drop_last and n // bs or (n + bs - 1) // bs) or nil
   local loop_opts = { batch = bs, shuffle = o.shuffle ~= false, seed = o.seed or 1 }
   local history = { stopped = "max_epochs", steps = 0 }
+  -- Criterions with a meter (forward_async) keep the loss where the model is; the loop
+  -- reads it when it reports: every step on the CPU (free), on the device only for a
+  -- progress line and at the end of the epoch. A non-finite loss is named by its step.
+  local async = type(crit.forward_async) == "function"
   local best, bad = math.huge, 0
   local t0, step = rh.clock(), 0
   if model.train then model:train() end
 
+  local function nonfinite(loss, at, epoch, b)
+    if o.allow_nonfinite then return end
+    error(string.format("%s: loss is %s at step %d (epoch %d, batch %d); pass allow_nonfinite=true to go on",
+                        fname, loss ~= loss and "NaN" or "infinite", at, epoch, b), 3)
+  end
+  -- Reads the meter: the epoch's sums so far, raising for a non-finite loss.
+  local function read(epoch, first_step)
+    local t = crit:totals()
+    if t.nonfinite_step > 0 then nonfinite(t.nonfinite_loss, first_step + t.nonfinite_step, epoch, t.nonfinite_step) end
+    return t.sum, t.n, t.correct or 0
+  end
+
   for epoch = 1, max_epochs do
     local te, sum, count, correct, b = rh.clock(), 0, 0, 0, 0
-    local last_draw = 0
+    local last_draw, first_step = 0, step
+    if async then crit:reset_totals() end
     for X, Y in next_epoch(loop_opts, epoch) do
       step, b = step + 1, b + 1
       opt:zero_grad()
       local y = model:forward(X)
-      local loss = crit:forward(y, Y)
-      if loss ~= loss or loss == math.huge or loss == -math.huge then
-        if not o.allow_nonfinite then
-          error(string.format("%s: loss is %s at step %d (epoch %d, batch %d); pass allow_nonfinite=true to go on",
-                              fname, loss ~= loss and "NaN" or "infinite", step, epoch, b), 2)
-        end
+      if async then
+        crit:forward_async(y, Y)
+        if y:device() == "cpu" then sum, count, correct = read(epoch, first_step) end
+      else
+        local loss = crit:forward(y, Y)
+        if loss ~= loss or loss == math.huge or loss == -math.huge then nonfinite(loss, step, epoch, b) end
+        local B = X:size(1)
+        sum, count = sum + loss * B, count + B
+        if ce then correct = correct + C.correct(y, Y) end
       end
       model:backward(X, crit:backward(y, Y), true)
       opt:step()
-      local B = X:size(1)
-      sum, count = sum + loss * B, count + B
-      if ce then correct = correct + C.correct(y, Y) end
       if tty then
         local now = rh.clock()
         if now - last_draw > 0.25 then
           last_draw = now
+          if async then sum, count, correct = read(epoch, first_step) end
           local per = (now - te) / b
           local left = nbatches and per * ((nbatches - b) + nbatches * (max_epochs - epoch)) or 0 / 0
           io.stderr:write(string.format("\repoch %d/%d batch %d/%s loss %.4f acc %.2f%% elapsed %s left ~%s   ",
@@ -167,6 +194,7 @@ function train.fit(model, data, o)
         end
       end
     end
+    if async then sum, count, correct = read(epoch, first_step) end
     if count == 0 then error(fname .. ": an epoch had no batches", 2) end
     local rec = { epoch = epoch, loss = sum / count, accuracy = ce and correct / count or nil, steps = b,
                   lr = opt.groups and opt.groups[1].lr, time = rh.clock() - te }

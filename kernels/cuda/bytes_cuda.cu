@@ -59,3 +59,46 @@ extern "C" rh_status rh_cuda_gather_u8(rh_tensor *x, rh_tensor *y, const void *i
   rh_cuda_free(didx);
   return st;
 }
+
+/* ---- the dataset gather: uint8 or float features, int32 ids ---- */
+
+template <typename T>
+__global__ void k_gather_rows(float *x, float *y, const T *feats, const int32_t *ids, const int64_t *rows, int64_t b,
+                              int64_t dim, float scale) {
+  RH_GRID_LOOP(e, b * dim) {
+    int64_t i = e / dim, j = e % dim;
+    int64_t r = rows[i];
+    float v = (float)feats[r * dim + j];
+    x[e] = scale == 1.0f ? v : scale * v;
+    if (y && j == 0) y[i] = (float)ids[r];
+  }
+}
+
+extern "C" rh_status rh_cuda_gather_rows(rh_tensor *x, rh_tensor *y, const void *feats, int u8, const void *ids,
+                                         int64_t n_rows, int64_t dim, const int64_t *rows, int64_t b, float scale) {
+  if (rh_dev(x) != RH_CUDA || !rh_is_contiguous(x) || rh_numel(x) != b * dim)
+    return rh_fail(RH_EDEVICE, "batch output must be a contiguous %lldx%lld device tensor", (long long)b,
+                   (long long)dim);
+  if (y && (rh_dev(y) != RH_CUDA || !rh_is_contiguous(y) || rh_numel(y) != b))
+    return rh_fail(RH_EDEVICE, "label output must be a contiguous device vector of %lld", (long long)b);
+  for (int64_t i = 0; i < b; i++)
+    if (rows[i] < 0 || rows[i] >= n_rows)
+      return rh_fail(RH_EARG, "store row %lld out of range 1..%lld", (long long)rows[i] + 1, (long long)n_rows);
+  if (b == 0 || dim == 0) return RH_OK;
+  void *drows;
+  rh_status st = rh_cuda_alloc(&drows, (size_t)b * sizeof(int64_t));
+  if (st != RH_OK) return st;
+  st = rh_cuda_memcpy(drows, 1, rows, 0, (size_t)b * sizeof(int64_t)); /* staged: no wait */
+  if (st == RH_OK) {
+    float *yp = y ? rh_data(y) : NULL;
+    if (u8)
+      k_gather_rows<uint8_t><<<rh_blocks(b * dim), RH_THREADS, 0, rh_cuda_stream()>>>(
+          rh_data(x), yp, (const uint8_t *)feats, (const int32_t *)ids, (const int64_t *)drows, b, dim, scale);
+    else
+      k_gather_rows<float><<<rh_blocks(b * dim), RH_THREADS, 0, rh_cuda_stream()>>>(
+          rh_data(x), yp, (const float *)feats, (const int32_t *)ids, (const int64_t *)drows, b, dim, 1.0f);
+    st = rh_cuda_launched("gather_rows");
+  }
+  rh_cuda_free(drows);
+  return st;
+}

@@ -1,4 +1,5 @@
-/* bytes_cuda.h - datasets kept on the device as bytes (uint8 images and labels), with
+/* bytes_cuda.h - datasets kept on the device as bytes (uint8 images and labels, or the
+ * float features and int32 ids of rh_dataset), with
  * batches gathered and scaled on the device: a batch costs the copy of its B indices,
  * not of B x dim floats. The shuffle stays on the host (the same seeded order as on the
  * CPU); only the indices travel. Without CUDA these report "built without CUDA"
@@ -20,4 +21,12 @@ void rh_cuda_bytes_free(void *dev);
  * images and labels are device byte stores from rh_cuda_bytes_upload; idx is on the host. */
 rh_status rh_cuda_gather_u8(rh_tensor *x, rh_tensor *y, const void *images, const void *labels, int64_t n_rows,
                             int64_t dim, const int64_t *idx, int64_t b, float scale, float label_offset);
+
+/* The dataset gather (dataset.h): for i < b, with r = rows[i] (store rows on the host,
+ * checked against n_rows; only these b indices are copied to the device):
+ *   x[i][j] = scale * feats[r * dim + j]   feats uint8 (u8 != 0), else float copied as is
+ *   y[i]    = (float)ids[r]                 ids: int32 on the device; y may be NULL
+ * x (b x dim) and y (b) are contiguous device tensors. */
+rh_status rh_cuda_gather_rows(rh_tensor *x, rh_tensor *y, const void *feats, int u8, const void *ids, int64_t n_rows,
+                              int64_t dim, const int64_t *rows, int64_t b, float scale);
 #endif

@@ -3,10 +3,11 @@
  * Linear runs on cuBLAS (rh_cuda_gemm, W^T as a transposed view) with bias and ReLU fused
  * into one pass over the output. Cross-entropy gives each row to a warp: max, the sum of
  * exponentials in double, the loss and the gradient in one pass, as nn.c does; the batch
- * loss is summed by one block in a fixed order, so runs repeat bit for bit. The optimizer
+ * loss is summed by one block in a fixed order, so runs repeat bit for bit. The loss can
+ * stay on the device in a meter (nn.h), so a training step never waits for the GPU. The optimizer
  * updates use explicitly rounded operations (__fmul_rn, __fadd_rn: no fused multiply-add)
  * so that they perform the float32 arithmetic of optim.c and PyTorch step for step.
- * Losses and the count of correct rows are values the caller asked for: they are read back. */
+ * The synchronous loss and the count of correct rows are values the caller asked for: they are read back. */
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include "cuda_walk.cuh"
 
 extern "C" {
+#include "../nn_meter.h"
 #include "nn_cuda.h"
 #include "ops_cuda.h"
 }
@@ -93,99 +95,136 @@ extern "C" rh_status rh_cuda_relu_backward(rh_tensor *gx, const rh_tensor *y, co
   return rh_cuda_launched("relu_backward");
 }
 
-/* ---- cross-entropy ---- */
+/* ---- cross-entropy ----
+ * Three launches, no host round trip: k_ce_rows checks each label and computes the row's
+ * max, sum of exponentials, loss and argmax (a warp per row); k_ce_finish (one block)
+ * sums them in a fixed order, finds the first bad label and records the step into the
+ * meter (nn_meter.h), setting `ok`; k_ce_grad writes the gradient only when ok, so a bad
+ * label leaves the gradient untouched, as on the CPU. */
 
-/* The scratch of a loss: per-row terms, then [total, first bad row]. */
-struct loss_out {
-  double total;
-  long long first_bad; /* row index of the first bad label, or LLONG_MAX */
+struct ce_row {
+  double loss, sum;
+  float mx;
+  int correct, bad;
 };
 
-__global__ void k_cross_entropy(const float *x, int64_t xs0, int64_t xs1, const float *lab, int64_t ls, float *g,
-                                int64_t gs0, int64_t gs1, int64_t B, int64_t C, double *rows, loss_out *out) {
+__global__ void k_ce_rows(const float *x, int64_t xs0, int64_t xs1, const float *lab, int64_t ls, int64_t B,
+                          int64_t C, ce_row *rows) {
   int lane = threadIdx.x & 31;
   int64_t warp = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
   int64_t nwarps = ((int64_t)gridDim.x * blockDim.x) >> 5;
-  float invB = 1.0f / (float)B;
   for (int64_t i = warp; i < B; i += nwarps) {
     const float *row = x + i * xs0;
     float v = lab[i * ls];
-    bool ok = v >= 1.0f && v <= (float)C && v == floorf(v);
-    if (!ok) {
-      if (lane == 0) {
-        atomicMin(&out->first_bad, (long long)i);
-        rows[i] = 0.0;
-      }
+    if (!(v >= 1.0f && v <= (float)C && v == floorf(v))) {
+      if (lane == 0) rows[i] = ce_row{0.0, 1.0, 0.0f, 0, 1};
       continue;
     }
     int64_t c = (int64_t)v - 1;
     float mx = -INFINITY;
     for (int64_t j = lane; j < C; j += 32) mx = fmaxf(mx, row[j * xs1]);
     for (int off = 16; off > 0; off >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, off));
-    if (mx != mx || C == 0) mx = row[0]; /* NaN rows: as nn.c, whose max starts at row[0] */
+    if (mx != mx) mx = row[0]; /* NaN rows: as nn.c, whose max starts at row[0] */
     double sum = 0.0;
     for (int64_t j = lane; j < C; j += 32) sum += expf(row[j * xs1] - mx);
     for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, off);
-    if (g) {
-      float scale = (float)(1.0 / sum) * invB;
-      float *gr = g + i * gs0;
-      for (int64_t j = lane; j < C; j += 32) {
-        float e = expf(row[j * xs1] - mx);
-        gr[j * gs1] = j == c ? e * scale - invB : e * scale;
-      }
+    if (lane == 0) {
+      int64_t best = 0; /* the first maximum, NaN as nn.c's rh_count_correct */
+      for (int64_t j = 1; j < C; j++)
+        if (row[j * xs1] > row[best * xs1]) best = j;
+      rows[i] = ce_row{(double)mx + log(sum) - (double)row[c * xs1], sum, mx, best == c, 0};
     }
-    if (lane == 0) rows[i] = (double)mx + log(sum) - (double)row[c * xs1];
   }
 }
 
-/* out->total = sum of rows[0..n) in a fixed order (one block) */
-__global__ void k_sum_rows(const double *rows, int64_t n, loss_out *out) {
-  __shared__ double sh[RH_THREADS];
+__global__ void k_ce_finish(const ce_row *rows, int64_t B, const float *lab, int64_t ls, float *meter, int *ok) {
+  __shared__ double sh_loss[RH_THREADS];
+  __shared__ long long sh_correct[RH_THREADS], sh_bad[RH_THREADS];
   double acc = 0.0;
-  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) acc += rows[i];
-  sh[threadIdx.x] = acc;
+  long long correct = 0, bad = LLONG_MAX;
+  for (int64_t i = threadIdx.x; i < B; i += blockDim.x) {
+    acc += rows[i].loss;
+    correct += rows[i].correct;
+    if (rows[i].bad && i < bad) bad = i;
+  }
+  sh_loss[threadIdx.x] = acc;
+  sh_correct[threadIdx.x] = correct;
+  sh_bad[threadIdx.x] = bad;
   __syncthreads();
   for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-    if ((int)threadIdx.x < s) sh[threadIdx.x] += sh[threadIdx.x + s];
+    if ((int)threadIdx.x < s) {
+      sh_loss[threadIdx.x] += sh_loss[threadIdx.x + s];
+      sh_correct[threadIdx.x] += sh_correct[threadIdx.x + s];
+      if (sh_bad[threadIdx.x + s] < sh_bad[threadIdx.x]) sh_bad[threadIdx.x] = sh_bad[threadIdx.x + s];
+    }
     __syncthreads();
   }
-  if (threadIdx.x == 0) out->total = sh[0];
+  if (threadIdx.x == 0) {
+    long long first_bad = sh_bad[0];
+    *ok = first_bad == LLONG_MAX;
+    rh_meter_record(meter, sh_loss[0], (double)B, (double)sh_correct[0], *ok ? 0.0 : (double)(first_bad + 1),
+                    *ok ? 0.0f : lab[first_bad * ls]);
+  }
 }
 
+__global__ void k_ce_grad(const float *x, int64_t xs0, int64_t xs1, const float *lab, int64_t ls, float *g,
+                          int64_t gs0, int64_t gs1, int64_t B, int64_t C, const ce_row *rows, const int *ok) {
+  if (!*ok) return;
+  float invB = 1.0f / (float)B;
+  RH_GRID_LOOP(e, B * C) {
+    int64_t i = e / C, j = e % C;
+    int64_t c = (int64_t)lab[i * ls] - 1;
+    float scale = (float)(1.0 / rows[i].sum) * invB;
+    float ex = expf(x[i * xs0 + j * xs1] - rows[i].mx);
+    g[i * gs0 + j * gs1] = j == c ? ex * scale - invB : ex * scale;
+  }
+}
+
+/* Queues the three kernels with `meter` a device array of RH_METER_SIZE floats. */
+static rh_status ce_queue(const rh_tensor *logits, const rh_tensor *labels, rh_tensor *grad, float *meter) {
+  int64_t B = logits->size[0], C = logits->size[1];
+  void *scratch;
+  rh_status st = rh_cuda_alloc(&scratch, (size_t)B * sizeof(ce_row) + sizeof(int));
+  if (st != RH_OK) return st;
+  ce_row *rows = (ce_row *)scratch;
+  int *ok = (int *)(rows + B);
+  cudaStream_t s = rh_cuda_stream();
+  const float *x = rh_data(logits), *lab = rh_data(labels);
+  int64_t ls = labels->stride[0];
+  if (B > 0)
+    k_ce_rows<<<rh_blocks(B * 32), RH_THREADS, 0, s>>>(x, logits->stride[0], logits->stride[1], lab, ls, B, C, rows);
+  k_ce_finish<<<1, RH_THREADS, 0, s>>>(rows, B, lab, ls, meter, ok);
+  if (grad && B > 0)
+    k_ce_grad<<<rh_blocks(B * C), RH_THREADS, 0, s>>>(x, logits->stride[0], logits->stride[1], lab, ls,
+                                                       rh_data(grad), grad->stride[0], grad->stride[1], B, C, rows,
+                                                       ok);
+  st = rh_cuda_launched("cross_entropy");
+  rh_cuda_free(scratch); /* stream-ordered: a later user of the block queues after these kernels */
+  return st;
+}
+
+extern "C" rh_status rh_cuda_cross_entropy_acc(const rh_tensor *logits, const rh_tensor *labels, rh_tensor *grad,
+                                               rh_tensor *meter) {
+  return ce_queue(logits, labels, grad, rh_data(meter));
+}
+
+/* The synchronous form: a scratch meter, read back once. */
 extern "C" rh_status rh_cuda_cross_entropy(const rh_tensor *logits, const rh_tensor *labels, rh_tensor *grad,
                                            double *loss) {
-  int64_t B = logits->size[0], C = logits->size[1];
-  if (B == 0) {
-    *loss = 0.0;
-    return RH_OK;
-  }
-  void *scratch;
-  rh_status st = rh_cuda_alloc(&scratch, (size_t)B * sizeof(double) + sizeof(loss_out));
+  int64_t B = logits->size[0];
+  void *dm;
+  float m[RH_METER_SIZE];
+  rh_status st = rh_cuda_alloc(&dm, sizeof m);
   if (st != RH_OK) return st;
-  double *rows = (double *)scratch;
-  loss_out *dout = (loss_out *)(rows + B);
-  loss_out init = {0.0, LLONG_MAX};
-  cudaStream_t s = rh_cuda_stream();
-  st = rh_cuda_memcpy(dout, 1, &init, 0, sizeof init);
-  if (st == RH_OK) {
-    k_cross_entropy<<<rh_blocks(B * 32), RH_THREADS, 0, s>>>(
-        rh_data(logits), logits->stride[0], logits->stride[1], rh_data(labels), labels->stride[0],
-        grad ? rh_data(grad) : NULL, grad ? grad->stride[0] : 0, grad ? grad->stride[1] : 0, B, C, rows, dout);
-    k_sum_rows<<<1, RH_THREADS, 0, s>>>(rows, B, dout);
-    st = rh_cuda_launched("cross_entropy");
-  }
-  loss_out res = init;
-  if (st == RH_OK) st = rh_cuda_memcpy(&res, 0, dout, 1, sizeof res);
-  rh_cuda_free(scratch);
+  st = rh_cuda_check(cudaMemsetAsync(dm, 0, sizeof m, rh_cuda_stream()), "cross_entropy");
+  if (st == RH_OK) st = ce_queue(logits, labels, grad, (float *)dm);
+  if (st == RH_OK) st = rh_cuda_memcpy(m, 0, dm, 1, sizeof m);
+  rh_cuda_free(dm);
   if (st != RH_OK) return st;
-  if (res.first_bad != LLONG_MAX) {
-    float v = 0.0f;
-    st = rh_cuda_memcpy(&v, 0, rh_data(labels) + res.first_bad * labels->stride[0], 1, sizeof v);
-    if (st != RH_OK) return st;
-    return rh_fail(RH_EARG, "label %g at position %lld is not a class id (an integer in 1..%lld)", (double)v,
-                   res.first_bad + 1, (long long)C);
-  }
-  *loss = res.total / (double)B;
+  if (m[RH_M_BAD_POS] != 0.0f)
+    return rh_fail(RH_EARG, "label %g at position %lld is not a class id (an integer in 1..%lld)",
+                   (double)m[RH_M_BAD_VALUE], (long long)m[RH_M_BAD_POS], (long long)logits->size[1]);
+  *loss = B > 0 ? rh_meter_get(m, RH_M_SUM) / (double)B : 0.0;
   return RH_OK;
 }
 

@@ -10,8 +10,13 @@ rh_status rh_cuda_linear_forward(rh_tensor *y, const rh_tensor *x, const rh_tens
 rh_status rh_cuda_linear_backward(rh_tensor *gx, rh_tensor *gw, rh_tensor *gb, const rh_tensor *x, const rh_tensor *w,
                                   const rh_tensor *gy);
 rh_status rh_cuda_relu_backward(rh_tensor *gx, const rh_tensor *y, const rh_tensor *gy);
-/* Labels are validated on the device too; the error names the first bad label. */
+/* Labels are validated on the device before any gradient is written; the error (a read
+ * back) names the first bad label. */
 rh_status rh_cuda_cross_entropy(const rh_tensor *logits, const rh_tensor *labels, rh_tensor *grad, double *loss);
+/* Queues the loss into the meter (nn.h) without synchronising; a bad label refuses the
+ * step on the device (no gradient, no loss written) and is noted in the meter. */
+rh_status rh_cuda_cross_entropy_acc(const rh_tensor *logits, const rh_tensor *labels, rh_tensor *grad,
+                                    rh_tensor *meter);
 rh_status rh_cuda_mse(const rh_tensor *y, const rh_tensor *t, rh_tensor *grad, double *loss);
 rh_status rh_cuda_count_correct(const rh_tensor *logits, const rh_tensor *labels, int64_t *correct);
 rh_status rh_cuda_sgd_step(rh_tensor *p, const rh_tensor *g, rh_tensor *buf, const rh_sgd_opts *o, int first);

@@ -17,3 +17,8 @@ rh_status rh_cuda_gather_u8(rh_tensor *x, rh_tensor *y, const void *images, cons
   (void)label_offset;
   return no_cuda();
 }
+rh_status rh_cuda_gather_rows(rh_tensor *x, rh_tensor *y, const void *feats, int u8, const void *ids, int64_t n_rows,
+                              int64_t dim, const int64_t *rows, int64_t b, float scale) {
+  (void)x; (void)y; (void)feats; (void)u8; (void)ids; (void)n_rows; (void)dim; (void)rows; (void)b; (void)scale;
+  return no_cuda();
+}

@@ -23,6 +23,11 @@ rh_status rh_cuda_cross_entropy(const rh_tensor *logits, const rh_tensor *labels
   (void)logits; (void)labels; (void)grad; (void)loss;
   return no_cuda();
 }
+rh_status rh_cuda_cross_entropy_acc(const rh_tensor *logits, const rh_tensor *labels, rh_tensor *grad,
+                                    rh_tensor *meter) {
+  (void)logits; (void)labels; (void)grad; (void)meter;
+  return no_cuda();
+}
 rh_status rh_cuda_mse(const rh_tensor *y, const rh_tensor *t, rh_tensor *grad, double *loss) {
   (void)y; (void)t; (void)grad; (void)loss;
   return no_cuda();

@@ -1,0 +1,104 @@
+-- merge.lua - reading a sweep's results back from every process that wrote into its output
+-- folder (runs.jsonl, runs.shard-I-of-K.jsonl, runs.rank-R-of-N.jsonl: see shard.lua), and
+-- joining them into one list in the plan's order.
+--
+-- Order is the plan's (run id order), never the order in which runs finished, so a sweep
+-- split over machines and joined gives the same tables as the same sweep on one machine.
+-- A run found in more than one file (a shard re-trained a run that another process had
+-- finished, e.g. after a resume with another split) is taken from the first file in the
+-- order runs.jsonl, then the others by name; training is deterministic, so the copies differ
+-- only in their timing fields.
+local rh = require "rankhost"
+local runlog = require "runlog"
+local shard = require "shard"
+
+local M = {}
+
+-- Paths of the results files in folder `out`: runs.jsonl first, then the others by name.
+function M.files(out)
+  local list = {}
+  if not rh.io.exists(out) then return list end
+  if rh.io.exists(out .. "/runs.jsonl") == "file" then list[1] = out .. "/runs.jsonl" end
+  for _, name in ipairs(rh.io.listdir(out)) do
+    if name ~= "runs.jsonl" and shard.is_results_file(name) then list[#list + 1] = out .. "/" .. name end
+  end
+  return list
+end
+
+-- Every finished run in `out`: by_id (id -> record), the number of records per file
+-- ({path, count} in file order) and the ids trained by more than one process (a copy in
+-- runs.jsonl of a run in a process's file is a merge's doing, not a second training).
+function M.read(out)
+  local by_id, counts, dups, from = {}, {}, {}, {}
+  for _, path in ipairs(M.files(out)) do
+    local records = runlog.read(path)
+    counts[#counts + 1] = { path, #records }
+    local joined = path:match("/runs%.jsonl$") ~= nil
+    for _, r in ipairs(records) do
+      if r.id then
+        if not by_id[r.id] then
+          by_id[r.id], from[r.id] = r, joined and "joined" or path
+        elseif from[r.id] == "joined" then
+          from[r.id] = path
+        else
+          dups[#dups + 1] = r.id
+        end
+      end
+    end
+  end
+  return by_id, counts, dups
+end
+
+-- The plan's runs that have a record, in plan order, and the ids of those that have none.
+function M.ordered(plan, by_id)
+  local results, missing = {}, {}
+  for _, run in ipairs(plan) do
+    if by_id[run.id] then results[#results + 1] = by_id[run.id] else missing[#missing + 1] = run.id end
+  end
+  return results, missing
+end
+
+-- Text of the joined results file: the plan's runs in plan order, then any other runs found
+-- (from a larger --n, say) by id, one JSON line each.
+function M.joined_text(plan, by_id)
+  local lines, seen = {}, {}
+  for _, run in ipairs(plan) do
+    local r = by_id[run.id]
+    if r then lines[#lines + 1] = rh.json.encode(r); seen[run.id] = true end
+  end
+  local extra = {}
+  for id in pairs(by_id) do if not seen[id] then extra[#extra + 1] = id end end
+  table.sort(extra)
+  for _, id in ipairs(extra) do lines[#lines + 1] = rh.json.encode(by_id[id]) end
+  return #lines > 0 and table.concat(lines, "\n") .. "\n" or ""
+end
+
+-- Options that say where and how this process runs, not what the sweep is: never recorded
+-- nor adopted. ANALYSIS: options a merge takes from its own command line.
+local PROCESS = { out = true, resume = true, shard = true, merge = true, help = true, config = true }
+local ANALYSIS = { measure = true, class_tol = true }
+
+-- The sweep's options as config.json records them (so that --merge needs only --out).
+function M.recordable_options(o)
+  local rec = {}
+  for k, v in pairs(o) do if not PROCESS[k] and type(k) == "string" and k:sub(1, 1) ~= "_" then rec[k] = v end end
+  return rec
+end
+
+-- Replaces o's sweep options by the recorded ones (from config.json; nil: a sweep written
+-- before options were recorded, whose merge must repeat its options on the command line),
+-- except analysis options given on the merge's command line (o._given, from options.parse).
+function M.adopt_options(o, recorded)
+  if type(recorded) ~= "table" then return end
+  local given = o._given or {}
+  for k, v in pairs(recorded) do
+    if not PROCESS[k] and not (ANALYSIS[k] and given[k]) then o[k] = v end
+  end
+end
+
+-- Fields of a run record, of a history line and of summary.csv that measure time and so
+-- differ between two runs of the same computation; everything else is determined by the
+-- settings (bit for bit with the same thread count).
+M.TIMING = { record = { "wall_time" }, history = { "time" }, summary = { "wall_s" } }
+
+return M

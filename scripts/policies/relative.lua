@@ -1,0 +1,9 @@
+-- relative.lua - width = number of singular values above tol * ||W||_F (--tol, default 1e-3).
+local rh = require "rankhost"
+return {
+  widths = function(stats, ctx)
+    local w = {}
+    for i, s in ipairs(stats) do w[i] = rh.rank.relative(s.weight, ctx.options.tol) end
+    return w
+  end,
+}
