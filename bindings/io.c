@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -263,8 +264,25 @@ static int l_appender(lua_State *L) {
   struct stat sb;
   int existed = stat(path, &sb) == 0;
   if (existed && S_ISDIR(sb.st_mode)) return luaL_argerror(L, 1, lua_pushfstring(L, "%s: is a directory", path));
-  a->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | (append ? 0 : O_TRUNC), 0666);
+  a->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
   if (a->fd < 0) return luaL_argerror(L, 1, lua_pushfstring(L, "%s: cannot open for writing: %s", path, strerror(errno)));
+  /* One writer per results file: a second process appending to the same file (two sweeps
+   * started on one --out) would interleave and duplicate lines. The lock goes with the fd. */
+  int locked = flock(a->fd, LOCK_EX | LOCK_NB) == 0;
+  if (!locked && errno == EWOULDBLOCK) { /* maybe our own dropped, not yet collected writer */
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    locked = flock(a->fd, LOCK_EX | LOCK_NB) == 0;
+  }
+  if (!locked) {
+    int e = errno;
+    close(a->fd);
+    a->fd = -1;
+    if (e == EWOULDBLOCK)
+      return luaL_argerror(L, 1, lua_pushfstring(L, "%s: another process is writing this file", path));
+    return luaL_argerror(L, 1, lua_pushfstring(L, "%s: cannot lock: %s", path, strerror(e)));
+  }
+  if (!append && ftruncate(a->fd, 0) != 0)
+    return luaL_argerror(L, 1, lua_pushfstring(L, "%s: cannot empty: %s", path, strerror(errno)));
   off_t cut = append ? cut_torn_tail(a->fd) : 0;
   if (!existed) rhL_check(L, rh_fsync_dir_of(path), 1); /* the new name survives a crash */
   lua_pushinteger(L, (lua_Integer)cut);

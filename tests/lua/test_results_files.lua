@@ -101,6 +101,16 @@ T.eq(crows[3].name, nil, "empty field is nil")
 T.raises("unknown column 'acc'", function() local x = rh.log.csv(path("u.csv"), { "id" }); x:write { acc = 1 } end)
 T.raises("only numbers, strings and booleans", function() local x = rh.log.csv(path("u.csv"), { "id" }); x:write { id = {} } end)
 T.raises("non-empty list of column names", rh.log.csv, path("u.csv"), {})
+-- one writer per file: a second writer of a file still open elsewhere is refused (two sweeps
+-- on one --out would interleave lines); a dropped, unclosed writer does not block
+do
+  local held = rh.log.jsonl(path("held.jsonl"))
+  T.raises("another process is writing this file", function() return rh.log.jsonl(path("held.jsonl"), { append = true }) end)
+  held:close()
+  local again = rh.log.jsonl(path("held.jsonl"), { append = true })
+  again = nil -- dropped without close
+  T.ok(pcall(rh.log.jsonl, path("held.jsonl"), { append = true }), "a dropped writer's lock is collected")
+end
 T.raises("appears twice", rh.log.csv, path("u.csv"), { "a", "a" })
 -- append: same header required; a torn row is cut
 spit(path("s.csv"), '4,"unfinished', "ab")
