@@ -1,5 +1,6 @@
 /* cuda.c - rh.cuda: settings and figures of the CUDA backend (all callable in a build
- * without CUDA, where they report no device and hold nothing). */
+ * without CUDA, where they report no device and hold nothing). Only device_count and
+ * module load the CUDA module (kernels/cuda/forward.c); the others answer without it. */
 #include "cuda/device.h"
 #include "rh_lua.h"
 
@@ -16,6 +17,18 @@ static int l_tf32(lua_State *L) {
 /* rh.cuda.device_count() -> n (0 without CUDA, driver or device) */
 static int l_device_count(lua_State *L) {
   lua_pushinteger(L, rh_cuda_device_count());
+  return 1;
+}
+
+/* rh.cuda.module() -> path | nil, reason: loads the CUDA backend (librankhost_cuda.so) if it
+ * is not loaded yet and says which file it came from, or why it could not be loaded. */
+static int l_module(lua_State *L) {
+  if (rh_cuda_load() != RH_OK) {
+    lua_pushnil(L);
+    lua_pushstring(L, rh_error());
+    return 2;
+  }
+  lua_pushstring(L, rh_cuda_module_path());
   return 1;
 }
 
@@ -50,6 +63,7 @@ void rhb_open_cuda(lua_State *L) {
                                  {"synchronize", l_synchronize},
                                  {"memory", l_memory},
                                  {"empty_cache", l_empty_cache},
+                                 {"module", l_module},
                                  {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "cuda");

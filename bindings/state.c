@@ -41,8 +41,8 @@ static int l_device(lua_State *L) {
   if (!lua_isnoneornil(L, 1)) {
     rh_device d = rhL_checkdevice(L, 1);
     if (d == RH_CUDA) {
-      if (!rh_cuda_compiled())
-        return luaL_argerror(L, 1, "rankhost was built without CUDA (nvcc was not found, or -DRANKHOST_CUDA=OFF)");
+      /* loads the CUDA module on first use: "built without CUDA", or why it did not load */
+      if (rh_cuda_load() != RH_OK) return luaL_argerror(L, 1, rh_error());
       if (rh_cuda_device_count() == 0) return luaL_argerror(L, 1, "no CUDA device is present on this machine");
     }
     default_device = d;

@@ -14,9 +14,9 @@ set(RANKHOST_FUZZ_RUNS 20000 CACHE STRING "New inputs each fuzz test runs under 
 set(RANKHOST_FUZZ_MAXLEN 4096 CACHE STRING "Largest input (bytes) the fuzz tests generate")
 set(RH_FUZZ_FLAGS -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g)
 
-# the kernels again, instrumented; CUDA twins answer "built without CUDA"
-file(GLOB RH_FUZZ_NOCUDA CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/kernels/cuda/nocuda*.c)
-add_library(rhkernels_fuzz STATIC ${RH_KERNEL_SRCS} ${RH_FUZZ_NOCUDA})
+# the kernels again, instrumented; the CUDA forwarders (kernels/cuda/forward.c, part of
+# RH_KERNEL_SRCS) answer "built without CUDA" in this CUDA-less tree
+add_library(rhkernels_fuzz STATIC ${RH_KERNEL_SRCS})
 target_include_directories(rhkernels_fuzz PUBLIC ${CMAKE_SOURCE_DIR}/kernels ${CBLAS_INCLUDE_DIR} ${LAPACKE_INCLUDE_DIR})
 target_compile_options(rhkernels_fuzz PRIVATE ${RH_FUZZ_FLAGS})
 target_link_libraries(rhkernels_fuzz PUBLIC ${LAPACKE_LIBRARY} ${OPENBLAS_LIBRARY} ZLIB::ZLIB Threads::Threads m)

@@ -46,8 +46,6 @@ static cublasHandle_t cublas;
 static cusolverDnHandle_t cusolver;
 static int tf32_enabled;
 
-int rh_cuda_compiled(void) { return 1; }
-
 int rh_cuda_device_count(void) {
   if (device_count < 0) {
     int n = 0;
