@@ -11,7 +11,7 @@
  *
  * In a build without CUDA (RH_CUDA_MODULE_FILE undefined) no module is looked for and the
  * forwarders answer "built without CUDA". */
-#define _GNU_SOURCE /* dladdr */
+#define _GNU_SOURCE /* dladdr, realpath */
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -83,7 +83,8 @@ static void load_once(void) {
     dlclose(h);
     return;
   }
-  snprintf(path, sizeof path, "%s", info.dli_fname);
+  /* the name as found (relative when an empty RUNPATH entry found it in the working folder) */
+  if (!realpath(info.dli_fname, path)) snprintf(path, sizeof path, "%s", info.dli_fname);
   const rh_cuda_api *(*get)(void) = (const rh_cuda_api *(*)(void))sym; /* POSIX: dlsym's result may be cast */
   const rh_cuda_api *t = get();
   if (!t || t->version != RH_CUDA_API_VERSION || t->size != sizeof *t) {
