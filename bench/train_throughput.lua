@@ -71,7 +71,7 @@ if opts.epoch then
   print(string.format("tensors live: %.1f MB (parameters, gradients, momentum: %.1f MB)", rh.memory().cpu / MB,
                       3 * 4 * model:num_parameters() / MB))
   print(string.format("PEAK RSS (VmHWM) of the full-epoch run: %.1f MB (%.1f MB over the program at start; "
-                      .. "a CUDA-enabled build starts some 180 MB higher: the CUDA libraries)", rh.peak_rss() / MB,
+                      .. "the CUDA libraries, ~180 MB, load only when a script uses CUDA)", rh.peak_rss() / MB,
                       (rh.peak_rss() - rss0) / MB))
   return
 end
