@@ -12,21 +12,14 @@ local Net = require "prune_net"
 
 local M = {}
 
-local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
 function M.prepare(out)
   for _, d in ipairs({ out, out .. "/checkpoints", out .. "/history" }) do
-    if not os.execute("mkdir -p " .. shell_quote(d)) then error("cannot create folder " .. d, 0) end
+    local ok, err = pcall(rh.io.mkdir_p, d)
+    if not ok then error("cannot create folder " .. d .. ": " .. tostring(err), 0) end
   end
 end
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = require("runlog").slurp
 
 function M.save_state(out, st) report.write(out .. "/state.json", rh.json.encode(st) .. "\n") end
 

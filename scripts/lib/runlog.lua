@@ -7,13 +7,15 @@ local rh = require "rankhost"
 
 local M = {}
 
-local function slurp(path)
+-- The whole content of a file, or nil when it cannot be opened.
+function M.slurp(path)
   local f = io.open(path, "rb")
   if not f then return nil end
   local s = f:read("a")
   f:close()
   return s
 end
+local slurp = M.slurp
 
 -- Reads a JSON-lines file. Returns the decoded records (in file order), the text of the
 -- complete lines, and the number of bytes of an incomplete trailing line (0 when none).

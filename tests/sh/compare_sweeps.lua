@@ -41,13 +41,7 @@ local function equal(x, y, where, skip)
   end
 end
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = runlog.slurp
 
 -- runs
 local ra, rb = merge.read(a_dir), merge.read(b_dir)
