@@ -93,6 +93,7 @@ function Study:train_iteration(k, init)
   local before = (k > 0) and train.accuracy(self.net, self.data.test) or nil
   local r = train.fit(self.net, self.data.train, {
     epochs = o.epochs, batch = o.batch, lr = lr, momentum = o.momentum, weight_decay = wd, seed = o.seed + k,
+    label = "iteration " .. k,
     on_epoch = function(e, s, loss) epochs_log[#epochs_log + 1] = { epoch = e, seconds = s, loss = loss } end,
   })
   local params = self.net:num_parameters()
@@ -201,7 +202,7 @@ function Study:baselines()
     rh.seed(o.seed + 1000)
     train.fit(dense, self.data.train, {
       batch = o.batch, lr = rows0.lr, momentum = o.momentum, weight_decay = rows0.weight_decay, seed = o.seed + 1000,
-      budget = budget,
+      budget = budget, label = "dense baseline",
       on_epoch = function(_, s)
         curve[#curve + 1] = { seconds = rows0.seconds + s, test_acc = train.accuracy(dense, self.data.test) }
       end,
@@ -215,7 +216,7 @@ function Study:baselines()
     net = surgery.next_net(net, r.widths, "magnitude", self.data.sample)
     local f = train.fit(net, self.data.train, {
       epochs = o.epochs, batch = o.batch, lr = r.lr, momentum = o.momentum, weight_decay = r.weight_decay,
-      seed = o.seed + r.iteration,
+      seed = o.seed + r.iteration, label = "magnitude baseline " .. r.iteration,
     })
     cum = cum + f.seconds
     mag[#mag + 1] = { iteration = r.iteration, widths = net:widths(), parameters = net:num_parameters(),
