@@ -51,7 +51,7 @@ static int l_device(lua_State *L) {
   return 1;
 }
 
-/* rh.threads([n]) -> n: OpenBLAS's thread count (and that of rankhost's own loops). */
+/* rh.threads([n]) -> n: OpenBLAS's thread count (rankhost's own loops are single-threaded). */
 static int l_threads(lua_State *L) {
   if (!lua_isnoneornil(L, 1)) {
     lua_Integer n = luaL_checkinteger(L, 1);

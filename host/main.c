@@ -28,7 +28,7 @@ static const char *usage_text =
     "  -e CHUNK          run the Lua chunk CHUNK (may be repeated)\n"
     "  -i                enter the interactive prompt after the script\n"
     "  --device NAME     default device: cpu (default) or cuda\n"
-    "  --threads N       CPU threads for BLAS and rankhost's loops\n"
+    "  --threads N       OpenBLAS threads (rankhost's own loops use one)\n"
     "  --seed N          seed of every random stream (default 0)\n"
     "  --version         print the version and exit\n"
     "  --help            print this help and exit\n"

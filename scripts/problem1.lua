@@ -28,7 +28,7 @@ local PROG = "problem1.lua"
 local spec = {
   { name = "help", type = "bool", default = false, help = "print this help and exit" },
   { name = "config", type = "string", default = "", metavar = "FILE.lua", help = "Lua file returning a table of these options" },
-  { name = "quick", type = "preset", help = "a small sweep that produces every output in a few minutes",
+  { name = "quick", type = "preset", help = "a small sweep that produces every output in under a minute",
     sets = { n = 10, train_subset = 4000, test_subset = 1000, max_epochs = 15, width_min = 16, width_max = 256,
       depth_max = 3, min_params = 5000, teacher_ranks = { 2, 8 }, teacher_n = 1500, teacher_dim = 32,
       probe = 128, random_labels = 0.25, batch = 64, sat_patience = 3 } },

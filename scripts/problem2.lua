@@ -25,7 +25,7 @@ local USAGE = "usage: rankhost scripts/problem2.lua [options]\n" ..
 local SPEC = {
   { name = "help", type = "bool", default = false, help = "print this text and exit" },
   { name = "config", type = "string", default = "", metavar = "FILE", help = "Lua file returning a table of options" },
-  { name = "quick", type = "preset", help = "small, fast run with every output (about 3 minutes on 2 cores)",
+  { name = "quick", type = "preset", help = "small, fast run with every output (under a minute on 2 cores)",
     sets = { ["train-size"] = 20000, ["test-size"] = 5000, hidden = { 256, 256 }, epochs = 3, ["max-iters"] = 4,
              sample = 1000 } },
   -- energy, not the seed's numerical rule, by default: with float32 weights numpy's tolerance

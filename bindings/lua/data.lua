@@ -36,7 +36,11 @@ local SETS = {
 
 -- The folders searched when opts.dir is absent, in order.
 function data.search_path(which)
-  local set = assert(SETS[which], "unknown dataset")
+  local set = SETS[which]
+  if not set then
+    error(string.format("bad argument #1 to 'search_path' (\"mnist\" or \"fashion_mnist\" expected, got %s)",
+                        tostring(which)), 2)
+  end
   local dirs = {}
   local env = os.getenv("RH_DATA_DIR")
   if env and env ~= "" then

@@ -359,7 +359,9 @@ end
 function Sequential:__tostring()
   local lines = { string.format("nn.%s {  -- %d parameters", self:describe(), self:num_parameters()) }
   for i, m in ipairs(self.modules) do
-    local s = tostring(m):gsub("\n", "\n  ")
+    -- a Lua table layer without __tostring prints its name, not "table: 0x..."
+    local mt = getmetatable(m)
+    local s = ((mt and mt.__tostring) and tostring(m) or describe(m)):gsub("\n", "\n  ")
     lines[#lines + 1] = string.format("  (%d) %s", i, s)
   end
   lines[#lines + 1] = "}"
