@@ -67,8 +67,8 @@ function M.summary(records, measures)
   for _, r in ipairs(records) do
     local f = r.final or {}
     local row = { r.id, r.kind, r.dataset, r.teacher_rank or "", table.concat(r.architecture, "-"),
-      #r.architecture - 2, r.num_parameters, r.status, r.rule or "standard", r.stopped or "", r.epochs, f.train_loss, f.train_acc, f.test_loss,
-      f.test_acc, f.gap, r.wall_time }
+      #r.architecture - 2, r.num_parameters, r.status, r.rule or "standard", r.stopped or "", r.epochs, f.train_loss,
+      f.train_acc, f.test_loss, f.test_acc, f.gap, r.wall_time }
     for _, m in ipairs(measures) do
       local s = r.layers and M.signature(r, m) or {}
       local parts = {}
@@ -230,7 +230,8 @@ function M.kind_rows(runs, metric_names, measures)
     row("stopped: max epochs", function(r) return r.stopped == "max_epochs" or nil end, count),
     row("epochs", function(r) return r.epochs end),
     row("train accuracy", function(r) return r.final.train_acc end),
-    row("train accuracy (lowest)", function(r) return r.final.train_acc end, function(xs) return (stats.minmax(xs)) end),
+    row("train accuracy (lowest)", function(r) return r.final.train_acc end,
+      function(xs) return (stats.minmax(xs)) end),
     row(string.format("train accuracy >= %g", M.MEMORISED), function(r)
       return r.final.train_acc >= M.MEMORISED or nil end, count),
     row("test accuracy", function(r) return r.final.test_acc end),

@@ -130,7 +130,8 @@ function M.all(out, results, ok, classes, o, measures, history_dir)
   for _, h in ipairs(histories) do longest = math.max(longest, #h.evals) end
   local logx = longest > 2 * o.max_epochs
   local xlabel = logx and "epoch (log scale)" or "epoch"
-  add("train_accuracy_over_epochs.png", "labels", nil, { title = "Training accuracy over epochs (on the labels trained on)",
+  add("train_accuracy_over_epochs.png", "labels", nil, {
+    title = "Training accuracy over epochs (on the labels trained on)",
     xlabel = xlabel, ylabel = "training accuracy", logx = logx, width = 1100,
     series = over_epochs(histories, function(ev) return ev.train_acc end) },
     "Random-label networks climb from chance only once they begin to memorise.")

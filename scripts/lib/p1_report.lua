@@ -52,7 +52,13 @@ function M.labels_section(d, o, ok, metric_names, measures, figs)
         or string.format("**%s random-label networks memorised their training labels**",
           #random == 2 and "Both" or "All " .. #random)
     elseif mem > 0 then
-      verdict = string.format("**%d of %d random-label networks memorised their training labels**", mem, #random)
+      local rest = {}
+      for _, x in ipairs(tr) do if x < analysis.MEMORISED then rest[#rest + 1] = x end end
+      local rlo, rhi = stats.minmax(rest)
+      verdict = string.format("**%d of %d random-label networks memorised their training labels**; the %s "
+        .. "reached training accuracy %s before %s (%s)", mem, #random, #rest == 1 and "other" or #rest .. " others",
+        #rest == 1 and fmt(rlo) or fmt(rlo) .. " to " .. fmt(rhi), #rest == 1 and "it stopped" or "they stopped",
+        rlo > 2 / classes and "well above chance: partly memorised" or "near chance for at least one")
     elseif lo > 2 / classes then
       verdict = string.format("**None of the %d random-label networks memorised its training labels**, though all "
         .. "fit them above chance", #random)
@@ -61,10 +67,11 @@ function M.labels_section(d, o, ok, metric_names, measures, figs)
         .. "on its own training labels, so this comparison does not contrast memorising with generalising networks "
         .. "(raise --random-max-epochs or lower --lr)")
     end
-    d:p(string.format("%s (training accuracy >= %g on the random labels; chance is 1/%d = %s): their training "
-      .. "accuracy is %s on average (lowest %s), their test accuracy %s, against %s and %s for the real-label "
-      .. "networks.", verdict, analysis.MEMORISED, classes, fmt(1 / classes), fmt(stats.mean(tr)), fmt(lo),
-      fmt(stats.mean(te)), fmt(stats.mean(real_tr)), fmt(stats.mean(real_te))))
+    d:p(string.format("A network has memorised its random labels when its training accuracy on them is at least "
+      .. "%g (chance is 1/%d = %s). %s. On average their training accuracy is %s (lowest %s) and their test "
+      .. "accuracy %s, against %s and %s for the real-label networks.", analysis.MEMORISED, classes,
+      fmt(1 / classes), verdict, fmt(stats.mean(tr)), fmt(lo), fmt(stats.mean(te)), fmt(stats.mean(real_tr)),
+      fmt(stats.mean(real_te))))
     if #real > 0 then
       local parts = {}
       for _, m in ipairs(measures) do
