@@ -77,6 +77,12 @@ local spec = {
   { name = "sat-patience", type = "int", default = 3, min = 1,
     help = "saturation: epochs without relative improvement > --sat-tol" },
   { name = "sat-tol", type = "number", default = 0.01, min = 0, help = "saturation: relative loss improvement threshold" },
+  { name = "random-max-epochs", type = "int", default = 300, min = 1,
+    help = "random-label runs: stop after N epochs if not saturated (they need 150-300+ to memorise)" },
+  { name = "random-sat-patience", type = "int", default = 10, min = 1,
+    help = "random-label runs: saturation patience (epochs without relative improvement > --sat-tol)" },
+  { name = "random-min-epochs", type = "int", default = 100, min = 0,
+    help = "random-label runs: saturation cannot stop them before this epoch (the ln(10) plateau can last ~50)" },
   { name = "plateau-patience", type = "int", default = 2, min = 0,
     help = "ReduceLROnPlateau patience in epochs (0 = constant learning rate)" },
   { name = "plateau-factor", type = "number", default = 0.5, min = 0, max = 1, help = "ReduceLROnPlateau factor" },
@@ -126,7 +132,7 @@ local paths = {
 local RUN_KEYS = { "seed", "dataset", "data_dir", "train_split", "holdout", "train_subset", "test_subset",
   "label_noise", "teacher_n", "teacher_dim", "depth_min", "depth_max", "width_min", "width_max", "min_params",
   "lr", "momentum", "wd", "batch", "max_epochs", "sat_patience", "sat_tol", "plateau_patience",
-  "plateau_factor", "probe" }
+  "plateau_factor", "probe", "random_max_epochs", "random_sat_patience", "random_min_epochs" }
 
 local function run_settings()
   local s = {}
@@ -183,6 +189,7 @@ end
 if torn > 0 then print(string.format("%s: cut an incomplete last line of %d bytes", paths.mine, torn)) end
 -- the settings are (re)written once the results files are known to be usable
 rh.io.write_atomic(paths.config, rh.json.encode({ settings = run_settings(), saturation = trainer.rule_text(o),
+  random_saturation = trainer.rule_text(o, "random"),
   command = options.describe(spec, o), options = merge.recordable_options(o) }) .. "\n")
 
 print(string.format("problem 1 sweep: %d networks (%d random, %d teacher) -> %s", #plan,
@@ -190,6 +197,7 @@ print(string.format("problem 1 sweep: %d networks (%d random, %d teacher) -> %s"
   #o.teacher_ranks * o.teacher_runs, out))
 print("settings: " .. options.describe(spec, o))
 print("saturation rule: " .. trainer.rule_text(o))
+print("saturation rule of random-label runs: " .. trainer.rule_text(o, "random"))
 print(string.format("training: SGD lr %g momentum %g weight decay %g batch %d, at most %d epochs", o.lr, o.momentum,
   o.wd, o.batch, o.max_epochs))
 

@@ -52,7 +52,7 @@ end
 -- Summary rows (one per run, finished or diverged) and the header.
 function M.summary(records, measures)
   local header = { "id", "kind", "dataset", "teacher_rank", "architecture", "depth", "parameters", "status",
-    "epochs", "train_loss", "train_acc", "test_loss", "test_acc", "gap", "wall_s" }
+    "rule", "stopped", "epochs", "train_loss", "train_acc", "test_loss", "test_acc", "gap", "wall_s" }
   for _, m in ipairs(measures) do header[#header + 1] = "ranks:" .. m end
   local metric_names = {}
   for _, r in ipairs(records) do
@@ -67,8 +67,8 @@ function M.summary(records, measures)
   for _, r in ipairs(records) do
     local f = r.final or {}
     local row = { r.id, r.kind, r.dataset, r.teacher_rank or "", table.concat(r.architecture, "-"),
-      #r.architecture - 2, r.num_parameters, r.status, r.epochs, f.train_loss, f.train_acc, f.test_loss,
-      f.test_acc, f.gap, r.wall_time }
+      #r.architecture - 2, r.num_parameters, r.status, r.rule or "standard", r.stopped or "", r.epochs, f.train_loss,
+      f.train_acc, f.test_loss, f.test_acc, f.gap, r.wall_time }
     for _, m in ipairs(measures) do
       local s = r.layers and M.signature(r, m) or {}
       local parts = {}
@@ -191,7 +191,13 @@ function M.teacher_rows(runs, measures)
   return header, rows
 end
 
--- Real vs random labels: mean (and count) of test accuracy, gap and each metric per kind.
+-- A random-label network has memorised its training set when its training accuracy (on the
+-- random labels) is at least this; chance is 1/classes (0.1 on the image tasks).
+M.MEMORISED = 0.9
+
+-- Real vs random labels: per kind, the saturation rule, how runs stopped, the mean (and for
+-- training accuracy the lowest) accuracies, the number of networks that memorised, and the
+-- mean of each whole-network figure. Returns the header, the rows and the runs by kind.
 function M.kind_rows(runs, metric_names, measures)
   local kinds = { "real", "random", "teacher" }
   local header = { "quantity" }
@@ -202,25 +208,53 @@ function M.kind_rows(runs, metric_names, measures)
   for _, k in ipairs(kinds) do
     if #by[k] > 0 then present[#present + 1] = k; header[#header + 1] = k .. " (n=" .. #by[k] .. ")" end
   end
-  local function row(label, f)
+  -- a row of f over each kind's runs, summarised by agg (default: the mean)
+  local function row(label, f, agg)
     local out = { label }
     for _, k in ipairs(present) do
       local xs = {}
       for _, r in ipairs(by[k]) do local v = f(r); if v then xs[#xs + 1] = v end end
-      out[#out + 1] = stats.mean(xs)
+      out[#out + 1] = (agg or stats.mean)(xs)
     end
     return out
   end
+  local function distinct(xs)
+    local seen, list = {}, {}
+    for _, x in ipairs(xs) do if not seen[x] then seen[x] = true; list[#list + 1] = x end end
+    return table.concat(list, ", ")
+  end
+  local function count(xs) return #xs end
   local rows = {
-    row("test accuracy", function(r) return r.final.test_acc end),
-    row("train accuracy", function(r) return r.final.train_acc end),
-    row("generalisation gap", function(r) return r.final.gap end),
+    row("saturation rule", function(r) return r.rule or "standard" end, distinct),
+    row("stopped: saturated", function(r) return r.stopped == "saturated" or nil end, count),
+    row("stopped: max epochs", function(r) return r.stopped == "max_epochs" or nil end, count),
     row("epochs", function(r) return r.epochs end),
+    row("train accuracy", function(r) return r.final.train_acc end),
+    row("train accuracy (lowest)", function(r) return r.final.train_acc end,
+      function(xs) return (stats.minmax(xs)) end),
+    row(string.format("train accuracy >= %g", M.MEMORISED), function(r)
+      return r.final.train_acc >= M.MEMORISED or nil end, count),
+    row("test accuracy", function(r) return r.final.test_acc end),
+    row("generalisation gap", function(r) return r.final.gap end),
   }
   for _, name in ipairs(metric_names) do
     rows[#rows + 1] = row(name, function(r)
       for _, kv in ipairs(M.network_metrics(r, measures)) do if kv[1] == name then return kv[2] end end
     end)
+  end
+  return header, rows, by
+end
+
+-- One row per random-label network: id, architecture, epochs, how it stopped, train and test
+-- accuracy, and its normalised network rank under `measure`.
+function M.random_rows(runs, measure)
+  local header = { "id", "architecture", "epochs", "stopped", "train acc", "test acc", "normalized:" .. measure }
+  local rows = {}
+  for _, r in ipairs(runs) do
+    if r.kind == "random" then
+      rows[#rows + 1] = { r.id, table.concat(r.architecture, "-"), r.epochs, r.stopped or "", r.final.train_acc,
+        r.final.test_acc, r.network and r.network["normalized:" .. measure] }
+    end
   end
   return header, rows
 end

@@ -124,21 +124,33 @@ function M.all(out, results, ok, classes, o, measures, history_dir)
     local evals = runlog.read(history_dir .. "/" .. r.id .. ".jsonl")
     if #evals > 0 then histories[#histories + 1] = { run = r, evals = evals } end
   end
-  add("loss_over_epochs.png", "dynamics", nil, { title = "Training loss over epochs", xlabel = "epoch",
+  -- random-label runs train up to --random-max-epochs: a log scale keeps the real runs' few
+  -- epochs readable beside them
+  local longest = 0
+  for _, h in ipairs(histories) do longest = math.max(longest, #h.evals) end
+  local logx = longest > 2 * o.max_epochs
+  local xlabel = logx and "epoch (log scale)" or "epoch"
+  add("train_accuracy_over_epochs.png", "labels", nil, {
+    title = "Training accuracy over epochs (on the labels trained on)",
+    xlabel = xlabel, ylabel = "training accuracy", logx = logx, width = 1100,
+    series = over_epochs(histories, function(ev) return ev.train_acc end) },
+    "Random-label networks climb from chance only once they begin to memorise.")
+  add("loss_over_epochs.png", "dynamics", nil, { title = "Training loss over epochs", xlabel = xlabel, logx = logx,
     ylabel = "training loss (epoch mean)", logy = true, width = 1100,
     series = over_epochs(histories, function(ev) return ev.epoch_loss end) })
-  add("accuracy_over_epochs.png", "dynamics", nil, { title = "Test accuracy over epochs", xlabel = "epoch",
+  add("accuracy_over_epochs.png", "dynamics", nil, { title = "Test accuracy over epochs", xlabel = xlabel, logx = logx,
     ylabel = "test accuracy", width = 1100,
     series = over_epochs(histories, function(ev) return ev.test_acc end) })
   add("rank_over_epochs.png", "dynamics", m, { title = "Network rank over epochs (" .. m .. " rank)",
-    xlabel = "epoch", ylabel = "sum of layer ranks / sum of min(rows, cols), " .. m, width = 1100,
+    xlabel = xlabel, logx = logx, ylabel = "sum of layer ranks / sum of min(rows, cols), " .. m, width = 1100,
     series = over_epochs(histories, function(ev) return normalized(ev, m) end) })
-  add("norm_over_epochs.png", "dynamics", nil, { title = "Sum of spectral norms over epochs", xlabel = "epoch",
+  add("norm_over_epochs.png", "dynamics", nil, { title = "Sum of spectral norms over epochs", xlabel = xlabel,
+    logx = logx,
     ylabel = "sum over layers of ||W||_2", width = 1100,
     series = over_epochs(histories, function(ev) return sum_spectral(ev.layers) end) })
   add("gradient_rank_over_epochs.png", "dynamics", m, {
     title = "Gradient rank over epochs (" .. m .. " rank of the first layer's weight gradient)",
-    xlabel = "epoch", ylabel = m .. " rank of dL/dW1 on the probe batch", width = 1100,
+    xlabel = xlabel, logx = logx, ylabel = m .. " rank of dL/dW1 on the probe batch", width = 1100,
     series = over_epochs(histories, function(ev) return ev.layers[1].grad_ranks[m] end) })
 
   -- ---- classes, spectra, teacher ----

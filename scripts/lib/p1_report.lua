@@ -5,6 +5,7 @@ local rh = require "rankhost"
 local report = require "report"
 local analysis = require "p1_analysis"
 local stats = require "stats"
+local trainer = require "p1_train"
 
 local M = {}
 
@@ -22,12 +23,86 @@ local function strongest(rows, col)
   return best
 end
 
+local function fmt(x) return report.num(x, 3) end
+
+-- The real-versus-random section: the table by kind, then in plain words whether the
+-- random-label networks memorised (training accuracy on their random labels) and how their
+-- convergent rank compares with the real-label networks', then one row per random network.
+function M.labels_section(d, o, ok, metric_names, measures, figs)
+  local kh, krows, by = analysis.kind_rows(ok, metric_names, measures)
+  local random, real = by.random, by.real
+  d:p("Means over finished networks of each kind (counts where the quantity is a count). Training accuracy is "
+    .. "measured on the labels a network trained on, so for random-label networks it says how much of their "
+    .. "random training labels they fit; test accuracy is on the true test labels.")
+  d:add(report.md_table(kh, krows))
+  if #random == 0 then
+    d:p("No random-label network finished in this sweep (--random-labels " .. o.random_labels .. ").")
+  else
+    local tr, te, real_tr, real_te, mem = {}, {}, {}, {}, 0
+    for _, r in ipairs(random) do
+      tr[#tr + 1], te[#te + 1] = r.final.train_acc, r.final.test_acc
+      if r.final.train_acc >= analysis.MEMORISED then mem = mem + 1 end
+    end
+    for _, r in ipairs(real) do real_tr[#real_tr + 1], real_te[#real_te + 1] = r.final.train_acc, r.final.test_acc end
+    local lo = stats.minmax(tr)
+    local classes = random[1].architecture[#random[1].architecture]
+    local verdict
+    if mem == #random then
+      verdict = #random == 1 and "**The random-label network memorised its training labels**"
+        or string.format("**%s random-label networks memorised their training labels**",
+          #random == 2 and "Both" or "All " .. #random)
+    elseif mem > 0 then
+      local rest = {}
+      for _, x in ipairs(tr) do if x < analysis.MEMORISED then rest[#rest + 1] = x end end
+      local rlo, rhi = stats.minmax(rest)
+      verdict = string.format("**%d of %d random-label networks memorised their training labels**; the %s "
+        .. "reached training accuracy %s before %s (%s)", mem, #random, #rest == 1 and "other" or #rest .. " others",
+        #rest == 1 and fmt(rlo) or fmt(rlo) .. " to " .. fmt(rhi), #rest == 1 and "it stopped" or "they stopped",
+        rlo > 2 / classes and "well above chance: partly memorised" or "near chance for at least one")
+    elseif lo > 2 / classes then
+      verdict = string.format("**None of the %d random-label networks memorised its training labels**, though all "
+        .. "fit them above chance", #random)
+    else
+      verdict = string.format("**The random-label networks did not memorise**: at least one stayed near chance "
+        .. "on its own training labels, so this comparison does not contrast memorising with generalising networks "
+        .. "(raise --random-max-epochs or lower --lr)")
+    end
+    d:p(string.format("A network has memorised its random labels when its training accuracy on them is at least "
+      .. "%g (chance is 1/%d = %s). %s. On average their training accuracy is %s (lowest %s) and their test "
+      .. "accuracy %s, against %s and %s for the real-label networks.", analysis.MEMORISED, classes,
+      fmt(1 / classes), verdict, fmt(stats.mean(tr)), fmt(lo), fmt(stats.mean(te)), fmt(stats.mean(real_tr)),
+      fmt(stats.mean(real_te))))
+    if #real > 0 then
+      local parts = {}
+      for _, m in ipairs(measures) do
+        local name = "normalized:" .. m
+        local a, b = {}, {}
+        for _, r in ipairs(random) do if r.network and r.network[name] then a[#a + 1] = r.network[name] end end
+        for _, r in ipairs(real) do if r.network and r.network[name] then b[#b + 1] = r.network[name] end end
+        local ma, mb = stats.mean(a), stats.mean(b)
+        if ma and mb then
+          local rel = math.abs(ma - mb) <= 0.005 and "the same as" or ma > mb and "higher than" or "lower than"
+          parts[#parts + 1] = string.format("%s: %s, %s the real-label networks' %s", m, fmt(ma), rel, fmt(mb))
+        end
+      end
+      d:p("Convergent rank (mean normalised network rank `normalized:<m>`, the sum of layer ranks over the sum of "
+        .. "min(rows, cols)) of the random-label networks, measure by measure: " .. table.concat(parts, "; ")
+        .. ". Architectures differ between the two groups (each network's is drawn at random), so compare the "
+        .. "normalised figures, not the sums.")
+    end
+    local rh_, rrows = analysis.random_rows(ok, o.measure)
+    d:p("The random-label networks one by one:")
+    d:add(report.md_table(rh_, rrows))
+  end
+  for _, f in ipairs(figs) do if f.section == "labels" then d:image(f.title, f.file, f.caption) end end
+end
+
 function M.text(o, plan, results, measures, metric_names, classes, figs)
   local d = report.document()
   local ok = analysis.ok_runs(results)
   local real = {}
   for _, r in ipairs(ok) do if r.kind == "real" then real[#real + 1] = r end end
-  local sat = results[1] and results[1].saturation or "(no run finished)"
+  local sat = trainer.rule_text(o, "real")
 
   d:h(1, "Problem 1: convergent rank of randomly drawn networks")
   d:h(2, "Setup")
@@ -60,6 +135,10 @@ function M.text(o, plan, results, measures, metric_names, classes, figs)
     .. "ranks of each layer's weight gradient on a fixed batch of %d training samples (history/<id>.jsonl). "
     .. "The *convergent rank* of a network is the list of its layers' ranks at the last epoch.",
     o.lr, o.momentum, o.wd, o.batch, o.plateau_patience, o.plateau_factor, o.max_epochs, sat, o.probe))
+  d:p(string.format("Random-label networks train with the same hyper-parameters under their own saturation rule "
+    .. "(the `rule` field of runs.jsonl and summary.csv says which rule applied to each network): **%s**. Under "
+    .. "the sweep's rule they would stop after a few epochs on the initial plateau of the loss at ln(10), at "
+    .. "chance-level training accuracy, before they begin to memorise.", trainer.rule_text(o, "random")))
   d:p("Rank measures (rh.rank.all, one SVD per layer): " .. table.concat(measures, ", ")
     .. ". Whole-network figures (rh.rank.network): `sum:<m>` is the sum of the layers' ranks under measure m, "
     .. "`normalized:<m>` that sum divided by the sum of min(rows, cols), `min:<m>` the lowest layer rank (a bound "
@@ -91,11 +170,7 @@ function M.text(o, plan, results, measures, metric_names, classes, figs)
   for _, f in ipairs(figs) do if f.section == "generalisation" then d:image(f.title, f.file, f.caption) end end
 
   d:h(2, "Real versus random labels")
-  local kh, krows = analysis.kind_rows(ok, metric_names, measures)
-  d:p("Means over finished networks of each kind. Networks that memorise random labels can fit the training set "
-    .. "while their test accuracy stays at chance; the table shows how their convergent rank differs.")
-  d:add(report.md_table(kh, krows))
-  for _, f in ipairs(figs) do if f.section == "labels" then d:image(f.title, f.file, f.caption) end end
+  M.labels_section(d, o, ok, metric_names, measures, figs)
 
   d:h(2, "Teacher rank versus convergent rank")
   local th, trows = analysis.teacher_rows(ok, measures)

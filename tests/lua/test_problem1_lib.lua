@@ -118,6 +118,39 @@ for i = 1, 5 do T.eq(p5[i].kind, p[i].kind, "a smaller sweep is a prefix of a la
 local seen_ids = {}
 for _, run in ipairs(p) do T.ok(not seen_ids[run.id], "unique id " .. run.id); seen_ids[run.id] = true end
 
+-- ---- saturation rules (p1_train): the sweep's, and the random-label runs' own ----
+local trainer = require "p1_train"
+local ro = { max_epochs = 30, sat_patience = 3, sat_tol = 0.01, random_max_epochs = 300, random_sat_patience = 10,
+  random_min_epochs = 20 }
+local std, rnd = trainer.rule(ro, "real"), trainer.rule(ro, "random")
+T.eq(std.name, "standard", "real runs: the sweep's rule"); T.eq(trainer.rule(ro, "teacher").name, "standard", "teacher")
+T.eq(std.max_epochs, 30, "standard max"); T.eq(std.patience, 3, "standard patience"); T.eq(std.min_epochs, 0, "no min")
+T.eq(rnd.name, "random-labels", "random runs: their own rule"); T.eq(rnd.max_epochs, 300, "random max")
+T.eq(rnd.patience, 10, "random patience"); T.eq(rnd.min_epochs, 20, "random min"); T.eq(rnd.tol, 0.01, "same tolerance")
+T.eq(trainer.rule({ sat_tol = 0.01, random_max_epochs = 6, random_sat_patience = 2, random_min_epochs = 20 }, "random")
+  .min_epochs, 6, "the minimum is capped at the maximum")
+T.ok(trainer.rule_text(ro, "random"):find("not before epoch 20, or after 300 epochs", 1, true), "random rule in words")
+T.ok(not trainer.rule_text(ro):find("not before", 1, true), "the sweep's rule has no minimum")
+-- a random-label run's loss: flat at ln(10) for 15 epochs, then 5% lower each epoch for 20, then flat
+local function losses()
+  local l, seq = math.log(10), {}
+  for e = 1, 60 do
+    if e > 15 and e <= 35 then l = l * 0.95 end
+    seq[e] = l
+  end
+  return seq
+end
+local function stop_epoch(rule)
+  local sat, seq = trainer.saturation(rule), losses()
+  for e, l in ipairs(seq) do if sat(e, l) then return e end end
+  return nil
+end
+T.eq(stop_epoch(std), 4, "the sweep's rule stops on the plateau: epoch 1, then 3 without improvement")
+T.eq(stop_epoch(rnd), 45, "the random-label rule waits out the plateau and stops 10 epochs after the last drop")
+T.eq(stop_epoch({ tol = 0.01, patience = 10, min_epochs = 0 }), 11, "patience alone stops on a long plateau")
+T.eq(stop_epoch({ tol = 0.01, patience = 3, min_epochs = 20 }), 38, "minimum alone: stops 3 epochs after the drop")
+T.eq(stop_epoch({ tol = 0.06, patience = 3, min_epochs = 0 }), 4, "a drop below tol is no improvement")
+
 -- ---- report helpers ----
 T.eq(report.csv({ "a", "b" }, { { 1, "x,y" }, { 0.5, 'q"' } }), 'a,b\n1,"x,y"\n0.5,"q"""\n', "csv quoting")
 T.eq(report.num(nil), "n/a", "nil cell"); T.eq(report.num(3.0), "3", "integral cell"); T.eq(report.num(0.123456, 3), "0.123", "digits")

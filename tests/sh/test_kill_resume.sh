@@ -25,7 +25,7 @@ fi
 # an array, not a function: "cmd &" must give the pid of rankhost itself (a function would
 # run in a subshell, and kill -9 of that would leave rankhost running)
 sweep=("$RANKHOST" "$RH_SOURCE/scripts/problem1.lua" --quick --out "$S" "${args[@]}" --teacher-n 300 --max-epochs 6
-       --sat-patience 6 --probe 64)
+       --sat-patience 6 --random-max-epochs 6 --random-sat-patience 6 --probe 64)
 
 # every .jsonl and .csv under --out reads (a torn last line allowed), and how many runs.jsonl has
 cat > "$out/parse.lua" <<'LUA'

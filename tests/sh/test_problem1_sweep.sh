@@ -1,6 +1,7 @@
 #!/bin/bash
 # test_problem1_sweep.sh - scripts/problem1.lua end to end: a tiny sweep (the MNIST 10k test
-# set split into train/test, 2 epochs, one random-label run, one teacher run) writes every
+# set split into train/test, 2 epochs, one random-label run of 4-5 epochs under its own
+# saturation rule, one teacher run) writes every
 # output and each parses; a second run with the same --out trains nothing again; a torn last
 # line is cut; --help and usage errors give status 0 and 2.
 set -u
@@ -13,7 +14,7 @@ check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
 sweep() {
   "$RANKHOST" "$RH_SOURCE/scripts/problem1.lua" --quick --out "$out/s" --dataset mnist --data-dir "$data" \
     --train-split test --holdout 0.25 --train-subset 800 --test-subset 200 --n 3 --random-labels 0.34 \
-    --max-epochs 2 --teacher-ranks 2 --teacher-n 300 --probe 64 "$@"
+    --max-epochs 2 --random-max-epochs 5 --random-min-epochs 4 --teacher-ranks 2 --teacher-n 300 --probe 64 "$@"
 }
 
 sweep > "$out/log1" 2>&1
@@ -27,6 +28,7 @@ done
 check "figures are PNG" '[ "$(head -c 4 "$out/s/spectra.png" | tail -c 3)" = "PNG" ]'
 check "progress lines" 'grep -q "run 4/4 p1-1-t2-1" "$out/log1" && grep -q "epoch 2/2" "$out/log1"'
 check "saturation rule printed" 'grep -q "saturation rule:" "$out/log1"'
+check "random-label rule printed" 'grep -q "saturation rule of random-label runs: .*but not before epoch 4, or after 5 epochs" "$out/log1"'
 
 # every JSON line parses and holds what the issue asks for
 cat > "$out/parse.lua" <<'LUA'
@@ -59,15 +61,30 @@ for _, r in ipairs(runs) do
   assert(h[#h].layers[1].ranks.numerical, "history holds the ranks")
 end
 assert(kinds.real and kinds.random and kinds.teacher, "real, random and teacher runs")
+-- the rule each run trained under: random-label runs their own (at least --random-min-epochs)
+for _, r in ipairs(runs) do
+  if r.kind == "random" then
+    assert(r.rule == "random-labels", r.id .. ": rule " .. tostring(r.rule))
+    assert(r.epochs >= 4 and r.epochs <= 5, r.id .. ": 4 or 5 epochs, got " .. r.epochs)
+    assert(r.hyper.max_epochs == 5 and r.hyper.min_epochs == 4 and r.hyper.sat_patience == 10, r.id .. ": hyper")
+    assert(r.saturation:find("not before epoch 4", 1, true), r.id .. ": rule text")
+  else
+    assert(r.rule == "standard" and r.epochs <= 2 and r.hyper.min_epochs == 0, r.id .. ": the sweep's rule")
+  end
+  assert(r.stopped == "saturated" or r.stopped == "max_epochs", r.id .. ": stopped " .. tostring(r.stopped))
+end
 local csv = io.open(dir .. "/summary.csv"):read("a")
 local n = 0
 for _ in csv:gmatch("\n") do n = n + 1 end
 assert(n == 5, "summary.csv: header + 4 rows, got " .. n)
 assert(csv:match("^id,kind,"), "summary header")
+assert(csv:match("^[^\n]*,rule,stopped,epochs,"), "summary has the rule and how each run stopped")
+assert(csv:match("\np1%-1%-3,random,[^\n]*,ok,random%-labels,"), "summary: the random run's rule")
 assert(io.open(dir .. "/classes.csv"):read("l"):match("^class,measure,signature,size,members"), "classes header")
 local rep = io.open(dir .. "/report.md"):read("a")
 for _, s in ipairs { "## Setup", "Saturation rule", "Spearman", "random labels", "Teacher rank", "Equivalence classes",
-                     "](spectra.png)", "rank measure" } do
+                     "](spectra.png)", "rank measure",
+                     "random-label rule", "memorised", "The random-label networks one by one" } do
   assert(rep:find(s, 1, true), "report.md lacks " .. s)
 end
 print("parsed")
@@ -94,6 +111,8 @@ check "--help lists options with defaults" 'grep -q -- "--random-labels FRACTION
 check "unknown option: status 2" '[ $? -eq 2 ] && grep -q "unknown option --bogus" "$out/err"'
 "$RANKHOST" "$RH_SOURCE/scripts/problem1.lua" --n many > "$out/err" 2>&1
 check "bad value: status 2" '[ $? -eq 2 ] && grep -q "bad value .many. for --n" "$out/err"'
+sweep --random-min-epochs 3 > "$out/err" 2>&1
+check "another random-label rule in the same --out: status 2" '[ $? -eq 2 ] && grep -q "random-min-epochs (was 4, now 3)" "$out/err"'
 sweep --lr 0.2 > "$out/err" 2>&1
 check "other settings in the same --out: status 2" '[ $? -eq 2 ] && grep -q "lr (was 0.05, now 0.2)" "$out/err"'
 "$RANKHOST" "$RH_SOURCE/scripts/problem1.lua" --resume --out "$out/none" > "$out/err" 2>&1
