@@ -8,6 +8,7 @@
 
 #include "cuda/device.h"
 #include "cuda/nn_cuda.h"
+#include "elementwise.h"
 #include "nn_meter.h"
 #include "ops.h"
 #include "ops_dispatch.h"
@@ -68,12 +69,12 @@ RH_HOT static void bias_relu_row(float *restrict row, const float *restrict bp, 
   if (bp && relu)
     for (int64_t j = 0; j < O; j++) {
       float v = row[j] + bp[j];
-      row[j] = v < 0.0f ? 0.0f : v; /* NaN passes through, as in PyTorch */
+      row[j] = rh_relu1(v);
     }
   else if (bp)
     for (int64_t j = 0; j < O; j++) row[j] += bp[j];
   else
-    for (int64_t j = 0; j < O; j++) row[j] = row[j] < 0.0f ? 0.0f : row[j];
+    for (int64_t j = 0; j < O; j++) row[j] = rh_relu1(row[j]);
 }
 
 static void bias_relu_rows(float *y, int64_t ld, int64_t B, int64_t O, const float *bp, int relu) {
@@ -113,12 +114,12 @@ rh_status rh_linear_forward(rh_tensor *y, const rh_tensor *x, const rh_tensor *w
     if (bp && relu)
       for (int64_t j = 0; j < O; j++) {
         float v = row[j * s] + bp[j * bs];
-        row[j * s] = v < 0.0f ? 0.0f : v; /* NaN passes through, as in PyTorch */
+        row[j * s] = rh_relu1(v);
       }
     else if (bp)
       for (int64_t j = 0; j < O; j++) row[j * s] += bp[j * bs];
     else
-      for (int64_t j = 0; j < O; j++) row[j * s] = row[j * s] < 0.0f ? 0.0f : row[j * s];
+      for (int64_t j = 0; j < O; j++) row[j * s] = rh_relu1(row[j * s]);
   }
   return RH_OK;
 }

@@ -7,11 +7,7 @@
 
 #include "nn.h"
 
-#ifdef __CUDACC__
-#define RH_HD __host__ __device__
-#else
-#define RH_HD
-#endif
+#include "hostdevice.h"
 
 /* A pair m[k], m[k+1] holds hi + lo with hi = (float)value, lo = (float)(value - hi). */
 static inline RH_HD double rh_meter_get(const float *m, int k) { return (double)m[k] + (double)m[k + 1]; }

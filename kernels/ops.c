@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "elementwise.h"
 #include "ops_dispatch.h"
 
 /* Every kernel walks its operands as 4-D: shapes right-aligned and padded with 1s on
@@ -119,22 +120,6 @@ rh_status rh_fill_arange(rh_tensor *t, float start, float step) {
 
 /* ---- unary maps ---- */
 
-static inline float unary1(rh_unary op, float x) {
-  switch (op) {
-    case RH_NEG: return -x;
-    case RH_ABS: return fabsf(x);
-    case RH_EXP: return expf(x);
-    case RH_LOG: return logf(x);
-    case RH_SQRT: return sqrtf(x);
-    case RH_RELU: return x < 0.0f ? 0.0f : x; /* NaN passes through, as in PyTorch */
-    case RH_SQUARE: return x * x;
-    case RH_SIGN: return (float)((x > 0.0f) - (x < 0.0f));
-    case RH_TANH: return tanhf(x);
-    case RH_SIGMOID: return 1.0f / (1.0f + expf(-x));
-  }
-  return x;
-}
-
 static rh_status check_out_same(const rh_tensor *out, const rh_tensor *a) {
   if (!rh_same_shape(out, a)) {
     char s1[64], s2[64];
@@ -153,13 +138,13 @@ static void row1(kind1 k, rh_unary op, float p, float q, float *o, int64_t os, c
     case K_UNARY:
       if (os == 1 && as == 1) {
         switch (op) { /* the common ones as tight loops the compiler vectorises */
-          case RH_RELU: for (int64_t i = 0; i < n; i++) o[i] = a[i] < 0.0f ? 0.0f : a[i]; return;
+          case RH_RELU: for (int64_t i = 0; i < n; i++) o[i] = rh_relu1(a[i]); return;
           case RH_NEG: for (int64_t i = 0; i < n; i++) o[i] = -a[i]; return;
           case RH_SQUARE: for (int64_t i = 0; i < n; i++) o[i] = a[i] * a[i]; return;
-          default: for (int64_t i = 0; i < n; i++) o[i] = unary1(op, a[i]); return;
+          default: for (int64_t i = 0; i < n; i++) o[i] = rh_unary1(op, a[i]); return;
         }
       }
-      for (int64_t i = 0; i < n; i++) o[i * os] = unary1(op, a[i * as]);
+      for (int64_t i = 0; i < n; i++) o[i * os] = rh_unary1(op, a[i * as]);
       return;
     case K_POW:
       if (p == 2.0f)
@@ -235,19 +220,6 @@ rh_status rh_broadcast_shape(const rh_tensor *a, const rh_tensor *b, int *ndim, 
   return RH_OK;
 }
 
-static inline float binary1(rh_binary op, float x, float y) {
-  switch (op) {
-    case RH_ADD: return x + y;
-    case RH_SUB: return x - y;
-    case RH_MUL: return x * y;
-    case RH_DIV: return x / y;
-    case RH_MAX2: return x > y ? x : y;
-    case RH_MIN2: return x < y ? x : y;
-    case RH_POW2: return powf(x, y);
-  }
-  return x;
-}
-
 static void row2(rh_binary op, float *o, int64_t os, const float *a, int64_t as, const float *b, int64_t bs,
                  int64_t n) {
   if (os == 1 && as == 1 && bs == 1) {
@@ -268,7 +240,7 @@ static void row2(rh_binary op, float *o, int64_t os, const float *a, int64_t as,
       default: break;
     }
   }
-  for (int64_t i = 0; i < n; i++) o[i * os] = binary1(op, a[i * as], b[i * bs]);
+  for (int64_t i = 0; i < n; i++) o[i * os] = rh_binary1(op, a[i * as], b[i * bs]);
 }
 
 rh_status rh_binop(rh_tensor *out, const rh_tensor *a, const rh_tensor *b, rh_binary op) {
@@ -328,7 +300,7 @@ rh_status rh_binop_scalar(rh_tensor *out, const rh_tensor *a, float s, rh_binary
         float *o = rh_data(out) + i * so[0] + j * so[1] + l * so[2];
         const float *x = rh_data(a) + i * sa[0] + j * sa[1] + l * sa[2];
         for (int64_t m = 0; m < sz[3]; m++)
-          o[m * so[3]] = scalar_first ? binary1(op, s, x[m * sa[3]]) : binary1(op, x[m * sa[3]], s);
+          o[m * so[3]] = scalar_first ? rh_binary1(op, s, x[m * sa[3]]) : rh_binary1(op, x[m * sa[3]], s);
       }
   return RH_OK;
 }

@@ -20,6 +20,7 @@ extern "C" {
 #include "nn_cuda.h"
 #include "ops_cuda.h"
 }
+#include "../elementwise.h"
 
 /* ---- Linear ---- */
 
@@ -29,7 +30,7 @@ __global__ void k_bias_relu(float *y, int64_t ys0, int64_t ys1, const float *b, 
     int64_t i = e / O, j = e % O;
     float *p = y + i * ys0 + j * ys1;
     float v = b ? *p + b[j * bs] : *p;
-    *p = relu ? (v > 0.0f ? v : 0.0f) : v;
+    *p = relu ? rh_relu1(v) : v;
   }
 }
 

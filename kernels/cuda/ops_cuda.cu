@@ -12,42 +12,14 @@ extern "C" {
 #include "ops_cuda.h"
 }
 
-/* ---- the element functions: the same formulas as ops.c ---- */
-
-__device__ __forceinline__ float unary1(rh_unary op, float x) {
-  switch (op) {
-    case RH_NEG: return -x;
-    case RH_ABS: return fabsf(x);
-    case RH_EXP: return expf(x);
-    case RH_LOG: return logf(x);
-    case RH_SQRT: return sqrtf(x);
-    case RH_RELU: return x > 0.0f ? x : 0.0f;
-    case RH_SQUARE: return x * x;
-    case RH_SIGN: return (float)((x > 0.0f) - (x < 0.0f));
-    case RH_TANH: return tanhf(x);
-    case RH_SIGMOID: return 1.0f / (1.0f + expf(-x));
-  }
-  return x;
-}
-
-__device__ __forceinline__ float binary1(rh_binary op, float x, float y) {
-  switch (op) {
-    case RH_ADD: return x + y;
-    case RH_SUB: return x - y;
-    case RH_MUL: return x * y;
-    case RH_DIV: return x / y;
-    case RH_MAX2: return x > y ? x : y;
-    case RH_MIN2: return x < y ? x : y;
-    case RH_POW2: return powf(x, y);
-  }
-  return x;
-}
+/* the element functions: kernels/elementwise.h, shared with the CPU kernels */
+#include "../elementwise.h"
 
 enum kind1 { K_UNARY, K_POW, K_CLAMP, K_AFFINE };
 
 __device__ __forceinline__ float apply1(kind1 k, rh_unary op, float p, float q, float x) {
   switch (k) {
-    case K_UNARY: return unary1(op, x);
+    case K_UNARY: return rh_unary1(op, x);
     case K_POW: return p == 2.0f ? x * x : (p == 0.5f ? sqrtf(x) : powf(x, p));
     case K_CLAMP: return x < p ? p : (x > q ? q : x);
     case K_AFFINE: return x * p + q;
@@ -78,9 +50,9 @@ __global__ void k_map(kind1 k, rh_unary op, float p, float q, float *o, shape4 s
 __global__ void k_binop(rh_binary op, float *o, shape4 so, const float *a, shape4 sa, const float *b, shape4 sb,
                         shape4 sz, int64_t n, int contig) {
   if (contig) {
-    RH_GRID_LOOP(i, n) o[i] = binary1(op, a[i], b[i]);
+    RH_GRID_LOOP(i, n) o[i] = rh_binary1(op, a[i], b[i]);
   } else {
-    RH_GRID_LOOP(i, n) o[rh_offset(i, sz, so)] = binary1(op, a[rh_offset(i, sz, sa)], b[rh_offset(i, sz, sb)]);
+    RH_GRID_LOOP(i, n) o[rh_offset(i, sz, so)] = rh_binary1(op, a[rh_offset(i, sz, sa)], b[rh_offset(i, sz, sb)]);
   }
 }
 
@@ -88,7 +60,7 @@ __global__ void k_binop_scalar(rh_binary op, float *o, shape4 so, const float *a
                                float s, int scalar_first) {
   RH_GRID_LOOP(i, n) {
     float x = a[rh_offset(i, sz, sa)];
-    o[rh_offset(i, sz, so)] = scalar_first ? binary1(op, s, x) : binary1(op, x, s);
+    o[rh_offset(i, sz, so)] = scalar_first ? rh_binary1(op, s, x) : rh_binary1(op, x, s);
   }
 }
 
