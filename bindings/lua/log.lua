@@ -64,12 +64,23 @@ function JsonlWriter:write(tbl)
   self.lines = self.lines + 1
 end
 
+-- Opens path for appending through rh.io.appender; a refusal (unwritable folder, another
+-- writer holding the file) is raised as an argument error of the calling function fname.
+local function open_appender(fname, path, append, sync)
+  local ok, file, cut = pcall(rh.io.appender, path, { append = append, sync = sync })
+  if not ok then
+    local why = tostring(file):match("%((.*)%)$") or tostring(file)
+    error("bad argument #1 to '" .. fname .. "' (" .. why .. ")", 3)
+  end
+  return file, cut
+end
+
 -- rh.log.jsonl(path [, {append=false, sync=true}]) -> writer
 -- append=false starts an empty file; append=true continues one (cutting a torn tail).
 function log.jsonl(path, opts)
   if type(path) ~= "string" then error("bad argument #1 to 'jsonl' (path expected, got " .. type(path) .. ")", 2) end
   opts = opts_table("jsonl", opts)
-  local file, cut = rh.io.appender(path, { append = opts.append == true, sync = opts.sync ~= false })
+  local file, cut = open_appender("jsonl", path, opts.append == true, opts.sync ~= false)
   return setmetatable({ file = file, path = path, lines = 0, cut = cut }, JsonlWriter)
 end
 
@@ -235,7 +246,7 @@ function log.csv(path, columns, opts)
   local header_fields = {}
   for _, c in ipairs(columns) do header_fields[c] = c end
   local header = csv_line(header_fields, columns)
-  local file, cut = rh.io.appender(path, { append = append, sync = opts.sync ~= false })
+  local file, cut = open_appender("csv", path, append, opts.sync ~= false)
   local existing = append and read_all("csv", path) or ""
   if existing == "" then
     file:write(header)
