@@ -109,11 +109,12 @@ function M.text(o, plan, results, measures, metric_names, classes, figs)
   d:p(string.format("We drew %d multilayer perceptrons (ReLU, %d to %d hidden layers, hidden widths log-uniform "
     .. "in [%d, %d] rounded to multiples of 8, at least %d parameters and every hidden width at least twice the "
     .. "number of classes) with sweep seed %d. %d of them were trained on %s; a fraction %g of the sweep "
-    .. "(%d networks) on the same images with %g of the training labels replaced by random ones; "
+    .. "(%d networks) on the same images with %s of the training labels replaced by random ones; "
     .. "and %d on the synthetic teacher task at ranks %s. %d of %d planned networks have finished (%d diverged).",
     o.n, o.depth_min, o.depth_max, o.width_min, o.width_max, o.min_params, o.seed,
     count(plan, function(r) return r.kind == "real" end), o.dataset, o.random_labels,
-    count(plan, function(r) return r.kind == "random" end), o.label_noise,
+    count(plan, function(r) return r.kind == "random" end),
+    o.label_noise >= 1 and "all" or string.format("%g%%", 100 * o.label_noise),
     count(plan, function(r) return r.kind == "teacher" end),
     #o.teacher_ranks > 0 and table.concat(o.teacher_ranks, ", ") or "(none)",
     #results, #plan, count(results, function(r) return r.status ~= "ok" end)))
