@@ -209,22 +209,22 @@ if finished > 0 and not o.merge then
   print(string.format("resuming: %d of %d networks already finished", finished, #plan))
 end
 -- this process's share of the unfinished runs (all of them on one machine; --merge: none)
-local todo = o.merge and {} or shard.share(place, plan, done)
+local pending = o.merge and {} or shard.share(place, plan, done)
 if place.label ~= "" then
-  print(string.format("%s%d unfinished networks %s, results -> %s", tag, #todo,
+  print(string.format("%s%d unfinished networks %s, results -> %s", tag, #pending,
     place.mpi and string.format("handed out one at a time to %d ranks", place.mpi[2]) or "in this share", paths.mine))
 end
 local t_start, trained = rh.clock(), 0
-for entry, i in shard.next_runs(place, todo, rh.mpi) do
+for entry, i in shard.next_runs(place, pending, rh.mpi) do
   local run, position = entry.run, entry.position
   local task = tasks.get(run)
   local sizes = space.architecture(o.seed, run.index, o, task.dim, task.classes)
-  local eta = trained > 0 and (rh.clock() - t_start) / trained * (#todo - i + 1) or nil
+  local eta = trained > 0 and (rh.clock() - t_start) / trained * (#pending - i + 1) or nil
   local head = string.format("%srun %d/%d %s [%s, %s]", tag, position, #plan, run.id, table.concat(sizes, "-"),
     run.kind == "teacher" and ("teacher rank " .. run.teacher_rank) or run.kind .. " labels")
   print(head .. (eta and string.format("  (about %.0f s left)", eta) or ""))
   local rec = trainer.train(run, sizes, task, o, paths.history .. "/" .. run.id .. ".jsonl", function(line)
-    local left = trained > 0 and (rh.clock() - t_start) / trained * (#todo - i + 1) or nil
+    local left = trained > 0 and (rh.clock() - t_start) / trained * (#pending - i + 1) or nil
     print(string.format("  %srun %d/%d  %s%s", tag, position, #plan, line,
       left and string.format("  ~%.0f s left", left) or ""))
     io.stdout:flush()
