@@ -48,6 +48,14 @@ end
 Writer.__close = Writer.close
 Writer.__gc = Writer.close
 
+-- The checks every w:write makes: a table argument, an open file. Errors name the caller.
+function Writer:check_write(v)
+  if type(v) ~= "table" then
+    error("bad argument #1 to 'write' (table expected, got " .. type(v) .. ")", 3)
+  end
+  if self.file:closed() then error("write: " .. self.path .. " has been closed", 3) end
+end
+
 local JsonlWriter = setmetatable({}, { __index = Writer })
 JsonlWriter.__index = JsonlWriter
 JsonlWriter.__close = Writer.close
@@ -55,10 +63,7 @@ JsonlWriter.__gc = Writer.close
 
 -- w:write(tbl): appends rh.json.encode(tbl) and a newline as one write, then fsync.
 function JsonlWriter:write(tbl)
-  if type(tbl) ~= "table" then
-    error("bad argument #1 to 'write' (table expected, got " .. type(tbl) .. ")", 2)
-  end
-  if self.file:closed() then error("write: " .. self.path .. " has been closed", 2) end
+  self:check_write(tbl)
   -- compact JSON never holds a raw newline (strings escape it), so the line is whole
   self.file:write(json.encode(tbl) .. "\n")
   self.lines = self.lines + 1
@@ -139,10 +144,7 @@ CsvWriter.__gc = Writer.close
 -- w:write(row): row maps column names to values; missing ones are empty, unknown
 -- ones are an error (a misspelt column would otherwise vanish silently).
 function CsvWriter:write(row)
-  if type(row) ~= "table" then
-    error("bad argument #1 to 'write' (table expected, got " .. type(row) .. ")", 2)
-  end
-  if self.file:closed() then error("write: " .. self.path .. " has been closed", 2) end
+  self:check_write(row)
   for k in pairs(row) do
     if not self.known[k] then
       error(string.format("bad argument #1 to 'write' (unknown column '%s' for %s)", tostring(k), self.path), 2)
