@@ -107,37 +107,35 @@ function Net:num_parameters()
 end
 
 -- Tensors for rh.save, named h<i>.weight / h<i>.down.weight / out.weight ...
-function Net:tensors()
-  local t = {}
-  local function put(prefix, lin)
-    t[prefix .. ".weight"] = lin.weight:to("cpu")
-    t[prefix .. ".bias"] = lin.bias:to("cpu")
-  end
-  for i, layer in ipairs(self.hidden) do
-    if layer.lin then put("h" .. i, layer.lin) else
-      put("h" .. i .. ".down", layer.down)
-      put("h" .. i .. ".up", layer.up)
+-- Calls fn(prefix, linear) for every Linear of net, named as in checkpoints:
+-- h<i> (or h<i>.down and h<i>.up for a factored layer), then out.
+local function each_linear(net, fn)
+  for i, layer in ipairs(net.hidden) do
+    if layer.lin then fn("h" .. i, layer.lin) else
+      fn("h" .. i .. ".down", layer.down)
+      fn("h" .. i .. ".up", layer.up)
     end
   end
-  put("out", self.out)
+  fn("out", net.out)
+end
+
+function Net:tensors()
+  local t = {}
+  each_linear(self, function(prefix, lin)
+    t[prefix .. ".weight"] = lin.weight:to("cpu")
+    t[prefix .. ".bias"] = lin.bias:to("cpu")
+  end)
   return t
 end
 
 -- The inverse of tensors(): a net of `spec` holding the saved weights.
 function Net.from_tensors(spec, t)
   local net = Net.build(spec)
-  local function get(prefix, lin)
+  each_linear(net, function(prefix, lin)
     local W, b = t[prefix .. ".weight"], t[prefix .. ".bias"]
-    if not W or not b then error("checkpoint lacks " .. prefix .. ".weight/.bias", 2) end
+    if not W or not b then error("checkpoint lacks " .. prefix .. ".weight/.bias", 0) end
     Net.set_linear(lin, W:to(lin.weight:device()), b:to(lin.weight:device()))
-  end
-  for i, layer in ipairs(net.hidden) do
-    if layer.lin then get("h" .. i, layer.lin) else
-      get("h" .. i .. ".down", layer.down)
-      get("h" .. i .. ".up", layer.up)
-    end
-  end
-  get("out", net.out)
+  end)
   return net
 end
 
