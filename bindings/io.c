@@ -316,10 +316,7 @@ static int app_closed(lua_State *L) {
 }
 
 void rhb_open_io(lua_State *L) {
-  luaL_newmetatable(L, READER_MT);
-  lua_pushcfunction(L, reader_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
+  rhL_gcmeta(L, READER_MT, reader_gc);
   static const luaL_Reg app_methods[] = {{"write", app_write}, {"close", app_close}, {"closed", app_closed},
                                          {"__gc", app_close},  {"__close", app_close}, {NULL, NULL}};
   luaL_newmetatable(L, APPENDER_MT);

@@ -351,14 +351,8 @@ static int l_decode(lua_State *L) {
 }
 
 void rhb_open_json(lua_State *L) {
-  luaL_newmetatable(L, JBUF_MT);
-  lua_pushcfunction(L, jbuf_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
-  luaL_newmetatable(L, JDOC_MT);
-  lua_pushcfunction(L, jdoc_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
+  rhL_gcmeta(L, JBUF_MT, jbuf_gc);
+  rhL_gcmeta(L, JDOC_MT, jdoc_gc);
   static const luaL_Reg fns[] = {{"encode", l_encode}, {"decode", l_decode}, {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_pushlightuserdata(L, NULL);

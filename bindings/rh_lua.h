@@ -37,6 +37,10 @@ int rhL_error(lua_State *L, const char *fmt, ...);
 /* Checks that all tensors share one device; raises for argument `arg` otherwise. */
 void rhL_samedevice(lua_State *L, const rh_tensor *a, const rh_tensor *b, int arg);
 
+/* Registers a metatable `name` whose only field is __gc = gc: for scratch userdata that
+ * must free a C buffer even when an error jumps out before the owner frees it. */
+void rhL_gcmeta(lua_State *L, const char *name, lua_CFunction gc);
+
 /* ---- arguments ---- */
 /* A size argument: an integer >= 0 (negative sizes are refused with a clear error). */
 int64_t rhL_checksize(lua_State *L, int arg);

@@ -168,3 +168,10 @@ int rhL_optboolfield(lua_State *L, int t, const char *k, int def) {
   lua_pop(L, 1);
   return v;
 }
+
+void rhL_gcmeta(lua_State *L, const char *name, lua_CFunction gc) {
+  luaL_newmetatable(L, name);
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+}
