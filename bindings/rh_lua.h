@@ -56,7 +56,6 @@ int rhL_optboolfield(lua_State *L, int t, const char *k, int def);
 /* ---- global state (bindings/state.c) ---- */
 rh_rng *rhL_rng(void);          /* the global random stream, seeded by rh.seed */
 rh_device rhL_default_device(void);
-void rhL_set_default_device(rh_device d);
 
 /* ---- module openers: each adds its functions to the table on top of the stack ---- */
 #define RH_BINDING_MODULES(X) \

@@ -21,7 +21,6 @@ rh_rng *rhL_rng(void) {
 }
 
 rh_device rhL_default_device(void) { return default_device; }
-void rhL_set_default_device(rh_device d) { default_device = d; }
 
 static lua_Integer current_seed = 0;
 

@@ -18,15 +18,10 @@ static int t_gc(lua_State *L) {
 
 /* ---- creation ---- */
 
-static rh_device opt_device(lua_State *L) {
-  (void)L;
-  return rhL_default_device();
-}
-
 static int filled(lua_State *L, float v) {
   int64_t size[RH_MAXDIM];
   int ndim = rhL_checkshape(L, 1, size);
-  rh_tensor *t = rhL_newtensor(L, ndim, size, opt_device(L));
+  rh_tensor *t = rhL_newtensor(L, ndim, size, rhL_default_device());
   rhL_check(L, rh_fill(t, v), 0);
   return 1;
 }
@@ -36,7 +31,7 @@ static int l_ones(lua_State *L) { return filled(L, 1.0f); }
 static int l_empty(lua_State *L) {
   int64_t size[RH_MAXDIM];
   int ndim = rhL_checkshape(L, 1, size);
-  rhL_newtensor(L, ndim, size, opt_device(L));
+  rhL_newtensor(L, ndim, size, rhL_default_device());
   return 1;
 }
 
@@ -51,7 +46,7 @@ static int l_full(lua_State *L) {
 static int l_rand(lua_State *L) {
   int64_t size[RH_MAXDIM];
   int ndim = rhL_checkshape(L, 1, size);
-  rh_tensor *t = rhL_newtensor(L, ndim, size, opt_device(L));
+  rh_tensor *t = rhL_newtensor(L, ndim, size, rhL_default_device());
   rhL_check(L, rh_fill_rand(t, rhL_rng(), 0.0f, 1.0f), 0);
   return 1;
 }
@@ -59,7 +54,7 @@ static int l_rand(lua_State *L) {
 static int l_randn(lua_State *L) {
   int64_t size[RH_MAXDIM];
   int ndim = rhL_checkshape(L, 1, size);
-  rh_tensor *t = rhL_newtensor(L, ndim, size, opt_device(L));
+  rh_tensor *t = rhL_newtensor(L, ndim, size, rhL_default_device());
   rhL_check(L, rh_fill_randn(t, rhL_rng(), 0.0f, 1.0f), 0);
   return 1;
 }
@@ -67,7 +62,7 @@ static int l_randn(lua_State *L) {
 static int l_eye(lua_State *L) {
   int64_t n = rhL_checksize(L, 1);
   int64_t m = lua_isnoneornil(L, 2) ? n : rhL_checksize(L, 2);
-  rh_tensor *t = rhL_newtensor2(L, n, m, opt_device(L));
+  rh_tensor *t = rhL_newtensor2(L, n, m, rhL_default_device());
   rhL_check(L, rh_fill_eye(t), 0);
   return 1;
 }
@@ -87,7 +82,7 @@ static int l_arange(lua_State *L) {
   if (count < 0) count = -1;
   if (count > 1e9) return luaL_argerror(L, 2, "range too large");
   int64_t n = (int64_t)(count + 1e-9) + 1;
-  rh_tensor *t = rhL_newtensor(L, 1, &n, opt_device(L));
+  rh_tensor *t = rhL_newtensor(L, 1, &n, rhL_default_device());
   rhL_check(L, rh_fill_arange(t, (float)a, (float)step), 0);
   return 1;
 }
@@ -138,7 +133,7 @@ static int l_tensor(lua_State *L) {
   rh_tensor *t = rhL_newtensor(L, ndim, size, RH_CPU);
   float *p = rh_data(t);
   table_fill(L, 1, size, ndim, 0, &p);
-  rh_device dev = opt_device(L);
+  rh_device dev = rhL_default_device();
   if (dev != RH_CPU) {
     rh_tensor *d = rhL_newtensor(L, ndim, size, dev);
     rhL_check(L, rh_copy(d, t), 0);

@@ -144,8 +144,6 @@ static int apply_setting(lua_State *L, const char *fname, const char *value, int
  * an incomplete statement continues on the next line. */
 static void doREPL(lua_State *L) {
   char line[4096];
-  luaL_Buffer b;
-  (void)b;
   int tty = isatty(0);
   if (tty) printf("rankhost %s (Lua 5.4) -- rh is loaded; Ctrl-D to quit\n", RH_VERSION);
   lua_pushliteral(L, "");
