@@ -287,6 +287,8 @@ static int ds_split(lua_State *L) {
 /* data.idx(images_path, labels_path [, {classes=10, name=}]) */
 static int l_idx(lua_State *L) {
   const char *ip = luaL_checkstring(L, 1), *lp = luaL_checkstring(L, 2);
+  static const char *const keys[] = {"classes", "name", NULL};
+  rhL_checkoptions(L, 3, keys);
   lua_Integer classes = rhL_optintfield(L, 3, "classes", 10);
   if (classes < 1 || classes > 256) luaL_argerror(L, 3, "classes must be in 1..256");
   rh_dataset *ds = push_ds(L, 0);
@@ -329,6 +331,8 @@ static lua_Integer need_int(lua_State *L, int t, const char *k, lua_Integer lo, 
 /* data.teacher{n=, dim=, rank=, classes=, hidden=64, noise=0, seed=} */
 static int l_teacher(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
+  static const char *const keys[] = {"n", "dim", "rank", "classes", "hidden", "noise", "seed", NULL};
+  rhL_checkoptions(L, 1, keys);
   lua_Integer n = need_int(L, 1, "n", 1, MAXN), dim = need_int(L, 1, "dim", 1, 1 << 20);
   lua_Integer rank = need_int(L, 1, "rank", 1, 1 << 16), classes = need_int(L, 1, "classes", 2, 1 << 16);
   lua_Integer hidden = rhL_optintfield(L, 1, "hidden", rank > 64 ? rank : 64);
@@ -357,6 +361,8 @@ static int l_teacher(lua_State *L) {
 /* data.parity{n=, bits=, k=, seed=} */
 static int l_parity(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
+  static const char *const keys[] = {"n", "bits", "k", "seed", NULL};
+  rhL_checkoptions(L, 1, keys);
   lua_Integer n = need_int(L, 1, "n", 1, MAXN), bits = need_int(L, 1, "bits", 1, 1 << 20);
   lua_Integer k = need_int(L, 1, "k", 1, bits);
   uint64_t seed = seed_field(L, 1);
@@ -381,6 +387,8 @@ static int l_parity(lua_State *L) {
 /* data.mixture{n=, dim=, classes=, spread=1, seed=} */
 static int l_mixture(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
+  static const char *const keys[] = {"n", "dim", "classes", "spread", "seed", NULL};
+  rhL_checkoptions(L, 1, keys);
   lua_Integer n = need_int(L, 1, "n", 1, MAXN), dim = need_int(L, 1, "dim", 1, 1 << 20);
   lua_Integer classes = need_int(L, 1, "classes", 2, 1 << 16);
   lua_Number spread = rhL_optnumfield(L, 1, "spread", 1);
@@ -442,6 +450,9 @@ static int loader_gc(lua_State *L) {
  * reused buffers on the device the dataset had when the loader was made. */
 static int l_loader(lua_State *L) {
   rh_dataset *ds = check_ds(L, 1);
+  static const char *const keys[] = {"batch", "shuffle", "seed", "drop_last", NULL};
+  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+  rhL_checkoptions(L, 2, keys);
   lua_Integer batch = rhL_optintfield(L, 2, "batch", 64);
   if (batch < 1 || batch > MAXN) luaL_argerror(L, 2, "field 'batch' must be >= 1");
   int shuffle = rhL_optboolfield(L, 2, "shuffle", 1);

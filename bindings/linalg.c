@@ -114,6 +114,8 @@ static rh_rank_opts checkopts(lua_State *L, int idx, const char *bare) {
     else o.relative_tol = v;
   } else {
     luaL_checktype(L, idx, LUA_TTABLE);
+    static const char *const keys[] = {"tol", "rtol", "relative_tol", "energy_tau", "tau", "shape", NULL};
+    rhL_checkoptions(L, idx, keys);
     numfield(L, idx, "tol", &o.tol);
     numfield(L, idx, "rtol", &o.rtol);
     /* relative() and energy() take their own tolerance as `tol` / `tau` too */

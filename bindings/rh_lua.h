@@ -52,6 +52,11 @@ rh_device rhL_checkdevice(lua_State *L, int arg);
 lua_Number rhL_optnumfield(lua_State *L, int t, const char *k, lua_Number def);
 lua_Integer rhL_optintfield(lua_State *L, int t, const char *k, lua_Integer def);
 int rhL_optboolfield(lua_State *L, int t, const char *k, int def);
+/* Raises "bad argument #idx to 'f' (unknown option 'k'; did you mean 'x'?)" when the table
+ * at idx (if a table) has a key not in names (a NULL-terminated list). bindings/options.c */
+void rhL_checkoptions(lua_State *L, int idx, const char *const *names);
+/* The name in names[0..count) nearest to key (a plausible misspelling), or NULL. */
+const char *rhL_nearest_name(const char *key, const char *const *names, size_t count);
 
 /* ---- global state (bindings/state.c) ---- */
 rh_rng *rhL_rng(void);          /* the global random stream, seeded by rh.seed */
@@ -60,6 +65,7 @@ rh_device rhL_default_device(void);
 /* ---- module openers: each adds its functions to the table on top of the stack ---- */
 #define RH_BINDING_MODULES(X) \
   X(state)                    \
+  X(options)                  \
   X(tensor)                   \
   X(mpi)                      \
   X(linalg)                   \

@@ -14,7 +14,7 @@ local function opts_table(fname, opts)
   if opts ~= nil and type(opts) ~= "table" then
     error(string.format("bad argument #2 to '%s' (options table expected, got %s)", fname, type(opts)), 3)
   end
-  return opts or {}
+  return rh.check_options(fname, opts, { "append", "sync" }, 3) or {}
 end
 
 local function read_all(fname, path)

@@ -39,6 +39,14 @@ local function resolve(spec, grads, fname, gi)
   return ps, gs, nil
 end
 
+-- The keys a parameter group may set: the optimizer's options, params and grads.
+local function group_keys(defaults)
+  local keys = { "params", "grads" }
+  for k in pairs(defaults) do keys[#keys + 1] = k end
+  table.sort(keys)
+  return keys
+end
+
 -- Builds opt.groups from params_or_groups and the defaults.
 local function build_groups(self, spec, defaults, fname)
   local specs
@@ -55,6 +63,7 @@ local function build_groups(self, spec, defaults, fname)
   for gi, s in ipairs(specs) do
     local g = {}
     for k, v in pairs(defaults) do g[k] = v end
+    rh.check_options(string.format("%s: group %d", fname, gi), s, group_keys(defaults), 4)
     for k, v in pairs(s) do if k ~= "params" and k ~= "grads" then g[k] = v end end
     g.params, g.grads, g.module = resolve(s.params, s.grads, fname, gi)
     if #g.params == 0 then error(string.format("%s: group %d has no parameters", fname, gi), 3) end
@@ -105,6 +114,10 @@ end
 local function new(name, params, opts, defaults, validate)
   opts = opts or {}
   if type(opts) ~= "table" then error("optim." .. name .. ": options must be a table", 3) end
+  local valid = {}
+  for k in pairs(defaults) do valid[#valid + 1] = k end
+  table.sort(valid)
+  rh.check_options("optim." .. name, opts, valid, 3)
   local d = {}
   for k, v in pairs(defaults) do d[k] = v end
   for k, v in pairs(opts) do d[k] = v end
@@ -131,6 +144,18 @@ function optim.SGD(params, opts)
   local self = new("SGD", params, opts, { lr = 1e-3, momentum = 0, dampening = 0, nesterov = false, weight_decay = 0 },
                    validate_sgd)
   return setmetatable(self, SGD)
+end
+
+-- The weight decay one step applies in steady state, of the first group: with momentum m
+-- and dampening d the buffer settles at (1 - d) / (1 - m) times the gradient (1 / (1 - m)
+-- with Nesterov), so the decay term wd * p moves p by lr * wd * (1 - d) / (1 - m) a step.
+-- Summed over steps it is rh.train.fit's weight-decay horizon H: weights that only decayed
+-- would have shrunk by exp(-H).
+function SGD:decay_per_step()
+  local g = self.groups[1]
+  if g.momentum >= 1 then return math.huge end
+  local gain = g.nesterov and 1 / (1 - g.momentum) or (1 - (g.momentum > 0 and g.dampening or 0)) / (1 - g.momentum)
+  return g.lr * g.weight_decay * gain
 end
 
 function SGD:step()
@@ -182,6 +207,15 @@ end
 function optim.Adam(params, opts) return adam("Adam", params, opts, 0, false) end
 function optim.AdamW(params, opts) return adam("AdamW", params, opts, 1e-2, true) end
 
+-- AdamW's decoupled decay shrinks p by lr * wd each step. Adam's L2 term passes through
+-- the adaptive normalisation (divided by sqrt(v)), so it has no steady rate in lr and wd
+-- alone: nil, and rh.train.fit records no horizon for Adam.
+function Adam:decay_per_step()
+  if not self.decoupled then return nil end
+  local g = self.groups[1]
+  return g.lr * g.weight_decay
+end
+
 function Adam:step()
   local dec = self.decoupled
   for gi, g in ipairs(self.groups) do
@@ -219,6 +253,7 @@ end
 function optim.StepLR(opt, o)
   o = o or {}
   local s = scheduler(opt, "optim.StepLR")
+  rh.check_options("optim.StepLR", o, { "step", "step_size", "gamma" })
   s.step_size, s.gamma = o.step or o.step_size, o.gamma or 0.1
   if math.type(s.step_size) ~= "integer" or s.step_size < 1 then
     error("optim.StepLR: step must be a positive integer", 2)
@@ -238,6 +273,7 @@ end
 function optim.CosineLR(opt, o)
   o = o or {}
   local s = scheduler(opt, "optim.CosineLR")
+  rh.check_options("optim.CosineLR", o, { "t_max", "T_max", "eta_min" })
   s.t_max, s.eta_min = o.t_max or o.T_max, o.eta_min or 0
   if type(s.t_max) ~= "number" or s.t_max <= 0 then error("optim.CosineLR: t_max must be a number > 0", 2) end
   function s:step()
@@ -260,6 +296,7 @@ end
 function optim.ReduceLROnPlateau(opt, o)
   o = o or {}
   local s = scheduler(opt, "optim.ReduceLROnPlateau")
+  rh.check_options("optim.ReduceLROnPlateau", o, { "mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr", "eps" })
   s.mode, s.factor, s.patience = o.mode or "min", o.factor or 0.1, o.patience or 10
   s.threshold, s.threshold_mode = o.threshold or 1e-4, o.threshold_mode or "rel"
   s.cooldown, s.min_lr, s.eps = o.cooldown or 0, o.min_lr or 0, o.eps or 1e-8

@@ -1,7 +1,7 @@
 -- rank.lua - the Lua half of rh.rank: whole-network rank (rank.network) and spectra
 -- written to a file per evaluation (rank.spectra_writer, through rh.log.jsonl). The single-matrix measures
--- (numerical, relative, effective, stable, energy, all) are C (bindings/linalg.c): each
--- layer costs one SVD and nothing else.
+-- (numerical, relative, effective, stable, energy, all) are C (bindings/linalg.c) and take a
+-- matrix or its singular values, so one SVD per layer serves every measure.
 local rh = require "rankhost"
 local rank = rh.rank
 
@@ -109,9 +109,21 @@ function rank.network(model, opts)
     error("bad argument #2 to 'network' (options table expected, got " .. type(opts) .. ")", 2)
   end
   opts = opts or {}
+  rh.check_options("network", opts, { "tol", "rtol", "relative_tol", "energy_tau", "data", "grads", "svals" })
   local layers = linear_list(model, "network")
   local ropts = copy_opts(opts)
-  local res = measure_list(layers, function(_, l) return l.weight end, ropts)
+  local svals = opts.svals
+  if svals ~= nil and (type(svals) ~= "table" or #svals ~= #layers) then
+    error(string.format("bad argument #2 to 'network' (opts.svals must list the singular values of each of the %d "
+      .. "layers)", #layers), 2)
+  end
+  -- with opts.svals (e.g. rh.train.fit's history.svals) no SVD is computed again
+  local res = measure_list(layers, function(i, l)
+    if not svals then return l.weight end
+    ropts.shape = l.weight:shape()
+    return svals[i]
+  end, ropts)
+  ropts.shape = nil
   res.measures = rank.measures
   res.tolerances = {
     numerical = opts.tol and ("tol = " .. opts.tol) or opts.rtol and ("rtol = " .. opts.rtol)

@@ -108,7 +108,11 @@ do
   X:set(6, 1, 0 / 0)
   local net = nn.MLP{ 3, 4, 2 }:to(DEV)
   T.raises("loss is NaN at step 3 (epoch 1, batch 3)", rh.train.fit, net, { x = X:to(DEV), y = Y:to(DEV) },
-           { batch = 2, shuffle = false, max_epochs = 1, progress = false })
+           { batch = 2, shuffle = false, max_epochs = 1, progress = false, nonfinite = "error" })
+  local h = rh.train.fit(nn.MLP{ 3, 4, 2 }:to(DEV), { x = X:to(DEV), y = Y:to(DEV) },
+                         { batch = 2, shuffle = false, max_epochs = 2, progress = false })
+  T.eq(h.stopped, "diverged", "a NaN loss on the device ends the run as diverged")
+  T.eq(h.diverged_step, 3, "named by its step, read from the meter at the end of the epoch")
 end
 
 T.done()

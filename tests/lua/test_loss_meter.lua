@@ -122,7 +122,7 @@ do
   local X, Y = rh.randn(8, 3), rh.tensor{1, 2, 1, 2, 1, 2, 1, 2}
   X:set(6, 1, 0 / 0)
   T.raises("loss is NaN at step 3 (epoch 1, batch 3)", rh.train.fit, nn.MLP{3, 4, 2}, { x = X, y = Y },
-           { batch = 2, shuffle = false, max_epochs = 1, progress = false })
+           { batch = 2, shuffle = false, max_epochs = 1, progress = false, nonfinite = "error" })
 end
 
 -- ---- datasets: :to("cpu") pins a view; the device needs a device ----

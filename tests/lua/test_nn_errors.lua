@@ -29,15 +29,21 @@ T.raises("labels 3 do not match logits 4x10", ce.forward, ce, rh.zeros(4, 10), r
 local mse = nn.MSELoss()
 T.raises("prediction 2x3 and target 3x2 do not match", mse.forward, mse, rh.zeros(2, 3), rh.zeros(3, 2))
 
--- NaN loss stops fit at the step where it happened, unless allowed
+-- NaN loss: fit stops at the step where it happened and says so in the history; nonfinite =
+-- "error" raises instead, "continue" goes on
 local net = nn.MLP{3, 4, 2}
 local X, Y = rh.randn(8, 3), rh.tensor{1, 2, 1, 2, 1, 2, 1, 2}
 X:set(6, 1, 0 / 0)
-T.raises("loss is NaN at step 3", rh.train.fit, net, { x = X, y = Y },
-         { batch = 2, shuffle = false, max_epochs = 1, progress = false, lr = 0.1 })
-local ok = pcall(rh.train.fit, nn.MLP{3, 4, 2}, { x = X, y = Y },
-                 { batch = 2, shuffle = false, max_epochs = 1, progress = false, allow_nonfinite = true })
-T.ok(ok, "allow_nonfinite goes on")
+local h = rh.train.fit(net, { x = X, y = Y }, { batch = 2, shuffle = false, max_epochs = 1, progress = false, lr = 0.1 })
+T.eq(h.stopped, "diverged", "a NaN loss ends the run as diverged")
+T.eq(h.diverged_step, 3, "at the step it happened")
+T.eq(h.diverged, "loss is NaN at step 3 (epoch 1, batch 3)", "and says what")
+T.raises("loss is NaN at step 3", rh.train.fit, nn.MLP{3, 4, 2}, { x = X, y = Y },
+         { batch = 2, shuffle = false, max_epochs = 1, progress = false, lr = 0.1, nonfinite = "error" })
+local ok, h2 = pcall(rh.train.fit, nn.MLP{3, 4, 2}, { x = X, y = Y },
+                 { batch = 2, shuffle = false, max_epochs = 1, progress = false, nonfinite = "continue" })
+T.ok(ok and h2.stopped == "max_epochs", "nonfinite = 'continue' goes on")
+T.raises("nonfinite must be", rh.train.fit, nn.MLP{3, 4, 2}, { x = X, y = Y }, { nonfinite = "ignore" })
 
 -- a module resized after the optimizer was built
 local lin = nn.Linear(5, 3)
