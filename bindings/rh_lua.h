@@ -66,6 +66,8 @@ rh_device rhL_default_device(void);
 #define RH_BINDING_MODULES(X) \
   X(state)                    \
   X(options)                  \
+  X(generator)                \
+  X(proc)                     \
   X(tensor)                   \
   X(mpi)                      \
   X(linalg)                   \

@@ -11,22 +11,6 @@ local C = rh._nn
 
 local train = {}
 
--- A Fisher-Yates permutation of 1..n from a seeded xorshift (independent of rh.seed's stream).
-local function permutation(n, seed)
-  local state = (seed * 2654435761 + 12345) & 0xffffffff
-  if state == 0 then state = 1 end
-  local p = {}
-  for i = 1, n do p[i] = i end
-  for i = n, 2, -1 do
-    state = state ~ ((state << 13) & 0xffffffff)
-    state = state ~ (state >> 17)
-    state = state ~ ((state << 5) & 0xffffffff)
-    local j = state % i + 1
-    p[i], p[j] = p[j], p[i]
-  end
-  return p
-end
-
 -- train.batches({x=X, y=Y}, {batch=64, shuffle=false, seed=1}) -> iterator of X, Y views.
 -- With shuffle the rows are permuted once per call (one copy); batches are row views.
 function train.batches(data, o)
@@ -35,7 +19,7 @@ function train.batches(data, o)
   local n = X:size(1)
   if Y:size(1) ~= n then error(string.format("rh.train: x has %d rows but y has %d", n, Y:size(1)), 2) end
   if o.shuffle then
-    local p = permutation(n, o.seed or 1)
+    local p = rh.generator(o.seed or 1):permutation(n)
     X, Y = X:index(1, p), Y:index(1, p)
   end
   local start = 1
@@ -119,7 +103,7 @@ end
 local FIT_OPTIONS = { "optimizer", "lr", "momentum", "weight_decay", "loss", "batch", "shuffle", "seed", "drop_last",
   "min_epochs", "max_epochs", "epochs", "max_seconds", "eval", "eval_batch", "monitor", "patience", "threshold",
   "rank_converged", "scheduler", "callback", "progress", "nonfinite" }
-local RANK_RULE_OPTIONS = { "measure", "tol", "patience", "slack", "every" }
+local RANK_RULE_OPTIONS = { "measure", "tol", "patience", "slack", "rel_slack", "every" }
 -- The tolerance each measure's `tol` sets (false: the measure has none).
 local RANK_TOL = { numerical = "tol", relative = "relative_tol", energy = "energy_tau", effective = false,
   stable = false }
@@ -147,16 +131,19 @@ local function rank_rule(fname, r)
   end
   check_count(fname, "rank_converged.patience", r.patience, 2)
   check_count(fname, "rank_converged.every", r.every, 1)
-  if r.slack ~= nil and (type(r.slack) ~= "number" or r.slack < 0) then
-    error(fname .. ": rank_converged.slack must be a number >= 0", 3)
+  for _, k in ipairs { "slack", "rel_slack" } do
+    if r[k] ~= nil and (type(r[k]) ~= "number" or r[k] < 0) then
+      error(fname .. ": rank_converged." .. k .. " must be a number >= 0", 3)
+    end
   end
   return { measure = measure, param = param, tol = r.tol, patience = r.patience or 3, slack = r.slack or 0,
-           every = r.every or 1, checks = {} }
+           rel_slack = r.rel_slack or 0, every = r.every or 1, checks = {} }
 end
 
 -- One rank check: one SVD per Linear weight; the ranks under the rule's measure, the
--- singular values (1-D CPU tensors), whether no layer's rank moved by more than the slack
--- over the last `patience` checks (this one included), and the largest such move.
+-- singular values (1-D CPU tensors), whether no layer's rank moved by more than its slack
+-- (max(slack, rel_slack * its rank now)) over the last `patience` checks (this one
+-- included), and the largest such move.
 local function rank_check(rule, layers)
   local ranks, svals, shapes = {}, {}, {}
   for i, l in ipairs(layers) do
@@ -169,13 +156,14 @@ local function rank_check(rule, layers)
   local checks = rule.checks
   checks[#checks + 1] = ranks
   if #checks > rule.patience then table.remove(checks, 1) end
-  local moved = 0
+  local moved, settled = 0, #checks >= rule.patience
   for i = 1, #ranks do
     local lo, hi = math.huge, -math.huge
     for _, c in ipairs(checks) do lo, hi = math.min(lo, c[i]), math.max(hi, c[i]) end
     moved = math.max(moved, hi - lo)
+    if hi - lo > math.max(rule.slack, rule.rel_slack * ranks[i]) then settled = false end
   end
-  return ranks, svals, shapes, #checks >= rule.patience and moved <= rule.slack, moved
+  return ranks, svals, shapes, settled, moved
 end
 
 -- The steady-state weight decay one step applies now (opt:decay_per_step()), or nil.

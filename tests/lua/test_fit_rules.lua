@@ -36,6 +36,22 @@ do
   T.ok(h2[1].ranks == nil and h2[2].ranks ~= nil, "ranks only on check epochs")
 end
 
+-- ---- rel_slack: a spread allowed in proportion to the rank ----
+do
+  -- the relative rank of a random 40x40 layer under weight decay moves; a slack of half the
+  -- rank lets it count as converged at the first full window, no slack does not
+  local m1, m2 = nn.MLP{ 6, 40, 2 }, nn.MLP{ 6, 40, 2 }
+  local function run(m, rule)
+    return rh.train.fit(m, data, opts { lr = 0.5, weight_decay = 0.2, batch = 96, max_epochs = 3,
+      rank_converged = rule })
+  end
+  local loose = run(m1, { measure = "energy", patience = 3, rel_slack = 0.5 })
+  local strict = run(m2, { measure = "energy", patience = 3 })
+  local spread = strict.ranks and strict[3].rank_moved or 0
+  T.eq(loose.stopped, "rank_converged", "rel_slack 0.5 admits the spread")
+  T.ok(spread == 0 or strict.stopped == "max_epochs", "no slack: a spread of " .. spread .. " is not converged")
+end
+
 -- ---- a rank that keeps falling does not converge: strong weight decay shrinks W ----
 do
   local m = nn.MLP{ 6, 32, 2 }

@@ -1,6 +1,6 @@
--- merge.lua - reading a sweep's results back from every process that wrote into its output
--- folder (runs.jsonl, runs.shard-I-of-K.jsonl, runs.rank-R-of-N.jsonl: see shard.lua), and
--- joining them into one list in the plan's order.
+-- results.lua - reading a sweep's results back from every process that wrote into its output
+-- folder (runs.jsonl, runs.shard-I-of-K.jsonl, runs.rank-R-of-N.jsonl: see common/shard.lua),
+-- and joining them into one list in the plan's order.
 --
 -- Order is the plan's (run id order), never the order in which runs finished, so a sweep
 -- split over machines and joined gives the same tables as the same sweep on one machine.
@@ -9,8 +9,7 @@
 -- order runs.jsonl, then the others by name; training is deterministic, so the copies differ
 -- only in their timing fields.
 local rh = require "rankhost"
-local runlog = require "runlog"
-local shard = require "shard"
+local shard = require "common.shard"
 
 local M = {}
 
@@ -31,7 +30,8 @@ end
 function M.read(out)
   local by_id, counts, dups, from = {}, {}, {}, {}
   for _, path in ipairs(M.files(out)) do
-    local records = runlog.read(path)
+    -- a torn last line (a crash mid-write) is skipped; a bad line elsewhere is an error
+    local records = rh.log.read_jsonl(path)
     counts[#counts + 1] = { path, #records }
     local joined = path:match("/runs%.jsonl$") ~= nil
     for _, r in ipairs(records) do

@@ -1,0 +1,151 @@
+-- settings.lua - problem 1's command-line options (common/options.lua spec), its presets,
+-- the settings a sweep may only be continued under, and the checks of their ranges.
+--
+-- The defaults put every network in the regime where weight decay acts: SGD at lr 0.1,
+-- momentum 0, batch 32, weight decay 5e-3 on 5,000 images, at least --min-horizon 4 of
+-- weight-decay horizon (about 51 epochs) before a run may stop, then until the training
+-- loss has saturated and every layer's rank has settled. docs/problem1.md shows the
+-- measurements these defaults were chosen from.
+local M = {}
+
+M.PROG = "problem1.lua"
+
+M.USAGE = "usage: rankhost scripts/problem1.lua [options]\n"
+  .. "Problem 1: trains random networks (and controls: weight decay 0, random labels) and a\n"
+  .. "ladder of tasks of known complexity until their loss saturates and their ranks converge,\n"
+  .. "then relates the convergent rank to accuracy, architecture and task; writes into --out."
+
+M.SPEC = {
+  { name = "help", type = "bool", default = false, help = "print this help and exit" },
+  { name = "config", type = "string", default = "", metavar = "FILE.lua", help = "Lua file returning a table of these options" },
+  { name = "quick", type = "preset", help = "a small study that produces every output in about a minute",
+    sets = { n = 6, wd0_runs = 2, random_runs = 1, train_subset = 1500, test_subset = 500, width_min = 16,
+      width_max = 128, depth_max = 2, min_params = 5000, min_horizon = 1.5, max_epochs = 40, sat_patience = 3,
+      rank_patience = 3, rank_every = 2, cooldown = 2, ladder_seeds = 2, teacher_ranks = { 1, 8 },
+      teacher_n = 1500, teacher_dim = 32, parity_k = { 1, 2 }, parity_n = 1000, noise_levels = { 0, 1 },
+      ladder_hidden = { 64, 64 }, probe = 256 } },
+  { name = "full", type = "preset", help = "a larger study: all 60,000 images, wider nets, 64 networks, 5 seeds",
+    sets = { n = 64, wd0_runs = 16, random_runs = 8, train_subset = 0, test_subset = 0, width_min = 64,
+      width_max = 1024, min_params = 100000, max_epochs = 300, ladder_seeds = 5, probe = 512 } },
+  { name = "out", type = "string", default = "results/problem1", metavar = "DIR", help = "output folder" },
+  { name = "resume", type = "bool", default = false,
+    help = "require an existing study in --out and continue it (a restart with the same --out continues anyway)" },
+  { name = "jobs", type = "int", default = 0, min = 0,
+    help = "networks trained at once in local worker processes, one BLAS thread each (0: one per core)" },
+  { name = "shard", type = "string", default = "", metavar = "I/K",
+    help = "train only shard I of K (plan positions j with (j-1) % K == I-1) into runs.shard-I-of-K.jsonl; "
+      .. "default: a Slurm array task's shard, else all (docs/cluster.md)" },
+  { name = "merge", type = "bool", default = false,
+    help = "train nothing: join the results files of shards and MPI ranks in --out and write the analysis" },
+  -- ---- the sweep of random networks ----
+  { name = "n", type = "int", default = 24, min = 0, help = "random networks on the real task (kind real)" },
+  { name = "wd0-runs", type = "int", default = 8, min = 0,
+    help = "of those, how many are trained again with weight decay 0 (kind wd0: the same draws and seeds)" },
+  { name = "random-runs", type = "int", default = 3, min = 0,
+    help = "random networks trained on random labels (kind random: the memorisation control)" },
+  { name = "seed", type = "int", default = 1, min = 0, help = "study seed: run ids are p1-<seed>-..." },
+  { name = "dataset", type = "choice", choices = { "fashion_mnist", "mnist" }, default = "fashion_mnist",
+    help = "the real task" },
+  { name = "data-dir", type = "string", default = "", metavar = "DIR",
+    help = "folder with the IDX files (empty: rh.data's search path)" },
+  { name = "train-split", type = "choice", choices = { "train", "test" }, default = "train",
+    help = "which file split training draws from" },
+  { name = "holdout", type = "number", default = 0, min = 0, max = 0.9, metavar = "F",
+    help = "if > 0, the test set is this fraction of the training split (for folders with one split)" },
+  { name = "train-subset", type = "int", default = 5000, min = 0, help = "first N training images (0 = all)" },
+  { name = "test-subset", type = "int", default = 2000, min = 0, help = "first N test images (0 = all)" },
+  { name = "depth-min", type = "int", default = 1, min = 1, help = "fewest hidden layers" },
+  { name = "depth-max", type = "int", default = 3, min = 1, help = "most hidden layers" },
+  { name = "width-min", type = "int", default = 32, min = 1, help = "narrowest hidden width (log-uniform draw)" },
+  { name = "width-max", type = "int", default = 512, min = 1, help = "widest hidden width" },
+  { name = "min-params", type = "int", default = 20000, min = 0, help = "capacity floor: fewest parameters" },
+  -- ---- training: the regime where weight decay acts ----
+  { name = "lr", type = "number", default = 0.1, min = 0, help = "SGD learning rate (constant)" },
+  { name = "momentum", type = "number", default = 0, min = 0, max = 0.99, help = "SGD momentum" },
+  { name = "wd", type = "number", default = 5e-3, min = 0, help = "weight decay (L2, in the gradient)" },
+  { name = "batch", type = "int", default = 32, min = 1, help = "minibatch size" },
+  { name = "min-horizon", type = "number", default = 4, min = 0, metavar = "H",
+    help = "no run stops before its weight-decay horizon lr*wd*steps/(1-momentum) reaches H "
+      .. "(wd0 runs: the epochs of their twin)" },
+  { name = "max-epochs", type = "int", default = 150, min = 1, help = "the cap: a run still moving here is not converged" },
+  { name = "sat-patience", type = "int", default = 5, min = 1,
+    help = "loss saturation: epochs without relative improvement > --sat-tol" },
+  { name = "sat-tol", type = "number", default = 0.01, min = 0, help = "loss saturation: relative improvement threshold" },
+  { name = "rank-measure", type = "choice", choices = { "energy", "relative", "numerical", "effective", "stable" },
+    default = "energy", help = "rank convergence: the measure watched" },
+  { name = "rank-patience", type = "int", default = 5, min = 2, help = "rank convergence: checks in the window" },
+  { name = "rank-every", type = "int", default = 2, min = 1, help = "rank convergence: epochs between checks" },
+  { name = "rank-slack", type = "number", default = 1, min = 0,
+    help = "rank convergence: a layer's rank may move by max(slack, rel-slack * rank) over the window" },
+  { name = "rank-rel-slack", type = "number", default = 0.05, min = 0, help = "rank convergence: see --rank-slack" },
+  { name = "cooldown", type = "int", default = 5, min = 0,
+    help = "epochs at lr * --cooldown-factor after convergence, before accuracy and ranks are measured" },
+  { name = "cooldown-factor", type = "number", default = 0.1, min = 0, max = 1, help = "cooldown learning-rate factor" },
+  { name = "probe", type = "int", default = 512, min = 1,
+    help = "training samples in the fixed batch for activation and gradient ranks" },
+  -- ---- the complexity ladder ----
+  { name = "ladder", type = "choice", choices = { "on", "off", "only" }, default = "on",
+    help = "the task-complexity ladder: teacher rank, sparse parity, label noise (only: nothing else)" },
+  { name = "ladder-seeds", type = "int", default = 3, min = 1, help = "networks per ladder rung (seeds)" },
+  { name = "ladder-hidden", type = "ints", default = { 128, 128 }, min = 1, metavar = "W,W,...",
+    help = "hidden widths of every ladder network" },
+  { name = "teacher-ranks", type = "ints", default = { 1, 2, 4, 8, 16, 32 }, min = 1, metavar = "K,K,...",
+    help = "teacher ranks of the ladder (none: no teacher rung)" },
+  { name = "teacher-n", type = "int", default = 8000, min = 10, help = "teacher task: training samples (test: n/4)" },
+  { name = "teacher-dim", type = "int", default = 64, min = 2, help = "teacher task: input dimension" },
+  { name = "parity-k", type = "ints", default = { 1, 2, 3 }, min = 1, metavar = "K,K,...",
+    help = "sparse-parity orders of the ladder (none: no parity rung)" },
+  { name = "parity-bits", type = "int", default = 20, min = 2, help = "sparse parity: input bits" },
+  { name = "parity-n", type = "int", default = 4000, min = 10, help = "sparse parity: training samples (test: n/4)" },
+  { name = "noise-levels", type = "numbers", default = { 0, 0.25, 0.5, 1 }, min = 0, max = 1, metavar = "F,F,...",
+    help = "label-noise rungs: fraction of the real task's training labels replaced at random" },
+  { name = "ladder-mnist", type = "choice", choices = { "auto", "on", "off" }, default = "auto",
+    help = "an MNIST rung (auto: when rh.data's search path finds MNIST's files)" },
+  -- ---- analysis ----
+  { name = "measure", type = "choice", choices = { "energy", "relative", "numerical", "effective", "stable" },
+    default = "energy", help = "rank measure of the classes and the headline figures" },
+  { name = "class-figure", type = "choice", choices = { "bottleneck", "last_hidden", "profile" },
+    default = "bottleneck", help = "what equivalence classes are taken on (see docs/problem1.md)" },
+  { name = "class-tol", type = "number", default = 0, min = 0, metavar = "X",
+    help = "classes: figures within X of the class leader (0 = equal)" },
+}
+
+-- Settings that change what a run computes: a study may only be continued under the same
+-- ones (the counts may grow or shrink; analysis and process options may change freely).
+M.RUN_KEYS = { "seed", "dataset", "data_dir", "train_split", "holdout", "train_subset", "test_subset",
+  "depth_min", "depth_max", "width_min", "width_max", "min_params", "lr", "momentum", "wd", "batch",
+  "min_horizon", "max_epochs", "sat_patience", "sat_tol", "rank_measure", "rank_patience", "rank_every",
+  "rank_slack", "rank_rel_slack", "cooldown", "cooldown_factor", "probe", "ladder_hidden", "teacher_n",
+  "teacher_dim", "parity_bits", "parity_n" }
+
+-- Range checks the option parser cannot make (they relate options to each other or to the
+-- data). Returns nil, or a usage message naming the option.
+function M.check(o)
+  if o.depth_min > o.depth_max then return "--depth-min must be <= --depth-max" end
+  if o.width_min > o.width_max then return "--width-min must be <= --width-max" end
+  if o.wd0_runs > o.n then return string.format("--wd0-runs %d: only %d networks (--n) to twin", o.wd0_runs, o.n) end
+  for _, k in ipairs(o.teacher_ranks) do
+    if k > o.teacher_dim then
+      return string.format("--teacher-ranks: rank %d is larger than the input dimension --teacher-dim %d", k,
+        o.teacher_dim)
+    end
+    if k > 64 then return string.format("--teacher-ranks: rank %d is larger than the teacher's 64 hidden units", k) end
+  end
+  for _, k in ipairs(o.parity_k) do
+    if k > o.parity_bits then
+      return string.format("--parity-k: order %d is larger than --parity-bits %d", k, o.parity_bits)
+    end
+  end
+  if o.train_subset > 0 and o.batch > o.train_subset then
+    return string.format("--batch %d is larger than the data (--train-subset %d)", o.batch, o.train_subset)
+  end
+  if o.batch > o.teacher_n and #o.teacher_ranks > 0 then
+    return string.format("--batch %d is larger than the teacher data (--teacher-n %d)", o.batch, o.teacher_n)
+  end
+  if o.batch > o.parity_n and #o.parity_k > 0 then
+    return string.format("--batch %d is larger than the parity data (--parity-n %d)", o.batch, o.parity_n)
+  end
+  if o.momentum >= 1 then return "--momentum must be < 1" end
+end
+
+return M

@@ -1,0 +1,194 @@
+-- train.lua - one problem 1 run: an MLP trained by rh.train.fit until its training loss has
+-- saturated and every layer's rank has converged (both rules, from the epoch its
+-- weight-decay horizon reaches --min-horizon), under the --max-epochs cap; then a short
+-- cooldown at a lower learning rate (SGD at lr 0.1 and batch 32 leaves the test accuracy of
+-- any one moment noisy), and the measurement of its convergent rank.
+--
+-- Every rank comes from the singular values fit computed at its last check: one SVD per
+-- layer and no other (rh.rank.all and rh.rank.network take singular values). The record
+-- keeps every measure of every layer, whole-network figures that compare across
+-- architectures (docs/problem1.md), and how the run ended: converged, or not (the cap).
+local rh = require "rankhost"
+local space = require "problem1.space"
+
+local M = {}
+
+-- The whole-network figures of a run (per measure m): see docs/problem1.md.
+--   sum:m, normalized:m       sum of layer ranks, and over the sum of min(rows, cols)
+--   min:m                     the lowest layer rank (classifier included)
+--   bottleneck:m              the lowest hidden-layer rank (the classifier is left out: its
+--                             rank is bounded by the number of classes)
+--   classifier:m              the classifier layer's rank
+--   last_hidden:m             the rank of the last hidden representation on the probe batch
+--   activation_normalized:m   normalised sum of the activations' ranks on the probe batch
+M.FIGURES = { "bottleneck", "last_hidden", "classifier", "normalized", "sum", "min", "activation_normalized" }
+
+local function pick(r)
+  local t = {}
+  for _, m in ipairs(rh.rank.measure_names) do t[m] = r[m] end
+  return t
+end
+
+-- Loss and accuracy on a dataset, evaluated in batches of 1000.
+local function evaluate(model, ds)
+  return rh.train.evaluate(model, function()
+    return rh.data.loader(ds, { batch = 1000, shuffle = false })
+  end)
+end
+
+-- The measurement of a trained model: ranks from `svals` (fit's last check), activation
+-- and gradient ranks on the probe batch, losses and accuracies.
+function M.measure(model, task, svals)
+  local crit = rh.nn.CrossEntropyLoss()
+  local tr_loss, tr_acc = evaluate(model, task.train_eval)
+  local te_loss, te_acc = evaluate(model, task.test)
+  model:zero_grad()
+  local out = model:forward(task.probe_x)
+  crit:forward(out, task.probe_y)
+  model:backward(task.probe_x, crit:backward(out, task.probe_y))
+  local net = rh.rank.network(model, { svals = svals, data = task.probe_x, grads = true })
+  model:zero_grad()
+  local layers, network = {}, {}
+  local nl = #net.layers
+  for i, l in ipairs(net.layers) do
+    layers[i] = { shape = l.shape, ranks = pick(l), spectral_norm = l.smax, frobenius = l.fro, nuclear_norm = l.nuclear,
+      grad_ranks = pick(net.grads.layers[i]), activation_ranks = pick(net.activations.layers[i]),
+      spectrum = l.svals:totable() }
+  end
+  for _, m in ipairs(rh.rank.measure_names) do
+    network["sum:" .. m] = net.sum[m]
+    network["normalized:" .. m] = net.normalized[m]
+    network["min:" .. m] = net.min[m]
+    network["activation_normalized:" .. m] = net.activations.normalized[m]
+    network["classifier:" .. m] = net.layers[nl][m]
+    local b = math.huge
+    for i = 1, nl - 1 do b = math.min(b, net.layers[i][m]) end
+    network["bottleneck:" .. m] = nl > 1 and b or nil
+    network["last_hidden:" .. m] = nl > 1 and net.activations.layers[nl - 1][m] or nil
+  end
+  return { train_loss = tr_loss, train_acc = tr_acc, test_loss = te_loss, test_acc = te_acc, gap = tr_acc - te_acc },
+    layers, network
+end
+
+-- The epochs a run must train before it may stop: enough steps for the weight-decay horizon
+-- to reach --min-horizon at the study's weight decay (a wd0 twin trains as many epochs as
+-- its twin must, so the two differ in weight decay alone).
+function M.min_epochs(o, n)
+  local per_epoch = o.lr * o.wd / (1 - o.momentum) * math.ceil(n / o.batch)
+  if per_epoch <= 0 then return 0 end
+  return math.min(o.max_epochs, math.ceil(o.min_horizon / per_epoch - 1e-9))
+end
+
+-- The stop rules, in words (recorded with every run and in config.json).
+function M.rule_text(o)
+  return string.format("from the epoch where the weight-decay horizon reaches %g (the same epoch for a wd0 twin), "
+    .. "training stops when both hold: the training loss (epoch mean) improved by less than %g relative to the "
+    .. "best for %d epochs, and no layer's %s rank moved by more than max(%g, %g x rank) over the last %d checks "
+    .. "(one every %d epochs); otherwise after %d epochs (then the run is not converged). Then %d cooldown epochs "
+    .. "at %g x lr.", o.min_horizon, o.sat_tol, o.sat_patience, o.rank_measure, o.rank_slack, o.rank_rel_slack,
+    o.rank_patience, o.rank_every, o.max_epochs, o.cooldown, o.cooldown_factor)
+end
+
+local function fmt_ranks(r)
+  local parts = {}
+  for i, v in ipairs(r or {}) do parts[i] = string.format(math.type(v) == "integer" and "%d" or "%.1f", v) end
+  return table.concat(parts, "-")
+end
+
+-- Trains run `run` (problem1/plan.lua) on `task` (problem1/tasks.lua) under settings o.
+-- Each epoch is appended to history_path; say(text) prints a progress line. Returns the
+-- run's record (runs.jsonl).
+function M.train(run, task, o, history_path, say)
+  local t0 = rh.clock()
+  rh.seed(run.run_seed)
+  local model = rh.nn.MLP(run.sizes)
+  local n = task.train:size()
+  local min_epochs = M.min_epochs(o, n)
+  local opt = rh.optim.SGD(model, { lr = o.lr, momentum = o.momentum, weight_decay = run.weight_decay })
+  local record = {
+    id = run.id, index = run.index, kind = run.kind, level = run.level, seed_index = run.seed_index,
+    twin = run.twin, teacher_rank = run.kind == "teacher" and run.level or nil, run_seed = run.run_seed,
+    sweep_seed = o.seed, dataset = task.dataset, architecture = run.sizes, depth = #run.sizes - 2,
+    num_parameters = space.num_parameters(run.sizes),
+    label_noise = run.kind == "random" and 1 or run.kind == "noise" and run.level or 0,
+    hyper = { lr = o.lr, momentum = o.momentum, weight_decay = run.weight_decay, batch = o.batch,
+      max_epochs = o.max_epochs, min_epochs = min_epochs, min_horizon = o.min_horizon, sat_patience = o.sat_patience,
+      sat_tol = o.sat_tol, rank_measure = o.rank_measure, rank_patience = o.rank_patience, rank_every = o.rank_every,
+      rank_slack = o.rank_slack, rank_rel_slack = o.rank_rel_slack, cooldown = o.cooldown,
+      cooldown_factor = o.cooldown_factor, train_size = n, test_size = task.test:size() },
+    rule = "converged", saturation = M.rule_text(o),
+  }
+  -- a fresh history: a run that was interrupted is trained again from its start
+  local history = rh.log.jsonl(history_path, { sync = false })
+  local last_say = -math.huge
+  local h = rh.train.fit(model, task.train, {
+    optimizer = opt, batch = o.batch, seed = run.run_seed, min_epochs = min_epochs, max_epochs = o.max_epochs,
+    patience = o.sat_patience, threshold = o.sat_tol, progress = false,
+    rank_converged = { measure = o.rank_measure, patience = o.rank_patience, every = o.rank_every,
+      slack = o.rank_slack, rel_slack = o.rank_rel_slack },
+    callback = function(epoch, rec)
+      local line = { epoch = epoch, loss = rec.loss, acc = rec.accuracy, wd_horizon = rec.wd_horizon, lr = rec.lr,
+        time = rh.clock() - t0, saturated = rec.saturated, rank_converged = rec.rank_converged }
+      if rec.svals then
+        -- every measure of every layer from the check's singular values (no SVD more)
+        line.layers = {}
+        for i, s in ipairs(rec.svals) do
+          local r = rh.rank.all(s, { shape = model:linear_layers()[i].weight:shape() })
+          line.layers[i] = { ranks = pick(r) }
+        end
+        line.ranks = rec.ranks
+        local _, acc = evaluate(model, task.test)
+        line.test_acc = acc
+      end
+      history:write(line)
+      if rh.clock() - last_say > 5 or epoch == 1 then
+        last_say = rh.clock()
+        say(string.format("%s epoch %d/%d loss %.4f acc %.3f H %.2f%s", run.id, epoch, o.max_epochs, rec.loss,
+          rec.accuracy or 0, rec.wd_horizon or 0, rec.ranks and (" " .. o.rank_measure .. " ranks " .. fmt_ranks(rec.ranks)) or ""))
+      end
+    end,
+  })
+  record.stopped, record.epochs, record.steps = h.stopped, h.epochs, h.steps
+  record.wd_horizon = h.wd_horizon
+  record.saturated = h[#h].saturated == true
+  record.ranks_at_stop = h.ranks
+  if h.stopped == "diverged" then
+    history:close()
+    record.status, record.converged = "diverged at step " .. h.diverged_step, false
+    record.diverged, record.diverged_step = h.diverged, h.diverged_step
+    record.wall_time = rh.clock() - t0
+    return record
+  end
+  record.status = "ok"
+  record.converged = h.stopped == "converged"
+  -- the cooldown: the same weight decay at a lower learning rate, for a measurement that does
+  -- not depend on where in SGD's noise the run happened to stop
+  local svals = h.svals
+  if o.cooldown > 0 then
+    local before = select(2, evaluate(model, task.test))
+    local cool = rh.optim.SGD(model, { lr = o.lr * o.cooldown_factor, momentum = o.momentum,
+      weight_decay = run.weight_decay })
+    local hc = rh.train.fit(model, task.train, { optimizer = cool, batch = o.batch, seed = run.run_seed + 7919,
+      max_epochs = o.cooldown, progress = false, rank_converged = { measure = o.rank_measure, every = o.cooldown,
+        patience = 2 } })
+    if hc.stopped == "diverged" then
+      record.status, record.converged = "diverged at step " .. (h.steps + hc.diverged_step), false
+      record.diverged = "in the cooldown: " .. hc.diverged
+      history:close()
+      record.wall_time = rh.clock() - t0
+      return record
+    end
+    svals = hc.svals
+    record.wd_horizon = h.wd_horizon + (hc.wd_horizon or 0)
+    record.test_acc_before_cooldown = before
+    record.ranks_after_cooldown = hc.ranks
+  end
+  history:close()
+  local final
+  final, record.layers, record.network = M.measure(model, task, svals)
+  record.final = final
+  record.wall_time = rh.clock() - t0
+  return record
+end
+
+return M
