@@ -28,7 +28,6 @@ set(RH_SANITIZED_ENV "")
 if(RANKHOST_SANITIZE)
   set(RH_SANITIZED_ENV ";RH_SANITIZED=1")
 endif()
-set(RH_SHARED_DIR ${CMAKE_SOURCE_DIR}/../shared CACHE PATH "Folder holding data/mnist-t10k for tests")
 
 file(GLOB RH_CTEST_SRCS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/c/test_*.c)
 foreach(src ${RH_CTEST_SRCS})
@@ -38,7 +37,7 @@ foreach(src ${RH_CTEST_SRCS})
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/c)
   target_link_libraries(${name} PRIVATE rhkernels)
   add_test(NAME c.${name} COMMAND ${name})
-  set_tests_properties(c.${name} PROPERTIES ENVIRONMENT "RH_SHARED=${RH_SHARED_DIR};RH_SOURCE=${CMAKE_SOURCE_DIR}" SKIP_RETURN_CODE 77 LABELS "${labels}")
+  set_tests_properties(c.${name} PROPERTIES ENVIRONMENT "RH_SOURCE=${CMAKE_SOURCE_DIR}" SKIP_RETURN_CODE 77 LABELS "${labels}")
 endforeach()
 
 file(GLOB RH_LUATEST_SRCS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/lua/test_*.lua)
@@ -47,7 +46,7 @@ foreach(src ${RH_LUATEST_SRCS})
   rh_file_labels(${src} lua labels)
   add_test(NAME lua.${name} COMMAND rankhost ${src} WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
   set_tests_properties(lua.${name} PROPERTIES
-    ENVIRONMENT "RH_SHARED=${RH_SHARED_DIR};RH_SOURCE=${CMAKE_SOURCE_DIR};RH_BUILD=${CMAKE_BINARY_DIR};RANKHOST=$<TARGET_FILE:rankhost>;LUA_PATH=${CMAKE_SOURCE_DIR}/tests/lua/?.lua\\;\\;${RH_SANITIZED_ENV}"
+    ENVIRONMENT "RH_SOURCE=${CMAKE_SOURCE_DIR};RH_BUILD=${CMAKE_BINARY_DIR};RANKHOST=$<TARGET_FILE:rankhost>;LUA_PATH=${CMAKE_SOURCE_DIR}/tests/lua/?.lua\\;\\;${RH_SANITIZED_ENV}"
     SKIP_RETURN_CODE 77 LABELS "${labels}")
 endforeach()
 
@@ -57,7 +56,7 @@ foreach(src ${RH_GPUTEST_SRCS})
   rh_file_labels(${src} gpu labels)
   add_test(NAME gpu.${name} COMMAND rankhost ${src} WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
   set_tests_properties(gpu.${name} PROPERTIES
-    ENVIRONMENT "RH_SHARED=${RH_SHARED_DIR};RH_SOURCE=${CMAKE_SOURCE_DIR};LUA_PATH=${CMAKE_SOURCE_DIR}/tests/lua/?.lua\\;\\;"
+    ENVIRONMENT "RH_SOURCE=${CMAKE_SOURCE_DIR};LUA_PATH=${CMAKE_SOURCE_DIR}/tests/lua/?.lua\\;\\;"
     SKIP_RETURN_CODE 77 LABELS "${labels}")
 endforeach()
 
@@ -68,6 +67,6 @@ foreach(src ${RH_SHTEST_SRCS})
   rh_file_labels(${src} sh labels)
   add_test(NAME sh.${name} COMMAND bash ${src} WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
   set_tests_properties(sh.${name} PROPERTIES
-    ENVIRONMENT "RH_SHARED=${RH_SHARED_DIR};RH_SOURCE=${CMAKE_SOURCE_DIR};RH_BUILD=${CMAKE_BINARY_DIR};RANKHOST=$<TARGET_FILE:rankhost>${RH_SANITIZED_ENV}"
+    ENVIRONMENT "RH_SOURCE=${CMAKE_SOURCE_DIR};RH_BUILD=${CMAKE_BINARY_DIR};RANKHOST=$<TARGET_FILE:rankhost>${RH_SANITIZED_ENV}"
     SKIP_RETURN_CODE 77 LABELS "${labels}")
 endforeach()

@@ -57,12 +57,6 @@ function T.raises(pattern, fn, ...)
               "expected an error containing '" .. pattern .. "', got: " .. err)
 end
 
--- Path of a file in ../shared (the RH_SHARED folder set by ctest); nil + skip when absent.
-function T.shared(rel)
-  local base = os.getenv("RH_SHARED") or "../shared"
-  return base .. "/" .. rel
-end
-
 function T.skip(why)
   print("SKIP: " .. why)
   os.exit(77)

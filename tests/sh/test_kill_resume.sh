@@ -5,16 +5,17 @@
 # line, which the readers skip and the next append cuts), and at the end every planned run
 # is in runs.jsonl exactly once, no line is torn, and summary.csv, classes.csv, report.md
 # and the figures exist. The delays are printed, so a failure can be replayed by hand.
-# Data: the MNIST 10k test set split 3:1 when $RH_SHARED has it, else only the teacher task.
+# Data: the Fashion-MNIST 10k test set (Debian's dataset-fashion-mnist) split 3:1; only the
+# teacher task when it is absent.
 set -u
 out=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$out"' EXIT
 fail=0
 check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
 S=$out/s
-data="$RH_SHARED/data/mnist-t10k"
+data=/usr/share/datasets/fashion-mnist  # Debian's dataset-fashion-mnist (debian-packages.txt)
 if [ -f "$data/t10k-images-idx3-ubyte.gz" ]; then
-  args=(--dataset mnist --data-dir "$data" --train-split test --holdout 0.25 --train-subset 800 --test-subset 200
+  args=(--dataset fashion_mnist --data-dir "$data" --train-split test --holdout 0.25 --train-subset 800 --test-subset 200
         --n 6 --random-labels 0.2 --teacher-ranks 2,4)
   planned=8
 else

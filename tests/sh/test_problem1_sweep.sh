@@ -1,18 +1,18 @@
 #!/bin/bash
-# test_problem1_sweep.sh - scripts/problem1.lua end to end: a tiny sweep (the MNIST 10k test
-# set split into train/test, 2 epochs, one random-label run of 4-5 epochs under its own
+# test_problem1_sweep.sh - scripts/problem1.lua end to end: a tiny sweep (the Fashion-MNIST
+# 10k test set split into train/test, 2 epochs, one random-label run of 4-5 epochs under its own
 # saturation rule, one teacher run) writes every
 # output and each parses; a second run with the same --out trains nothing again; a torn last
 # line is cut; --help and usage errors give status 0 and 2.
 set -u
-data="$RH_SHARED/data/mnist-t10k"
-[ -f "$data/t10k-images-idx3-ubyte.gz" ] || { echo "SKIP: no $data"; exit 77; }
+data=/usr/share/datasets/fashion-mnist  # Debian's dataset-fashion-mnist (debian-packages.txt)
+[ -f "$data/t10k-images-idx3-ubyte.gz" ] || { echo "FAIL: no $data: apt-get install dataset-fashion-mnist"; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 fail=0
 check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
 sweep() {
-  "$RANKHOST" "$RH_SOURCE/scripts/problem1.lua" --quick --out "$out/s" --dataset mnist --data-dir "$data" \
+  "$RANKHOST" "$RH_SOURCE/scripts/problem1.lua" --quick --out "$out/s" --dataset fashion_mnist --data-dir "$data" \
     --train-split test --holdout 0.25 --train-subset 800 --test-subset 200 --n 3 --random-labels 0.34 \
     --max-epochs 2 --random-max-epochs 5 --random-min-epochs 4 --teacher-ranks 2 --teacher-n 300 --probe 64 "$@"
 }

@@ -4,13 +4,17 @@
 # cluster (munged, slurmctld and slurmd on loopback, state in a temp folder, own ports) runs
 # submit_array.sh (2 array tasks, then the merge job queued with afterok) and
 # problem1_mpi.sbatch (srun --mpi=pmix, 2 ranks); both results equal the one-process sweep.
-# Skips (77) unless Slurm (slurm-wlm) and munge are installed and we are root (slurmd starts
-# jobs as their users); not part of CI's packages. Needs the tiny sweep of sweep_common.sh.
+# Skips (77) unless Slurm and munge are installed (Debian packages munge, slurmctld, slurmd,
+# slurm-client; not in debian-packages.txt, since users need no Slurm) and we are root (slurmd
+# starts jobs as their users). CI (.ci/run) installs them and, as root, sets
+# RH_SLURM_REQUIRED=1, which turns every skip below into a failure. Needs the tiny sweep of
+# sweep_common.sh.
 set -u
+skip() { echo "SKIP: $1"; if [ -n "${RH_SLURM_REQUIRED:-}" ]; then echo "(RH_SLURM_REQUIRED is set: failing)"; exit 1; fi; exit 77; }
 for t in munged slurmctld slurmd sbatch squeue sinfo; do
-  command -v $t > /dev/null || { echo "SKIP: no $t (Debian packages slurm-wlm, munge)"; exit 77; }
+  command -v $t > /dev/null || skip "no $t (Debian packages munge, slurmctld, slurmd, slurm-client)"
 done
-[ "$(id -u)" = 0 ] || { echo "SKIP: the private Slurm needs root"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "the private Slurm needs root"
 . "$RH_SOURCE/tests/sh/sweep_common.sh"
 
 # ---- a private Slurm in $tmp/slurm (short paths: a socket path has at most 107 bytes) ----
@@ -30,7 +34,7 @@ munged -F -f -S "$sl/munge.socket" --key-file="$sl/munge.key" --log-file="$sl/mu
   --pid-file="$sl/munged.pid" --seed-file="$sl/munged.seed" &
 pids+=($!)
 for _ in $(seq 20); do [ -S "$sl/munge.socket" ] && break; sleep 0.25; done
-[ -S "$sl/munge.socket" ] || { echo "SKIP: munged does not start"; exit 77; }
+[ -S "$sl/munge.socket" ] || skip "munged does not start"
 port=$((20000 + ($$ % 2000) * 2))
 host=$(hostname -s)
 cat > "$sl/slurm.conf" <<CONF
@@ -69,7 +73,7 @@ pids+=($!)
 slurmd -D -f "$SLURM_CONF" > /dev/null 2>&1 &
 pids+=($!)
 for _ in $(seq 40); do sinfo -h -o %t 2>/dev/null | grep -q idle && break; sleep 0.5; done
-sinfo -h -o %t 2>/dev/null | grep -q idle || { echo "SKIP: the private Slurm did not come up"; tail "$sl"/*.log; exit 77; }
+sinfo -h -o %t 2>/dev/null | grep -q idle || { tail "$sl"/*.log; skip "the private Slurm did not come up"; }
 # wait_jobs: until the queue is empty (at most 3 minutes)
 wait_jobs() { for _ in $(seq 360); do [ -z "$(squeue -h 2>/dev/null)" ] && return 0; sleep 0.5; done; return 1; }
 
@@ -97,5 +101,6 @@ if srun --mpi=list 2>&1 | grep -q pmix && command -v mpirun > /dev/null; then
   check "Slurm MPI job = one-process sweep" 'same "$tmp/u" "$tmp/m" || { cat "$tmp"/p1-mpi-*.out; false; }'
 else
   echo "note: no pmix in srun or no mpirun: MPI under Slurm not tried"
+  check "RH_SLURM_REQUIRED unset (else MPI under Slurm must run)" '[ -z "${RH_SLURM_REQUIRED:-}" ]'
 fi
 exit $fail
