@@ -180,5 +180,6 @@ if #missing > 0 then
   io.stderr:write(string.format("%s: warning: %d of %d planned networks have no results yet: %s\n", PROG, #missing,
     #plan, table.concat(missing, " ")))
 end
+o._command = options.describe(settings.SPEC, o)
 local written = analysis.write_all(out, o, plan, records)
 print(string.format("wrote %s", table.concat(written, ", ")))

@@ -101,7 +101,7 @@ local function fmt_time(s)
 end
 
 local FIT_OPTIONS = { "optimizer", "lr", "momentum", "weight_decay", "loss", "batch", "shuffle", "seed", "drop_last",
-  "min_epochs", "max_epochs", "epochs", "max_seconds", "eval", "eval_batch", "monitor", "patience", "threshold",
+  "min_epochs", "max_epochs", "epochs", "max_seconds", "eval", "eval_batch", "monitor", "patience", "threshold", "min_delta",
   "rank_converged", "scheduler", "callback", "progress", "nonfinite" }
 local RANK_RULE_OPTIONS = { "measure", "tol", "patience", "slack", "rel_slack", "every" }
 -- The tolerance each measure's `tol` sets (false: the measure has none).
@@ -183,7 +183,7 @@ end
 --   batch=64, shuffle=true, seed=1, drop_last=false,
 --   min_epochs=0, max_epochs=10 (alias epochs), max_seconds (training time),
 --   eval (data evaluated after each epoch), eval_batch, monitor="train"|"eval",
---   patience, threshold=1e-3 (loss saturation), rank_converged={measure, tol, patience,
+--   patience, threshold=1e-3, min_delta=0 (loss saturation), rank_converged={measure, tol, patience,
 --   slack, every} (rank convergence), scheduler, callback(epoch, record, model) -> false
 --   stops, progress=true, nonfinite="stop"|"error"|"continue".
 function train.fit(model, data, o)
@@ -223,7 +223,7 @@ function train.fit(model, data, o)
     layers = type(model.linear_layers) == "function" and model:linear_layers() or {}
     if #layers == 0 then error(fname .. ": rank_converged needs a model with Linear layers (model:linear_layers())", 2) end
   end
-  local threshold = o.threshold or 1e-3
+  local threshold, min_delta = o.threshold or 1e-3, o.min_delta or 0
   local progress = o.progress ~= false
   local tty = progress and C.stderr_isatty()
   local nbatches = n and (o.drop_last and n // bs or (n + bs - 1) // bs) or nil
@@ -346,10 +346,10 @@ function train.fit(model, data, o)
     end
     if o.eval then rec.eval_loss, rec.eval_accuracy = train.evaluate(model, o.eval, { batch = o.eval_batch, loss = crit }) end
     local monitored = monitor == "eval" and rec.eval_loss or rec.loss
-    -- Saturation: the monitored loss improved by less than `threshold` (relative to the best
-    -- so far) for `patience` consecutive epochs.
+    -- Saturation: the monitored loss improved by less than `threshold` relative to the best so
+    -- far (and by less than min_delta) for `patience` consecutive epochs.
     if o.patience then
-      if monitored < best - threshold * math.abs(best) or best == math.huge then
+      if monitored < best - math.max(threshold * math.abs(best), min_delta) or best == math.huge then
         best, bad = monitored, 0
       else
         bad = bad + 1

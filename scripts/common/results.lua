@@ -75,8 +75,8 @@ end
 
 -- Options that say where and how this process runs, not what the sweep is: never recorded
 -- nor adopted. ANALYSIS: options a merge takes from its own command line.
-local PROCESS = { out = true, resume = true, shard = true, merge = true, help = true, config = true }
-local ANALYSIS = { measure = true, class_tol = true }
+local PROCESS = { out = true, resume = true, shard = true, merge = true, help = true, config = true, jobs = true }
+local ANALYSIS = { measure = true, class_tol = true, class_figure = true }
 
 -- The sweep's options as config.json records them (so that --merge needs only --out).
 function M.recordable_options(o)

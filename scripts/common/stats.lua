@@ -126,6 +126,26 @@ function M.spearman_ci(xs, ys)
   return rho, back(z - 1.96 * se), back(z + 1.96 * se)
 end
 
+-- The share of the variance of values explained by their groups (eta squared of a one-way
+-- analysis of variance): between-group sum of squares over the total. values and groups are
+-- parallel lists; nil when there are fewer than 2 values or no variance.
+function M.eta_squared(values, groups)
+  local n = #values
+  if n < 2 then return nil end
+  local m = M.mean(values)
+  local sum, count = {}, {}
+  local total = 0
+  for i = 1, n do
+    local g = tostring(groups[i])
+    sum[g], count[g] = (sum[g] or 0) + values[i], (count[g] or 0) + 1
+    total = total + (values[i] - m) ^ 2
+  end
+  if total == 0 then return nil end
+  local between = 0
+  for g, s in pairs(sum) do between = between + count[g] * (s / count[g] - m) ^ 2 end
+  return between / total
+end
+
 -- Adjusted Rand index of two labelings of the same items (lists of equal length whose
 -- values are any comparable labels): 1 for identical partitions, about 0 for independent
 -- ones (its expectation under random labelings with the same sizes is 0). Two identical
@@ -225,6 +245,26 @@ function M.spearman_ci(xs, ys)
   local se = 1.06 / math.sqrt(n - 3)
   local function back(x) return (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1) end
   return rho, back(z - 1.96 * se), back(z + 1.96 * se)
+end
+
+-- The share of the variance of values explained by their groups (eta squared of a one-way
+-- analysis of variance): between-group sum of squares over the total. values and groups are
+-- parallel lists; nil when there are fewer than 2 values or no variance.
+function M.eta_squared(values, groups)
+  local n = #values
+  if n < 2 then return nil end
+  local m = M.mean(values)
+  local sum, count = {}, {}
+  local total = 0
+  for i = 1, n do
+    local g = tostring(groups[i])
+    sum[g], count[g] = (sum[g] or 0) + values[i], (count[g] or 0) + 1
+    total = total + (values[i] - m) ^ 2
+  end
+  if total == 0 then return nil end
+  local between = 0
+  for g, s in pairs(sum) do between = between + count[g] * (s / count[g] - m) ^ 2 end
+  return between / total
 end
 
 -- Adjusted Rand index of two labelings of the same items (lists of equal length whose

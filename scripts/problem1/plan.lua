@@ -1,8 +1,8 @@
 -- plan.lua - problem 1's runs: what each network is, and in what order the plan lists them.
 --
 -- The sweep (random architectures from problem1/space.lua):
---   real     p1-<seed>-<i>              draw i on the real task (Fashion-MNIST by default)
---   wd0      p1-<seed>-<i>-wd0          the same draw and seed with weight decay 0 (i <= --wd0-runs)
+--   real     p1-<seed>-<i>-s<s>         draw i on the real task (Fashion-MNIST by default), seed s
+--   wd0      p1-<seed>-<i>-s<s>-wd0     the same draw and seed with weight decay 0 (i <= --wd0-runs)
 --   random   p1-<seed>-r<j>             a draw of its own on random labels (every label replaced)
 -- The complexity ladder (one architecture, --ladder-hidden, several seeds per rung):
 --   teacher  p1-<seed>-teacher<k>-s<s>  labels from a rank-k teacher (rh.data.teacher)
@@ -57,20 +57,28 @@ function M.rungs(o)
   return rungs
 end
 
--- The plan: a list of runs { id, index, kind, level, seed_index, sizes, weight_decay,
+-- The plan: a list of runs { id, index, kind, draw, level, seed_index, sizes, weight_decay,
 -- run_seed, cost, twin (wd0: the id of its real twin) }.
 function M.plan(o)
   local runs = {}
   if o.ladder ~= "only" then
     local dim, classes = shape_of("real", o)
     for i = 1, o.n do
-      add(runs, o, { id = string.format("p1-%d-%d", o.seed, i), index = i, kind = "real",
-        sizes = space.architecture(o.seed, i, o, dim, classes), weight_decay = o.wd })
+      local sizes = space.architecture(o.seed, i, o, dim, classes)
+      for s = 1, o.seeds do
+        -- the seed index enters the run's index (and so its run seed); s = 1 keeps draw i's own
+        local index = i + (s - 1) * 10000
+        add(runs, o, { id = string.format("p1-%d-%d-s%d", o.seed, i, s), index = index, kind = "real", draw = i,
+          seed_index = s, sizes = sizes, weight_decay = o.wd })
+      end
     end
     for i = 1, o.wd0_runs do
-      add(runs, o, { id = string.format("p1-%d-%d-wd0", o.seed, i), index = i, kind = "wd0",
-        twin = string.format("p1-%d-%d", o.seed, i), sizes = space.architecture(o.seed, i, o, dim, classes),
-        weight_decay = 0 })
+      local sizes = space.architecture(o.seed, i, o, dim, classes)
+      for s = 1, o.seeds do
+        add(runs, o, { id = string.format("p1-%d-%d-s%d-wd0", o.seed, i, s), index = i + (s - 1) * 10000,
+          kind = "wd0", draw = i, seed_index = s, twin = string.format("p1-%d-%d-s%d", o.seed, i, s), sizes = sizes,
+          weight_decay = 0 })
+      end
     end
     for j = 1, o.random_runs do
       local index = 500000 + j

@@ -1,217 +1,289 @@
--- p1_report.lua - report.md for a problem 1 sweep: a small paper section (setup, the
--- saturation rule, correlations, real vs random labels, teacher rank vs convergent rank,
--- equivalence classes) with the figures inlined and the rank measure each one uses.
+-- report.lua - problem 1's report.md: every sentence is written from the number printed
+-- beside it, so a finding is stated only when the numbers support it, and the negative
+-- finding is stated when they do not. Controls sit in the same tables as the sweep;
+-- intervals are 95% (Student's t for means, Fisher's z for Spearman's rho).
 local rh = require "rankhost"
-local report = require "report"
-local analysis = require "p1_analysis"
-local stats = require "stats"
-local trainer = require "p1_train"
+local stats = require "common.stats"
+local doc = require "common.report"
+local analysis = require "problem1.analysis"
+local classes = require "problem1.classes"
+local ladder = require "problem1.ladder"
+local trainer = require "problem1.train"
 
 local M = {}
 
-local function count(list, pred)
-  local c = 0
-  for _, x in ipairs(list) do if pred(x) then c = c + 1 end end
-  return c
+local num = doc.num
+
+local function ci_text(xs, digits)
+  return stats.fmt_ci(xs, digits or 3)
 end
 
-local function strongest(rows, col)
-  local best
-  for _, r in ipairs(rows) do
-    if r[col] and (not best or math.abs(r[col]) > math.abs(best[col])) then best = r end
+local function iqr_text(xs)
+  if #xs == 0 then return "n/a" end
+  return string.format("%.3g (IQR %.3g-%.3g, n = %d)", stats.median(xs), stats.quantile(xs, 0.25),
+    stats.quantile(xs, 0.75), #xs)
+end
+
+local function rho_text(s)
+  if not s or s.rho == nil then return "undefined (n = " .. (s and s.n or 0) .. ")" end
+  if s.lo then return string.format("%.2f [%.2f, %.2f] (n = %d)", s.rho, s.lo, s.hi, s.n) end
+  return string.format("%.2f (n = %d, too few for an interval)", s.rho, s.n)
+end
+
+-- Words for a Spearman interval: the direction when the interval excludes 0.
+local function direction(s, up, down)
+  if not s or s.rho == nil then return "cannot be assessed (too few converged runs or a constant figure)" end
+  if s.lo and s.lo > 0 then return up end
+  if s.hi and s.hi < 0 then return down end
+  if not s.lo then return string.format("has rho %.2f, but too few runs for an interval", s.rho) end
+  return "shows no monotone relation that these runs can tell from none (the interval contains 0)"
+end
+
+-- Words for an adjusted Rand index between classes and architectures.
+local function ari_words(a)
+  if a == nil then return "undefined" end
+  if a >= 0.6 then return "the architecture explains most of the class assignment" end
+  if a >= 0.2 then return "the architecture explains part of the class assignment" end
+  return "the architecture explains little of the class assignment"
+end
+
+local function measure_line(m)
+  return string.format("- **%s**: %s", m, rh.rank.measures[m] or "")
+end
+
+function M.text(o, plan, records, measures, cls, cls0, figs)
+  local m = o.measure
+  local d = doc.document()
+  local real_all = analysis.of_kind(records, "real")
+  local real = analysis.of_kind(records, "real", true)
+  local wd0 = analysis.of_kind(records, "wd0")
+  local random = analysis.of_kind(records, "random")
+  local function nf(runs, f) return analysis.values(runs, function(r) return r.network[f .. ":" .. m] end) end
+
+  d:h(1, "Problem 1: the rank networks converge to under SGD with weight decay")
+  d:p(string.format("Rank measure of the headline figures and classes: **%s** (%s). Every figure below names its "
+    .. "measure; summary.csv and complexity.csv hold every measure. Intervals are 95%%: Student's t for means, "
+    .. "Fisher's z for Spearman's rho. Settings: `%s`.", m, rh.rank.measures[m] or "", o._command or ""))
+
+  -- ---- the findings, each from its numbers ----
+  d:h(2, "Findings")
+  local lines = {}
+  lines[#lines + 1] = string.format("- **Convergence.** %d of %d trained real-label networks with weight decay "
+    .. "converged (loss saturated and every layer's %s rank settled, after a horizon H >= %g) within %d epochs; "
+    .. "the others are listed under *Not converged* and left out of the classes and correlations.",
+    #real, #real_all, o.rank_measure, o.min_horizon, o.max_epochs)
+  local nr = nf(real, "normalized")
+  if #nr > 0 then
+    local med = stats.median(nr)
+    lines[#lines + 1] = string.format("- **Rank under weight decay.** Converged real-label networks: median "
+      .. "normalised %s rank %s, median bottleneck rank %s. %s", m, iqr_text(nr), num(stats.median(nf(real, "bottleneck"))),
+      med < 0.9 and "They converged below full rank (1.0)." or "They stayed near full rank (1.0): weight decay did not act.")
   end
-  return best
-end
-
-local function fmt(x) return report.num(x, 3) end
-
--- The real-versus-random section: the table by kind, then in plain words whether the
--- random-label networks memorised (training accuracy on their random labels) and how their
--- convergent rank compares with the real-label networks', then one row per random network.
-function M.labels_section(d, o, ok, metric_names, measures, figs)
-  local kh, krows, by = analysis.kind_rows(ok, metric_names, measures)
-  local random, real = by.random, by.real
-  d:p("Means over finished networks of each kind (counts where the quantity is a count). Training accuracy is "
-    .. "measured on the labels a network trained on, so for random-label networks it says how much of their "
-    .. "random training labels they fit; test accuracy is on the true test labels.")
-  d:add(report.md_table(kh, krows))
-  if #random == 0 then
-    d:p("No random-label network finished in this sweep (--random-labels " .. o.random_labels .. ").")
-  else
-    local tr, te, real_tr, real_te, mem = {}, {}, {}, {}, 0
-    for _, r in ipairs(random) do
-      tr[#tr + 1], te[#te + 1] = r.final.train_acc, r.final.test_acc
-      if r.final.train_acc >= analysis.MEMORISED then mem = mem + 1 end
+  local n0 = nf(wd0, "normalized")
+  local _, diffs = analysis.twin_pairs(records, "normalized", m)
+  if #n0 > 0 then
+    local lower = 0
+    for _, x in ipairs(diffs) do if x < 0 then lower = lower + 1 end end
+    local med0 = stats.median(n0)
+    lines[#lines + 1] = string.format("- **Control, weight decay 0.** The same draws and seeds without weight decay: "
+      .. "median normalised rank %s, %s. Paired difference (wd > 0 minus wd 0): %s; weight decay lowered the rank in "
+      .. "%d of %d pairs.", iqr_text(n0), med0 >= 0.9 and "near full rank" or "below full rank even without weight decay",
+      ci_text(diffs), lower, #diffs)
+  end
+  if #random > 0 then
+    local tr = analysis.values(random, function(r) return r.final.train_acc end)
+    local memorised = #analysis.values(random, function(r) return r.final.train_acc >= 0.9 and 1 or nil end)
+    lines[#lines + 1] = string.format("- **Control, random labels.** Training accuracy %s (chance 0.1); %d of %d "
+      .. "networks memorised their labels (train accuracy >= 0.9). Normalised rank %s, bottleneck rank %s.",
+      ci_text(tr), memorised, #random, iqr_text(nf(random, "normalized")), ci_text(nf(random, "bottleneck")))
+  end
+  local arch = classes.against_architecture(real, cls)
+  lines[#lines + 1] = string.format("- **Equivalence classes** (%s %s rank, tolerance %g): %d classes over %d "
+    .. "converged networks of %d architectures (%d seeds each planned); %d of the classes hold two or more "
+    .. "architectures. Adjusted Rand index between classes and architecture: %s, so %s; the architecture accounts "
+    .. "for a share %s of the variance of the figure itself (eta squared).", o.class_figure, m, o.class_tol,
+    arch.classes, arch.n, arch.architectures, o.seeds, arch.multi, num(arch.ari, 3), ari_words(arch.ari),
+    num(arch.eta2, 3))
+  local twins = classes.against_twins(real, wd0, o.class_figure, m, o.class_tol)
+  if twins.n > 0 then
+    lines[#lines + 1] = string.format("- **Classes with and without weight decay** (the same draws, n = %d pairs): "
+      .. "adjusted Rand index %s between the wd > 0 classes and the wd 0 classes.", twins.n, num(twins.ari, 3))
+  end
+  local _, _, trend = analysis.trends(real, m)
+  if trend.normalized then
+    lines[#lines + 1] = string.format("- **Do overfitting networks have higher rank?** Spearman's rho of the "
+      .. "generalisation gap with the normalised %s rank: %s; the rank %s.", m, rho_text(trend.normalized.gap),
+      direction(trend.normalized.gap, "is higher in networks with a larger gap", "is lower in networks with a larger gap"))
+    lines[#lines + 1] = string.format("- **Rank and accuracy.** rho of the bottleneck %s rank with test accuracy: "
+      .. "%s; with the narrowest hidden width: %s.", m, rho_text(trend.bottleneck.test_acc),
+      rho_text(trend.bottleneck.min_width))
+  end
+  for _, fam in ipairs(ladder.present(records)) do
+    if #fam.levels >= 2 then
+      local s = ladder.spearman(records, fam.kind, "bottleneck", m)
+      local s2 = ladder.spearman(records, fam.kind, "first_layer", m)
+      lines[#lines + 1] = string.format("- **Ladder, %s.** Spearman's rho of the %s with the convergent bottleneck "
+        .. "%s rank: %s: the bottleneck rank %s. With the first layer's rank: %s: it %s.", fam.kind, fam.what, m,
+        rho_text(s), direction(s, "rises with complexity", "falls as complexity rises"), rho_text(s2),
+        direction(s2, "rises with complexity", "falls as complexity rises"))
     end
-    for _, r in ipairs(real) do real_tr[#real_tr + 1], real_te[#real_te + 1] = r.final.train_acc, r.final.test_acc end
-    local lo = stats.minmax(tr)
-    local classes = random[1].architecture[#random[1].architecture]
-    local verdict
-    if mem == #random then
-      verdict = #random == 1 and "**The random-label network memorised its training labels**"
-        or string.format("**%s random-label networks memorised their training labels**",
-          #random == 2 and "Both" or "All " .. #random)
-    elseif mem > 0 then
-      local rest = {}
-      for _, x in ipairs(tr) do if x < analysis.MEMORISED then rest[#rest + 1] = x end end
-      local rlo, rhi = stats.minmax(rest)
-      verdict = string.format("**%d of %d random-label networks memorised their training labels**; the %s "
-        .. "reached training accuracy %s before %s (%s)", mem, #random, #rest == 1 and "other" or #rest .. " others",
-        #rest == 1 and fmt(rlo) or fmt(rlo) .. " to " .. fmt(rhi), #rest == 1 and "it stopped" or "they stopped",
-        rlo > 2 / classes and "well above chance: partly memorised" or "near chance for at least one")
-    elseif lo > 2 / classes then
-      verdict = string.format("**None of the %d random-label networks memorised its training labels**, though all "
-        .. "fit them above chance", #random)
-    else
-      verdict = string.format("**The random-label networks did not memorise**: at least one stayed near chance "
-        .. "on its own training labels, so this comparison does not contrast memorising with generalising networks "
-        .. "(raise --random-max-epochs or lower --lr)")
+  end
+  d:p(table.concat(lines, "\n"))
+
+  -- ---- setup ----
+  d:h(2, "Setup")
+  local kinds = {}
+  for _, r in ipairs(plan) do kinds[r.kind] = (kinds[r.kind] or 0) + 1 end
+  local parts = {}
+  for _, k in ipairs(analysis.KINDS) do
+    if kinds[k] then parts[#parts + 1] = string.format("%d %s (%s)", kinds[k], k, analysis.KIND_TEXT[k]) end
+  end
+  local total_time = 0
+  for _, r in ipairs(records) do total_time = total_time + (r.wall_time or 0) end
+  d:p(string.format("%d networks planned: %s; %d have results. Architectures: %d to %d hidden layers, widths "
+    .. "log-uniform in %d..%d (multiples of 8), at least %d parameters; the ladder uses hidden widths %s. "
+    .. "Training: SGD, learning rate %g, momentum %g, batch %d, weight decay %g (wd0: 0). Training time of all "
+    .. "networks together: %.0f s (the sum of each run's wall time; runs train in parallel under --jobs).",
+    #plan, table.concat(parts, ", "), #records, o.depth_min, o.depth_max, o.width_min, o.width_max, o.min_params,
+    table.concat(o.ladder_hidden, "-"), o.lr, o.momentum, o.batch, o.wd, total_time))
+  d:p("**Stop rule.** " .. trainer.rule_text(o) .. " Test accuracy and every rank are measured after the cooldown; "
+    .. "`test_acc_before_cooldown` in summary.csv is the accuracy at the stop.")
+  d:p("**Rank measures.** Each is computed from the same singular values, one SVD per layer:\n\n"
+    .. table.concat((function()
+      local l = {}
+      for _, mm in ipairs(rh.rank.measure_names) do l[#l + 1] = measure_line(mm) end
+      return l
+    end)(), "\n"))
+  d:p("**Network figures** (comparable across depths and widths): *bottleneck* = the lowest rank of a hidden layer "
+    .. "(the classifier layer is left out: its rank is bounded by the number of classes, and Galanti et al. leave it "
+    .. "out too); *last hidden* = the rank of the last hidden representation (post-ReLU activations) on a fixed "
+    .. "probe batch; *normalised* = the sum of layer ranks over the sum of min(rows, cols); *classifier* = the last "
+    .. "layer's rank, reported apart.")
+
+  -- ---- controls ----
+  d:h(2, "Controls side by side")
+  d:p("Every trained network of each kind (converged or not); accuracies and figures under the " .. m .. " rank.")
+  d:add(doc.md_table(analysis.controls(records, m)))
+
+  -- ---- which measure ----
+  d:h(2, "A network rank comparable across architectures: which measure")
+  d:p("For each measure, the classes its " .. o.class_figure .. " figure makes over the converged real-label networks "
+    .. "(tolerance " .. o.class_tol .. "), how many of them join architectures, and how much of the assignment the "
+    .. "architecture explains (adjusted Rand index: 1 = classes are architectures, 0 = unrelated).")
+  local mrows = {}
+  for _, mm in ipairs(measures) do
+    local c = classes.classes(real, o.class_figure, mm, o.class_tol)
+    local a = classes.against_architecture(real, c)
+    local tw = classes.against_twins(real, wd0, o.class_figure, mm, o.class_tol)
+    local _, _, tr = analysis.trends(real, mm)
+    mrows[#mrows + 1] = { mm, a.classes, a.multi, a.ari, a.eta2, tw.ari, stats.median(analysis.values(real, function(r)
+      return r.network["bottleneck:" .. mm] end)), rho_text(tr.bottleneck and tr.bottleneck.min_width) }
+  end
+  d:add(doc.md_table({ "measure", "classes", "classes with >= 2 architectures", "ARI class vs architecture",
+    "eta^2 of the figure by architecture", "ARI wd>0 vs wd0 classes", "median bottleneck rank",
+    "rho(bottleneck, narrowest width)" }, mrows))
+  local best
+  for _, r in ipairs(mrows) do
+    if r[4] and (not best or r[4] < best[4]) then best = r end
+  end
+  if best then
+    d:p(string.format("The measure whose classes depend least on the architecture here is **%s** (ARI %s, %d of "
+      .. "%d classes join architectures, eta squared %s).", best[1], num(best[4], 3), best[3], best[2], num(best[5], 3)))
+  end
+
+  -- ---- classes ----
+  d:h(2, "Equivalence classes")
+  d:p(string.format("Classes on the %s %s rank over the converged real-label networks (classes.csv also lists the "
+    .. "wd0 twins' classes, group wd0).", o.class_figure, m))
+  local crow = {}
+  for _, c in ipairs(cls) do
+    local acc = {}
+    for _, r in ipairs(c.members) do acc[#acc + 1] = r.final.test_acc end
+    crow[#crow + 1] = { c.id, classes.text(c.value), #c.members, #classes.architectures(c),
+      table.concat(classes.architectures(c), " "), ci_text(acc) }
+  end
+  d:add(doc.md_table({ "class", "value", "networks", "architectures", "which", "test accuracy" }, crow))
+  if cls0 and #cls0 > 0 then
+    d:p(string.format("The wd0 twins fall into %d classes on the same figure.", #cls0))
+  end
+
+  -- ---- twins ----
+  local pairs_ = analysis.twin_pairs(records, "normalized", m)
+  if #pairs_ > 0 then
+    d:h(2, "Weight decay against none, draw by draw")
+    local trow = {}
+    for _, p in ipairs(pairs_) do
+      local r, w = p[1], p[2]
+      trow[#trow + 1] = { r.id, table.concat(r.architecture, "-"), r.converged and "yes" or "no",
+        r.network["normalized:" .. m], w.network["normalized:" .. m], r.network["bottleneck:" .. m],
+        w.network["bottleneck:" .. m], r.final.test_acc, w.final.test_acc, r.wd_horizon }
     end
-    d:p(string.format("A network has memorised its random labels when its training accuracy on them is at least "
-      .. "%g (chance is 1/%d = %s). %s. On average their training accuracy is %s (lowest %s) and their test "
-      .. "accuracy %s, against %s and %s for the real-label networks.", analysis.MEMORISED, classes,
-      fmt(1 / classes), verdict, fmt(stats.mean(tr)), fmt(lo), fmt(stats.mean(te)), fmt(stats.mean(real_tr)),
-      fmt(stats.mean(real_te))))
-    if #real > 0 then
-      local parts = {}
-      for _, m in ipairs(measures) do
-        local name = "normalized:" .. m
-        local a, b = {}, {}
-        for _, r in ipairs(random) do if r.network and r.network[name] then a[#a + 1] = r.network[name] end end
-        for _, r in ipairs(real) do if r.network and r.network[name] then b[#b + 1] = r.network[name] end end
-        local ma, mb = stats.mean(a), stats.mean(b)
-        if ma and mb then
-          local rel = math.abs(ma - mb) <= 0.005 and "the same as" or ma > mb and "higher than" or "lower than"
-          parts[#parts + 1] = string.format("%s: %s, %s the real-label networks' %s", m, fmt(ma), rel, fmt(mb))
+    d:add(doc.md_table({ "draw", "architecture", "converged", "normalised (wd)", "normalised (wd 0)",
+      "bottleneck (wd)", "bottleneck (wd 0)", "test acc (wd)", "test acc (wd 0)", "H" }, trow))
+  end
+
+  -- ---- trends ----
+  d:h(2, "Trends over the converged real-label networks")
+  d:p("Spearman's rho with its 95% interval; n = " .. #real .. " networks.")
+  local th, trows = analysis.trends(real, m)
+  d:add(doc.md_table(th, trows))
+
+  -- ---- ladder ----
+  local fams = ladder.present(records)
+  if #fams > 0 then
+    d:h(2, "The complexity ladder")
+    d:p("One architecture (hidden " .. table.concat(o.ladder_hidden, "-") .. "), " .. o.ladder_seeds
+      .. " seeds per rung; means with 95% intervals over the converged seeds. complexity.csv has every measure.")
+    local lrows = {}
+    for _, fam in ipairs(fams) do
+      for _, l in ipairs(fam.levels) do
+        local ok = {}
+        for _, r in ipairs(fam.groups[l]) do if r.status == "ok" and r.converged then ok[#ok + 1] = r end end
+        local function f(name) return analysis.values(ok, function(r) return ladder.figure(r, name, m) end) end
+        lrows[#lrows + 1] = { fam.kind, l, #fam.groups[l], #ok,
+          ci_text(analysis.values(ok, function(r) return r.final.train_acc end)),
+          ci_text(analysis.values(ok, function(r) return r.final.test_acc end)),
+          ci_text(f("bottleneck")), ci_text(f("last_hidden")), ci_text(f("first_layer")) }
+      end
+    end
+    d:add(doc.md_table({ "family", "level", "runs", "converged", "train acc", "test acc", "bottleneck rank",
+      "last hidden rank", "first-layer rank" }, lrows))
+    local srows = {}
+    for _, fam in ipairs(fams) do
+      if #fam.levels >= 2 then
+        for _, f in ipairs(ladder.FIGURES) do
+          srows[#srows + 1] = { fam.kind, f, rho_text(ladder.spearman(records, fam.kind, f, m)) }
         end
       end
-      d:p("Convergent rank (mean normalised network rank `normalized:<m>`, the sum of layer ranks over the sum of "
-        .. "min(rows, cols)) of the random-label networks, measure by measure: " .. table.concat(parts, "; ")
-        .. ". Architectures differ between the two groups (each network's is drawn at random), so compare the "
-        .. "normalised figures, not the sums.")
     end
-    local rh_, rrows = analysis.random_rows(ok, o.measure)
-    d:p("The random-label networks one by one:")
-    d:add(report.md_table(rh_, rrows))
-  end
-  for _, f in ipairs(figs) do if f.section == "labels" then d:image(f.title, f.file, f.caption) end end
-end
-
-function M.text(o, plan, results, measures, metric_names, classes, figs)
-  local d = report.document()
-  local ok = analysis.ok_runs(results)
-  local real = {}
-  for _, r in ipairs(ok) do if r.kind == "real" then real[#real + 1] = r end end
-  local sat = trainer.rule_text(o, "real")
-
-  d:h(1, "Problem 1: convergent rank of randomly drawn networks")
-  d:h(2, "Setup")
-  d:p(string.format("We drew %d multilayer perceptrons (ReLU, %d to %d hidden layers, hidden widths log-uniform "
-    .. "in [%d, %d] rounded to multiples of 8, at least %d parameters and every hidden width at least twice the "
-    .. "number of classes) with sweep seed %d. %d of them were trained on %s; a fraction %g of the sweep "
-    .. "(%d networks) on the same images with %s of the training labels replaced by random ones; "
-    .. "and %d on the synthetic teacher task at ranks %s. %d of %d planned networks have finished (%d diverged).",
-    o.n, o.depth_min, o.depth_max, o.width_min, o.width_max, o.min_params, o.seed,
-    count(plan, function(r) return r.kind == "real" end), o.dataset, o.random_labels,
-    count(plan, function(r) return r.kind == "random" end),
-    o.label_noise >= 1 and "all" or string.format("%g%%", 100 * o.label_noise),
-    count(plan, function(r) return r.kind == "teacher" end),
-    #o.teacher_ranks > 0 and table.concat(o.teacher_ranks, ", ") or "(none)",
-    #results, #plan, count(results, function(r) return r.status ~= "ok" end)))
-  local failed = {}
-  for _, r in ipairs(results) do
-    if r.status ~= "ok" then
-      failed[#failed + 1] = { r.id, r.kind, table.concat(r.architecture or {}, "-"), r.status, r.epochs or 0 }
+    if #srows > 0 then
+      d:p("Spearman's rho of the complexity level with each figure (" .. m .. " rank), over the converged runs:")
+      d:add(doc.md_table({ "family", "figure", "rho [95% interval] (n)" }, srows))
     end
   end
-  if #failed > 0 then
-    d:p("Networks that did not finish normally (a NaN or infinite loss, weight or activation stopped them; "
-      .. "they are left out of every analysis below):")
-    d:add(report.md_table({ "id", "kind", "architecture", "status", "epochs" }, failed))
-  end
-  d:p(string.format("Each network was trained with minibatch SGD (learning rate %g, momentum %g, weight decay %g "
-    .. "as L2 in the gradient, batch %d; ReduceLROnPlateau with patience %d and factor %g) until the training "
-    .. "loss saturated or %d epochs passed. **Saturation rule:** %s. At every epoch we measured the training and "
-    .. "test loss and accuracy, every rank measure of every layer's weight matrix, its spectral norm, and the "
-    .. "ranks of each layer's weight gradient on a fixed batch of %d training samples (history/<id>.jsonl). "
-    .. "The *convergent rank* of a network is the list of its layers' ranks at the last epoch.",
-    o.lr, o.momentum, o.wd, o.batch, o.plateau_patience, o.plateau_factor, o.max_epochs, sat, o.probe))
-  d:p(string.format("Random-label networks train with the same hyper-parameters under their own saturation rule "
-    .. "(the `rule` field of runs.jsonl and summary.csv says which rule applied to each network): **%s**. Under "
-    .. "the sweep's rule they would stop after a few epochs on the initial plateau of the loss at ln(10), at "
-    .. "chance-level training accuracy, before they begin to memorise.", trainer.rule_text(o, "random")))
-  d:p("Rank measures (rh.rank.all, one SVD per layer): " .. table.concat(measures, ", ")
-    .. ". Whole-network figures (rh.rank.network): `sum:<m>` is the sum of the layers' ranks under measure m, "
-    .. "`normalized:<m>` that sum divided by the sum of min(rows, cols), `min:<m>` the lowest layer rank (a bound "
-    .. "on the rank of the map the network computes), and `activation_normalized:<m>` the normalised sum for the "
-    .. "layers' activations on the probe batch.")
-  local defs = {}
-  for _, m in ipairs(measures) do
-    if rh.rank.measures and rh.rank.measures[m] then defs[#defs + 1] = "- " .. rh.rank.measures[m] end
-  end
-  if #defs > 0 then d:p(table.concat(defs, "\n")) end
 
-  local corr = analysis.correlations(real, metric_names, measures)
-  d:h(2, "Convergent rank and generalisation")
-  d:p(string.format("Correlations over the %d real-label networks that finished (Pearson r and Spearman rho; "
-    .. "n/a where undefined: fewer than 3 networks or a constant figure). The gap is train minus test accuracy.",
-    #real))
-  local rows = {}
-  for _, r in ipairs(corr) do
-    rows[#rows + 1] = { "`" .. r[1] .. "`", r[2], r[3], r[4], r[5], r[6], r[7], r[8] }
+  -- ---- runs that did not converge ----
+  d:h(2, "Not converged, diverged")
+  local nrows = {}
+  for _, r in ipairs(records) do
+    if not r.converged then
+      nrows[#nrows + 1] = { r.id, r.kind, table.concat(r.architecture, "-"), r.status, r.stopped, r.epochs,
+        r.wd_horizon, r.diverged or "" }
+    end
   end
-  d:add(report.md_table({ "network figure", "n", "r (test acc)", "rho (test acc)", "r (gap)", "rho (gap)",
-    "r (params)", "rho (params)" }, rows))
-  local best = strongest(corr, 4)
-  if best then
-    d:p(string.format("The figure most strongly rank-correlated with test accuracy is `%s` (rho = %.3f, "
-      .. "r = %s). With %d networks, |rho| below about %.2f is within what chance gives at the 5%% level.",
-      best[1], best[4], report.num(best[3], 3), best[2], 1.96 / math.sqrt(math.max(best[2] - 1, 1))))
-  end
-  for _, f in ipairs(figs) do if f.section == "generalisation" then d:image(f.title, f.file, f.caption) end end
-
-  d:h(2, "Real versus random labels")
-  M.labels_section(d, o, ok, metric_names, measures, figs)
-
-  d:h(2, "Teacher rank versus convergent rank")
-  local th, trows = analysis.teacher_rows(ok, measures)
-  if #trows == 0 then
-    d:p("No teacher runs in this sweep (--teacher-ranks none).")
+  if #nrows == 0 then
+    d:p("Every network converged.")
   else
-    d:p("The teacher task's labels come from a rank-k linear map of the inputs, so k bounds the task's "
-      .. "complexity. For each teacher network: the convergent rank of its first layer and of its "
-      .. "lowest-rank layer under each measure.")
-    d:add(report.md_table(th, trows))
-    local ks, firsts = {}, {}
-    for _, r in ipairs(trows) do ks[#ks + 1] = r[2]; firsts[#firsts + 1] = r[5] end
-    local rho = stats.spearman(ks, firsts)
-    d:p(string.format("Spearman correlation of teacher rank with the first layer's %s rank: %s.", measures[1] or "",
-      report.num(rho, 3)))
+    local nwd0 = 0
+    for _, r in ipairs(nrows) do if r[2] == "wd0" then nwd0 = nwd0 + 1 end end
+    d:p(string.format("%d networks did not converge; %d of them are wd0 controls (without weight decay the training "
+      .. "loss can keep improving, so the loss rule need not hold); controls are reported at the cap.", #nrows, nwd0))
+    d:add(doc.md_table({ "id", "kind", "architecture", "status", "stopped", "epochs", "H", "why" }, nrows))
   end
-  for _, f in ipairs(figs) do if f.section == "teacher" then d:image(f.title, f.file, f.caption) end end
 
-  d:h(2, "Equivalence classes")
-  d:p(string.format("Networks are equivalent when their convergent ranks under the **%s** measure are %s, layer "
-    .. "by layer (networks of different depth never are). %d finished networks fall into %d classes "
-    .. "(classes.csv lists every class with its members).", o.measure,
-    o.class_tol > 0 and string.format("within %g of the class's first member", o.class_tol) or "equal",
-    #ok, #classes))
-  local ch, crows = analysis.class_rows(classes)
-  local shown = {}
-  for i = 1, math.min(#crows, 20) do shown[i] = crows[i] end
-  d:add(report.md_table(ch, shown))
-  if #crows > 20 then d:p(string.format("(%d more classes in classes.csv)", #crows - 20)) end
-  for _, f in ipairs(figs) do if f.section == "classes" then d:image(f.title, f.file, f.caption) end end
-
-  d:h(2, "Training dynamics")
-  d:p("The seed notebook's figures: the relation of loss and norm to accuracy at convergence, and the course of "
-    .. "loss, accuracy, rank and norm over epochs for every network.")
-  for _, f in ipairs(figs) do if f.section == "dynamics" then d:image(f.title, f.file, f.caption) end end
-
-  d:h(2, "Figures and their rank measures")
-  local frows = {}
-  for _, f in ipairs(figs) do frows[#frows + 1] = { "`" .. f.file .. "`", f.title, f.measure or "none" } end
-  d:add(report.md_table({ "file", "figure", "rank measure" }, frows))
+  -- ---- figures ----
+  d:h(2, "Figures")
+  for _, f in ipairs(figs) do d:image(f.title, f.file, f.caption) end
   return d:text()
 end
 

@@ -19,13 +19,13 @@ M.SPEC = {
   { name = "help", type = "bool", default = false, help = "print this help and exit" },
   { name = "config", type = "string", default = "", metavar = "FILE.lua", help = "Lua file returning a table of these options" },
   { name = "quick", type = "preset", help = "a small study that produces every output in about a minute",
-    sets = { n = 6, wd0_runs = 2, random_runs = 1, train_subset = 1500, test_subset = 500, width_min = 16,
-      width_max = 128, depth_max = 2, min_params = 5000, min_horizon = 1.5, max_epochs = 40, sat_patience = 3,
+    sets = { n = 3, seeds = 2, wd0_runs = 1, random_runs = 1, train_subset = 1500, test_subset = 500, width_min = 16,
+      width_max = 128, depth_max = 2, min_params = 5000, min_horizon = 3, max_epochs = 180, sat_patience = 3,
       rank_patience = 3, rank_every = 2, cooldown = 2, ladder_seeds = 2, teacher_ranks = { 1, 8 },
-      teacher_n = 1500, teacher_dim = 32, parity_k = { 1, 2 }, parity_n = 1000, noise_levels = { 0, 1 },
+      teacher_n = 1500, teacher_dim = 32, parity_k = { 1, 2 }, parity_n = 1500, noise_levels = { 0, 1 },
       ladder_hidden = { 64, 64 }, probe = 256 } },
   { name = "full", type = "preset", help = "a larger study: all 60,000 images, wider nets, 64 networks, 5 seeds",
-    sets = { n = 64, wd0_runs = 16, random_runs = 8, train_subset = 0, test_subset = 0, width_min = 64,
+    sets = { n = 32, seeds = 3, wd0_runs = 8, random_runs = 6, train_subset = 0, test_subset = 0, width_min = 64,
       width_max = 1024, min_params = 100000, max_epochs = 300, ladder_seeds = 5, probe = 512 } },
   { name = "out", type = "string", default = "results/problem1", metavar = "DIR", help = "output folder" },
   { name = "resume", type = "bool", default = false,
@@ -38,9 +38,10 @@ M.SPEC = {
   { name = "merge", type = "bool", default = false,
     help = "train nothing: join the results files of shards and MPI ranks in --out and write the analysis" },
   -- ---- the sweep of random networks ----
-  { name = "n", type = "int", default = 24, min = 0, help = "random networks on the real task (kind real)" },
-  { name = "wd0-runs", type = "int", default = 8, min = 0,
-    help = "of those, how many are trained again with weight decay 0 (kind wd0: the same draws and seeds)" },
+  { name = "n", type = "int", default = 10, min = 0, help = "random architectures drawn for the real task (kind real)" },
+  { name = "seeds", type = "int", default = 3, min = 1, help = "networks per architecture (initialisation and order seeds)" },
+  { name = "wd0-runs", type = "int", default = 4, min = 0,
+    help = "of those architectures, how many are trained again with weight decay 0, every seed (kind wd0: twins)" },
   { name = "random-runs", type = "int", default = 3, min = 0,
     help = "random networks trained on random labels (kind random: the memorisation control)" },
   { name = "seed", type = "int", default = 1, min = 0, help = "study seed: run ids are p1-<seed>-..." },
@@ -71,6 +72,8 @@ M.SPEC = {
   { name = "sat-patience", type = "int", default = 5, min = 1,
     help = "loss saturation: epochs without relative improvement > --sat-tol" },
   { name = "sat-tol", type = "number", default = 0.01, min = 0, help = "loss saturation: relative improvement threshold" },
+  { name = "sat-min-delta", type = "number", default = 1e-3, min = 0,
+    help = "loss saturation: an improvement must also exceed this (absolute; a loss near 0 saturates too)" },
   { name = "rank-measure", type = "choice", choices = { "energy", "relative", "numerical", "effective", "stable" },
     default = "energy", help = "rank convergence: the measure watched" },
   { name = "rank-patience", type = "int", default = 5, min = 2, help = "rank convergence: checks in the window" },
@@ -114,7 +117,7 @@ M.SPEC = {
 -- ones (the counts may grow or shrink; analysis and process options may change freely).
 M.RUN_KEYS = { "seed", "dataset", "data_dir", "train_split", "holdout", "train_subset", "test_subset",
   "depth_min", "depth_max", "width_min", "width_max", "min_params", "lr", "momentum", "wd", "batch",
-  "min_horizon", "max_epochs", "sat_patience", "sat_tol", "rank_measure", "rank_patience", "rank_every",
+  "min_horizon", "max_epochs", "sat_patience", "sat_tol", "sat_min_delta", "rank_measure", "rank_patience", "rank_every",
   "rank_slack", "rank_rel_slack", "cooldown", "cooldown_factor", "probe", "ladder_hidden", "teacher_n",
   "teacher_dim", "parity_bits", "parity_n" }
 
@@ -123,7 +126,7 @@ M.RUN_KEYS = { "seed", "dataset", "data_dir", "train_split", "holdout", "train_s
 function M.check(o)
   if o.depth_min > o.depth_max then return "--depth-min must be <= --depth-max" end
   if o.width_min > o.width_max then return "--width-min must be <= --width-max" end
-  if o.wd0_runs > o.n then return string.format("--wd0-runs %d: only %d networks (--n) to twin", o.wd0_runs, o.n) end
+  if o.wd0_runs > o.n then return string.format("--wd0-runs %d: only %d architectures (--n) to twin", o.wd0_runs, o.n) end
   for _, k in ipairs(o.teacher_ranks) do
     if k > o.teacher_dim then
       return string.format("--teacher-ranks: rank %d is larger than the input dimension --teacher-dim %d", k,

@@ -83,9 +83,9 @@ end
 function M.rule_text(o)
   return string.format("from the epoch where the weight-decay horizon reaches %g (the same epoch for a wd0 twin), "
     .. "training stops when both hold: the training loss (epoch mean) improved by less than %g relative to the "
-    .. "best for %d epochs, and no layer's %s rank moved by more than max(%g, %g x rank) over the last %d checks "
+    .. "best (or by less than %g) for %d epochs, and no layer's %s rank moved by more than max(%g, %g x rank) over the last %d checks "
     .. "(one every %d epochs); otherwise after %d epochs (then the run is not converged). Then %d cooldown epochs "
-    .. "at %g x lr.", o.min_horizon, o.sat_tol, o.sat_patience, o.rank_measure, o.rank_slack, o.rank_rel_slack,
+    .. "at %g x lr.", o.min_horizon, o.sat_tol, o.sat_min_delta, o.sat_patience, o.rank_measure, o.rank_slack, o.rank_rel_slack,
     o.rank_patience, o.rank_every, o.max_epochs, o.cooldown, o.cooldown_factor)
 end
 
@@ -106,14 +106,14 @@ function M.train(run, task, o, history_path, say)
   local min_epochs = M.min_epochs(o, n)
   local opt = rh.optim.SGD(model, { lr = o.lr, momentum = o.momentum, weight_decay = run.weight_decay })
   local record = {
-    id = run.id, index = run.index, kind = run.kind, level = run.level, seed_index = run.seed_index,
+    id = run.id, index = run.index, kind = run.kind, draw = run.draw, level = run.level, seed_index = run.seed_index,
     twin = run.twin, teacher_rank = run.kind == "teacher" and run.level or nil, run_seed = run.run_seed,
     sweep_seed = o.seed, dataset = task.dataset, architecture = run.sizes, depth = #run.sizes - 2,
     num_parameters = space.num_parameters(run.sizes),
     label_noise = run.kind == "random" and 1 or run.kind == "noise" and run.level or 0,
     hyper = { lr = o.lr, momentum = o.momentum, weight_decay = run.weight_decay, batch = o.batch,
       max_epochs = o.max_epochs, min_epochs = min_epochs, min_horizon = o.min_horizon, sat_patience = o.sat_patience,
-      sat_tol = o.sat_tol, rank_measure = o.rank_measure, rank_patience = o.rank_patience, rank_every = o.rank_every,
+      sat_tol = o.sat_tol, sat_min_delta = o.sat_min_delta, rank_measure = o.rank_measure, rank_patience = o.rank_patience, rank_every = o.rank_every,
       rank_slack = o.rank_slack, rank_rel_slack = o.rank_rel_slack, cooldown = o.cooldown,
       cooldown_factor = o.cooldown_factor, train_size = n, test_size = task.test:size() },
     rule = "converged", saturation = M.rule_text(o),
@@ -123,7 +123,7 @@ function M.train(run, task, o, history_path, say)
   local last_say = -math.huge
   local h = rh.train.fit(model, task.train, {
     optimizer = opt, batch = o.batch, seed = run.run_seed, min_epochs = min_epochs, max_epochs = o.max_epochs,
-    patience = o.sat_patience, threshold = o.sat_tol, progress = false,
+    patience = o.sat_patience, threshold = o.sat_tol, min_delta = o.sat_min_delta, progress = false,
     rank_converged = { measure = o.rank_measure, patience = o.rank_patience, every = o.rank_every,
       slack = o.rank_slack, rel_slack = o.rank_rel_slack },
     callback = function(epoch, rec)
