@@ -1,115 +1,186 @@
--- problem2.lua - iterative rank pruning: train a network, shrink (or widen) each hidden
--- layer to the width a policy reads off its rank, retrain, repeat; compare final accuracy
--- against training time with a dense network and structured magnitude pruning.
+-- problem2.lua - Problem 2: iterative rank pruning to a fixed point. Each iteration trains a
+-- network until its ranks converge (rh.train.fit's rank rule, after a weight-decay horizon),
+-- a policy reads the converged ranks and chooses the next widths, and the loop repeats until
+-- the widths are kept (a fixed point), accuracy falls by more than --margin, or --max-iters.
+-- Weight-decay variants (lowered, constant, raised), baselines at the final widths (dense for
+-- the same time, magnitude pruning, from scratch, Cuttlefish) and teacher tasks of known
+-- hidden width w*, over --seeds seeds each.
 --
---   rankhost scripts/problem2.lua [--policy FILE] [--schedule FILE] [--init METHOD]
---                                 [--dataset NAME] [--out DIR] [--quick] [...]   (--help)
+--   rankhost scripts/problem2.lua [--quick] [--policy FILE] [--schedule S[:G],...] [--jobs N] [...]
+--   rankhost scripts/problem2.lua --help        -- every option with its default
 --
--- Policies (scripts/policies/*.lua) and weight-decay schedules (scripts/schedules/*.lua)
--- are Lua files loaded at run time; see docs/problem2.md for their interfaces.
+-- Policies (scripts/problem2/policies/*.lua) and weight-decay schedules
+-- (scripts/problem2/schedules/*.lua) are Lua files loaded at run time; docs/problem2.md gives
+-- their interfaces. Writes runs.jsonl, iterations/, checkpoints/, iterations.csv,
+-- baselines.csv, teacher.csv, report.md and PNG figures into --out; a restart with the same
+-- --out continues where it stopped.
+local script_dir = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
+package.path = script_dir .. "/?.lua;" .. package.path
+
 local rh = require "rankhost"
+local options = require "common.options"
+local sweep = require "common.sweep"
+local settings = require "problem2.settings"
+local plugins = require "problem2.plugins"
+local plan_of = require "problem2.plan"
+local tasks_of = require "problem2.tasks"
+local study = require "problem2.study"
+local train = require "problem2.train"
+local report = require "problem2.report"
 
-local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
-package.path = here .. "/lib/?.lua;" .. package.path
+local PROG = settings.PROG
+local o = options.parse_or_exit(settings.SPEC, { ... }, settings.USAGE, PROG)
 
-local options = require "options"
-local run = require "prune_run"
-local output = require "prune_output"
-
-local PROG = "problem2.lua"
-local USAGE = "usage: rankhost scripts/problem2.lua [options]\n" ..
-  "Iterative rank pruning: train, shrink each hidden layer to the width a policy chooses from\n" ..
-  "its rank, retrain; stop when widths stop changing, accuracy falls by more than --margin,\n" ..
-  "or after --max-iters. An interrupted run resumes from its last finished iteration."
-
-local SPEC = {
-  { name = "help", type = "bool", default = false, help = "print this text and exit" },
-  { name = "config", type = "string", default = "", metavar = "FILE", help = "Lua file returning a table of options" },
-  { name = "quick", type = "preset", help = "small, fast run with every output (under a minute on 2 cores)",
-    sets = { ["train-size"] = 20000, ["test-size"] = 5000, hidden = { 256, 256 }, epochs = 3, ["max-iters"] = 4,
-             sample = 1000 } },
-  -- energy, not the seed's numerical rule, by default: with float32 weights numpy's tolerance
-  -- calls nearly every trained layer full rank, so `numerical` would not prune at all.
-  { name = "policy", type = "string", default = "energy", metavar = "FILE",
-    help = "prune policy: a name in scripts/policies (energy, numerical = the seed's rule, relative, effective, fraction, widen) or a path" },
-  { name = "schedule", type = "string", default = "constant", metavar = "FILE",
-    help = "weight-decay schedule: a name in scripts/schedules (constant, gamma, cosine) or a path" },
-  { name = "init", type = "choice", choices = { "fresh", "qr", "norm", "lowrank" }, default = "fresh",
-    help = "how the next network starts (a policy's own init wins unless --init is given)" },
-  { name = "dataset", type = "choice", choices = { "fashion-mnist", "mnist", "teacher" }, default = "fashion-mnist",
-    help = "data set" },
-  { name = "data-dir", type = "string", default = "", metavar = "DIR",
-    help = "folder of the IDX files (default: rh.data's search path); with only t10k files there, they are split 5:1 into train/test" },
-  { name = "train-size", type = "int", default = 0, min = 0, help = "training samples used (0: all)" },
-  { name = "test-size", type = "int", default = 0, min = 0, help = "test samples used (0: all)" },
-  { name = "hidden", type = "ints", default = { 512, 512 }, help = "hidden widths of the first, dense network" },
-  { name = "epochs", type = "int", default = 5, min = 1, help = "training epochs per iteration" },
-  { name = "batch", type = "int", default = 64, min = 1, help = "mini-batch size" },
-  { name = "lr", type = "number", default = 0.05, min = 0, help = "SGD learning rate (a schedule may change it)" },
-  { name = "momentum", type = "number", default = 0.9, min = 0, help = "SGD momentum" },
-  { name = "weight-decay", type = "number", default = 5e-4, min = 0, help = "weight decay of iteration 0 (schedules start here)" },
-  { name = "gamma", type = "number", default = 2, min = 0, help = "gamma schedule: weight decay factor per iteration" },
-  { name = "wd-final", type = "number", default = 5e-3, min = 0, help = "cosine schedule: weight decay at --max-iters" },
-  { name = "tol", type = "number", default = 1e-3, min = 0, help = "relative policy: tolerance on s_i / ||W||_F" },
-  { name = "tau", type = "number", default = 0.99, min = 0, max = 1, help = "energy policy: fraction of sum s_i^2 kept" },
-  { name = "fraction", type = "number", default = 0.5, min = 0, help = "fraction policy: width kept per iteration" },
-  { name = "saturation", type = "number", default = 0.9, min = 0, help = "widen policy: activation rank / width that counts as saturated" },
-  { name = "widen", type = "number", default = 1.5, min = 1, help = "widen policy: growth factor of a saturated layer" },
-  { name = "param", type = "strings", default = {}, metavar = "K=V,...",
-    help = "extra key=value settings for a policy or schedule of your own (ctx.options.params)" },
-  { name = "min-width", type = "int", default = 1, min = 1, help = "no layer is made narrower than this" },
-  { name = "max-iters", type = "int", default = 6, min = 0, help = "most pruning iterations after the dense one" },
-  { name = "margin", type = "number", default = 0.02, min = 0,
-    help = "stop when test accuracy falls more than this below the dense network's" },
-  { name = "sample", type = "int", default = 1000, min = 1, help = "training samples for activation ranks and least-squares refits" },
-  { name = "baselines", type = "bool", default = true,
-    help = "also train the dense network for the same total time, and magnitude pruning to the same widths" },
-  { name = "out", type = "string", default = "results/problem2", metavar = "DIR", help = "output folder" },
-  { name = "restart", type = "bool", default = false, help = "ignore a checkpoint in --out and start again" },
-  { name = "seed", type = "int", default = 1, help = "random seed (initialisation, shuffling, teacher data)" },
-}
-
-local opts = options.parse_or_exit(SPEC, { ... }, USAGE, PROG)
 local function usage_error(msg)
   io.stderr:write(PROG, ": ", msg, "\n")
   os.exit(2)
 end
+-- a failure (status 1) with a message instead of a traceback; what is on disk stays
+local function fail(msg)
+  io.stderr:write(PROG, ": ", msg, "\n")
+  os.exit(1)
+end
+local bad = settings.check(o)
+if bad then usage_error(bad) end
 
--- key=value settings for user policies
-local params = {}
-for _, kv in ipairs(opts.param) do
+-- ---- policy, schedules, variants ----
+o.params = {}
+for _, kv in ipairs(o.param) do
   local k, v = kv:match("^([%w_]+)=(.*)$")
   if not k then usage_error("bad value '" .. kv .. "' for --param: expects key=value") end
-  params[k] = tonumber(v) or v
+  o.params[k] = tonumber(v) or v
 end
-opts.params = params
+local plugin_dir = script_dir .. "/problem2"
+local policy, perr = plugins.load("policy", plugin_dir, "policies", o.policy, "widths")
+if not policy then usage_error(perr) end
 
--- A policy or schedule: a path, or a name of a file shipped beside this script.
-local function load_plugin(kind, folder, name, required)
-  local path = name
-  if not name:find("/", 1, true) and not name:match("%.lua$") then path = here .. "/" .. folder .. "/" .. name .. ".lua" end
-  local chunk, err = loadfile(path)
-  if not chunk then usage_error("cannot load " .. kind .. " '" .. name .. "': " .. err) end
-  local ok, t = pcall(chunk)
-  if not ok then usage_error(kind .. " " .. path .. " failed: " .. tostring(t)) end
-  if type(t) ~= "table" or type(t[required]) ~= "function" then
-    usage_error(kind .. " " .. path .. " must return a table with a function '" .. required .. "'")
+local variants, variant_order = {}, {}
+local function add_variant(spec)
+  local v, err = plugins.variant(spec, o.gamma)
+  if not v then usage_error(err) end
+  if variants[v.id] then return v.id end
+  local sched, serr = plugins.load("schedule", plugin_dir, "schedules", v.schedule, "weight_decay")
+  if not sched then usage_error(serr) end
+  v.options = plugins.variant_options(o, v)
+  local ok, wd, lr = pcall(plugins.hyper, sched, 0, { iteration = 0, options = v.options, history = {} })
+  if not ok then usage_error(wd) end
+  if math.abs(wd - o.weight_decay) > 1e-12 * math.max(1, wd) or math.abs(lr - o.lr) > 1e-12 then
+    usage_error(string.format("schedule %s gives weight decay %g and lr %g at iteration 0, but iteration 0 is the "
+      .. "dense network every variant shares, trained at --weight-decay %g and --lr %g", sched.path, wd, lr,
+      o.weight_decay, o.lr))
   end
-  t.path = path
-  return t
+  local ok1, wd1 = pcall(plugins.hyper, sched, 1, { iteration = 1, options = v.options, history = {} })
+  v.schedule, v.wd1 = sched, ok1 and wd1 or nil
+  variants[v.id] = v
+  variant_order[#variant_order + 1] = v.id
+  return v.id
 end
-local policy = load_plugin("policy", "policies", opts.policy, "widths")
-local schedule = load_plugin("schedule", "schedules", opts.schedule, "weight_decay")
-if policy.init ~= nil and type(policy.init) ~= "function" then usage_error("policy " .. policy.path .. ": init must be a function") end
+local image_variants = {}
+for _, spec in ipairs(o.schedule) do
+  local id = add_variant(spec)
+  for _, seen in ipairs(image_variants) do
+    if seen.id == id then usage_error("--schedule: the variant " .. spec .. " is given twice") end
+  end
+  image_variants[#image_variants + 1] = variants[id]
+end
+local teacher_variant = #o.teacher_widths > 0 and variants[add_variant(o.teacher_schedule)] or nil
 
-local data = run.load_data(opts, usage_error)
-io.write(string.format("problem2: %s (%d train, %d test), policy %s, schedule %s, init %s\n",
-  opts.dataset, data.train:size(), data.test:size(), opts.policy, opts.schedule,
-  (policy.init and not opts._given.init) and "policy's" or opts.init))
+-- ---- the output folder and its settings ----
+local out = o.out
+local config_path = out .. "/config.json"
+local okdir, direrr = pcall(function()
+  for _, d in ipairs { out, out .. "/checkpoints", out .. "/iterations" } do rh.io.mkdir_p(d) end
+end)
+if not okdir then fail("cannot create the output folder " .. out .. ": " .. tostring(direrr)) end
+local run_settings = {}
+for _, k in ipairs(settings.RUN_KEYS) do run_settings[k] = o[k] end
+if rh.io.exists(config_path) then
+  local f = assert(io.open(config_path, "rb"))
+  local okc, old = pcall(rh.json.decode, f:read("a") or "")
+  f:close()
+  if not okc or type(old) ~= "table" or type(old.settings) ~= "table" or old.problem ~= 2 then
+    fail(config_path .. " is not a problem 2 study's settings; is " .. out .. " another program's folder?")
+  end
+  local diff = {}
+  for _, k in ipairs(settings.RUN_KEYS) do
+    local was, now = rh.json.encode(old.settings[k]), rh.json.encode(run_settings[k])
+    if was ~= now then diff[#diff + 1] = string.format("--%s (was %s, now %s)", k:gsub("_", "-"), was, now) end
+  end
+  if #diff > 0 then
+    usage_error(out .. " holds a study with other settings: " .. table.concat(diff, ", ")
+      .. "; use the same settings to continue it, or another --out")
+  end
+end
+local rules = train.rules(o)
+rh.io.write_atomic(config_path, rh.json.encode({ problem = 2, settings = run_settings,
+  command = options.describe(settings.SPEC, o), rule = train.rule_text(rules) }) .. "\n")
 
-local study = run.new(opts, data, policy, schedule, SPEC)
-study:resume_or_start()
-study:iterate()
-if opts.baselines then study:baselines() end
-output.finish(study)
-io.write("problem2: done (" .. tostring(study.state.stop_reason) .. "); outputs in " .. opts.out .. "\n")
+-- ---- data, plan, what is done ----
+local tasks, terr = tasks_of.new(o)
+if not tasks then usage_error(terr) end
+local plan = plan_of.plan(o, image_variants, teacher_variant)
+local results_path = out .. "/runs.jsonl"
+local function read_done()
+  local by_id = {}
+  if rh.io.exists(results_path) then
+    for _, r in ipairs(rh.log.read_jsonl(results_path)) do if r.id then by_id[r.id] = r end end
+  end
+  return by_id
+end
+local okr, done = pcall(read_done)
+if not okr then fail(tostring(done) .. " (finished runs are read from it; fix or move the file)") end
+if o.jobs == 0 then o.jobs = sweep.cores() end
+local jobs = rh.device() ~= "cpu" and 1 or o.jobs
+
+local counts, finished = {}, 0
+for _, r in ipairs(plan) do
+  counts[r.kind] = (counts[r.kind] or 0) + 1
+  if done[r.id] then finished = finished + 1 end
+end
+local kinds = {}
+for _, k in ipairs { "dense", "iterate", "same_time", "magnitude", "scratch", "cuttlefish" } do
+  if counts[k] then kinds[#kinds + 1] = counts[k] .. " " .. k end
+end
+print(string.format("problem 2: %d runs (%s), %d jobs -> %s", #plan, table.concat(kinds, ", "), jobs, out))
+print("data: " .. tasks.image.name .. (#o.teacher_widths > 0 and string.format("; teacher MLPs w* = %s",
+  table.concat(o.teacher_widths, ",")) or ""))
+print("policy: " .. policy.path .. "; variants: " .. table.concat(variant_order, ", "))
+print("training: " .. train.rule_text(rules))
+if finished > 0 then print(string.format("continuing: %d of %d runs already finished", finished, #plan)) end
+
+-- ---- training, phase by phase (a run starts when the runs it reads are done) ----
+local env = { options = o, tasks = tasks, rules = rules, policy = policy, variants = variants, done = done, dir = out,
+  say = function(line) print("  " .. line) end }
+local trainer = study.trainer(env)
+local function summary(rec)
+  if rec.skipped then return "skipped: " .. rec.skipped end
+  if rec.kind == "iterate" then
+    return string.format("%s after %d iterations: widths %s, test acc %.4f (dense %.4f), %.1f s", rec.stop,
+      rec.iterations, table.concat(rec.final.widths, "-"), rec.final.test_acc, rec.dense_test_acc, rec.total_seconds)
+  end
+  return string.format("widths %s, %d parameters, test acc %s, %.1f s", table.concat(rec.widths, "-"), rec.parameters,
+    rec.test_acc and string.format("%.4f", rec.test_acc) or "-", rec.total_seconds or rec.seconds)
+end
+local okt, terr2 = pcall(function()
+  for phase = 1, 3 do
+    local runs = {}
+    for _, r in ipairs(plan) do if r.phase == phase then runs[#runs + 1] = r end end
+    local _, lost = sweep.run { place = { file = "runs.jsonl", label = "" }, plan = runs, done = done, out = out,
+      jobs = jobs, train = trainer, summary = summary,
+      describe = function(run) return string.format("[%s%s]", run.kind, run.variant and (" " .. run.variant) or "") end }
+    done = read_done()
+    env.done = done
+    if #lost > 0 then
+      error(string.format("%d runs were lost (their workers crashed); start again to train them", #lost), 0)
+    end
+  end
+end)
+if not okt then
+  -- a worker's error arrives with its traceback: the message is the first part
+  fail((tostring(terr2):gsub("\nstack traceback:.*$", "")))
+end
+
+-- ---- tables, figures, report (from runs.jsonl and iterations/) ----
+local written = report.write_all(out, o, plan, done, { variants = variants, order = variant_order,
+  image_variants = image_variants, teacher_variant = teacher_variant, rules = rules, tasks = tasks, policy = policy })
+print("wrote " .. table.concat(written, ", "))

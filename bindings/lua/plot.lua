@@ -127,32 +127,46 @@ local function xy_plot(fname, o, style)
     if #x ~= #y then fail(fname, string.format("series[%d] has %d x values and %d y values", i, #x, #y)) end
     local e = s.err and numbers(fname, s.err, "series[" .. i .. "].err")
     if e and #e ~= #y then fail(fname, string.format("series[%d] has %d err values and %d y values", i, #e, #y)) end
-    local px, py, pe = {}, {}, {}
+    local b = s.band and numbers(fname, s.band, "series[" .. i .. "].band")
+    if b and #b ~= #y then fail(fname, string.format("series[%d] has %d band values and %d y values", i, #b, #y)) end
+    local px, py, pe, pb = {}, {}, {}, {}
     for k = 1, #x do
       local okx = finite(x[k]) and (not o.logx or x[k] > 0)
       local oky = finite(y[k]) and (not o.logy or y[k] > 0)
-      if okx and oky then px[#px + 1], py[#py + 1], pe[#px + 1] = x[k], y[k], e and (finite(e[k]) and e[k] or 0) end
+      if okx and oky then
+        local n = #px + 1
+        px[n], py[n], pe[n], pb[n] = x[k], y[k], e and (finite(e[k]) and e[k] or 0), b and (finite(b[k]) and b[k] or 0)
+      end
     end
     if #px == 0 then
       fail(fname, string.format("series[%d] ('%s') has no finite point to draw", i, tostring(s.name or i)))
     end
-    series[i] = { name = tostring(s.name or ("series " .. i)), x = px, y = py, err = e and pe }
+    series[i] = { name = tostring(s.name or ("series " .. i)), x = px, y = py, err = e and pe, band = b and pb }
   end
   return render(fname, o, function(f)
     for i, s in ipairs(series) do
       if i > 1 then f:write("\n\n") end
       for k = 1, #s.x do
-        f:write(fmt(s.x[k]), " ", fmt(s.y[k]), s.err and (" " .. fmt(s.err[k])) or "", "\n")
+        f:write(fmt(s.x[k]), " ", fmt(s.y[k]), s.err and (" " .. fmt(s.err[k])) or "",
+                s.band and (" " .. fmt(s.band[k])) or "", "\n")
       end
     end
   end, function(data)
     local parts = {}
     for i, s in ipairs(series) do
+      local src = #parts == 0 and gq(data) or "''"
+      -- a series with band first draws a shaded band of +-band around its line, in its colour
+      if s.band then
+        local col = s.err and 4 or 3
+        parts[#parts + 1] = string.format("%s index %d using 1:($2-$%d):($2+$%d) with filledcurves lt %d "
+          .. "fillstyle transparent solid 0.2 noborder notitle", src, i - 1, col, col, i)
+        src = "''"
+      end
       -- a series with err draws a bar of +-err at each point (the same line or point style)
       local st = s.err and (style:match("^lines") and style:gsub("^linespoints", "yerrorlines"):gsub("^lines", "yerrorlines")
                             or style:gsub("^points", "yerrorbars")) or style
-      parts[i] = string.format("%s index %d using %s with %s title %s", i == 1 and gq(data) or "''", i - 1,
-                               s.err and "1:2:3" or "1:2", st, gq(s.name))
+      parts[#parts + 1] = string.format("%s index %d using %s with %s lt %d title %s", src, i - 1,
+                                        s.err and "1:2:3" or "1:2", st, i, gq(s.name))
     end
     -- a margin so that points on the data's edge are not drawn on the frame
     return { "set offsets graph 0.03, graph 0.03, graph 0.03, graph 0.03", "plot " .. table.concat(parts, ", ") }
@@ -160,7 +174,8 @@ local function xy_plot(fname, o, style)
 end
 
 -- rh.plot.scatter{path=, title=, xlabel=, ylabel=, series={{name=, x=, y= [, err=]}, ...}, logx=, logy=, width=,
--- height=}; err (optional, per series) draws an error bar of +-err[k] at point k
+-- height=}; err (optional, per series) draws an error bar of +-err[k] at point k; band (optional,
+-- per series) a shaded band from y[k]-band[k] to y[k]+band[k] in the series' colour
 function plot.scatter(o) return xy_plot("scatter", o, "points pointtype 7 pointsize 0.9") end
 
 -- rh.plot.line{...same...; points=true also marks each point}

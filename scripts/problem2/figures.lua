@@ -1,74 +1,104 @@
--- prune_figures.lua - problem 2's PNG figures: test accuracy against cumulative training
--- time (with the baselines), widths per layer by iteration, and singular-value spectra per
--- iteration. Each figure is a list of named (x, y) series; `draw` renders it.
+-- figures.lua - problem 2's PNG figures, each a list of named series drawn by rh.plot.line:
+--   accuracy_vs_time.png  test accuracy against cumulative training seconds, per variant: the
+--                         mean over seeds at each iteration with its 95% band; the baselines
+--                         of one variant as points with 95% error bars
+--   widths.png            each hidden layer's mean width by iteration, per variant
+--   teacher_widths.png    the teacher tasks: the final width of every run against w*
+--   spectra.png           singular values of the first hidden layer: the dense network and
+--                         each variant's final one (seed 1)
 local rh = require "rankhost"
+local stats = require "common.stats"
 
 local M = {}
 
--- Renders a figure {title, xlabel, ylabel, logy, series = {{name, x = {}, y = {}}}} to
--- path (PNG) with rh.plot.line. Returns true, or false and why (e.g. no gnuplot).
+-- Renders fig {title, xlabel, ylabel, logx, logy, points, series} to path. Returns true, or
+-- false and why (e.g. no gnuplot).
 function M.draw(path, fig)
   local ok, why = rh.plot.available()
   if not ok then return false, why end
   return pcall(rh.plot.line, { path = path, title = fig.title, xlabel = fig.xlabel, ylabel = fig.ylabel,
-                               logy = fig.logy or false, points = not fig.logy, series = fig.series })
+    logx = fig.logx or false, logy = fig.logy or false, points = fig.points ~= false, series = fig.series })
 end
 
-local function accuracy_vs_time(st)
-  local rank = { name = "rank pruning", x = {}, y = {} }
-  for i, r in ipairs(st.rows) do rank.x[i], rank.y[i] = r.cum_seconds, r.test_acc end
-  local series = { rank }
-  local b = st.baselines
-  if b then
-    local dense = { name = "dense, same total time", x = {}, y = {} }
-    for i, p in ipairs(b.dense) do dense.x[i], dense.y[i] = p.seconds, p.test_acc end
-    local mag = { name = "magnitude pruning", x = { st.rows[1].cum_seconds }, y = { st.rows[1].test_acc } }
-    for _, m in ipairs(b.magnitude) do mag.x[#mag.x + 1], mag.y[#mag.y + 1] = m.cum_seconds, m.test_acc end
-    series[#series + 1] = dense
-    series[#series + 1] = mag
-  end
-  return { title = "Test accuracy against cumulative training time", xlabel = "training seconds (cumulative)",
-           ylabel = "test accuracy", series = series }
-end
-
-local function widths_by_iteration(st)
-  local series = {}
-  for l = 1, #st.rows[1].widths do
-    local s = { name = "layer " .. l, x = {}, y = {} }
-    for i, r in ipairs(st.rows) do s.x[i], s.y[i] = r.iteration, r.widths[l] end
-    series[l] = s
-  end
-  return { title = "Hidden widths by iteration", xlabel = "iteration", ylabel = "width", series = series }
-end
-
--- One figure per iteration: each layer's singular values (descending), log scale.
-local function spectrum(entry)
-  local series = {}
-  for l, layer in ipairs(entry.layers) do
-    local s = { name = "layer " .. l, x = {}, y = {} }
-    for i, v in ipairs(layer.svals or {}) do
-      s.x[i], s.y[i] = i, v   -- rh.plot leaves exact zeros off the log axis
+-- Mean and 95% half-width of f(row) over the runs' rows of iteration k, k = 0, 1, ...: lists
+-- {k, mean, half, n} while at least one run has the iteration.
+local function by_iteration(runs_rows, f)
+  local out = {}
+  for k = 0, math.huge do
+    local xs = {}
+    for _, rows in ipairs(runs_rows) do
+      local row = rows[k + 1]
+      if row and f(row) then xs[#xs + 1] = f(row) end
     end
-    series[l] = s
+    if #xs == 0 then break end
+    local m, h = stats.ci95(xs)
+    out[#out + 1] = { k = k, mean = m, half = h or 0, n = #xs }
   end
-  return { title = "Singular values of the hidden weights after iteration " .. entry.iteration,
-           xlabel = "index", ylabel = "singular value", logy = true, series = series }
+  return out
 end
 
--- Draws every figure into out; returns a list {file, title, caption} for the report.
-function M.all(out, st, layers)
-  local figs = {
-    { file = "accuracy_vs_time.png", fig = accuracy_vs_time(st) },
-    { file = "widths.png", fig = widths_by_iteration(st) },
-  }
-  for _, entry in ipairs(layers) do
-    figs[#figs + 1] = { file = string.format("spectra-iter-%d.png", entry.iteration), fig = spectrum(entry) }
+-- rows_by_variant: list of {label, runs_rows = {rows per run}}; points: list of {name, x = {mean,
+-- half}, y = {mean, half}} drawn as single points with error bars.
+function M.accuracy_vs_time(rows_by_variant, points)
+  local series = {}
+  for _, v in ipairs(rows_by_variant) do
+    local t = by_iteration(v.runs_rows, function(r) return r.cum_seconds end)
+    local a = by_iteration(v.runs_rows, function(r) return r.test_acc end)
+    local s = { name = v.label .. " (mean, 95% band)", x = {}, y = {}, band = {} }
+    for i = 1, math.min(#t, #a) do s.x[i], s.y[i], s.band[i] = t[i].mean, a[i].mean, a[i].half end
+    series[#series + 1] = s
   end
+  for _, p in ipairs(points or {}) do
+    series[#series + 1] = { name = p.name, x = { p.x }, y = { p.y }, err = { p.err or 0 } }
+  end
+  return { title = "Test accuracy against cumulative training time", xlabel = "training seconds (cumulative, mean)",
+    ylabel = "test accuracy", series = series }
+end
+
+function M.widths(rows_by_variant, nlayers)
+  local series = {}
+  for _, v in ipairs(rows_by_variant) do
+    for l = 1, nlayers do
+      local w = by_iteration(v.runs_rows, function(r) return r.widths[l] end)
+      local s = { name = string.format("%s, layer %d", v.label, l), x = {}, y = {} }
+      for i, p in ipairs(w) do s.x[i], s.y[i] = p.k, p.mean end
+      series[#series + 1] = s
+    end
+  end
+  return { title = "Hidden widths by iteration (mean over seeds)", xlabel = "iteration", ylabel = "width", logy = true,
+    series = series }
+end
+
+-- points: list of {wstar, width} (one per run).
+function M.teacher(points, wstars)
+  local runs = { name = "final width of a run (first hidden layer)", x = {}, y = {} }
+  for i, p in ipairs(points) do runs.x[i], runs.y[i] = p.wstar, p.width end
+  local diag = { name = "width = w*", x = {}, y = {} }
+  for i, w in ipairs(wstars) do diag.x[i], diag.y[i] = w, w end
+  return { title = "Teacher MLPs: where the loop ends against the teacher's hidden width w*",
+    xlabel = "teacher hidden width w*", ylabel = "final width", logx = true, logy = true, series = { diag, runs } }
+end
+
+-- spectra: list of {name, svals (list)}.
+function M.spectra(spectra)
+  local series = {}
+  for i, sp in ipairs(spectra) do
+    local s = { name = sp.name, x = {}, y = {} }
+    for j, v in ipairs(sp.svals) do s.x[j], s.y[j] = j, v end
+    series[i] = s
+  end
+  return { title = "Singular values of the first hidden layer (seed 1)", xlabel = "index", ylabel = "singular value",
+    logy = true, points = false, series = series }
+end
+
+-- Draws each {file, fig, caption} into out; returns the list {file, title, caption} of those
+-- drawn, and says on stderr which were not.
+function M.draw_all(out, figs)
   local done = {}
   for _, f in ipairs(figs) do
     local ok, err = M.draw(out .. "/" .. f.file, f.fig)
     if ok then
-      done[#done + 1] = { file = f.file, title = f.fig.title }
+      done[#done + 1] = { file = f.file, title = f.fig.title, caption = f.caption }
     else
       io.stderr:write("problem2: figure ", f.file, " not drawn: ", tostring(err), "\n")
     end

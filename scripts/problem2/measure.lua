@@ -1,47 +1,55 @@
--- prune_stats.lua - what a policy sees about each hidden layer: its width, its weight's
--- singular values and rank measures, and the rank of its activations on a data sample.
+-- measure.lua - what a policy sees about each hidden layer of the network just trained: its
+-- width and every rank measure, all from the singular values rh.train.fit computed at its
+-- last rank check. No SVD is run here: rh.rank.all takes singular values.
 local rh = require "rankhost"
 
 local M = {}
 
--- stats[i] = {index, width, neurons, bottleneck, weight, svals, rank, act_rank, act_svals}
+-- stats[i] = {index, width, neurons, bottleneck, shape, svals, rank} of hidden layer i:
 --   width      what the policy sets: neurons, or the bottleneck rank of a factored layer
---   weight     the layer's effective weight (out x in, CPU)
---   svals      its singular values, descending (1-D tensor)
---   rank       rh.rank.all(weight): numerical, relative, effective, stable, energy, ...
---   act_rank   numerical rank of the layer's post-ReLU activations on X (N x neurons)
-function M.collect(net, X, rank_opts)
-  local acts = net:activations(X)
+--   shape      {out, in} of the layer's (effective) weight
+--   svals      its singular values, descending (1-D CPU tensor)
+--   rank       rh.rank.all(svals): numerical, relative, effective, stable, energy (at --tau,
+--              relative at --tol), and smax, fro, ...
+-- layers = {{neurons=, bottleneck=}, ...} (iteration lines keep them), svals and shapes
+-- per linear layer (hidden layers first; the output layer's last entry is not a policy's).
+function M.stats(layers, svals, shapes, o)
   local stats = {}
-  for i, layer in ipairs(net.hidden) do
-    local W = net:affine(i):to("cpu")
-    local A = acts[i]:to("cpu")
+  for i, layer in ipairs(layers) do
+    local s = svals[i]
+    if type(s) == "table" then s = rh.tensor(s) end
+    local shape = { math.tointeger(shapes[i][1]), math.tointeger(shapes[i][2]) }
     stats[i] = {
-      index = i,
-      width = layer.rank or layer.neurons,
-      neurons = layer.neurons,
-      bottleneck = layer.rank,
-      weight = W,
-      svals = rh.linalg.svdvals(W),
-      rank = rh.rank.all(W, rank_opts),
-      act_rank = rh.rank.numerical(A),
-      act_svals = rh.linalg.svdvals(A),
+      index = i, width = layer.bottleneck or layer.neurons, neurons = layer.neurons, bottleneck = layer.bottleneck,
+      shape = shape, svals = s, rank = rh.rank.all(s, { shape = shape, energy_tau = o.tau, relative_tol = o.tol }),
     }
   end
   return stats
 end
 
--- A plain-table summary of stats for history files (no tensors).
-function M.summary(stats)
+-- The hidden layers of a Net as iteration lines keep them.
+function M.layers(net)
   local out = {}
-  for i, s in ipairs(stats) do
-    local r = {}
-    for k, v in pairs(s.rank) do
-      if type(v) == "number" then r[k] = v end
-    end
-    out[i] = { width = s.width, neurons = s.neurons, bottleneck = s.bottleneck, rank = r,
-               act_rank = s.act_rank, svals = s.svals:totable() }
+  for i, layer in ipairs(net.hidden) do out[i] = { neurons = layer.neurons, bottleneck = layer.rank } end
+  return out
+end
+
+-- Every measure of every layer (output layer included) as plain numbers, for results files.
+function M.ranks(svals, shapes, o)
+  local out = {}
+  for i, s in ipairs(svals) do
+    local r = rh.rank.all(s, { shape = shapes[i], energy_tau = o.tau, relative_tol = o.tol })
+    local t = {}
+    for _, m in ipairs(rh.rank.measure_names) do t[m] = r[m] end
+    out[i] = t
   end
+  return out
+end
+
+-- Singular values as lists (JSON), and back.
+function M.lists(svals)
+  local out = {}
+  for i, s in ipairs(svals) do out[i] = s:totable() end
   return out
 end
 

@@ -1,8 +1,14 @@
--- prune_net.lua - the network that problem 2 prunes: an MLP whose hidden layers are
--- either one Linear (in -> neurons) or a low-rank pair (in -> rank -> neurons, a linear
--- bottleneck), each followed by ReLU, then a bare output Linear. Keeps its own list of
--- Linear objects so that surgery can read and replace weights layer by layer, and
--- builds an nn.Sequential over the same objects for training.
+-- net.lua - the network that problem 2 prunes: an MLP whose hidden layers are either one
+-- Linear (in -> neurons) or a low-rank pair (in -> rank -> neurons, a linear bottleneck),
+-- each followed by ReLU, then a bare output Linear. Keeps its own list of Linear objects so
+-- that surgery can read and replace weights layer by layer, and builds an nn.Sequential over
+-- the same objects for training.
+--
+-- A Net is itself an rh.nn model (forward, backward, parameters, train, evaluate, ...: the
+-- Sequential's), so rh.train.fit and rh.train.evaluate take it as it is; its
+-- linear_layers() are the layers as a policy sees them - a factored layer is one layer whose
+-- weight is the product up * down - so that fit's rank check (one SVD per layer) measures
+-- what the policy reads.
 local rh = require "rankhost"
 local nn = rh.nn
 
@@ -21,7 +27,7 @@ end
 
 -- spec = {input=, classes=, hidden = {{neurons=, rank=nil|r}, ...}}. Fresh initialisation.
 function Net.build(spec)
-  local self = setmetatable({ spec = spec, hidden = {} }, Net)
+  local self = setmetatable({ spec = spec, hidden = {}, training = true }, Net)
   local prev = spec.input
   for i, h in ipairs(spec.hidden) do
     local layer = { neurons = h.neurons, rank = h.rank }
@@ -84,6 +90,29 @@ function Net:affine(i)
   return rh.matmul(Wu, Wd), row(layer.up.bias) + rh.matmul(row(layer.down.bias), Wu:t())
 end
 
+-- ---- the rh.nn model protocol, delegated to the Sequential ----
+function Net:forward(x) return self.module:forward(x) end
+function Net:backward(x, gy, skip_input_grad) return self.module:backward(x, gy, skip_input_grad) end
+function Net:parameters() return self.module:parameters() end
+function Net:zero_grad() return self.module:zero_grad() end
+function Net:train() self.training = true; self.module:train(); return self end
+function Net:evaluate() self.training = false; self.module:evaluate(); return self end
+
+-- The layers fit's rank check measures: each hidden layer as one map (a factored layer's
+-- weight is computed when read), then the output Linear.
+function Net:linear_layers()
+  local layers = {}
+  for i, layer in ipairs(self.hidden) do
+    if layer.lin then layers[i] = layer.lin else
+      layers[i] = setmetatable({}, { __index = function(_, k)
+        if k == "weight" then return (self:affine(i)) end
+      end })
+    end
+  end
+  layers[#layers + 1] = self.out
+  return layers
+end
+
 -- Post-ReLU activations of every hidden layer on X (N x input), and the logits.
 function Net:activations(X)
   local acts, h = {}, X
@@ -106,7 +135,6 @@ function Net:num_parameters()
   return n
 end
 
--- Tensors for rh.save, named h<i>.weight / h<i>.down.weight / out.weight ...
 -- Calls fn(prefix, linear) for every Linear of net, named as in checkpoints:
 -- h<i> (or h<i>.down and h<i>.up for a factored layer), then out.
 local function each_linear(net, fn)

@@ -1,4 +1,4 @@
--- prune_surgery.lua - how the next, smaller (or wider) network starts from the last one.
+-- surgery.lua - how the next, smaller (or wider) network starts from the last one.
 --   fresh    a new random network of the new widths (the seed's way)
 --   qr|norm  keep the neurons chosen by column-pivoted QR of the layer's weight rows
 --            (or by the largest incoming-weight norms) with their weights, and refit the
@@ -10,7 +10,7 @@
 -- Widths larger than the current ones add neurons whose incoming and outgoing weights
 -- start small and random; kept neurons keep their weights.
 local rh = require "rankhost"
-local Net = require "prune_net"
+local Net = require "problem2.net"
 
 local S = {}
 

@@ -40,6 +40,12 @@ T.eq(table.concat(rh.io.listdir(dir), ","), "b.png,h.png,l.png,s.png", "no tempo
 -- NaN and, on log axes, non-positive points are left out rather than breaking the plot
 rh.plot.scatter(opts { path = path("n.png"), series = { { name = "a", x = { 1, 2, 0 / 0, -1 }, y = { 1, 2, 3, 4 } } }, logx = true })
 T.ok(is_png(path("n.png")), "figure with NaN points")
+-- a mean with a shaded band (and a series without one, in its own colour)
+rh.plot.line(opts { path = path("band.png"), points = true, series = { { name = "mean", x = x, y = y1, band = y2 },
+  { name = "other", x = x, y = y2 } } })
+T.ok(is_png(path("band.png")), "figure with a band")
+T.raises("series[1] has 1 band values and 2 y values", rh.plot.line, opts { path = path("e.png"),
+  series = { { x = { 1, 2 }, y = { 1, 2 }, band = { 1 } } } })
 
 T.raises("'title' is required", rh.plot.scatter, { path = path("e.png"), xlabel = "a", ylabel = "b", series = { { x = { 1 }, y = { 1 } } } })
 T.raises("'path' must name a .png or .svg file", rh.plot.line, opts { path = path("e.jpg"), series = {} })

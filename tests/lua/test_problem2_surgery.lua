@@ -1,15 +1,17 @@
--- test_problem2_surgery.lua - problem 2's model surgery (scripts/lib/prune_surgery.lua):
+-- test_problem2_surgery.lua - problem 2's model surgery (scripts/problem2/surgery.lua):
 -- keeping neurons by pivoted QR and refitting the next layer by least squares reproduces
 -- the network's function when the dropped neurons were redundant; a low-rank factorisation
 -- at the weight's rank is exact and below it is the truncated SVD; magnitude pruning keeps
--- the largest rows; widening keeps old neurons and adds small ones.
+-- the largest rows; widening keeps old neurons and adds small ones. A Net is an rh.nn model
+-- whose linear_layers() are the layers a policy sees (a factored layer as one product), so
+-- rh.train.fit's rank check measures them.
 local T = require "testlib"
 local rh = require "rankhost"
 if not (rh.nn and rh.linalg and rh.linalg.qr_pivoted and rh.linalg.lstsq) then T.skip("needs rh.nn and rh.linalg") end
 local src = os.getenv("RH_SOURCE") or ".."
-package.path = src .. "/scripts/lib/?.lua;" .. package.path
-local Net = require "prune_net"
-local S = require "prune_surgery"
+package.path = src .. "/scripts/?.lua;" .. package.path
+local Net = require "problem2.net"
+local S = require "problem2.surgery"
 
 rh.seed(7)
 local spec = { input = 8, classes = 3, hidden = { { neurons = 12 }, { neurons = 10 } } }
@@ -85,5 +87,19 @@ T.ok(new_rows:abs():max() > 0, "widen: new rows not zero")
 T.tensor_near(logits(wide), logits(old), 5e-2, "widen: function nearly unchanged")
 local wq = S.next_net(old, { 14, 12 }, "qr", X)
 T.tensor_near(logits(wq), logits(old), 5e-3, "widen with qr + refit")
+
+-- the model protocol: fit and evaluate take a Net; a factored layer is measured as one map
+local layers = f2:linear_layers()
+T.eq(#layers, 3, "linear_layers: one per hidden layer, and the output layer")
+T.tensor_near(rh.linalg.svdvals(layers[1].weight), rh.linalg.svdvals((f2:affine(1))), 1e-5,
+  "a factored layer's weight is the product up * down")
+T.ok(layers[2] == f2.hidden[2].lin and layers[3] == f2.out, "plain layers are the Linears themselves")
+local data = { x = X, y = rh.tensor((function() local y = {} for i = 1, 200 do y[i] = (i % 3) + 1 end return y end)()) }
+local h = rh.train.fit(f2, data, { lr = 0.05, max_epochs = 2, progress = false,
+  rank_converged = { measure = "energy", every = 1, patience = 2 } })
+T.eq(#h.svals, 3, "fit's rank check: one spectrum per layer a policy sees")
+T.ok(h.ranks[1] <= 2, "the factored layer's rank is at most its bottleneck")
+local _, acc = rh.train.evaluate(f2, data)
+T.ok(acc >= 0 and acc <= 1 and f2.training, "evaluate takes a Net and leaves it training")
 
 T.done()

@@ -1,12 +1,16 @@
 #!/bin/bash
-# test_problem2.sh - scripts/problem2.lua end to end on tiny data (the Fashion-MNIST 10k
-# test set of Debian's dataset-fashion-mnist, alone in a folder, so 1/6 of it is held out):
-# two pruning iterations with every output, the resume of a finished run, a policy file
-# written outside the project, --help, and usage errors.
+# test_problem2.sh - scripts/problem2.lua end to end on tiny data (the Fashion-MNIST 10k test
+# set of Debian's dataset-fashion-mnist, alone in a folder, so 1/6 of it is held out): a
+# policy file that answers a width of 0 at iteration 2 is refused with a message naming the
+# file and the layer, the iterations before stay on disk, and after the fix the same command
+# continues after them and writes every output (iterations.csv with its fixed_point column,
+# the four baselines over 3 seeds, the teacher table, the report with its headline); a study
+# that is finished trains nothing again; a policy that keeps the widths stops at a fixed point
+# at once; other settings, --help and usage errors.
 set -u
 RANKHOST=${RANKHOST:?} RH_SOURCE=${RH_SOURCE:?}
-"$RANKHOST" -e 'os.exit((rh.nn and rh.optim and rh.data and rh.linalg and rh.rank and rh.json and rh.save and rh.io) and 0 or 77)' \
-  || { echo "SKIP: needs rh.nn, rh.optim, rh.data, rh.rank, rh.json, rh.io and rh.save"; exit 77; }
+"$RANKHOST" -e 'os.exit((rh.nn and rh.optim and rh.data and rh.linalg and rh.rank and rh.json and rh.save and rh.io and rh.proc) and 0 or 77)' \
+  || { echo "SKIP: needs rh.nn, rh.optim, rh.data, rh.rank, rh.json, rh.io, rh.proc and rh.save"; exit 77; }
 FASHION=/usr/share/datasets/fashion-mnist  # Debian's dataset-fashion-mnist (debian-packages.txt)
 [ -f "$FASHION/t10k-images-idx3-ubyte.gz" ] || { echo "FAIL: no $FASHION: apt-get install dataset-fashion-mnist"; exit 1; }
 TMP=$(mktemp -d)
@@ -16,64 +20,79 @@ mkdir "$DATA" && ln -s "$FASHION"/t10k-*-ubyte.gz "$DATA"/ || exit 1
 fail=0
 check() { if eval "$2"; then echo "ok - $1"; else echo "FAIL - $1"; fail=1; fi; }
 P2="$RH_SOURCE/scripts/problem2.lua"
-TINY=(--dataset fashion-mnist --data-dir "$DATA" --train-size 1200 --test-size 400 --hidden 24,16 --epochs 1
-      --sample 200 --max-iters 2 --margin 1)
+TINY=(--data-dir "$DATA" --train-size 480 --test-size 300 --hidden 24,16 --seeds 3 --min-horizon 0.2
+      --max-epochs 3 --rank-every 1 --rank-patience 2 --cooldown 1 --max-iters 2 --margin 1 --sample 100
+      --teacher-widths 4 --teacher-n 300 --teacher-dim 8 --teacher-hidden 12 --teacher-max-iters 2 --jobs 2)
 
-# two iterations of the fixed-fraction policy (its widths always change) with QR keep + refit
-"$RANKHOST" "$P2" "${TINY[@]}" --policy fraction --schedule gamma --init qr --out "$TMP/run" > "$TMP/log" 2>&1
-check "run exits 0" "[ $? -eq 0 ]" || cat "$TMP/log"
-check "three rows in iterations.csv" "[ \$(wc -l < $TMP/run/iterations.csv) -eq 4 ]"
-check "csv header" "head -1 $TMP/run/iterations.csv | grep -q '^iteration,widths,neurons,parameters,train_acc,test_acc,epochs,seconds,cum_seconds,cum_flops,weight_decay'"
-check "widths halve" "grep -q '^2,6;4,' $TMP/run/iterations.csv"
-check "gamma schedule doubles weight decay" "awk -F, 'NR==4 {exit !(\$11 > 0.0019 && \$11 < 0.0021)}' $TMP/run/iterations.csv"
-for f in report.md baselines.csv accuracy_vs_time.png widths.png spectra-iter-0.png spectra-iter-2.png \
-         history/iter-0.json history/iter-2.json checkpoints/iter-2.safetensors state.json; do
-  check "output $f" "[ -s $TMP/run/$f ]"
-done
-check "magnitude baseline rows" "[ \$(grep -c '^magnitude' $TMP/run/baselines.csv) -eq 2 ]"
-check "dense baseline rows" "grep -q '^dense' $TMP/run/baselines.csv"
-check "report names the stop" "grep -q 'max-iters' $TMP/run/report.md"
-
-# a finished run resumes without training again
-"$RANKHOST" "$P2" "${TINY[@]}" --policy fraction --schedule gamma --init qr --out "$TMP/run" > "$TMP/log2" 2>&1
-check "resume exits 0" "[ $? -eq 0 ]" || cat "$TMP/log2"
-check "resume trains nothing" "grep -q 'resuming after iteration 2' $TMP/log2 && ! grep -q '^iteration' $TMP/log2"
-# an interrupted run (state after iteration 1) continues at iteration 2
-cp -r "$TMP/run" "$TMP/cut"
-"$RANKHOST" -e "
-  local st = rh.json.decode(io.open('$TMP/cut/state.json'):read('a'))
-  st.iteration = 1; st.stop_reason = nil; st.baselines = nil; st.rows[3] = nil; st.specs[3] = nil
-  st.cum_seconds = st.rows[2].cum_seconds; st.cum_flops = st.rows[2].cum_flops
-  rh.io.write_atomic('$TMP/cut/state.json', rh.json.encode(st))"
-"$RANKHOST" "$P2" "${TINY[@]}" --policy fraction --schedule gamma --init qr --out "$TMP/cut" --no-baselines > "$TMP/log3" 2>&1
-check "interrupted run resumes at iteration 2" "grep -q 'resuming after iteration 1' $TMP/log3 && grep -q '^iteration 2:' $TMP/log3 && ! grep -q '^iteration 1:' $TMP/log3" || cat "$TMP/log3"
-check "resumed csv has three rows" "[ \$(wc -l < $TMP/cut/iterations.csv) -eq 4 ]"
-check "other settings refuse the checkpoint" "! \"$RANKHOST\" \"$P2\" \"\${TINY[@]}\" --policy energy --out $TMP/cut > /dev/null 2>&1"
-
-# a policy written outside the project, with its own init, through --param
-cat > "$TMP/halve_first.lua" <<'POLICY'
--- keeps the second layer, shrinks the first to its rank or by `factor`, whichever is smaller
-local rh = require "rankhost"
+# a policy that halves every layer, but answers a width of 0 for layer 1 at iteration 2
+cat > "$TMP/halve.lua" <<'POLICY'
 return {
   widths = function(stats, ctx)
-    local f = ctx.options.params.factor or 0.5
-    local first = math.min(stats[1].rank.numerical, math.floor(stats[1].width * f))
-    return { math.max(first, 2), stats[2].width }
+    local w = {}
+    for i, s in ipairs(stats) do w[i] = math.max(1, s.width // 2) end
+    if ctx.iteration == 2 and not ctx.options.params.fixed then w[1] = 0 end
+    return w
   end,
-  init = function(model, old, stats, ctx) ctx.options.params.init_called = true; return model end,
 }
 POLICY
-"$RANKHOST" "$P2" "${TINY[@]}" --policy "$TMP/halve_first.lua" --param factor=0.25 --schedule cosine \
-  --no-baselines --out "$TMP/ext" > "$TMP/log4" 2>&1
-check "external policy runs" "[ $? -eq 0 ]" || cat "$TMP/log4"
-check "external policy widths" "grep -q '^1,6;16,' $TMP/ext/iterations.csv"
-check "external policy's init used" "grep -q ',policy,' $TMP/ext/iterations.csv"
+"$RANKHOST" "$P2" "${TINY[@]}" --policy "$TMP/halve.lua" --out "$TMP/run" > "$TMP/log1" 2> "$TMP/err1"; rc=$?
+check "a zero width is refused (exit 1)" "[ $rc -eq 1 ]" || cat "$TMP/log1" "$TMP/err1"
+check "the message names the policy file and the layer" \
+  "grep -q 'policy $TMP/halve.lua (deciding iteration 2): the width of layer 1 is 0; a width must be >= 1' $TMP/err1" \
+  || cat "$TMP/err1"
+check "the message says the run continues after the fix" "grep -q 'continues after the fix' $TMP/err1"
+ITERS="$TMP/run/iterations/p2-1-img-constant-s1.jsonl"
+check "iterations 0 and 1 stay on disk" "[ \$(wc -l < $ITERS) -eq 2 ]"
+check "dense networks are recorded" "[ \$(grep -c '\"kind\":\"dense\"' $TMP/run/runs.jsonl) -eq 6 ]"
 
-# --help and usage errors (exit 2, a message naming the option)
+# the fix: the same command (the policy file edited in place) continues after iteration 1
+sed -i 's/ and not ctx.options.params.fixed//; s/then w\[1\] = 0 end/then w[1] = math.max(1, w[1]) end/' "$TMP/halve.lua"
+"$RANKHOST" "$P2" "${TINY[@]}" --policy "$TMP/halve.lua" --out "$TMP/run" > "$TMP/log2" 2>&1
+check "after the fix the run exits 0" "[ $? -eq 0 ]" || cat "$TMP/log2"
+check "it continues after iteration 1" "grep -q 'p2-1-img-constant-s1: continuing after iteration 1' $TMP/log2"
+check "and does not train the dense networks again" "! grep -q 'dense\]' $TMP/log2"
+check "iteration 2 of that run" "grep -q 'p2-1-img-constant-s1 iteration 2:' $TMP/log2 && ! grep -q 'p2-1-img-constant-s1 iteration 1:' $TMP/log2"
+for f in report.md iterations.csv loops.csv baselines.csv teacher.csv runs.jsonl config.json accuracy_vs_time.png \
+         widths.png spectra.png teacher_widths.png checkpoints/p2-1-img-s1-dense.safetensors \
+         checkpoints/p2-1-img-constant-s1/iter-2.safetensors; do
+  check "output $f" "[ -s $TMP/run/$f ]"
+done
+check "iterations.csv has a fixed_point column" "head -1 $TMP/run/iterations.csv | grep -q ',fixed_point,'"
+check "three iterations per image run (0..2: the cap)" "[ \$(grep -c '^p2-1-img-constant-s1,' $TMP/run/iterations.csv) -eq 3 ]"
+check "widths halve" "grep -q '^p2-1-img-constant-s1,img,constant,1,2,6;4,' $TMP/run/iterations.csv"
+check "gamma 0.5 halves the weight decay" "awk -F, '\$1 == \"p2-1-img-gamma0.5-s1\" && \$5 == 1 {found = (\$15 > 0.00249 && \$15 < 0.00251)} END {exit !found}' $TMP/run/iterations.csv"
+check "gamma 2 doubles it" "awk -F, '\$1 == \"p2-1-img-gamma2-s1\" && \$5 == 1 {found = (\$15 > 0.0099 && \$15 < 0.0101)} END {exit !found}' $TMP/run/iterations.csv"
+for m in same_time magnitude scratch; do
+  check "baseline $m: 3 seeds x 3 variants" "[ \$(grep -c ',$m,img,' $TMP/run/baselines.csv) -eq 9 ]"
+done
+check "baseline cuttlefish: 3 seeds" "[ \$(grep -c ',cuttlefish,img,' $TMP/run/baselines.csv) -eq 3 ]"
+check "the teacher table has w* = 4" "grep -q '^4,3,' $TMP/run/teacher.csv"
+check "the report states the bar" "grep -q 'The bar (at least 98% of dense accuracy' $TMP/run/report.md"
+check "the report has the teacher table" "grep -q 'Ground truth: teacher MLPs' $TMP/run/report.md"
+check "the report says how runs stopped" "grep -q 'cap: 2 iterations' $TMP/run/report.md"
+
+# a finished study trains nothing again
+"$RANKHOST" "$P2" "${TINY[@]}" --policy "$TMP/halve.lua" --out "$TMP/run" > "$TMP/log3" 2>&1
+check "a finished study exits 0" "[ $? -eq 0 ]" || cat "$TMP/log3"
+check "and trains nothing" "grep -q 'continuing: 48 of 48 runs already finished' $TMP/log3 && ! grep -q '^run ' $TMP/log3"
+"$RANKHOST" "$P2" "${TINY[@]}" --policy "$TMP/halve.lua" --margin 0.5 --out "$TMP/run" > /dev/null 2> "$TMP/err4"; rc=$?
+check "other settings are refused (exit 2)" "[ $rc -eq 2 ] && grep -q 'holds a study with other settings: --margin (was 1, now 0.5)' $TMP/err4"
+
+# a policy that keeps every width: a fixed point after the dense network
+cat > "$TMP/keep.lua" <<'POLICY'
+return { widths = function(stats) local w = {} for i, s in ipairs(stats) do w[i] = s.width end return w end }
+POLICY
+"$RANKHOST" "$P2" "${TINY[@]}" --seeds 1 --schedule constant --teacher-widths none --no-baselines \
+  --policy "$TMP/keep.lua" --out "$TMP/keep" > "$TMP/log5" 2>&1
+check "keep policy exits 0" "[ $? -eq 0 ]" || cat "$TMP/log5"
+check "fixed point at iteration 0" "grep -q '^p2-1-img-constant-s1,img,constant,1,0,24;16,.*,24;16,yes,yes$' $TMP/keep/iterations.csv"
+check "the loop record says fixed_point" "grep -q 'fixed_point after 0 iterations' $TMP/log5"
+
+# --help and usage errors (exit 2, a message naming the option or file)
 "$RANKHOST" "$P2" --help > "$TMP/help"
 check "--help exits 0" "[ $? -eq 0 ]"
-for o in policy schedule init dataset out quick max-iters margin baselines restart; do
-  check "--help lists --$o" "grep -q -- '--$o' $TMP/help"
+for o in policy schedule init out quick jobs max-iters margin fp-slack fp-rel-slack baselines teacher-widths seeds; do
+  check "--help lists --$o" "grep -q -- '--$o ' $TMP/help"
 done
 "$RANKHOST" "$P2" --bogus > /dev/null 2> "$TMP/err"; rc=$?
 check "unknown option exits 2" "[ $rc -eq 2 ] && grep -q 'unknown option --bogus' $TMP/err"
@@ -84,4 +103,9 @@ check "missing policy exits 2" "[ $rc -eq 2 ] && grep -q \"cannot load policy 'n
 echo 'return {}' > "$TMP/empty.lua"
 "$RANKHOST" "$P2" --schedule "$TMP/empty.lua" > /dev/null 2> "$TMP/err"; rc=$?
 check "schedule without weight_decay exits 2" "[ $rc -eq 2 ] && grep -q \"function 'weight_decay'\" $TMP/err"
+echo 'return { weight_decay = function() return 1 end }' > "$TMP/one.lua"
+"$RANKHOST" "$P2" --schedule "$TMP/one.lua" > /dev/null 2> "$TMP/err"; rc=$?
+check "a schedule that moves iteration 0 exits 2" "[ $rc -eq 2 ] && grep -q 'iteration 0 is the dense network' $TMP/err"
+"$RANKHOST" "$P2" --teacher-widths 200 > /dev/null 2> "$TMP/err"; rc=$?
+check "w* above the input dimension exits 2" "[ $rc -eq 2 ] && grep -q 'larger than --teacher-dim' $TMP/err"
 exit $fail

@@ -3,7 +3,7 @@ local rh = require "rankhost"
 return {
   widths = function(stats, ctx)
     local w = {}
-    for i, s in ipairs(stats) do w[i] = rh.rank.relative(s.weight, ctx.options.tol) end
+    for i, s in ipairs(stats) do w[i] = math.max(1, rh.rank.relative(s.svals, { tol = ctx.options.tol })) end
     return w
   end,
 }

@@ -1,0 +1,95 @@
+-- baselines.lua - the controls a reviewer asks for, each trained once by the same rules
+-- (problem2/train.lua) on the same data, at the base weight decay and learning rate:
+--   same_time   a dense network of the same architecture, from scratch, trained for the loop
+--               run's total training time (then the same cooldown): does iterating beat
+--               spending the time on the dense network?
+--   magnitude   the trained dense network pruned to the loop's final widths by structured
+--               magnitude pruning (the neurons of largest incoming-weight norm kept, the next
+--               layer's columns sliced), then trained: is rank a better guide than norms?
+--   scratch     the final widths, from a fresh initialisation: does the iteration matter, or
+--               only the widths it finds?
+--   cuttlefish  a one-shot automatic rank choice in the style of Cuttlefish (Wang et al.,
+--               MLSys 2023): each hidden layer of the trained dense network is factored by its
+--               truncated SVD at rank ceil(stable rank now x full rank / stable rank at
+--               initialisation), full rank = min(out, in), and trained once.
+-- Total seconds count the dense network's training where a method starts from it (magnitude,
+-- cuttlefish); scratch counts only its own (the widths came from a loop run).
+local rh = require "rankhost"
+local Net = require "problem2.net"
+local surgery = require "problem2.surgery"
+local loop = require "problem2.loop"
+local train = require "problem2.train"
+
+local M = {}
+
+local function dense_spec(task, widths)
+  return { input = task.dim, classes = task.classes, hidden = Net.plain_hidden(widths) }
+end
+
+-- The trained dense network of run.dense.
+local function trained_dense(env, task, dense)
+  return Net.from_tensors(dense_spec(task, dense.widths), rh.load(env.checkpoint(dense.id)))
+end
+
+-- The per-layer ranks Cuttlefish chooses from the dense record: stable ranks now (from the
+-- singular values of its last check) and at initialisation.
+function M.cuttlefish_ranks(dense)
+  local ranks = {}
+  for i = 1, #dense.widths do
+    local full = math.min(dense.shapes[i][1], dense.shapes[i][2])
+    local r = math.ceil(dense.ranks[i].stable * full / dense.stable_init[i] - 1e-9)
+    ranks[i] = math.max(1, math.min(full, r))
+  end
+  return ranks
+end
+
+-- Trains net by the rules (or for `budget` seconds) and returns its record.
+local function record(run, env, net, seed, budget, dense)
+  local o = env.options
+  local rec = train.fit(net, env.task, env.rules, o.weight_decay, o.lr, seed, budget)
+  local r = loop.row(0, net, rec, o.weight_decay, o.lr, run.kind, nil, o)
+  r.iteration = nil
+  r.id, r.kind, r.task, r.wstar, r.variant, r.seed_index, r.of, r.dense = run.id, run.kind, run.task, run.wstar,
+    run.variant, run.seed_index, run.of, run.dense
+  -- a method that starts from the trained dense network also spent its training
+  local from_dense = run.kind == "magnitude" or run.kind == "cuttlefish"
+  r.total_seconds = r.seconds + (from_dense and dense.seconds or 0)
+  r.total_flops = r.cum_flops + (from_dense and dense.cum_flops or 0)
+  r.dense_test_acc, r.dense_parameters, r.dense_seconds = dense.test_acc, dense.parameters, dense.seconds
+  r.dense_flops = dense.cum_flops
+  return r
+end
+
+-- run: a plan entry of kind same_time, magnitude, scratch or cuttlefish. env = {options,
+-- task, rules, done (records by id), checkpoint(id) -> path}.
+function M.run(run, env)
+  local dense = env.done[run.dense]
+  local task = env.task
+  local it = run.of and env.done[run.of]
+  if run.kind == "same_time" then
+    rh.seed(run.run_seed + 7)
+    local net = Net.build(dense_spec(task, dense.widths))
+    -- the loop's total time, less the cooldown this network will also get
+    local budget = it.total_seconds - (dense.cooldown_seconds or 0)
+    local r = record(run, env, net, run.run_seed + 7, budget, dense)
+    r.budget = it.total_seconds
+    return r
+  elseif run.kind == "magnitude" then
+    rh.seed(run.run_seed + 9)
+    local net = surgery.next_net(trained_dense(env, task, dense), it.final.widths, "magnitude", task.sample)
+    return record(run, env, net, run.run_seed + 9, nil, dense)
+  elseif run.kind == "scratch" then
+    rh.seed(run.run_seed + 11)
+    local net = Net.build(dense_spec(task, it.final.widths))
+    return record(run, env, net, run.run_seed + 11, nil, dense)
+  elseif run.kind == "cuttlefish" then
+    local ranks = M.cuttlefish_ranks(dense)
+    local net = surgery.lowrank(trained_dense(env, task, dense), ranks)
+    local r = record(run, env, net, run.run_seed + 13, nil, dense)
+    r.cuttlefish_ranks = ranks
+    return r
+  end
+  error("baselines: no baseline of kind " .. tostring(run.kind), 0)
+end
+
+return M

@@ -1,0 +1,66 @@
+-- plan.lua - problem 2's runs, and the phase each belongs to (a run starts only when the runs
+-- it reads are done):
+--   1  dense       p2-<seed>-<task>-s<s>-dense           the dense network, iteration 0 of every
+--                                                        variant of (task, seed)
+--   2  iterate     p2-<seed>-<task>-<variant>-s<s>       the loop from that dense network
+--   2  cuttlefish  p2-<seed>-<task>-s<s>-cuttlefish      a one-shot rank choice from the dense one
+--   3  same_time   <iterate id>-same_time                baselines at the loop's final widths
+--   3  magnitude   <iterate id>-magnitude
+--   3  scratch     <iterate id>-scratch
+-- Tasks: img (the image task: every variant, and the baselines when --baselines) and t<w*>
+-- (teacher MLPs: the --teacher-schedule variant only). Everything about a run is a function of
+-- the settings and its id, so a restart computes the same plan.
+local M = {}
+
+M.PHASE = { dense = 1, iterate = 2, cuttlefish = 2, same_time = 3, magnitude = 3, scratch = 3 }
+M.BASELINES = { "same_time", "magnitude", "scratch", "cuttlefish" }
+
+local function num_parameters(dim, hidden, classes)
+  local n, prev = 0, dim
+  for _, w in ipairs(hidden) do n, prev = n + (prev + 1) * w, w end
+  return n + (prev + 1) * classes
+end
+
+-- plan(o, variants, teacher_variant) -> list of runs {id, kind, phase, task, wstar,
+-- seed_index, run_seed, data_seed, variant, dense (the dense run's id), of (the iterate run's
+-- id, baselines), cost}
+function M.plan(o, variants, teacher_variant)
+  local runs = {}
+  local tasks = { { id = "img", dim = 784, hidden = o.hidden, variants = variants, n = o.train_size > 0 and o.train_size
+    or 60000, baselines = o.baselines } }
+  for _, w in ipairs(o.teacher_widths) do
+    tasks[#tasks + 1] = { id = "t" .. w, wstar = w, dim = o.teacher_dim, hidden = o.teacher_hidden,
+      variants = { teacher_variant }, n = o.teacher_n }
+  end
+  for ti, task in ipairs(tasks) do
+    local cost = num_parameters(task.dim, task.hidden, 10) * task.n
+    for s = 1, o.seeds do
+      local base = { task = task.id, wstar = task.wstar, seed_index = s, run_seed = o.seed * 100003 + ti * 1000 + s,
+        data_seed = task.wstar and (o.seed * 7919 + task.wstar * 31 + s) or nil }
+      local function add(kind, id, extra)
+        local run = { id = id, kind = kind, phase = M.PHASE[kind], cost = cost }
+        for k, v in pairs(base) do run[k] = v end
+        for k, v in pairs(extra or {}) do run[k] = v end
+        runs[#runs + 1] = run
+        return run
+      end
+      local prefix = string.format("p2-%d-%s", o.seed, task.id)
+      local dense = add("dense", string.format("%s-s%d-dense", prefix, s))
+      for _, v in ipairs(task.variants) do
+        local it = add("iterate", string.format("%s-%s-s%d", prefix, v.id, s), { variant = v.id, dense = dense.id,
+          cost = cost * 2 })
+        if task.baselines then
+          for _, b in ipairs { "same_time", "magnitude", "scratch" } do
+            add(b, it.id .. "-" .. b, { variant = v.id, dense = dense.id, of = it.id })
+          end
+        end
+      end
+      if task.baselines then add("cuttlefish", string.format("%s-s%d-cuttlefish", prefix, s), { dense = dense.id }) end
+    end
+  end
+  return runs
+end
+
+M.num_parameters = num_parameters
+
+return M

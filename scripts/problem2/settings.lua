@@ -1,0 +1,126 @@
+-- settings.lua - problem 2's command-line options (common/options.lua spec), its presets,
+-- the settings a study may only be continued under, and the checks the parser cannot make.
+--
+-- The defaults put every iteration in the regime where weight decay acts and rank converges
+-- (docs/problem2.md shows the measurements): SGD at lr 0.1, momentum 0, batch 32, weight
+-- decay 5e-3, on 5,000 Fashion-MNIST images; no iteration may stop before its weight-decay
+-- horizon reaches 4, then it stops when every layer's energy rank (tau 0.99) has settled;
+-- then 5 cooldown epochs at lr 0.01 before accuracy and ranks are read.
+local M = {}
+
+M.PROG = "problem2.lua"
+
+M.USAGE = "usage: rankhost scripts/problem2.lua [options]\n"
+  .. "Problem 2: iterative rank pruning to a fixed point. Each iteration trains a network until its\n"
+  .. "ranks converge, a policy reads the converged ranks and chooses the next widths; the loop ends at a\n"
+  .. "fixed point (widths kept within a slack), when accuracy falls by more than --margin, or at\n"
+  .. "--max-iters. Weight-decay variants, baselines at the final widths, teacher tasks of known width;\n"
+  .. "--jobs runs independent runs in parallel, and a restart with the same --out continues."
+
+M.SPEC = {
+  { name = "help", type = "bool", default = false, help = "print this help and exit" },
+  { name = "config", type = "string", default = "", metavar = "FILE.lua", help = "Lua file returning a table of these options" },
+  { name = "quick", type = "preset", help = "a small study that writes every output in about a minute",
+    sets = { ["train-size"] = 2000, ["test-size"] = 2000, hidden = { 128, 128 }, seeds = 3, ["weight-decay"] = 1e-2,
+      ["min-horizon"] = 2, ["max-epochs"] = 60, ["rank-patience"] = 3, ["rank-every"] = 2, cooldown = 2,
+      ["max-iters"] = 3, ["teacher-widths"] = { 8, 32 }, ["teacher-n"] = 4000, ["teacher-test"] = 2000, ["teacher-dim"] = 64,
+      ["teacher-hidden"] = { 96 }, ["teacher-max-iters"] = 4 } },
+  { name = "out", type = "string", default = "results/problem2", metavar = "DIR", help = "output folder" },
+  { name = "jobs", type = "int", default = 0, min = 0,
+    help = "runs trained at once in local worker processes, one BLAS thread each (0: one per core)" },
+  -- ---- the task ----
+  { name = "dataset", type = "choice", choices = { "fashion-mnist", "mnist" }, default = "fashion-mnist",
+    help = "the image task" },
+  { name = "data-dir", type = "string", default = "", metavar = "DIR",
+    help = "folder of the IDX files (default: rh.data's search path); with only t10k files there, they are split 5:1 into train/test" },
+  { name = "train-size", type = "int", default = 5000, min = 0, help = "first N training images (0: all)" },
+  { name = "test-size", type = "int", default = 0, min = 0, help = "first N test images (0: all)" },
+  { name = "hidden", type = "ints", default = { 256, 256 }, min = 1, help = "hidden widths of the dense network" },
+  { name = "seeds", type = "int", default = 3, min = 1, help = "seeds per configuration (initialisation and order)" },
+  { name = "seed", type = "int", default = 1, min = 0, help = "study seed: run ids and every run's seed derive from it" },
+  -- ---- how every network is trained: the regime where rank converges ----
+  { name = "lr", type = "number", default = 0.1, min = 0, help = "SGD learning rate (a schedule may change it)" },
+  { name = "momentum", type = "number", default = 0, min = 0, max = 0.99, help = "SGD momentum" },
+  { name = "batch", type = "int", default = 32, min = 1, help = "minibatch size" },
+  { name = "weight-decay", type = "number", default = 5e-3, min = 0,
+    help = "weight decay of the dense network (iteration 0; schedules start here)" },
+  { name = "min-horizon", type = "number", default = 4, min = 0, metavar = "H",
+    help = "no training stops before its weight-decay horizon lr*wd*steps/(1-momentum) reaches H (or --max-epochs)" },
+  { name = "max-epochs", type = "int", default = 150, min = 1, help = "the cap on epochs of one training" },
+  { name = "rank-measure", type = "choice", choices = { "energy", "relative", "numerical", "effective", "stable" },
+    default = "energy", help = "rank convergence: the measure watched (energy at --tau, relative at --tol)" },
+  { name = "rank-patience", type = "int", default = 5, min = 2, help = "rank convergence: checks in the window" },
+  { name = "rank-every", type = "int", default = 2, min = 1, help = "rank convergence: epochs between checks" },
+  { name = "rank-slack", type = "number", default = 1, min = 0,
+    help = "rank convergence: a layer's rank may move by max(slack, rel-slack * rank) over the window" },
+  { name = "rank-rel-slack", type = "number", default = 0.05, min = 0, help = "rank convergence: see --rank-slack" },
+  { name = "cooldown", type = "int", default = 5, min = 0,
+    help = "epochs at lr * --cooldown-factor after convergence, before accuracy and ranks are read" },
+  { name = "cooldown-factor", type = "number", default = 0.1, min = 0, max = 1, help = "cooldown learning-rate factor" },
+  -- ---- the loop ----
+  { name = "policy", type = "string", default = "energy", metavar = "FILE",
+    help = "prune policy: a name in scripts/problem2/policies (energy, relative, numerical, effective, fraction, widen) or a path" },
+  { name = "schedule", type = "strings", default = { "gamma:0.5", "constant", "gamma:2" }, metavar = "S[:G],...",
+    help = "the weight-decay variants, one run each: a name in scripts/problem2/schedules (constant, gamma, cosine) "
+      .. "or a path, optionally :G to set --gamma for that variant" },
+  { name = "init", type = "choice", choices = { "fresh", "qr", "norm", "lowrank" }, default = "fresh",
+    help = "how the next network starts (a policy's own init wins unless --init is given)" },
+  { name = "max-iters", type = "int", default = 6, min = 0, help = "the cap: most pruning iterations after the dense one" },
+  { name = "margin", type = "number", default = 0.02, min = 0,
+    help = "stop when test accuracy falls more than this below the dense network's" },
+  { name = "fp-slack", type = "number", default = 1, min = 0,
+    help = "fixed point: every layer's next width within max(fp-slack, fp-rel-slack * width) of its width" },
+  { name = "fp-rel-slack", type = "number", default = 0.1, min = 0, help = "fixed point: see --fp-slack" },
+  { name = "min-width", type = "int", default = 1, min = 1, help = "no layer is made narrower than this" },
+  { name = "tau", type = "number", default = 0.99, min = 0, max = 1, help = "energy rank: fraction of sum s_i^2 kept" },
+  { name = "tol", type = "number", default = 1e-3, min = 0, help = "relative rank: tolerance on s_i / ||W||_F" },
+  { name = "gamma", type = "number", default = 0.5, min = 0, help = "gamma schedule: weight decay factor per iteration" },
+  { name = "wd-final", type = "number", default = 5e-2, min = 0, help = "cosine schedule: weight decay at --max-iters" },
+  { name = "fraction", type = "number", default = 0.5, min = 0, help = "fraction policy: width kept per iteration" },
+  { name = "saturation", type = "number", default = 0.9, min = 0,
+    help = "widen policy: energy rank / width that counts as saturated" },
+  { name = "widen", type = "number", default = 1.5, min = 1, help = "widen policy: growth factor of a saturated layer" },
+  { name = "param", type = "strings", default = {}, metavar = "K=V,...",
+    help = "extra key=value settings for a policy or schedule of your own (ctx.options.params)" },
+  { name = "sample", type = "int", default = 1000, min = 1, help = "training samples for the least-squares refit of --init qr|norm" },
+  -- ---- controls ----
+  { name = "baselines", type = "bool", default = true,
+    help = "baselines at the final widths: dense for the same time, magnitude pruning, from scratch, Cuttlefish" },
+  { name = "teacher-widths", type = "ints", default = { 8, 32, 128 }, min = 1, metavar = "W,W,...",
+    help = "teacher tasks: hidden widths w* of the teacher MLPs (none: no teacher task)" },
+  { name = "teacher-dim", type = "int", default = 128, min = 2, help = "teacher tasks: input dimension" },
+  { name = "teacher-n", type = "int", default = 20000, min = 10, help = "teacher tasks: training samples" },
+  { name = "teacher-test", type = "int", default = 10000, min = 1, help = "teacher tasks: test samples" },
+  { name = "teacher-hidden", type = "ints", default = { 256 }, min = 1, metavar = "W,...",
+    help = "teacher tasks: hidden widths of the student's dense network" },
+  { name = "teacher-schedule", type = "string", default = "constant", metavar = "S[:G]",
+    help = "teacher tasks: the one weight-decay variant they run" },
+  { name = "teacher-max-iters", type = "int", default = 8, min = 0, help = "teacher tasks: the cap on iterations" },
+}
+
+-- Settings that change what a run computes: a study may only be continued under the same
+-- ones. The counts (seeds, variants, teacher widths) may grow; --baselines may be turned on.
+M.RUN_KEYS = { "dataset", "data_dir", "train_size", "test_size", "hidden", "seed", "lr", "momentum", "batch",
+  "weight_decay", "min_horizon", "max_epochs", "rank_measure", "rank_patience", "rank_every", "rank_slack",
+  "rank_rel_slack", "cooldown", "cooldown_factor", "policy", "init", "max_iters", "margin", "fp_slack",
+  "fp_rel_slack", "min_width", "tau", "tol", "gamma", "wd_final", "fraction", "saturation", "widen", "param", "sample",
+  "teacher_dim", "teacher_n", "teacher_test", "teacher_hidden", "teacher_max_iters" }
+
+-- Range checks the option parser cannot make. Returns nil, or a usage message.
+function M.check(o)
+  if o.momentum >= 1 then return "--momentum must be < 1" end
+  if #o.hidden == 0 then return "--hidden: give at least one hidden width" end
+  if #o.schedule == 0 then return "--schedule: give at least one weight-decay variant" end
+  if o.train_size > 0 and o.batch > o.train_size then
+    return string.format("--batch %d is larger than the data (--train-size %d)", o.batch, o.train_size)
+  end
+  for _, w in ipairs(o.teacher_widths) do
+    if w > o.teacher_dim then
+      return string.format("--teacher-widths: w* = %d is larger than --teacher-dim %d (the teacher's first map has "
+        .. "rank w*, at most the input dimension)", w, o.teacher_dim)
+    end
+  end
+  if #o.teacher_widths > 0 and #o.teacher_hidden == 0 then return "--teacher-hidden: give the student's hidden widths" end
+end
+
+return M

@@ -1,0 +1,85 @@
+-- test_problem2_loop.lua - problem 2's loop rules without training: the fixed-point test
+-- (every layer's next width within max(slack, rel_slack x width)), the refusal of bad policy
+-- output with a message naming the policy file, the iteration and the layer, the variant
+-- syntax SCHEDULE[:GAMMA], and Cuttlefish's rank choice.
+local T = require "testlib"
+local rh = require "rankhost"
+local src = os.getenv("RH_SOURCE") or ".."
+package.path = src .. "/scripts/?.lua;" .. package.path
+local loop = require "problem2.loop"
+local plugins = require "problem2.plugins"
+local baselines = require "problem2.baselines"
+
+-- ---- fixed point ----
+local fp = loop.fixed_point
+T.ok(fp({ 64, 12 }, { 64, 12 }, 0, 0), "the same widths are a fixed point, even with no slack")
+T.ok(not fp({ 64, 12 }, { 63, 12 }, 0, 0), "no slack: one neuron less is a change")
+T.ok(fp({ 64, 12 }, { 58, 11 }, 1, 0.1), "within 10% of 64 (6.4) and of 12 (1 by the absolute slack)")
+T.ok(not fp({ 64, 12 }, { 57, 12 }, 1, 0.1), "64 -> 57 moves by 7 > 6.4")
+T.ok(not fp({ 64, 12 }, { 64, 10 }, 1, 0.1), "12 -> 10 moves by 2 > max(1, 1.2)")
+T.ok(fp({ 5 }, { 6 }, 1, 0.1), "growing by one neuron is within the absolute slack")
+T.ok(not fp({ 5 }, { 7 }, 1, 0.1), "growing by two is not")
+T.ok(not fp({ 64, 12 }, { 64 }, 5, 1), "a different number of layers is never a fixed point")
+
+-- ---- policy output ----
+local pol = { path = "/tmp/my_policy.lua" }
+local cw = plugins.checked_widths
+local w = cw(pol, { 40, 9 }, 2, 1, 3)
+T.eq(w[1], 40, "good widths pass"); T.eq(w[2], 9, "good widths pass")
+T.eq(math.type(cw(pol, { 40.0, 9 }, 2, 1, 3)[1]), "integer", "a whole float becomes an integer")
+T.eq(cw(pol, { 1, 9 }, 2, 4, 3)[1], 4, "--min-width raises a valid width")
+T.raises("policy /tmp/my_policy.lua (deciding iteration 3): widths() returned 3 widths for 2 hidden layers",
+  cw, pol, { 1, 2, 3 }, 2, 1, 3)
+T.raises("widths() returned 1 widths for 2 hidden layers", cw, pol, { 7 }, 2, 1, 3)
+T.raises("must return a list of 2 widths, got nil", cw, pol, nil, 2, 1, 3)
+T.raises("policy /tmp/my_policy.lua (deciding iteration 3): the width of layer 2 is 0; a width must be >= 1",
+  cw, pol, { 5, 0 }, 2, 1, 3)
+T.raises("the width of layer 1 is -3; a width must be >= 1", cw, pol, { -3, 5 }, 2, 1, 3)
+T.raises("the width of layer 2 is not a number: twelve", cw, pol, { 5, "twelve" }, 2, 1, 3)
+T.raises("the width of layer 1 is not a number: NaN", cw, pol, { 0 / 0, 5 }, 2, 1, 3)
+T.raises("the width of layer 1 is not a number: inf", cw, pol, { math.huge, 5 }, 2, 1, 3)
+T.raises("the width of layer 2 is 2.5, not a whole number", cw, pol, { 5, 2.5 }, 2, 1, 3)
+-- an error inside the policy names the file too
+local broken = { path = "/tmp/broken.lua", widths = function() error("oops") end }
+T.raises("policy /tmp/broken.lua failed deciding iteration 2", plugins.widths, broken, { {}, {} }, { iteration = 2 }, 1)
+
+-- ---- shipped policies read the singular values they are given (no SVD) ----
+local dir = src .. "/scripts/problem2"
+local stats = { { width = 6, svals = rh.tensor { 10, 10, 2, 0.1, 0, 0 }, rank = { energy = 2, numerical = 4,
+  effective = 2.4 } } }
+local ctx = { options = { tau = 0.99, tol = 1e-3, fraction = 0.5, saturation = 0.9, widen = 1.5 } }
+local energy = assert(plugins.load("policy", dir, "policies", "energy", "widths"))
+T.eq(energy.widths(stats, ctx)[1], 3, "energy at 0.99: 10^2+10^2 = 200 < 0.99 x 204.01 <= 204")
+for _, name in ipairs { "numerical", "relative", "effective", "fraction", "widen" } do
+  local p = assert(plugins.load("policy", dir, "policies", name, "widths"))
+  local got = plugins.widths(p, stats, { iteration = 1, options = ctx.options }, 1)
+  T.ok(got[1] >= 1, name .. " policy gives a valid width")
+end
+local _, lerr = plugins.load("policy", dir, "policies", "nosuch", "widths")
+T.ok(lerr:find("cannot load policy 'nosuch'", 1, true) ~= nil, "a missing policy is named")
+
+-- ---- variants ----
+local v = plugins.variant("gamma:0.5", 2)
+T.eq(v.schedule, "gamma", "variant schedule"); T.eq(v.gamma, 0.5, "variant gamma"); T.eq(v.id, "gamma0.5", "variant id")
+v = plugins.variant("constant", 2)
+T.eq(v.id, "constant", "a schedule without gamma"); T.eq(v.gamma, 2, "the default gamma")
+v = plugins.variant("gamma", 0.5)
+T.eq(v.id, "gamma0.5", "a bare gamma takes --gamma")
+v = plugins.variant("./my/sched.lua:3", 1)
+T.eq(v.schedule, "./my/sched.lua", "a path with a gamma"); T.eq(v.id, "sched3", "its id")
+T.eq(select(2, plugins.variant("gamma:x", 1)), "--schedule gamma:x: expected SCHEDULE[:GAMMA], GAMMA a number >= 0",
+  "a bad gamma")
+local gamma = assert(plugins.load("schedule", dir, "schedules", "gamma", "weight_decay"))
+local wd = plugins.hyper(gamma, 2, { options = plugins.variant_options({ weight_decay = 4e-3, lr = 0.1 },
+  plugins.variant("gamma:0.5", 2)) })
+T.near(wd, 1e-3, 1e-12, "gamma 0.5: wd0 * 0.25 at iteration 2")
+T.raises("schedule bad.lua gave weight_decay=-1", plugins.hyper, { path = "bad.lua", weight_decay = function() return -1 end },
+  1, { options = { lr = 0.1 } })
+
+-- ---- Cuttlefish: ceil(stable rank now x full rank / stable rank at init) ----
+local r = baselines.cuttlefish_ranks({ widths = { 256, 64 }, shapes = { { 256, 784 }, { 64, 256 } },
+  ranks = { { stable = 6.5 }, { stable = 4 } }, stable_init = { 104, 30 } })
+T.eq(r[1], 16, "layer 1: ceil(6.5 x 256 / 104) = ceil(16.0)")
+T.eq(r[2], 9, "layer 2: ceil(4 x 64 / 30) = ceil(8.53)")
+
+T.done()
