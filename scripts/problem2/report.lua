@@ -235,15 +235,19 @@ local function headline(d, best, o)
     .. "(%s times its FLOPs, which other load on the machine does not change).",
     best.variant.label, variant_kind(best.variant, o), s.n, ci(s.acc, 4), ci(s.acc_frac, 4), ci(dense_acc, 4),
     ci(s.param_frac, 3), table.concat(s.widths, ", "), ci(s.time_mult, 3), ci(s.flop_mult, 3)))
-  local am, ah = stats.ci95(s.acc_frac)
-  local lo = am - (ah or 0)
+  -- each criterion on the mean, and whether its whole 95% interval is on the right side
+  local function crit(xs, bar, at_least)
+    local mean, half = stats.ci95(xs)
+    local lo, hi = mean - (half or 0), mean + (half or 0)
+    local ok = at_least and mean >= bar or (not at_least and mean <= bar)
+    local whole = at_least and lo >= bar or (not at_least and hi <= bar)
+    return string.format("%s (interval %.3g to %.3g%s)", ok and "met" or "not met", lo, hi,
+      ok == whole and "" or (ok and ", which crosses the bar" or ", which reaches it"))
+  end
   d:p(string.format("**The bar (at least %g%% of dense accuracy with at most %g%% of its parameters in at most %gx its "
-    .. "training time) is %s** on the means: accuracy %s, parameters %s, time %s.%s", 100 * M.BAR.acc,
-    100 * M.BAR.params, M.BAR.time, m.count == 3 and "met" or "not met", m.acc and "met" or "not met",
-    m.params and "met" or "not met", m.time and "met" or "not met",
-    m.count == 3 and (lo >= M.BAR.acc and " The lower end of the accuracy fraction's 95% interval clears the bar too."
-      or string.format(" The accuracy fraction's 95%% interval reaches down to %.4f, below %g: with %d seeds the "
-        .. "accuracy criterion is met on the mean only.", lo, M.BAR.acc, s.n)) or ""))
+    .. "training time) is %s** on the means: accuracy %s; parameters %s; time %s.", 100 * M.BAR.acc,
+    100 * M.BAR.params, M.BAR.time, m.count == 3 and "met" or "not met", crit(s.acc_frac, M.BAR.acc, true),
+    crit(s.param_frac, M.BAR.params, false), crit(s.time_mult, M.BAR.time, false)))
   local win, win_bar
   for _, b in ipairs(best.baselines) do
     if not win or stats.mean(b.acc) > stats.mean(win.acc) then win = b end
@@ -303,10 +307,11 @@ local function variants_table(d, sums)
     local l = s.loop
     rows[#rows + 1] = { s.variant.label, #s.runs, stops_text(s.runs), ci(values(s.runs, function(r) return r.iterations end), 2),
       table.concat(l.widths, ", "), ci(l.param_frac, 3), ci(l.acc, 4), ci(l.acc_frac, 4), ci(l.time_mult, 3),
-      ci(l.flop_mult, 3), s.meets.count == 3 and "yes" or string.format("no (%d of 3)", s.meets.count) }
+      ci(l.flop_mult, 3), ci(values(s.last_rows or {}, function(r) return r.wd_horizon end), 3),
+      s.meets.count == 3 and "yes" or string.format("no (%d of 3)", s.meets.count) }
   end
   d:add(doc.md_table({ "variant", "runs", "stops", "iterations", "final widths (per seed)", "parameters / dense",
-    "test acc", "acc / dense", "time / dense", "FLOPs / dense", "meets the bar" }, rows))
+    "test acc", "acc / dense", "time / dense", "FLOPs / dense", "H of the last iteration", "meets the bar" }, rows))
 end
 
 local function baselines_section(d, sums)
@@ -341,9 +346,8 @@ local function teacher_rows(plan, done, o)
       points[#points + 1] = { wstar = w, width = r.final.widths[1] }
     end
     local m, h = stats.ci95(ratio)
-    local verdict = not m and "no runs" or not h and "one run"
-      or string.format("%s (95%% interval of final / w*: %.2f to %.2f)", (m - h > 1 and "above w*")
-        or (m + h < 1 and "below w*") or "w* inside the interval", m - h, m + h)
+    local verdict = not m and "no runs" or not h and "one run" or (m - h > 1 and "above w*")
+      or (m + h < 1 and "below w*") or "w* inside the interval"
     out[#out + 1] = { wstar = w, runs = runs, widths = widths, ratio = ratio, verdict = verdict, dense_rank = dense_rank,
       acc = values(runs, function(r) return r.final.test_acc end),
       dense_acc = values(runs, function(r) return r.dense_test_acc end) }
@@ -382,8 +386,12 @@ local function teacher_section(d, trows, o)
   local lines = {}
   for _, t in ipairs(trows) do
     if #t.runs > 0 then
-      lines[#lines + 1] = string.format("- w* = %d: the loop ended at width %s (%s), %s of w*: %s.", t.wstar,
-        ci(t.widths, 3), stops_text(t.runs), ci(t.ratio, 3), t.verdict)
+      local rejected = values(t.runs, function(r) return r.stop == "margin" and r.last_widths[1] or nil end)
+      local m, h = stats.ci95(t.ratio)
+      lines[#lines + 1] = string.format("- w* = %d: the loop ended at width %s (per seed %s; stops: %s%s); final / w* "
+        .. "%s%s: %s.", t.wstar, ci(t.widths, 3), joined(t.widths, ", "), stops_text(t.runs), #rejected > 0
+        and string.format("; the widths that fell below the margin: %s", joined(rejected, ", ")) or "", ci(t.ratio, 3),
+        h and string.format(" (interval %.2f to %.2f)", m - h, m + h) or "", t.verdict)
     end
   end
   d:p(table.concat(lines, "\n"))
@@ -431,7 +439,11 @@ function M.write_all(out, o, plan, done, ctx)
   local by_variant = {}
   for _, s in ipairs(sums) do
     local rr = {}
-    for _, l in ipairs(loop_rows(out, s.runs)) do rr[#rr + 1] = l.rows end
+    s.last_rows = {}
+    for _, l in ipairs(loop_rows(out, s.runs)) do
+      rr[#rr + 1] = l.rows
+      s.last_rows[#s.last_rows + 1] = l.rows[#l.rows]
+    end
     if #rr > 0 then by_variant[#by_variant + 1] = { label = s.variant.label, runs_rows = rr } end
   end
 

@@ -12,10 +12,8 @@ local rh = require "rankhost"
 
 local M = {}
 
-local function first(ds, n)
-  if n > 0 and n < ds:size() then return ds:subset(1, n) end
-  return ds
-end
+-- The first n samples of ds (all of them for n = 0).
+local function first(ds, n) return (n > 0 and n < ds:size()) and ds:subset(1, n) or ds end
 
 -- The image task; usage_error(msg) when its files are not found.
 local function load_image(o)
