@@ -11,12 +11,13 @@ local stats = require "common.stats"
 
 local M = {}
 
--- Renders fig {title, xlabel, ylabel, logx, logy, points, series} to path. Returns true, or
--- false and why (e.g. no gnuplot).
+-- Renders fig {title, xlabel, ylabel, logx, logy, points, scatter, series} to path (lines, or
+-- points alone with scatter). Returns true, or false and why (e.g. no gnuplot).
 function M.draw(path, fig)
   local ok, why = rh.plot.available()
   if not ok then return false, why end
-  return pcall(rh.plot.line, { path = path, title = fig.title, xlabel = fig.xlabel, ylabel = fig.ylabel,
+  return pcall(fig.scatter and rh.plot.scatter or rh.plot.line, { path = path, title = fig.title, xlabel = fig.xlabel,
+    ylabel = fig.ylabel,
     logx = fig.logx or false, logy = fig.logy or false, points = fig.points ~= false, series = fig.series })
 end
 
@@ -71,12 +72,12 @@ end
 
 -- points: list of {wstar, width} (one per run).
 function M.teacher(points, wstars)
-  local runs = { name = "final width of a run (first hidden layer)", x = {}, y = {} }
+  local runs = { name = "a run's final width", x = {}, y = {} }
   for i, p in ipairs(points) do runs.x[i], runs.y[i] = p.wstar, p.width end
   local diag = { name = "width = w*", x = {}, y = {} }
   for i, w in ipairs(wstars) do diag.x[i], diag.y[i] = w, w end
-  return { title = "Teacher MLPs: where the loop ends against the teacher's hidden width w*",
-    xlabel = "teacher hidden width w*", ylabel = "final width", logx = true, logy = true, series = { diag, runs } }
+  return { title = "Teacher MLPs: final width against w*", xlabel = "teacher hidden width w*",
+    ylabel = "final width (first hidden layer)", logx = true, logy = true, scatter = true, series = { diag, runs } }
 end
 
 -- spectra: list of {name, svals (list)}.

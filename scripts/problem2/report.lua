@@ -497,7 +497,9 @@ function M.write_all(out, o, plan, done, ctx)
   variants_table(d, sums)
   local stop_lines = {}
   for _, r in ipairs(records(plan, done, "iterate", "img")) do
-    stop_lines[#stop_lines + 1] = "- `" .. r.id .. "`: " .. r.stop_text .. "."
+    stop_lines[#stop_lines + 1] = string.format("- `%s`: %s; %d iterations trained in %.1f s of training, %.2f times "
+      .. "the dense network's %.1f s.", r.id, r.stop_text, r.iterations, r.total_seconds, r.total_seconds / r.dense_seconds,
+      r.dense_seconds)
   end
   d:p(table.concat(stop_lines, "\n"))
   d:h(2, "Baselines")

@@ -16,7 +16,7 @@ local function dense(run, env)
   rh.seed(run.run_seed)
   local net = Net.build({ input = task.dim, classes = task.classes, hidden = Net.plain_hidden(task.hidden) })
   local stable_init = {}
-  for i, l in ipairs(net:linear_layers()) do stable_init[i] = rh.rank.stable(rh.linalg.svdvals(l.weight)) end
+  for i, l in ipairs(net:linear_layers()) do stable_init[i] = rh.rank.stable(rh.linalg.svdvals(l.weight):to("cpu")) end
   local rec = train.fit(net, task, env.rules, o.weight_decay, o.lr, run.run_seed)
   if rec.svals then rh.save(env.checkpoint(run.id), net:tensors()) end
   local r = loop.row(0, net, rec, o.weight_decay, o.lr, "fresh", nil, o)
