@@ -22,13 +22,7 @@
 /* A contiguous CPU tensor with t's content: t itself, or a copy stored in copies[slot]. */
 static const rh_tensor *host_contiguous(lua_State *L, const rh_tensor *t, int copies, int slot) {
   if (rh_dev(t) == RH_CPU && rh_is_contiguous(t)) return t;
-  rh_tensor c;
-  rhL_check(L, rh_contiguous(&c, t), 2);
-  rh_tensor *h = rhL_pushempty(L);
-  rh_status st = rh_tensor_new(h, t->ndim, t->size, RH_CPU);
-  if (st == RH_OK) st = rh_copy(h, &c);
-  rh_tensor_release(&c);
-  rhL_check(L, st, 2);
+  const rh_tensor *h = rhL_pushcontiguous(L, t, RH_CPU, 2);
   lua_rawseti(L, copies, slot);
   return h; /* alive: anchored in the copies table */
 }

@@ -25,6 +25,10 @@ rh_tensor *rhL_newtensor2(lua_State *L, int64_t rows, int64_t cols, rh_device de
 rh_tensor *rhL_newlike(lua_State *L, const rh_tensor *like);
 /* Pushes a tensor that takes over the header `t` (no extra retain). */
 rh_tensor *rhL_pushtensor(lua_State *L, const rh_tensor *t);
+/* Pushes t's elements contiguous on `dev` (rh_contiguous_on: t's storage shared when it
+ * already is, else a copy) in a userdata created before the copy is made. Collects and
+ * retries once on a failed allocation; a failure is an error for argument `arg`. */
+rh_tensor *rhL_pushcontiguous(lua_State *L, const rh_tensor *t, rh_device dev, int arg);
 /* Tells Lua's collector about tensor memory allocated since the last call. */
 void rhL_account(lua_State *L);
 

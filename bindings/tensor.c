@@ -431,18 +431,7 @@ static int t_to(lua_State *L) {
     lua_settop(L, 1);
     return 1;
   }
-  rh_tensor src;
-  rhL_check(L, rh_contiguous(&src, t), 1);
-  rh_tensor *o = rhL_pushempty(L);
-  rh_status st = rh_tensor_new(o, src.ndim, src.size, d);
-  if (st == RH_ENOMEM) {
-    lua_gc(L, LUA_GCCOLLECT, 0);
-    st = rh_tensor_new(o, src.ndim, src.size, d);
-  }
-  if (st == RH_OK) st = rh_copy(o, &src);
-  rh_tensor_release(&src);
-  rhL_check(L, st, 2);
-  rhL_account(L);
+  rhL_pushcontiguous(L, t, d, 2);
   return 1;
 }
 

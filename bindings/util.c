@@ -63,6 +63,18 @@ rh_tensor *rhL_pushtensor(lua_State *L, const rh_tensor *t) {
   return u;
 }
 
+rh_tensor *rhL_pushcontiguous(lua_State *L, const rh_tensor *t, rh_device dev, int arg) {
+  rh_tensor *c = rhL_pushempty(L); /* first: it owns the copy (or the share) from the start */
+  rh_status st = rh_contiguous_on(c, t, dev);
+  if (st == RH_ENOMEM) { /* as rhL_newtensor: collect and retry once */
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    st = rh_contiguous_on(c, t, dev);
+  }
+  rhL_check(L, st, arg);
+  rhL_account(L);
+  return c;
+}
+
 static const char *current_fname(lua_State *L) {
   lua_Debug ar;
   if (lua_getstack(L, 0, &ar)) {
