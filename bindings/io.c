@@ -16,6 +16,7 @@
 
 #define READER_MT "rankhost.SafetensorsReader"
 #define APPENDER_MT "rankhost.Appender"
+#define DIR_MT "rankhost.Dir"
 
 /* ---- rh.save(path, {name = tensor, ...} [, {key = string, ...}]) ---- */
 
@@ -170,22 +171,33 @@ static int cmp_name(lua_State *L) {
   return 1;
 }
 
+static int dir_gc(lua_State *L) {
+  DIR **d = luaL_checkudata(L, 1, DIR_MT);
+  if (*d) closedir(*d);
+  *d = NULL;
+  return 0;
+}
+
 /* rh.io.listdir(path) -> sorted list of entry names (without "." and "..") */
 static int l_listdir(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  DIR *d = opendir(path);
-  if (!d) return luaL_argerror(L, 1, lua_pushfstring(L, "%s: cannot list: %s", path, strerror(errno)));
+  /* the DIR is owned by a userdata made before it is opened: a failed allocation while
+   * the names are copied into Lua (the table, a string) cannot leave it open */
+  DIR **d = lua_newuserdatauv(L, sizeof *d, 0);
+  *d = NULL;
+  luaL_setmetatable(L, DIR_MT);
+  *d = opendir(path);
+  if (!*d) return luaL_argerror(L, 1, lua_pushfstring(L, "%s: cannot list: %s", path, strerror(errno)));
   lua_newtable(L);
   lua_Integer i = 1;
   struct dirent *de;
-  /* names are copied into Lua before anything can raise, then the DIR is closed */
-  while ((de = readdir(d)) != NULL) {
+  while ((de = readdir(*d)) != NULL) {
     if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-    if (!lua_checkstack(L, 2)) break;
     lua_pushstring(L, de->d_name);
     lua_rawseti(L, -2, i++);
   }
-  closedir(d);
+  closedir(*d);
+  *d = NULL;
   /* sort with table.sort and a bytewise comparison (deterministic, locale-free) */
   lua_getglobal(L, "table");
   lua_getfield(L, -1, "sort");
@@ -311,6 +323,7 @@ static int app_closed(lua_State *L) {
 
 void rhb_open_io(lua_State *L) {
   rhL_gcmeta(L, READER_MT, reader_gc);
+  rhL_gcmeta(L, DIR_MT, dir_gc);
   static const luaL_Reg app_methods[] = {{"write", app_write}, {"close", app_close}, {"closed", app_closed},
                                          {"__gc", app_close},  {"__close", app_close}, {NULL, NULL}};
   luaL_newmetatable(L, APPENDER_MT);

@@ -16,15 +16,15 @@
 rh_tensor *rhL_checktensor(lua_State *L, int idx);
 /* The tensor at idx, or NULL when the value is not a tensor. */
 rh_tensor *rhL_totensor(lua_State *L, int idx);
-/* Pushes a new userdata with an empty header (storage NULL: safe to collect). */
+/* Pushes a new userdata with an empty header (storage NULL: safe to collect). Whatever
+ * retains a storage (a view, a copy) is made into it after it is pushed, never into a C
+ * local first: then no error or failed allocation can strand the retain. */
 rh_tensor *rhL_pushempty(lua_State *L);
 /* Pushes a new contiguous tensor of the given shape on `dev`. On a failed device
  * allocation it collects garbage and retries once, then raises "out of memory". */
 rh_tensor *rhL_newtensor(lua_State *L, int ndim, const int64_t *size, rh_device dev);
 rh_tensor *rhL_newtensor2(lua_State *L, int64_t rows, int64_t cols, rh_device dev);
 rh_tensor *rhL_newlike(lua_State *L, const rh_tensor *like);
-/* Pushes a tensor that takes over the header `t` (no extra retain). */
-rh_tensor *rhL_pushtensor(lua_State *L, const rh_tensor *t);
 /* Pushes t's elements contiguous on `dev` (rh_contiguous_on: t's storage shared when it
  * already is, else a copy) in a userdata created before the copy is made. Collects and
  * retries once on a failed allocation; a failure is an error for argument `arg`. */

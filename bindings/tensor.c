@@ -258,11 +258,15 @@ static int t_item(lua_State *L) {
   return 1;
 }
 
-/* ---- views ---- */
+/* ---- views ----
+ * A view retains its storage, so it is made into a userdata pushed first (lua's liolib.c
+ * newprefile order): from the retain on, a collectable object owns it, and a failure
+ * anywhere after (or the userdata's own allocation before) strands nothing. A refused
+ * view leaves the header empty. */
 
-static int push_view(lua_State *L, rh_status st, rh_tensor *v, int arg) {
+static int view_made(lua_State *L, rh_status st, int arg) {
   rhL_check(L, st, arg);
-  rhL_pushtensor(L, v);
+  rhL_account(L);
   return 1;
 }
 
@@ -271,8 +275,8 @@ static int t_select(lua_State *L) {
   rh_tensor *t = rhL_checktensor(L, 1);
   int d = rhL_checkdim(L, 2, t);
   lua_Integer i = luaL_checkinteger(L, 3);
-  rh_tensor v;
-  return push_view(L, rh_view_select(&v, t, d, (int64_t)i - 1), &v, 3);
+  rh_tensor *v = rhL_pushempty(L);
+  return view_made(L, rh_view_select(v, t, d, (int64_t)i - 1), 3);
 }
 
 static int t_narrow(lua_State *L) {
@@ -280,8 +284,8 @@ static int t_narrow(lua_State *L) {
   int d = rhL_checkdim(L, 2, t);
   lua_Integer start = luaL_checkinteger(L, 3);
   lua_Integer len = luaL_checkinteger(L, 4);
-  rh_tensor v;
-  return push_view(L, rh_view_narrow(&v, t, d, (int64_t)start - 1, (int64_t)len), &v, 3);
+  rh_tensor *v = rhL_pushempty(L);
+  return view_made(L, rh_view_narrow(v, t, d, (int64_t)start - 1, (int64_t)len), 3);
 }
 
 static int t_transpose(lua_State *L) {
@@ -296,8 +300,8 @@ static int t_transpose(lua_State *L) {
   } else if (t->ndim != 2) {
     return luaL_argerror(L, 1, "t() needs a 2-D tensor (give two dims for others)");
   }
-  rh_tensor v;
-  return push_view(L, rh_view_transpose(&v, t, d0, d1), &v, 1);
+  rh_tensor *v = rhL_pushempty(L);
+  return view_made(L, rh_view_transpose(v, t, d0, d1), 1);
 }
 
 /* t:view(r, c, ...) or t:view{r, c}; one size may be -1 (inferred). */
@@ -328,8 +332,8 @@ static int t_view(lua_State *L) {
       known *= size[d];
   }
   if (infer >= 0) size[infer] = known ? rh_numel(t) / known : 0;
-  rh_tensor v;
-  return push_view(L, rh_view_reshape(&v, t, ndim, size), &v, 2);
+  rh_tensor *v = rhL_pushempty(L);
+  return view_made(L, rh_view_reshape(v, t, ndim, size), 2);
 }
 
 /* t:reshape(...) - a view when contiguous, else a contiguous copy reshaped. */
@@ -354,8 +358,8 @@ static int t_index_get(lua_State *L) {
       lua_pushnumber(L, read_elem(L, t, t->offset + (i - 1) * t->stride[0]));
       return 1;
     }
-    rh_tensor v;
-    return push_view(L, rh_view_select(&v, t, 0, (int64_t)i - 1), &v, 2);
+    rh_tensor *v = rhL_pushempty(L);
+    return view_made(L, rh_view_select(v, t, 0, (int64_t)i - 1), 2);
   }
   /* methods */
   luaL_getmetatable(L, RH_TENSOR_MT);
@@ -364,21 +368,21 @@ static int t_index_get(lua_State *L) {
   return 1;
 }
 
-/* t[i] = v (1-D: element; n-D: fill the row with a number or copy a tensor into it) */
+/* t[i] = v (1-D: element; n-D: fill the row with a number or copy a tensor into it).
+ * The value is checked before the row view is made, and the view is made into a userdata
+ * pushed first (see the views above): a refused value used to leave the view's retain
+ * behind, and with it the whole of t's storage. */
 static int t_index_set(lua_State *L) {
   rh_tensor *t = rhL_checktensor(L, 1);
   lua_Integer i = luaL_checkinteger(L, 2);
   if (t->ndim == 0) return luaL_argerror(L, 2, "cannot index a scalar tensor");
   if (i < 1 || i > t->size[0])
     return luaL_argerror(L, 2, lua_pushfstring(L, "index %d out of range 1..%d", (int)i, (int)t->size[0]));
-  rh_tensor v;
-  rhL_check(L, rh_view_select(&v, t, 0, (int64_t)i - 1), 2);
-  rh_status st;
-  if (lua_type(L, 3) == LUA_TNUMBER)
-    st = rh_fill(&v, (float)lua_tonumber(L, 3));
-  else
-    st = rh_copy(&v, rhL_checktensor(L, 3));
-  rh_tensor_release(&v);
+  const rh_tensor *src = lua_type(L, 3) == LUA_TNUMBER ? NULL : rhL_checktensor(L, 3);
+  rh_tensor *row = rhL_pushempty(L);
+  rhL_check(L, rh_view_select(row, t, 0, (int64_t)i - 1), 2);
+  rh_status st = src ? rh_copy(row, src) : rh_fill(row, (float)lua_tonumber(L, 3));
+  rh_tensor_release(row); /* now, rather than when the collector finds the userdata */
   rhL_check(L, st, 3);
   return 0;
 }

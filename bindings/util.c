@@ -56,13 +56,6 @@ rh_tensor *rhL_newlike(lua_State *L, const rh_tensor *like) {
   return rhL_newtensor(L, like->ndim, like->size, rh_dev(like));
 }
 
-rh_tensor *rhL_pushtensor(lua_State *L, const rh_tensor *t) {
-  rh_tensor *u = rhL_pushempty(L);
-  *u = *t;
-  rhL_account(L);
-  return u;
-}
-
 rh_tensor *rhL_pushcontiguous(lua_State *L, const rh_tensor *t, rh_device dev, int arg) {
   rh_tensor *c = rhL_pushempty(L); /* first: it owns the copy (or the share) from the start */
   rh_status st = rh_contiguous_on(c, t, dev);
