@@ -48,6 +48,8 @@ void rhL_gcmeta(lua_State *L, const char *name, lua_CFunction gc);
 /* ---- arguments ---- */
 /* A size argument: an integer >= 0 (negative sizes are refused with a clear error). */
 int64_t rhL_checksize(lua_State *L, int arg);
+/* A 1-based dim argument checked against t (negative counts from the end); 0-based result. */
+int rhL_checkdim(lua_State *L, int arg, const rh_tensor *t);
 /* A shape from either a table {r,c,...} at idx or integers idx..top. Returns ndim. */
 int rhL_checkshape(lua_State *L, int idx, int64_t *size);
 /* Device name "cpu"/"cuda" to rh_device; raises on anything else. */

@@ -6,7 +6,7 @@
 #include "cuda/device.h"
 #include "ops.h"
 #include "rh_lua.h"
-#include "tensor_lua.h"
+#include "tensor_parts.h"
 
 /* ---- lifetime ---- */
 
@@ -151,15 +151,6 @@ static int t_shape(lua_State *L) {
     lua_rawseti(L, -2, d + 1);
   }
   return 1;
-}
-
-/* Checks a 1-based dim argument against t; returns it 0-based. Negative counts from the end. */
-int rhL_checkdim(lua_State *L, int arg, const rh_tensor *t) {
-  lua_Integer d = luaL_checkinteger(L, arg);
-  if (d < 0) d += t->ndim + 1;
-  if (d < 1 || d > t->ndim)
-    luaL_argerror(L, arg, lua_pushfstring(L, "dim %d out of range for a %d-D tensor", (int)d, t->ndim));
-  return (int)d - 1;
 }
 
 static int t_size(lua_State *L) {

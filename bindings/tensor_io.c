@@ -3,7 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tensor_lua.h"
+#include "rh_lua.h"
+#include "tensor_parts.h" /* declares the functions below that tensor.c calls */
 
 /* t itself on the CPU (read through its strides); for a device tensor, a contiguous host
  * copy pushed on the stack. */

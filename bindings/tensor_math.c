@@ -3,7 +3,8 @@
 #include <string.h>
 
 #include "ops.h"
-#include "tensor_lua.h"
+#include "rh_lua.h"
+#include "tensor_parts.h" /* declares the functions below that tensor.c calls */
 
 /* ---- elementwise arithmetic ---- */
 

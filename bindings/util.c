@@ -110,6 +110,14 @@ int64_t rhL_checksize(lua_State *L, int arg) {
   return (int64_t)n;
 }
 
+int rhL_checkdim(lua_State *L, int arg, const rh_tensor *t) {
+  lua_Integer d = luaL_checkinteger(L, arg);
+  if (d < 0) d += t->ndim + 1;
+  if (d < 1 || d > t->ndim)
+    luaL_argerror(L, arg, lua_pushfstring(L, "dim %d out of range for a %d-D tensor", (int)d, t->ndim));
+  return (int)d - 1;
+}
+
 int rhL_checkshape(lua_State *L, int idx, int64_t *size) {
   int ndim = 0;
   if (lua_istable(L, idx)) {
