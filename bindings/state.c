@@ -1,10 +1,10 @@
 /* state.c - rh.seed, rh.device, rh.threads, rh.clock, rh.rss: the process-wide settings
  * and figures. */
-#include <cblas.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "blas_control.h"
 #include "cuda/device.h"
 #include "rh_lua.h"
 
@@ -53,11 +53,9 @@ static int l_device(lua_State *L) {
 /* rh.threads([n]) -> n: OpenBLAS's thread count (rankhost's own loops are single-threaded). */
 static int l_threads(lua_State *L) {
   if (!lua_isnoneornil(L, 1)) {
-    lua_Integer n = luaL_checkinteger(L, 1);
-    if (n < 1 || n > 1024) return luaL_argerror(L, 1, "thread count must be between 1 and 1024");
-    openblas_set_num_threads((int)n);
+    rhL_check(L, rh_blas_set_threads((int64_t)luaL_checkinteger(L, 1)), 1);
   }
-  lua_pushinteger(L, openblas_get_num_threads());
+  lua_pushinteger(L, rh_blas_threads());
   return 1;
 }
 
@@ -117,15 +115,14 @@ static int push_status(lua_State *L, const char *key) {
 static int l_rss(lua_State *L) { return push_status(L, "VmRSS"); }
 static int l_peak_rss(lua_State *L) { return push_status(L, "VmHWM"); }
 
-/* rh.blas() -> {core=, config=, threads=}: which OpenBLAS kernels run (see host/blas_core.c). */
+/* rh.blas() -> {core=, config=, threads=}: which OpenBLAS kernels run (kernels/blas_control.h). */
 static int l_blas(lua_State *L) {
   lua_createtable(L, 0, 3);
-  const char *core = openblas_get_corename(), *config = openblas_get_config();
-  lua_pushstring(L, core ? core : "?");
+  lua_pushstring(L, rh_blas_core());
   lua_setfield(L, -2, "core");
-  lua_pushstring(L, config ? config : "?");
+  lua_pushstring(L, rh_blas_config());
   lua_setfield(L, -2, "config");
-  lua_pushinteger(L, openblas_get_num_threads());
+  lua_pushinteger(L, rh_blas_threads());
   lua_setfield(L, -2, "threads");
   return 1;
 }
