@@ -1,9 +1,10 @@
 /* io.c - files: rh.save / rh.load (safetensors checkpoints) and rh.io, the OS glue
  * that results writers need: atomic whole-file writes, durable line appends,
- * mkdir -p, exists, listdir, a temporary directory. */
+ * mkdir -p, exists, listdir, a temporary directory, whether stderr is a terminal. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -208,6 +209,13 @@ static int l_listdir(lua_State *L) {
   return 1;
 }
 
+/* rh.io.stderr_isatty() -> whether stderr is a terminal (progress lines may then be
+ * rewritten in place) */
+static int l_stderr_isatty(lua_State *L) {
+  lua_pushboolean(L, isatty(fileno(stderr)));
+  return 1;
+}
+
 /* rh.io.mkdtemp([prefix]) -> path of a new private directory under $TMPDIR or /tmp */
 static int l_mkdtemp(lua_State *L) {
   const char *prefix = luaL_optstring(L, 1, "rankhost");
@@ -336,7 +344,7 @@ void rhb_open_io(lua_State *L) {
   luaL_setfuncs(L, top, 0);
   static const luaL_Reg fns[] = {{"write_atomic", l_write_atomic}, {"mkdir_p", l_mkdir_p}, {"exists", l_exists},
                                  {"listdir", l_listdir},           {"mkdtemp", l_mkdtemp}, {"appender", l_appender},
-                                 {NULL, NULL}};
+                                 {"stderr_isatty", l_stderr_isatty}, {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "io");
 }

@@ -1,11 +1,12 @@
-/* state.c - rh.seed, rh.device, rh.threads, rh.clock, rh.rss: the process-wide settings
- * and figures. */
+/* state.c - rh.seed, rh.device, rh.threads, rh.clock, rh.memory, rh.allocated, rh.rss,
+ * rh.blas, rh.gemm_clock: the process-wide settings and figures. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "blas_control.h"
 #include "cuda/device.h"
+#include "ops.h"
 #include "rh_lua.h"
 
 static rh_rng global_rng;
@@ -73,6 +74,13 @@ static int l_cuda_available(lua_State *L) {
   return 1;
 }
 
+/* rh.allocated() -> bytes of tensor memory ever allocated, all devices (monotonic): a
+ * steady training loop must leave it unchanged. */
+static int l_allocated(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)(rh_storage_total_bytes(RH_CPU) + rh_storage_total_bytes(RH_CUDA)));
+  return 1;
+}
+
 /* rh.memory() -> table of bytes held by live tensors per device */
 static int l_memory(lua_State *L) {
   lua_createtable(L, 0, 2);
@@ -127,11 +135,22 @@ static int l_blas(lua_State *L) {
   return 1;
 }
 
+/* rh.gemm_clock() -> seconds, calls: time spent inside cblas_sgemm so far (rh_gemm_clock) */
+static int l_gemm_clock(lua_State *L) {
+  double sec = 0;
+  int64_t calls = 0;
+  rh_gemm_clock(&sec, &calls);
+  lua_pushnumber(L, sec);
+  lua_pushinteger(L, (lua_Integer)calls);
+  return 2;
+}
+
 void rhb_open_state(lua_State *L) {
   static const luaL_Reg fns[] = {{"seed", l_seed},   {"device", l_device},
                                  {"threads", l_threads}, {"clock", l_clock},
                                  {"cuda_available", l_cuda_available}, {"memory", l_memory},
                                  {"rss", l_rss},   {"peak_rss", l_peak_rss},   {"blas", l_blas},
+                                 {"allocated", l_allocated}, {"gemm_clock", l_gemm_clock},
                                  {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
 }

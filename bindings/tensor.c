@@ -35,6 +35,21 @@ static int l_empty(lua_State *L) {
   return 1;
 }
 
+/* rh.zeros_like(t) -> zeros of t's shape on t's device */
+static int l_zeros_like(lua_State *L) {
+  rh_tensor *t = rhL_newlike(L, rhL_checktensor(L, 1));
+  rhL_check(L, rh_fill(t, 0.0f), 1);
+  return 1;
+}
+
+/* t:new_empty(r, c) -> an uninitialised r x c tensor on t's device (as PyTorch's
+ * Tensor.new_empty: rh.empty makes it on the default device) */
+static int t_new_empty(lua_State *L) {
+  rh_tensor *like = rhL_checktensor(L, 1);
+  rhL_newtensor2(L, rhL_checksize(L, 2), rhL_checksize(L, 3), rh_dev(like));
+  return 1;
+}
+
 /* rh.full({r,c}, v) */
 static int l_full(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -418,6 +433,30 @@ static int t_zero(lua_State *L) {
   return 1;
 }
 
+/* t:fill_uniform(lo, hi) / t:fill_normal(mean, std): in place, from rh.seed's stream */
+static int t_fill_uniform(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  float lo = (float)luaL_checknumber(L, 2), hi = (float)luaL_checknumber(L, 3);
+  rhL_check(L, rh_fill_rand(t, rhL_rng(), lo, hi), 1);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int t_fill_normal(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  float sd = (float)luaL_checknumber(L, 3);
+  if (sd < 0) return luaL_argerror(L, 3, "standard deviation must be >= 0");
+  rhL_check(L, rh_fill_randn(t, rhL_rng(), (float)luaL_checknumber(L, 2), sd), 1);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* t:same_storage(u) -> true when t and u view one storage (parameter identity checks) */
+static int t_same_storage(lua_State *L) {
+  lua_pushboolean(L, rhL_checktensor(L, 1)->storage == rhL_checktensor(L, 2)->storage);
+  return 1;
+}
+
 /* t:to("cuda"|"cpu") -> the same tensor when already there, else a copy on that device */
 static int t_to(lua_State *L) {
   rh_tensor *t = rhL_checktensor(L, 1);
@@ -441,6 +480,8 @@ static const luaL_Reg tensor_methods[] = {
     {"view", t_view},     {"reshape", t_reshape},   {"clone", t_clone},   {"contiguous", t_contiguous},
     {"copy", t_copy},     {"fill", t_fill},         {"zero", t_zero},     {"to", t_to},
     {"release", t_release},
+    {"fill_uniform", t_fill_uniform}, {"fill_normal", t_fill_normal},
+    {"new_empty", t_new_empty},       {"same_storage", t_same_storage},
     {NULL, NULL}};
 
 static const luaL_Reg tensor_meta[] = {{"__gc", t_gc},       {"__close", t_gc},    {"__len", t_len},
@@ -449,7 +490,7 @@ static const luaL_Reg tensor_meta[] = {{"__gc", t_gc},       {"__close", t_gc}, 
 static const luaL_Reg tensor_fns[] = {{"zeros", l_zeros}, {"ones", l_ones},   {"empty", l_empty},
                                       {"full", l_full},   {"rand", l_rand},   {"randn", l_randn},
                                       {"eye", l_eye},     {"arange", l_arange}, {"tensor", l_tensor},
-                                      {NULL, NULL}};
+                                      {"zeros_like", l_zeros_like}, {NULL, NULL}};
 
 void rhb_open_tensor(lua_State *L) {
   luaL_newmetatable(L, RH_TENSOR_MT);

@@ -137,7 +137,7 @@ function train.fit(model, data, o)
   if monitor == "eval" and not o.eval then error(fname .. ": monitor='eval' needs opts.eval", 2) end
   local threshold = o.threshold or 1e-3
   local progress = o.progress ~= false
-  local tty = progress and C.stderr_isatty()
+  local tty = progress and rh.io.stderr_isatty()
   local nbatches = n and (o.drop_last and n // bs or (n + bs - 1) // bs) or nil
   local loop_opts = { batch = bs, shuffle = o.shuffle ~= false, seed = o.seed or 1 }
   local history = { stopped = "max_epochs", steps = 0 }
