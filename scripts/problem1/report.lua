@@ -27,25 +27,43 @@ end
 local function rho_text(s)
   if not s or s.rho == nil then return "undefined (n = " .. (s and s.n or 0) .. ")" end
   if s.lo then return string.format("%.2f [%.2f, %.2f] (n = %d)", s.rho, s.lo, s.hi, s.n) end
+  if math.abs(s.rho) >= 1 and s.n >= 5 then return string.format("%.2f (n = %d, perfectly monotone)", s.rho, s.n) end
   return string.format("%.2f (n = %d, too few for an interval)", s.rho, s.n)
 end
 
 -- Words for a Spearman interval: the direction when the interval excludes 0.
 local function direction(s, up, down)
   if not s or s.rho == nil then return "cannot be assessed (too few converged runs or a constant figure)" end
-  if s.lo and s.lo > 0 then return up end
-  if s.hi and s.hi < 0 then return down end
+  if (s.lo and s.lo > 0) or (s.rho >= 1 and s.n >= 5) then return up end
+  if (s.hi and s.hi < 0) or (s.rho <= -1 and s.n >= 5) then return down end
   if not s.lo then return string.format("has rho %.2f, but too few runs for an interval", s.rho) end
   return "shows no monotone relation that these runs can tell from none (the interval contains 0)"
 end
 
--- Words for an adjusted Rand index between classes and architectures.
-local function ari_words(a)
-  if a == nil then return "undefined" end
-  if a >= 0.6 then return "the architecture explains most of the class assignment" end
-  if a >= 0.2 then return "the architecture explains part of the class assignment" end
-  return "the architecture explains little of the class assignment"
+-- Words for how classes relate to architectures (classes.against_architecture).
+local function class_words(a)
+  local parts = {}
+  if a.replicated > 0 then
+    parts[#parts + 1] = string.format("in %d of %d architectures with replicates every seed fell into one class "
+      .. "(seeds of one architecture differ by a median of %s; eta squared of the figure by architecture %s)",
+      a.consistent, a.replicated, num(a.spread, 3), num(a.eta2, 3))
+  end
+  parts[#parts + 1] = string.format("%d of the %d classes hold two or more architectures", a.multi, a.classes)
+  local verdict
+  if a.multi == 0 then
+    verdict = "the classes do not join architectures here: they are architecture classes or finer"
+  elseif a.replicated > 0 and a.consistent == a.replicated then
+    verdict = "so the class is fixed by the architecture, and several architectures share a class"
+  elseif a.replicated > 0 and a.consistent < a.replicated / 2 then
+    verdict = "so seeds of one architecture scatter over classes, and classes join architectures"
+  else
+    verdict = "so classes join architectures, and most architectures keep their seeds in one class"
+  end
+  return table.concat(parts, "; ") .. ": " .. verdict .. string.format(" (adjusted Rand index of classes against "
+    .. "architectures %s)", num(a.ari, 3))
 end
+
+local INTEGER = { numerical = true, relative = true, energy = true }
 
 local function measure_line(m)
   return string.format("- **%s**: %s", m, rh.rank.measures[m] or "")
@@ -99,11 +117,8 @@ function M.text(o, plan, records, measures, cls, cls0, figs)
   end
   local arch = classes.against_architecture(real, cls)
   lines[#lines + 1] = string.format("- **Equivalence classes** (%s %s rank, tolerance %g): %d classes over %d "
-    .. "converged networks of %d architectures (%d seeds each planned); %d of the classes hold two or more "
-    .. "architectures. Adjusted Rand index between classes and architecture: %s, so %s; the architecture accounts "
-    .. "for a share %s of the variance of the figure itself (eta squared).", o.class_figure, m, o.class_tol,
-    arch.classes, arch.n, arch.architectures, o.seeds, arch.multi, num(arch.ari, 3), ari_words(arch.ari),
-    num(arch.eta2, 3))
+    .. "converged networks of %d architectures (%d seeds each planned); %s.", o.class_figure, m, o.class_tol,
+    arch.classes, arch.n, arch.architectures, o.seeds, class_words(arch))
   local twins = classes.against_twins(real, wd0, o.class_figure, m, o.class_tol)
   if twins.n > 0 then
     lines[#lines + 1] = string.format("- **Classes with and without weight decay** (the same draws, n = %d pairs): "
@@ -172,24 +187,41 @@ function M.text(o, plan, records, measures, cls, cls0, figs)
     .. "architecture explains (adjusted Rand index: 1 = classes are architectures, 0 = unrelated).")
   local mrows = {}
   for _, mm in ipairs(measures) do
+    -- real-valued measures (effective, stable) are taken to the nearest integer for classes,
+    -- so that every measure's classes are made at the same resolution
     local c = classes.classes(real, o.class_figure, mm, o.class_tol)
     local a = classes.against_architecture(real, c)
     local tw = classes.against_twins(real, wd0, o.class_figure, mm, o.class_tol)
     local _, _, tr = analysis.trends(real, mm)
-    mrows[#mrows + 1] = { mm, a.classes, a.multi, a.ari, a.eta2, tw.ari, stats.median(analysis.values(real, function(r)
-      return r.network["bottleneck:" .. mm] end)), rho_text(tr.bottleneck and tr.bottleneck.min_width) }
+    mrows[#mrows + 1] = { mm .. (INTEGER[mm] and "" or " (rounded)"), a.classes, a.multi,
+      a.replicated > 0 and (a.consistent .. " of " .. a.replicated) or "n/a", a.eta2, a.ari, tw.ari,
+      stats.median(analysis.values(real, function(r) return r.network["bottleneck:" .. mm] end)),
+      rho_text(tr.bottleneck and tr.bottleneck.min_width), a, tr.bottleneck and tr.bottleneck.min_width }
   end
-  d:add(doc.md_table({ "measure", "classes", "classes with >= 2 architectures", "ARI class vs architecture",
-    "eta^2 of the figure by architecture", "ARI wd>0 vs wd0 classes", "median bottleneck rank",
-    "rho(bottleneck, narrowest width)" }, mrows))
-  local best
+  local mtable = {}
+  for i, r in ipairs(mrows) do mtable[i] = { table.unpack(r, 1, 9) } end
+  d:add(doc.md_table({ "measure", "classes", "classes with >= 2 architectures", "architectures with all seeds in "
+    .. "one class", "eta^2 by architecture", "ARI class vs architecture", "ARI wd>0 vs wd0 classes",
+    "median bottleneck rank", "rho(bottleneck, narrowest width)" }, mtable))
+  -- a measure whose classes cross architectures without reducing to the widths: some class
+  -- joins architectures, most architectures keep their seeds in one class, and the figure is
+  -- not a function of the narrowest width
+  local good, verdicts = {}, {}
   for _, r in ipairs(mrows) do
-    if r[4] and (not best or r[4] < best[4]) then best = r end
+    local a, tr = r[10], r[11]
+    local why = {}
+    if a.multi == 0 then why[#why + 1] = "no class joins architectures" end
+    if a.replicated > 0 and a.consistent * 2 < a.replicated then
+      why[#why + 1] = string.format("seeds scatter (%d of %d architectures in one class)", a.consistent, a.replicated)
+    end
+    if tr and tr.rho and tr.rho >= 0.9 then why[#why + 1] = string.format("it follows the narrowest width (rho %.2f)", tr.rho) end
+    if #why == 0 then good[#good + 1] = r[1] else verdicts[#verdicts + 1] = r[1] .. ": " .. table.concat(why, ", ") end
   end
-  if best then
-    d:p(string.format("The measure whose classes depend least on the architecture here is **%s** (ARI %s, %d of "
-      .. "%d classes join architectures, eta squared %s).", best[1], num(best[4], 3), best[3], best[2], num(best[5], 3)))
-  end
+  d:p(string.format("A measure makes classes that cross architectures without reducing to the widths when some class "
+    .. "joins architectures, at least half of the architectures keep all their seeds in one class, and rho with the "
+    .. "narrowest width is below 0.9. %s%s", #good > 0 and ("Measures that do here: **" .. table.concat(good, ", ")
+      .. "**. ") or "No measure does here. ", #verdicts > 0 and ("The others: " .. table.concat(verdicts, "; ") .. ".")
+      or ""))
 
   -- ---- classes ----
   d:h(2, "Equivalence classes")
@@ -274,10 +306,14 @@ function M.text(o, plan, records, measures, cls, cls0, figs)
   if #nrows == 0 then
     d:p("Every network converged.")
   else
-    local nwd0 = 0
-    for _, r in ipairs(nrows) do if r[2] == "wd0" then nwd0 = nwd0 + 1 end end
-    d:p(string.format("%d networks did not converge; %d of them are wd0 controls (without weight decay the training "
-      .. "loss can keep improving, so the loss rule need not hold); controls are reported at the cap.", #nrows, nwd0))
+    local nwd0, ndiv = 0, 0
+    for _, r in ipairs(nrows) do
+      if r[2] == "wd0" then nwd0 = nwd0 + 1 end
+      if r[4] ~= "ok" then ndiv = ndiv + 1 end
+    end
+    d:p(string.format("%d networks did not converge (%d diverged); %d of them are wd0 controls (without weight decay "
+      .. "the training loss can keep improving, so the loss rule need not hold); controls are reported at the cap.",
+      #nrows, ndiv, nwd0))
     d:add(doc.md_table({ "id", "kind", "architecture", "status", "stopped", "epochs", "H", "why" }, nrows))
   end
 
