@@ -181,46 +181,44 @@ function M.text(o, plan, records, measures, cls, cls0, figs)
   d:add(doc.md_table(analysis.controls(records, m)))
 
   -- ---- which measure ----
-  d:h(2, "A network rank comparable across architectures: which measure")
-  d:p("For each measure, the classes its " .. o.class_figure .. " figure makes over the converged real-label networks "
-    .. "(tolerance " .. o.class_tol .. "), how many of them join architectures, and how much of the assignment the "
-    .. "architecture explains (adjusted Rand index: 1 = classes are architectures, 0 = unrelated).")
-  local mrows = {}
-  for _, mm in ipairs(measures) do
-    -- real-valued measures (effective, stable) are taken to the nearest integer for classes,
-    -- so that every measure's classes are made at the same resolution
-    local c = classes.classes(real, o.class_figure, mm, o.class_tol)
-    local a = classes.against_architecture(real, c)
-    local tw = classes.against_twins(real, wd0, o.class_figure, mm, o.class_tol)
-    local _, _, tr = analysis.trends(real, mm)
-    mrows[#mrows + 1] = { mm .. (INTEGER[mm] and "" or " (rounded)"), a.classes, a.multi,
-      a.replicated > 0 and (a.consistent .. " of " .. a.replicated) or "n/a", a.eta2, a.ari, tw.ari,
-      stats.median(analysis.values(real, function(r) return r.network["bottleneck:" .. mm] end)),
-      rho_text(tr.bottleneck and tr.bottleneck.min_width), a, tr.bottleneck and tr.bottleneck.min_width }
-  end
-  local mtable = {}
-  for i, r in ipairs(mrows) do mtable[i] = { table.unpack(r, 1, 9) } end
-  d:add(doc.md_table({ "measure", "classes", "classes with >= 2 architectures", "architectures with all seeds in "
-    .. "one class", "eta^2 by architecture", "ARI class vs architecture", "ARI wd>0 vs wd0 classes",
-    "median bottleneck rank", "rho(bottleneck, narrowest width)" }, mtable))
-  -- a measure whose classes cross architectures without reducing to the widths: some class
-  -- joins architectures, most architectures keep their seeds in one class, and the figure is
-  -- not a function of the narrowest width
-  local good, verdicts = {}, {}
-  for _, r in ipairs(mrows) do
-    local a, tr = r[10], r[11]
-    local why = {}
-    if a.multi == 0 then why[#why + 1] = "no class joins architectures" end
-    if a.replicated > 0 and a.consistent * 2 < a.replicated then
-      why[#why + 1] = string.format("seeds scatter (%d of %d architectures in one class)", a.consistent, a.replicated)
+  d:h(2, "A network rank comparable across architectures: which figure, which measure")
+  d:p("For each network figure and measure, the classes it makes over the converged real-label networks (tolerance "
+    .. o.class_tol .. "; effective and stable ranks rounded to integers), read both ways: how many classes join "
+    .. "architectures, and how many architectures keep all their seeds in one class; eta squared is the share of the "
+    .. "figure's variance that lies between architectures; the adjusted Rand index (ARI) compares the partition into "
+    .. "classes with the partition into architectures (1: the same), and the wd > 0 classes with the wd 0 twins' "
+    .. "classes. rho is the figure's Spearman correlation with the narrowest hidden width.")
+  local mrows, verdicts, good = {}, {}, {}
+  for _, figure in ipairs { "bottleneck", "last_hidden" } do
+    for _, mm in ipairs(measures) do
+      local c = classes.classes(real, figure, mm, o.class_tol)
+      local a = classes.against_architecture(real, c)
+      local tw = classes.against_twins(real, wd0, figure, mm, o.class_tol)
+      local _, _, tr = analysis.trends(real, mm)
+      local w = tr[figure] and tr[figure].min_width
+      local name = figure .. " " .. mm .. (INTEGER[mm] and "" or " (rounded)")
+      mrows[#mrows + 1] = { name, a.classes, a.multi, a.replicated > 0 and (a.consistent .. " of " .. a.replicated) or "n/a",
+        a.eta2, a.ari, tw.ari, stats.median(analysis.values(real, function(r) return r.network[figure .. ":" .. mm] end)),
+        rho_text(w) }
+      -- crosses architectures without reducing to the widths: some class joins architectures,
+      -- at least half of the architectures keep their seeds in one class, rho with the
+      -- narrowest width below 0.9
+      local why = {}
+      if a.multi == 0 then why[#why + 1] = "no class joins architectures" end
+      if a.replicated > 0 and a.consistent * 2 < a.replicated then
+        why[#why + 1] = string.format("seeds scatter (%d of %d architectures in one class)", a.consistent, a.replicated)
+      end
+      if w and w.rho and w.rho >= 0.9 then why[#why + 1] = string.format("it follows the narrowest width (rho %.2f)", w.rho) end
+      if #why == 0 then good[#good + 1] = name else verdicts[#verdicts + 1] = name .. ": " .. table.concat(why, ", ") end
     end
-    if tr and tr.rho and tr.rho >= 0.9 then why[#why + 1] = string.format("it follows the narrowest width (rho %.2f)", tr.rho) end
-    if #why == 0 then good[#good + 1] = r[1] else verdicts[#verdicts + 1] = r[1] .. ": " .. table.concat(why, ", ") end
   end
-  d:p(string.format("A measure makes classes that cross architectures without reducing to the widths when some class "
+  d:add(doc.md_table({ "figure and measure", "classes", "classes with >= 2 architectures",
+    "architectures with all seeds in one class", "eta^2 by architecture", "ARI class vs architecture",
+    "ARI wd>0 vs wd0 classes", "median value", "rho with the narrowest width" }, mrows))
+  d:p(string.format("A figure makes classes that cross architectures without reducing to the widths when some class "
     .. "joins architectures, at least half of the architectures keep all their seeds in one class, and rho with the "
-    .. "narrowest width is below 0.9. %s%s", #good > 0 and ("Measures that do here: **" .. table.concat(good, ", ")
-      .. "**. ") or "No measure does here. ", #verdicts > 0 and ("The others: " .. table.concat(verdicts, "; ") .. ".")
+    .. "narrowest width is below 0.9. %s%s", #good > 0 and ("Those that do here: **" .. table.concat(good, ", ")
+      .. "**. ") or "None does here. ", #verdicts > 0 and ("The others: " .. table.concat(verdicts, "; ") .. ".")
       or ""))
 
   -- ---- classes ----

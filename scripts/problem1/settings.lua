@@ -112,7 +112,7 @@ M.SPEC = {
   { name = "measure", type = "choice", choices = { "energy", "relative", "numerical", "effective", "stable" },
     default = "energy", help = "rank measure of the classes and the headline figures" },
   { name = "class-figure", type = "choice", choices = { "bottleneck", "last_hidden", "profile" },
-    default = "bottleneck", help = "what equivalence classes are taken on (see docs/problem1.md)" },
+    default = "last_hidden", help = "what equivalence classes are taken on (see docs/problem1.md)" },
   { name = "class-tol", type = "number", default = 0, min = 0, metavar = "X",
     help = "classes: figures within X of the class leader (0 = equal)" },
 }
