@@ -57,14 +57,7 @@ local RUN_KEYS = { "seed", "momentum", "epochs", "hidden", "dataset", "data_dir"
   "train_subset", "test_subset", "probe" }
 
 local o = options.parse_or_exit(SPEC, { ... }, USAGE, PROG)
-local function usage_error(msg)
-  io.stderr:write(PROG, ": ", msg, "\n")
-  os.exit(2)
-end
-local function fail(msg)
-  io.stderr:write(PROG, ": ", msg, "\n")
-  os.exit(1)
-end
+local usage_error, fail = options.exits(PROG)
 for _, b in ipairs(o.batches) do
   if b > o.train_subset then
     usage_error(string.format("--batches: batch %d is larger than the data (--train-subset %d)", b, o.train_subset))

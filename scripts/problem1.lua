@@ -26,15 +26,7 @@ local analysis = require "problem1.analysis"
 local PROG = settings.PROG
 local o = options.parse_or_exit(settings.SPEC, { ... }, settings.USAGE, PROG)
 
-local function usage_error(msg)
-  io.stderr:write(PROG, ": ", msg, "\n")
-  os.exit(2)
-end
--- a failure (status 1) with a message instead of a traceback; what is on disk stays
-local function fail(msg)
-  io.stderr:write(PROG, ": ", msg, "\n")
-  os.exit(1)
-end
+local usage_error, fail = options.exits(PROG)
 local bad = settings.check(o)
 if bad then usage_error(bad) end
 
