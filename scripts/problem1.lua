@@ -24,6 +24,7 @@ local trainer = require "problem1.train"
 local analysis = require "problem1.analysis"
 
 local PROG = settings.PROG
+local t_start = rh.clock()
 local o = options.parse_or_exit(settings.SPEC, { ... }, settings.USAGE, PROG)
 
 local usage_error, fail = options.exits(PROG)
@@ -161,6 +162,9 @@ end
 -- ---- a shard, or an MPI rank other than 0, stops here; rank 0 waits for the others ----
 if place.mpi then rh.mpi.barrier() end
 if place.shard or (place.mpi and place.mpi[1] ~= 0) then
+  local w = rh.log.jsonl(out .. "/" .. place.file:gsub("^runs", "timing"), { append = true })
+  w:write { wall_s = rh.clock() - t_start, jobs = 1, cores = sweep.cores(), label = place.label }
+  w:close()
   print(string.format("%sdone; results in %s; %s", tag, out .. "/" .. place.file, place.shard
     and "when every shard is done, join them with: rankhost scripts/problem1.lua --merge --out " .. out
     or "rank 0 writes the merged results"))
@@ -187,6 +191,18 @@ for _, opt in ipairs(settings.SPEC) do
   if not results.PROCESS[opt.name:gsub("-", "_")] then shown[#shown + 1] = opt end
 end
 o._command = options.describe(shown, o)
+-- this start's wall time, appended to its own timing file just before the report is written
+-- (so the report counts it): how long the study took is measured, not estimated
+o._before_report = function()
+  local okt, err = pcall(function()
+    local w = rh.log.jsonl(out .. "/" .. place.file:gsub("^runs", "timing"), { append = true })
+    w:write { started = os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() - math.floor(rh.clock() - t_start)),
+      wall_s = rh.clock() - t_start, jobs = o.jobs, cores = sweep.cores(), merge = o.merge or nil,
+      label = place.label ~= "" and place.label or nil }
+    w:close()
+  end)
+  if not okt then io.stderr:write(PROG, ": warning: the timing file was not written: ", tostring(err), "\n") end
+end
 local written = analysis.write_all(out, o, plan, records)
 print(string.format("wrote %s", table.concat(written, ", ")))
 -- runs lost to crashed workers: the analysis above is of the others; the status says so

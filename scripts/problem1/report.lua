@@ -69,7 +69,12 @@ local function measure_line(m)
   return string.format("- **%s**: %s", m, rh.rank.measures[m] or "")
 end
 
-function M.text(o, plan, records, measures, cls, cls0, figs)
+local function clock_text(s)
+  if s >= 60 then return string.format("%d min %02d s", s // 60, math.floor(s % 60 + 0.5)) end
+  return string.format("%.1f s", s)
+end
+
+function M.text(o, plan, records, measures, cls, cls0, figs, timing)
   local m = o.measure
   local d = doc.document()
   local real_all = analysis.of_kind(records, "real")
@@ -157,10 +162,19 @@ function M.text(o, plan, records, measures, cls, cls0, figs)
   for _, r in ipairs(records) do total_time = total_time + (r.wall_time or 0) end
   d:p(string.format("%d networks planned: %s; %d have results. Architectures: %d to %d hidden layers, widths "
     .. "log-uniform in %d..%d (multiples of 8), at least %d parameters; the ladder uses hidden widths %s. "
-    .. "Training: SGD, learning rate %g, momentum %g, batch %d, weight decay %g (wd0: 0). Training time of all "
-    .. "networks together: %.0f s (the sum of each run's wall time; runs train in parallel under --jobs).",
+    .. "Training: SGD, learning rate %g, momentum %g, batch %d, weight decay %g (wd0: 0).",
     #plan, table.concat(parts, ", "), #records, o.depth_min, o.depth_max, o.width_min, o.width_max, o.min_params,
-    table.concat(o.ladder_hidden, "-"), o.lr, o.momentum, o.batch, o.wd, total_time))
+    table.concat(o.ladder_hidden, "-"), o.lr, o.momentum, o.batch, o.wd))
+  if timing and timing.starts > 0 then
+    local jobs = {}
+    for j in pairs(timing.jobs) do jobs[#jobs + 1] = j end
+    table.sort(jobs)
+    d:p(string.format("**Time.** This study took %s of wall time in %d start%s (each start timed by rh.clock from the "
+      .. "script's start to its report, or for a shard to its end; summed over starts and processes: timing*.jsonl), "
+      .. "with %s local worker%s on a machine of %d cores; the networks' own training times sum to %s.",
+      clock_text(timing.wall_s), timing.starts, timing.starts == 1 and "" or "s", table.concat(jobs, ", "),
+      (#jobs == 1 and jobs[1] == 1) and "" or "s", timing.cores or 0, clock_text(total_time)))
+  end
   d:p("**Stop rule.** " .. trainer.rule_text(o) .. " Test accuracy and every rank are measured after the cooldown; "
     .. "`test_acc_before_cooldown` in summary.csv is the accuracy at the stop.")
   d:p("**Rank measures.** Each is computed from the same singular values, one SVD per layer:\n\n"
