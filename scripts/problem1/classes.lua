@@ -96,7 +96,7 @@ end
 
 -- classes.csv: header and rows (group names the runs the classes were taken over).
 function M.rows(classes, group)
-  local header = { "class", "group", "measure", "figure", "value", "size", "architectures", "architecture_list",
+  local header = { "class", "group", "measure", "figure", "signature", "size", "architectures", "architecture_list",
     "members", "kinds", "mean_test_acc", "min_test_acc", "max_test_acc" }
   local rows = {}
   for _, c in ipairs(classes) do

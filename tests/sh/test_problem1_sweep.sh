@@ -71,7 +71,7 @@ local have = {}
 for _, c in ipairs(cols) do have[c] = true end
 for _, c in ipairs(want) do assert(have[c], "summary.csv lacks " .. c) end
 local _, ccols = rh.log.read_csv(dir .. "/classes.csv")
-assert(table.concat(ccols, ","):match("^class,group,measure,figure,value,size,architectures,"), "classes header")
+assert(table.concat(ccols, ","):match("^class,group,measure,figure,signature,size,architectures,"), "classes header")
 local rep = io.open(dir .. "/report.md"):read("a")
 for _, s in ipairs { "## Findings", "## Setup", "## Controls side by side", "which measure", "## Equivalence classes",
                      "Weight decay against none", "## Trends", "## The complexity ladder", "Not converged",
