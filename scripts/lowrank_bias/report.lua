@@ -2,7 +2,7 @@
 -- Galanti et al. are each stated as holding or not from a Spearman correlation and its 95%
 -- interval over the runs (or, for weight decay 0, from the rank against that of the same
 -- network at initialisation); the horizon H each run reached is reported beside, with the
--- batch trend at equal H (a partial Spearman correlation).
+-- batch trend at equal H (runs whose horizons agree, compared pair by pair).
 local rh = require "rankhost"
 local stats = require "common.stats"
 local doc = require "common.report"
@@ -35,17 +35,24 @@ function M.rows(records, m)
   return header, rows
 end
 
--- Partial Spearman correlation of x and y given z (ranks' Pearson correlations), with a Fisher
--- interval (standard error 1.06 / sqrt(n - 4)).
-local function partial_spearman(xs, ys, zs)
-  local rxy, rxz, ryz = stats.spearman(xs, ys), stats.spearman(xs, zs), stats.spearman(ys, zs)
-  if not (rxy and rxz and ryz) or math.abs(rxz) >= 1 or math.abs(ryz) >= 1 then return nil end
-  local r = (rxy - rxz * ryz) / math.sqrt((1 - rxz ^ 2) * (1 - ryz ^ 2))
-  local n = #xs
-  if n < 6 or math.abs(r) >= 1 then return { rho = r, n = n } end
-  local z, se = 0.5 * math.log((1 + r) / (1 - r)), 1.06 / math.sqrt(n - 4)
-  local function back(v) return (math.exp(2 * v) - 1) / (math.exp(2 * v) + 1) end
-  return { rho = r, lo = back(z - 1.96 * se), hi = back(z + 1.96 * se), n = n }
+-- The batch trend at equal horizon: pairs of runs with the same seed and learning rate
+-- whose horizons agree within 10% but whose batch sizes differ (the larger batch then has
+-- the larger weight decay); the difference rank(larger batch) - rank(smaller batch) of each
+-- pair. Returns the list of differences and the number of cell pairs matched.
+local function matched_h(runs, rank)
+  local diffs, cells = {}, {}
+  for _, a in ipairs(runs) do
+    for _, b in ipairs(runs) do
+      if a.batch < b.batch and a.seed == b.seed and a.lr == b.lr and a.weight_decay > 0 and b.weight_decay > 0
+          and math.abs(math.log(a.wd_horizon / b.wd_horizon)) < math.log(1.1) then
+        diffs[#diffs + 1] = rank(b) - rank(a)
+        cells[string.format("%d/%g-%d/%g", a.batch, a.weight_decay, b.batch, b.weight_decay)] = true
+      end
+    end
+  end
+  local n = 0
+  for _ in pairs(cells) do n = n + 1 end
+  return diffs, n
 end
 
 local function corr(xs, ys)
@@ -109,8 +116,7 @@ function M.write_all(out, o, plan, records)
   local batch_trend = corr(col(wdpos, function(r) return r.batch end), col(wdpos, rank))
   local wd_trend = corr(col(wdpos, function(r) return r.weight_decay end), col(wdpos, rank))
   local h_trend = corr(col(wdpos, function(r) return math.log(r.wd_horizon) end), col(wdpos, rank))
-  local batch_at_h = partial_spearman(col(wdpos, function(r) return r.batch end), col(wdpos, rank),
-    col(wdpos, function(r) return math.log(r.wd_horizon) end))
+  local h_diffs, h_cells = matched_h(wdpos, rank)
   local init = at_init(o, runs, m)
   local r0 = col(wd0, rank)
   local rp = col(wdpos, rank)
@@ -129,12 +135,20 @@ function M.write_all(out, o, plan, records)
       no_bias and "within 5% of their rank at initialisation" or string.format("at %.0f%% of their rank at initialisation",
         100 * (m0 or 0) / (init or 1)))
   end
+  local hm, hh = stats.ci95(h_diffs)
+  local h_words = "cannot be decided (no two cells of different batch size reach the same horizon)"
+  if hm and hh then
+    h_words = hm - hh > 0 and "at equal horizon a smaller batch still gives a lower rank"
+      or hm + hh < 0 and "at equal horizon the larger batch (with its larger weight decay) gives the lower rank, so at "
+        .. "equal epochs the smaller batch's lower rank goes with its larger horizon, not with the batch size itself"
+      or "at equal horizon no difference between the batch sizes is shown (the interval contains 0)"
+  elseif hm then
+    h_words = "one pair only: no interval"
+  end
   lines[#lines + 1] = string.format("- **The horizon.** A smaller batch takes more steps in the same epochs, and so more "
-    .. "weight decay: rho of log H with the normalised rank: %s. At equal H (partial Spearman of the batch size given "
-    .. "log H): %s; %s.", rho_text(h_trend), rho_text(batch_at_h), batch_at_h and batch_at_h.lo and
-      (batch_at_h.lo > 0 and "the batch trend remains at equal horizon" or batch_at_h.hi < 0
-        and "at equal horizon the batch trend is reversed" or "at equal horizon no batch trend is shown")
-      or "the batch trend at equal horizon cannot be decided")
+    .. "weight decay: rho of log H with the normalised rank: %s. At equal H (runs of the same seed whose horizons agree "
+    .. "within 10%%, from %d pairs of cells), the larger batch's rank minus the smaller batch's: %s (n = %d); %s.",
+    rho_text(h_trend), h_cells, stats.fmt_ci(h_diffs), #h_diffs, h_words)
   local settled = #col(runs, function(r) return r.ranks_settled and 1 or nil end)
   lines[#lines + 1] = string.format("- **Settled?** In %d of %d runs the ranks of the last five checks were within 1 "
     .. "(or 5%%) of each other at the end.", settled, #runs)
