@@ -107,11 +107,19 @@ function M.text(o, plan, records, measures, cls, cls0, figs, timing)
   if #n0 > 0 then
     local lower = 0
     for _, x in ipairs(diffs) do if x < 0 then lower = lower + 1 end end
-    local med0 = stats.median(n0)
+    -- the same networks at initialisation (same architecture and seed, before any step): what
+    -- "near full rank" means under this measure
+    local init = {}
+    for _, r in ipairs(wd0) do
+      rh.seed(r.run_seed)
+      init[#init + 1] = rh.rank.network(rh.nn.MLP(r.architecture)).normalized[m]
+    end
+    local med0, medi = stats.median(n0), stats.median(init)
     lines[#lines + 1] = string.format("- **Control, weight decay 0.** The same draws and seeds without weight decay: "
-      .. "median normalised rank %s, %s. Paired difference (wd > 0 minus wd 0): %s; weight decay lowered the rank in "
-      .. "%d of %d pairs.", iqr_text(n0), med0 >= 0.9 and "near full rank" or "below full rank even without weight decay",
-      ci_text(diffs), lower, #diffs)
+      .. "median normalised rank %s, against %s for the same networks at initialisation (%.0f%% of it: %s). Paired "
+      .. "difference (wd > 0 minus wd 0): %s; weight decay lowered the rank in %d of %d pairs.", iqr_text(n0),
+      num(medi, 3), 100 * med0 / medi, med0 >= 0.95 * medi and "near their rank at initialisation"
+        or "below their rank at initialisation even without weight decay", ci_text(diffs), lower, #diffs)
   end
   if #random > 0 then
     local tr = analysis.values(random, function(r) return r.final.train_acc end)
