@@ -185,9 +185,9 @@ for _, B in ipairs(opts.batches) do
   local flop = 6 * P * B -- per step: 2 P B for each of the three products
   gemm(2); step_loop(5) -- warm up: buffers, OpenBLAS threads, page faults
   local tg, tt, ratio, tin = {}, {}, {}, {}
-  local clock = rh._nn.gemm_clock
+  local clock = rh.gemm_clock
   local part_t = { loader = {}, loss = {}, zero_grad = {}, optimizer = {} }
-  local alloc0 = rh._nn.allocated()
+  local alloc0 = rh.allocated()
   for r = 1, opts.reps do -- alternate the order so drifts in load hit both
     local a, b
     local function train_timed() -- and the share of it spent inside cblas_sgemm
@@ -200,7 +200,7 @@ for _, B in ipairs(opts.batches) do
     tg[r], tt[r], ratio[r] = a / K, b / K, a / b
     for name, f in pairs(parts) do part_t[name][r] = time(f, K) / K end
   end
-  local allocated = rh._nn.allocated() - alloc0
+  local allocated = rh.allocated() - alloc0
   local mg, mt, mr = median(tg), median(tt), median(ratio)
   print(string.format("\nbatch %d (%d parameters, %.1f MFLOP per step)", B, P, flop / 1e6))
   print(string.format("  sgemm, the step's 12 products: %8.3f ms/step  %7.1f GFLOP/s", 1e3 * mg, flop / mg / 1e9))

@@ -1,9 +1,10 @@
 /* io.c - files: rh.save / rh.load (safetensors checkpoints) and rh.io, the OS glue
  * that results writers need: atomic whole-file writes, durable line appends,
- * mkdir -p, exists, listdir, a temporary directory. */
+ * mkdir -p, exists, listdir, a temporary directory, whether stderr is a terminal. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -16,19 +17,14 @@
 
 #define READER_MT "rankhost.SafetensorsReader"
 #define APPENDER_MT "rankhost.Appender"
+#define DIR_MT "rankhost.Dir"
 
 /* ---- rh.save(path, {name = tensor, ...} [, {key = string, ...}]) ---- */
 
 /* A contiguous CPU tensor with t's content: t itself, or a copy stored in copies[slot]. */
 static const rh_tensor *host_contiguous(lua_State *L, const rh_tensor *t, int copies, int slot) {
   if (rh_dev(t) == RH_CPU && rh_is_contiguous(t)) return t;
-  rh_tensor c;
-  rhL_check(L, rh_contiguous(&c, t), 2);
-  rh_tensor *h = rhL_pushempty(L);
-  rh_status st = rh_tensor_new(h, t->ndim, t->size, RH_CPU);
-  if (st == RH_OK) st = rh_copy(h, &c);
-  rh_tensor_release(&c);
-  rhL_check(L, st, 2);
+  const rh_tensor *h = rhL_pushcontiguous(L, t, RH_CPU, 2);
   lua_rawseti(L, copies, slot);
   return h; /* alive: anchored in the copies table */
 }
@@ -176,22 +172,33 @@ static int cmp_name(lua_State *L) {
   return 1;
 }
 
+static int dir_gc(lua_State *L) {
+  DIR **d = luaL_checkudata(L, 1, DIR_MT);
+  if (*d) closedir(*d);
+  *d = NULL;
+  return 0;
+}
+
 /* rh.io.listdir(path) -> sorted list of entry names (without "." and "..") */
 static int l_listdir(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  DIR *d = opendir(path);
-  if (!d) return luaL_argerror(L, 1, lua_pushfstring(L, "%s: cannot list: %s", path, strerror(errno)));
+  /* the DIR is owned by a userdata made before it is opened: a failed allocation while
+   * the names are copied into Lua (the table, a string) cannot leave it open */
+  DIR **d = lua_newuserdatauv(L, sizeof *d, 0);
+  *d = NULL;
+  luaL_setmetatable(L, DIR_MT);
+  *d = opendir(path);
+  if (!*d) return luaL_argerror(L, 1, lua_pushfstring(L, "%s: cannot list: %s", path, strerror(errno)));
   lua_newtable(L);
   lua_Integer i = 1;
   struct dirent *de;
-  /* names are copied into Lua before anything can raise, then the DIR is closed */
-  while ((de = readdir(d)) != NULL) {
+  while ((de = readdir(*d)) != NULL) {
     if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-    if (!lua_checkstack(L, 2)) break;
     lua_pushstring(L, de->d_name);
     lua_rawseti(L, -2, i++);
   }
-  closedir(d);
+  closedir(*d);
+  *d = NULL;
   /* sort with table.sort and a bytewise comparison (deterministic, locale-free) */
   lua_getglobal(L, "table");
   lua_getfield(L, -1, "sort");
@@ -199,6 +206,13 @@ static int l_listdir(lua_State *L) {
   lua_pushcfunction(L, cmp_name);
   lua_call(L, 2, 0);
   lua_pop(L, 1);
+  return 1;
+}
+
+/* rh.io.stderr_isatty() -> whether stderr is a terminal (progress lines may then be
+ * rewritten in place) */
+static int l_stderr_isatty(lua_State *L) {
+  lua_pushboolean(L, isatty(fileno(stderr)));
   return 1;
 }
 
@@ -317,6 +331,7 @@ static int app_closed(lua_State *L) {
 
 void rhb_open_io(lua_State *L) {
   rhL_gcmeta(L, READER_MT, reader_gc);
+  rhL_gcmeta(L, DIR_MT, dir_gc);
   static const luaL_Reg app_methods[] = {{"write", app_write}, {"close", app_close}, {"closed", app_closed},
                                          {"__gc", app_close},  {"__close", app_close}, {NULL, NULL}};
   luaL_newmetatable(L, APPENDER_MT);
@@ -329,7 +344,7 @@ void rhb_open_io(lua_State *L) {
   luaL_setfuncs(L, top, 0);
   static const luaL_Reg fns[] = {{"write_atomic", l_write_atomic}, {"mkdir_p", l_mkdir_p}, {"exists", l_exists},
                                  {"listdir", l_listdir},           {"mkdtemp", l_mkdtemp}, {"appender", l_appender},
-                                 {NULL, NULL}};
+                                 {"stderr_isatty", l_stderr_isatty}, {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "io");
 }

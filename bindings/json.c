@@ -114,13 +114,7 @@ static void put_tensor_dim(enc *e, const rh_tensor *t, int d, int64_t off) {
 static void encode_tensor(enc *e, const rh_tensor *t) {
   lua_State *L = e->L;
   if (rh_dev(t) != RH_CPU) { /* a contiguous host copy, kept on the stack while we write */
-    rh_tensor c;
-    rhL_check(L, rh_contiguous(&c, t), 0);
-    rh_tensor *h = rhL_pushempty(L);
-    rh_status st = rh_tensor_new(h, t->ndim, t->size, RH_CPU);
-    if (st == RH_OK) st = rh_copy(h, &c);
-    rh_tensor_release(&c);
-    rhL_check(L, st, 0);
+    const rh_tensor *h = rhL_pushcontiguous(L, t, RH_CPU, 0);
     put_tensor_dim(e, h, 0, h->offset);
     lua_pop(L, 1);
     return;

@@ -2,9 +2,6 @@
  * Thin wrappers over kernels/nn.h and kernels/optim.h: check arguments, call the
  * kernel, raise a Lua error naming the argument on failure. Outputs are tensors the
  * Lua layers own and reuse across steps, so a steady training loop allocates nothing. */
-#include <stdio.h>
-#include <unistd.h>
-
 #include "nn.h"
 #include "nn_meter.h"
 #include "ops.h"
@@ -29,16 +26,6 @@ static int l_linear_backward(lua_State *L) {
   rhL_check(L, rh_linear_backward(gx, gw, gb, x, w, gy), 6);
   lua_settop(L, 1);
   return 1;
-}
-
-/* gemm_clock() -> seconds, calls: time spent inside cblas_sgemm so far (rh_gemm_clock) */
-static int l_gemm_clock(lua_State *L) {
-  double sec = 0;
-  int64_t calls = 0;
-  rh_gemm_clock(&sec, &calls);
-  lua_pushnumber(L, sec);
-  lua_pushinteger(L, (lua_Integer)calls);
-  return 2;
 }
 
 /* relu_forward(y, x) -> y */
@@ -162,68 +149,15 @@ static int l_adam_step(lua_State *L) {
   return 0;
 }
 
-/* empty(like, r, c) -> an uninitialised r x c tensor on like's device */
-static int l_empty(lua_State *L) {
-  rh_tensor *like = rhL_checktensor(L, 1);
-  rhL_newtensor2(L, rhL_checksize(L, 2), rhL_checksize(L, 3), rh_dev(like));
-  return 1;
-}
-
-/* zeros_like(t) -> zeros of t's shape and device */
-static int l_zeros_like(lua_State *L) {
-  rh_tensor *t = rhL_newlike(L, rhL_checktensor(L, 1));
-  rhL_check(L, rh_fill(t, 0.0f), 1);
-  return 1;
-}
-
-/* fill_uniform(t, lo, hi) / fill_normal(t, mean, std): in place, from rh.seed's stream */
-static int l_fill_uniform(lua_State *L) {
-  rh_tensor *t = rhL_checktensor(L, 1);
-  rhL_check(L, rh_fill_rand(t, rhL_rng(), checkfloat(L, 2), checkfloat(L, 3)), 1);
-  lua_settop(L, 1);
-  return 1;
-}
-
-static int l_fill_normal(lua_State *L) {
-  rh_tensor *t = rhL_checktensor(L, 1);
-  float sd = checkfloat(L, 3);
-  if (sd < 0) return luaL_argerror(L, 3, "standard deviation must be >= 0");
-  rhL_check(L, rh_fill_randn(t, rhL_rng(), checkfloat(L, 2), sd), 1);
-  lua_settop(L, 1);
-  return 1;
-}
-
-/* same_storage(a, b) -> true when a and b view one storage (parameter identity checks) */
-static int l_same_storage(lua_State *L) {
-  lua_pushboolean(L, rhL_checktensor(L, 1)->storage == rhL_checktensor(L, 2)->storage);
-  return 1;
-}
-
-/* allocated() -> bytes of tensor memory ever allocated, all devices (monotonic): a
- * steady training loop must leave it unchanged. */
-static int l_allocated(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)(rh_storage_total_bytes(RH_CPU) + rh_storage_total_bytes(RH_CUDA)));
-  return 1;
-}
-
-/* stderr_isatty() -> whether progress lines may be rewritten in place */
-static int l_stderr_isatty(lua_State *L) {
-  lua_pushboolean(L, isatty(fileno(stderr)));
-  return 1;
-}
-
 void rhb_open_nn(lua_State *L) {
   static const luaL_Reg fns[] = {
-      {"gemm_clock", l_gemm_clock}, {"linear_forward", l_linear_forward}, {"linear_backward", l_linear_backward},
-      {"relu_forward", l_relu_forward},     {"relu_backward", l_relu_backward},   {"cross_entropy", l_cross_entropy},
-      {"cross_entropy_acc", l_cross_entropy_acc}, {"meter", l_meter},         {"meter_read", l_meter_read},
-      {"meter_record", l_meter_record},
-      {"mse", l_mse},                       {"correct", l_correct},
-      {"sgd_step", l_sgd_step},             {"adam_step", l_adam_step},
-      {"empty", l_empty},                   {"zeros_like", l_zeros_like},
-      {"fill_uniform", l_fill_uniform},     {"fill_normal", l_fill_normal},
-      {"same_storage", l_same_storage},     {"allocated", l_allocated},
-      {"stderr_isatty", l_stderr_isatty},   {NULL, NULL}};
+      {"linear_forward", l_linear_forward},       {"linear_backward", l_linear_backward},
+      {"relu_forward", l_relu_forward},           {"relu_backward", l_relu_backward},
+      {"cross_entropy", l_cross_entropy},         {"cross_entropy_acc", l_cross_entropy_acc},
+      {"meter", l_meter},                         {"meter_read", l_meter_read},
+      {"meter_record", l_meter_record},           {"mse", l_mse},
+      {"correct", l_correct},                     {"sgd_step", l_sgd_step},
+      {"adam_step", l_adam_step},                 {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "_nn");
 }

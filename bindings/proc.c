@@ -13,14 +13,27 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "rh_lua.h"
 
-/* rh.proc.fork() -> pid in the parent, 0 in the child */
+/* rh.proc.fork() -> pid in the parent, 0 in the child. On Linux the child is killed when
+ * the parent dies (a sweep killed with SIGKILL leaves no orphan worker training on). */
 static int l_fork(lua_State *L) {
   fflush(NULL);
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) return luaL_error(L, "fork: %s", strerror(errno));
+#ifdef __linux__
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1); /* the parent died before prctl took effect */
+  }
+#else
+  (void)parent;
+#endif
   lua_pushinteger(L, (lua_Integer)pid);
   return 1;
 }

@@ -16,15 +16,19 @@
 rh_tensor *rhL_checktensor(lua_State *L, int idx);
 /* The tensor at idx, or NULL when the value is not a tensor. */
 rh_tensor *rhL_totensor(lua_State *L, int idx);
-/* Pushes a new userdata with an empty header (storage NULL: safe to collect). */
+/* Pushes a new userdata with an empty header (storage NULL: safe to collect). Whatever
+ * retains a storage (a view, a copy) is made into it after it is pushed, never into a C
+ * local first: then no error or failed allocation can strand the retain. */
 rh_tensor *rhL_pushempty(lua_State *L);
 /* Pushes a new contiguous tensor of the given shape on `dev`. On a failed device
  * allocation it collects garbage and retries once, then raises "out of memory". */
 rh_tensor *rhL_newtensor(lua_State *L, int ndim, const int64_t *size, rh_device dev);
 rh_tensor *rhL_newtensor2(lua_State *L, int64_t rows, int64_t cols, rh_device dev);
 rh_tensor *rhL_newlike(lua_State *L, const rh_tensor *like);
-/* Pushes a tensor that takes over the header `t` (no extra retain). */
-rh_tensor *rhL_pushtensor(lua_State *L, const rh_tensor *t);
+/* Pushes t's elements contiguous on `dev` (rh_contiguous_on: t's storage shared when it
+ * already is, else a copy) in a userdata created before the copy is made. Collects and
+ * retries once on a failed allocation; a failure is an error for argument `arg`. */
+rh_tensor *rhL_pushcontiguous(lua_State *L, const rh_tensor *t, rh_device dev, int arg);
 /* Tells Lua's collector about tensor memory allocated since the last call. */
 void rhL_account(lua_State *L);
 
@@ -44,6 +48,8 @@ void rhL_gcmeta(lua_State *L, const char *name, lua_CFunction gc);
 /* ---- arguments ---- */
 /* A size argument: an integer >= 0 (negative sizes are refused with a clear error). */
 int64_t rhL_checksize(lua_State *L, int arg);
+/* A 1-based dim argument checked against t (negative counts from the end); 0-based result. */
+int rhL_checkdim(lua_State *L, int arg, const rh_tensor *t);
 /* A shape from either a table {r,c,...} at idx or integers idx..top. Returns ndim. */
 int rhL_checkshape(lua_State *L, int idx, int64_t *size);
 /* Device name "cpu"/"cuda" to rh_device; raises on anything else. */

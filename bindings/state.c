@@ -1,11 +1,12 @@
-/* state.c - rh.seed, rh.device, rh.threads, rh.clock, rh.rss: the process-wide settings
- * and figures. */
-#include <cblas.h>
+/* state.c - rh.seed, rh.device, rh.threads, rh.clock, rh.memory, rh.allocated, rh.rss,
+ * rh.blas, rh.gemm_clock: the process-wide settings and figures. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "blas_control.h"
 #include "cuda/device.h"
+#include "ops.h"
 #include "rh_lua.h"
 
 static rh_rng global_rng;
@@ -53,11 +54,9 @@ static int l_device(lua_State *L) {
 /* rh.threads([n]) -> n: OpenBLAS's thread count (rankhost's own loops are single-threaded). */
 static int l_threads(lua_State *L) {
   if (!lua_isnoneornil(L, 1)) {
-    lua_Integer n = luaL_checkinteger(L, 1);
-    if (n < 1 || n > 1024) return luaL_argerror(L, 1, "thread count must be between 1 and 1024");
-    openblas_set_num_threads((int)n);
+    rhL_check(L, rh_blas_set_threads((int64_t)luaL_checkinteger(L, 1)), 1);
   }
-  lua_pushinteger(L, openblas_get_num_threads());
+  lua_pushinteger(L, rh_blas_threads());
   return 1;
 }
 
@@ -72,6 +71,13 @@ static int l_clock(lua_State *L) {
 /* rh.cuda_available() -> boolean */
 static int l_cuda_available(lua_State *L) {
   lua_pushboolean(L, rh_cuda_compiled() && rh_cuda_device_count() > 0);
+  return 1;
+}
+
+/* rh.allocated() -> bytes of tensor memory ever allocated, all devices (monotonic): a
+ * steady training loop must leave it unchanged. */
+static int l_allocated(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)(rh_storage_total_bytes(RH_CPU) + rh_storage_total_bytes(RH_CUDA)));
   return 1;
 }
 
@@ -117,17 +123,26 @@ static int push_status(lua_State *L, const char *key) {
 static int l_rss(lua_State *L) { return push_status(L, "VmRSS"); }
 static int l_peak_rss(lua_State *L) { return push_status(L, "VmHWM"); }
 
-/* rh.blas() -> {core=, config=, threads=}: which OpenBLAS kernels run (see host/blas_core.c). */
+/* rh.blas() -> {core=, config=, threads=}: which OpenBLAS kernels run (kernels/blas_control.h). */
 static int l_blas(lua_State *L) {
   lua_createtable(L, 0, 3);
-  const char *core = openblas_get_corename(), *config = openblas_get_config();
-  lua_pushstring(L, core ? core : "?");
+  lua_pushstring(L, rh_blas_core());
   lua_setfield(L, -2, "core");
-  lua_pushstring(L, config ? config : "?");
+  lua_pushstring(L, rh_blas_config());
   lua_setfield(L, -2, "config");
-  lua_pushinteger(L, openblas_get_num_threads());
+  lua_pushinteger(L, rh_blas_threads());
   lua_setfield(L, -2, "threads");
   return 1;
+}
+
+/* rh.gemm_clock() -> seconds, calls: time spent inside cblas_sgemm so far (rh_gemm_clock) */
+static int l_gemm_clock(lua_State *L) {
+  double sec = 0;
+  int64_t calls = 0;
+  rh_gemm_clock(&sec, &calls);
+  lua_pushnumber(L, sec);
+  lua_pushinteger(L, (lua_Integer)calls);
+  return 2;
 }
 
 void rhb_open_state(lua_State *L) {
@@ -135,6 +150,7 @@ void rhb_open_state(lua_State *L) {
                                  {"threads", l_threads}, {"clock", l_clock},
                                  {"cuda_available", l_cuda_available}, {"memory", l_memory},
                                  {"rss", l_rss},   {"peak_rss", l_peak_rss},   {"blas", l_blas},
+                                 {"allocated", l_allocated}, {"gemm_clock", l_gemm_clock},
                                  {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
 }

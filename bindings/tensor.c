@@ -6,7 +6,7 @@
 #include "cuda/device.h"
 #include "ops.h"
 #include "rh_lua.h"
-#include "tensor_lua.h"
+#include "tensor_parts.h"
 
 /* ---- lifetime ---- */
 
@@ -32,6 +32,21 @@ static int l_empty(lua_State *L) {
   int64_t size[RH_MAXDIM];
   int ndim = rhL_checkshape(L, 1, size);
   rhL_newtensor(L, ndim, size, rhL_default_device());
+  return 1;
+}
+
+/* rh.zeros_like(t) -> zeros of t's shape on t's device */
+static int l_zeros_like(lua_State *L) {
+  rh_tensor *t = rhL_newlike(L, rhL_checktensor(L, 1));
+  rhL_check(L, rh_fill(t, 0.0f), 1);
+  return 1;
+}
+
+/* t:new_empty(r, c) -> an uninitialised r x c tensor on t's device (as PyTorch's
+ * Tensor.new_empty: rh.empty makes it on the default device) */
+static int t_new_empty(lua_State *L) {
+  rh_tensor *like = rhL_checktensor(L, 1);
+  rhL_newtensor2(L, rhL_checksize(L, 2), rhL_checksize(L, 3), rh_dev(like));
   return 1;
 }
 
@@ -153,15 +168,6 @@ static int t_shape(lua_State *L) {
   return 1;
 }
 
-/* Checks a 1-based dim argument against t; returns it 0-based. Negative counts from the end. */
-int rhL_checkdim(lua_State *L, int arg, const rh_tensor *t) {
-  lua_Integer d = luaL_checkinteger(L, arg);
-  if (d < 0) d += t->ndim + 1;
-  if (d < 1 || d > t->ndim)
-    luaL_argerror(L, arg, lua_pushfstring(L, "dim %d out of range for a %d-D tensor", (int)d, t->ndim));
-  return (int)d - 1;
-}
-
 static int t_size(lua_State *L) {
   rh_tensor *t = rhL_checktensor(L, 1);
   if (lua_isnoneornil(L, 2)) return t_shape(L);
@@ -258,11 +264,15 @@ static int t_item(lua_State *L) {
   return 1;
 }
 
-/* ---- views ---- */
+/* ---- views ----
+ * A view retains its storage, so it is made into a userdata pushed first (lua's liolib.c
+ * newprefile order): from the retain on, a collectable object owns it, and a failure
+ * anywhere after (or the userdata's own allocation before) strands nothing. A refused
+ * view leaves the header empty. */
 
-static int push_view(lua_State *L, rh_status st, rh_tensor *v, int arg) {
+static int view_made(lua_State *L, rh_status st, int arg) {
   rhL_check(L, st, arg);
-  rhL_pushtensor(L, v);
+  rhL_account(L);
   return 1;
 }
 
@@ -271,8 +281,8 @@ static int t_select(lua_State *L) {
   rh_tensor *t = rhL_checktensor(L, 1);
   int d = rhL_checkdim(L, 2, t);
   lua_Integer i = luaL_checkinteger(L, 3);
-  rh_tensor v;
-  return push_view(L, rh_view_select(&v, t, d, (int64_t)i - 1), &v, 3);
+  rh_tensor *v = rhL_pushempty(L);
+  return view_made(L, rh_view_select(v, t, d, (int64_t)i - 1), 3);
 }
 
 static int t_narrow(lua_State *L) {
@@ -280,8 +290,8 @@ static int t_narrow(lua_State *L) {
   int d = rhL_checkdim(L, 2, t);
   lua_Integer start = luaL_checkinteger(L, 3);
   lua_Integer len = luaL_checkinteger(L, 4);
-  rh_tensor v;
-  return push_view(L, rh_view_narrow(&v, t, d, (int64_t)start - 1, (int64_t)len), &v, 3);
+  rh_tensor *v = rhL_pushempty(L);
+  return view_made(L, rh_view_narrow(v, t, d, (int64_t)start - 1, (int64_t)len), 3);
 }
 
 static int t_transpose(lua_State *L) {
@@ -296,8 +306,8 @@ static int t_transpose(lua_State *L) {
   } else if (t->ndim != 2) {
     return luaL_argerror(L, 1, "t() needs a 2-D tensor (give two dims for others)");
   }
-  rh_tensor v;
-  return push_view(L, rh_view_transpose(&v, t, d0, d1), &v, 1);
+  rh_tensor *v = rhL_pushempty(L);
+  return view_made(L, rh_view_transpose(v, t, d0, d1), 1);
 }
 
 /* t:view(r, c, ...) or t:view{r, c}; one size may be -1 (inferred). */
@@ -328,8 +338,8 @@ static int t_view(lua_State *L) {
       known *= size[d];
   }
   if (infer >= 0) size[infer] = known ? rh_numel(t) / known : 0;
-  rh_tensor v;
-  return push_view(L, rh_view_reshape(&v, t, ndim, size), &v, 2);
+  rh_tensor *v = rhL_pushempty(L);
+  return view_made(L, rh_view_reshape(v, t, ndim, size), 2);
 }
 
 /* t:reshape(...) - a view when contiguous, else a contiguous copy reshaped. */
@@ -354,8 +364,8 @@ static int t_index_get(lua_State *L) {
       lua_pushnumber(L, read_elem(L, t, t->offset + (i - 1) * t->stride[0]));
       return 1;
     }
-    rh_tensor v;
-    return push_view(L, rh_view_select(&v, t, 0, (int64_t)i - 1), &v, 2);
+    rh_tensor *v = rhL_pushempty(L);
+    return view_made(L, rh_view_select(v, t, 0, (int64_t)i - 1), 2);
   }
   /* methods */
   luaL_getmetatable(L, RH_TENSOR_MT);
@@ -364,21 +374,21 @@ static int t_index_get(lua_State *L) {
   return 1;
 }
 
-/* t[i] = v (1-D: element; n-D: fill the row with a number or copy a tensor into it) */
+/* t[i] = v (1-D: element; n-D: fill the row with a number or copy a tensor into it).
+ * The value is checked before the row view is made, and the view is made into a userdata
+ * pushed first (see the views above): a refused value used to leave the view's retain
+ * behind, and with it the whole of t's storage. */
 static int t_index_set(lua_State *L) {
   rh_tensor *t = rhL_checktensor(L, 1);
   lua_Integer i = luaL_checkinteger(L, 2);
   if (t->ndim == 0) return luaL_argerror(L, 2, "cannot index a scalar tensor");
   if (i < 1 || i > t->size[0])
     return luaL_argerror(L, 2, lua_pushfstring(L, "index %d out of range 1..%d", (int)i, (int)t->size[0]));
-  rh_tensor v;
-  rhL_check(L, rh_view_select(&v, t, 0, (int64_t)i - 1), 2);
-  rh_status st;
-  if (lua_type(L, 3) == LUA_TNUMBER)
-    st = rh_fill(&v, (float)lua_tonumber(L, 3));
-  else
-    st = rh_copy(&v, rhL_checktensor(L, 3));
-  rh_tensor_release(&v);
+  const rh_tensor *src = lua_type(L, 3) == LUA_TNUMBER ? NULL : rhL_checktensor(L, 3);
+  rh_tensor *row = rhL_pushempty(L);
+  rhL_check(L, rh_view_select(row, t, 0, (int64_t)i - 1), 2);
+  rh_status st = src ? rh_copy(row, src) : rh_fill(row, (float)lua_tonumber(L, 3));
+  rh_tensor_release(row); /* now, rather than when the collector finds the userdata */
   rhL_check(L, st, 3);
   return 0;
 }
@@ -423,6 +433,30 @@ static int t_zero(lua_State *L) {
   return 1;
 }
 
+/* t:fill_uniform(lo, hi) / t:fill_normal(mean, std): in place, from rh.seed's stream */
+static int t_fill_uniform(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  float lo = (float)luaL_checknumber(L, 2), hi = (float)luaL_checknumber(L, 3);
+  rhL_check(L, rh_fill_rand(t, rhL_rng(), lo, hi), 1);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int t_fill_normal(lua_State *L) {
+  rh_tensor *t = rhL_checktensor(L, 1);
+  float sd = (float)luaL_checknumber(L, 3);
+  if (sd < 0) return luaL_argerror(L, 3, "standard deviation must be >= 0");
+  rhL_check(L, rh_fill_randn(t, rhL_rng(), (float)luaL_checknumber(L, 2), sd), 1);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* t:same_storage(u) -> true when t and u view one storage (parameter identity checks) */
+static int t_same_storage(lua_State *L) {
+  lua_pushboolean(L, rhL_checktensor(L, 1)->storage == rhL_checktensor(L, 2)->storage);
+  return 1;
+}
+
 /* t:to("cuda"|"cpu") -> the same tensor when already there, else a copy on that device */
 static int t_to(lua_State *L) {
   rh_tensor *t = rhL_checktensor(L, 1);
@@ -431,18 +465,7 @@ static int t_to(lua_State *L) {
     lua_settop(L, 1);
     return 1;
   }
-  rh_tensor src;
-  rhL_check(L, rh_contiguous(&src, t), 1);
-  rh_tensor *o = rhL_pushempty(L);
-  rh_status st = rh_tensor_new(o, src.ndim, src.size, d);
-  if (st == RH_ENOMEM) {
-    lua_gc(L, LUA_GCCOLLECT, 0);
-    st = rh_tensor_new(o, src.ndim, src.size, d);
-  }
-  if (st == RH_OK) st = rh_copy(o, &src);
-  rh_tensor_release(&src);
-  rhL_check(L, st, 2);
-  rhL_account(L);
+  rhL_pushcontiguous(L, t, d, 2);
   return 1;
 }
 
@@ -457,6 +480,8 @@ static const luaL_Reg tensor_methods[] = {
     {"view", t_view},     {"reshape", t_reshape},   {"clone", t_clone},   {"contiguous", t_contiguous},
     {"copy", t_copy},     {"fill", t_fill},         {"zero", t_zero},     {"to", t_to},
     {"release", t_release},
+    {"fill_uniform", t_fill_uniform}, {"fill_normal", t_fill_normal},
+    {"new_empty", t_new_empty},       {"same_storage", t_same_storage},
     {NULL, NULL}};
 
 static const luaL_Reg tensor_meta[] = {{"__gc", t_gc},       {"__close", t_gc},    {"__len", t_len},
@@ -465,7 +490,7 @@ static const luaL_Reg tensor_meta[] = {{"__gc", t_gc},       {"__close", t_gc}, 
 static const luaL_Reg tensor_fns[] = {{"zeros", l_zeros}, {"ones", l_ones},   {"empty", l_empty},
                                       {"full", l_full},   {"rand", l_rand},   {"randn", l_randn},
                                       {"eye", l_eye},     {"arange", l_arange}, {"tensor", l_tensor},
-                                      {NULL, NULL}};
+                                      {"zeros_like", l_zeros_like}, {NULL, NULL}};
 
 void rhb_open_tensor(lua_State *L) {
   luaL_newmetatable(L, RH_TENSOR_MT);

@@ -3,18 +3,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tensor_lua.h"
+#include "rh_lua.h"
+#include "tensor_parts.h" /* declares the functions below that tensor.c calls */
 
-/* A host copy (contiguous) of t, pushed on the stack when t lives on a device. */
+/* t itself on the CPU (read through its strides); for a device tensor, a contiguous host
+ * copy pushed on the stack. */
 static const rh_tensor *host_view(lua_State *L, const rh_tensor *t) {
   if (rh_dev(t) == RH_CPU) return t;
-  rh_tensor *h = rhL_newtensor(L, t->ndim, t->size, RH_CPU);
-  rh_tensor c;
-  rhL_check(L, rh_contiguous(&c, t), 1);
-  rh_status st = rh_copy(h, &c);
-  rh_tensor_release(&c);
-  rhL_check(L, st, 1);
-  return h;
+  return rhL_pushcontiguous(L, t, RH_CPU, 1);
 }
 
 static float at(const rh_tensor *t, const int64_t *i) {

@@ -3,7 +3,8 @@
 #include <string.h>
 
 #include "ops.h"
-#include "tensor_lua.h"
+#include "rh_lua.h"
+#include "tensor_parts.h" /* declares the functions below that tensor.c calls */
 
 /* ---- elementwise arithmetic ---- */
 
@@ -316,18 +317,9 @@ static int t_index(lua_State *L) {
   }
   int64_t *idx = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(int64_t), 0);
   if (it) {
-    rh_tensor host;
-    rhL_check(L, rh_contiguous(&host, it), 3);
-    if (rh_dev(&host) != RH_CPU) {
-      rh_tensor h2;
-      rh_status st = rh_tensor_new(&h2, host.ndim, host.size, RH_CPU);
-      if (st == RH_OK) st = rh_copy(&h2, &host);
-      rh_tensor_release(&host);
-      rhL_check(L, st, 3);
-      host = h2;
-    }
-    for (int64_t i = 0; i < n; i++) idx[i] = (int64_t)rh_data(&host)[i] - 1;
-    rh_tensor_release(&host);
+    const rh_tensor *host = rhL_pushcontiguous(L, it, RH_CPU, 3);
+    for (int64_t i = 0; i < n; i++) idx[i] = (int64_t)rh_data(host)[i] - 1;
+    lua_pop(L, 1);
   } else {
     for (int64_t i = 0; i < n; i++) {
       lua_geti(L, 3, i + 1);

@@ -56,11 +56,16 @@ rh_tensor *rhL_newlike(lua_State *L, const rh_tensor *like) {
   return rhL_newtensor(L, like->ndim, like->size, rh_dev(like));
 }
 
-rh_tensor *rhL_pushtensor(lua_State *L, const rh_tensor *t) {
-  rh_tensor *u = rhL_pushempty(L);
-  *u = *t;
+rh_tensor *rhL_pushcontiguous(lua_State *L, const rh_tensor *t, rh_device dev, int arg) {
+  rh_tensor *c = rhL_pushempty(L); /* first: it owns the copy (or the share) from the start */
+  rh_status st = rh_contiguous_on(c, t, dev);
+  if (st == RH_ENOMEM) { /* as rhL_newtensor: collect and retry once */
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    st = rh_contiguous_on(c, t, dev);
+  }
+  rhL_check(L, st, arg);
   rhL_account(L);
-  return u;
+  return c;
 }
 
 static const char *current_fname(lua_State *L) {
@@ -103,6 +108,14 @@ int64_t rhL_checksize(lua_State *L, int arg) {
   lua_Integer n = luaL_checkinteger(L, arg);
   if (n < 0) luaL_argerror(L, arg, lua_pushfstring(L, "size must be >= 0, got %d", (int)n));
   return (int64_t)n;
+}
+
+int rhL_checkdim(lua_State *L, int arg, const rh_tensor *t) {
+  lua_Integer d = luaL_checkinteger(L, arg);
+  if (d < 0) d += t->ndim + 1;
+  if (d < 1 || d > t->ndim)
+    luaL_argerror(L, arg, lua_pushfstring(L, "dim %d out of range for a %d-D tensor", (int)d, t->ndim));
+  return (int)d - 1;
 }
 
 int rhL_checkshape(lua_State *L, int idx, int64_t *size) {

@@ -1,4 +1,5 @@
-# C unit tests: tests/c/test_*.c, each its own program linked against the kernels.
+# C unit tests: tests/c/test_*.c, each its own program linked against the kernels; one
+# labelled "bindings" drives the Lua bindings from C and is linked against them too.
 # Lua tests: tests/lua/test_*.lua, each run by the rankhost program under ctest.
 # GPU tests: tests/gpu/test_*.lua; they print "SKIP" and exit 77 when no device is present.
 # Extra labels: a test file whose first or second line (after a #! line) is a comment
@@ -35,7 +36,11 @@ foreach(src ${RH_CTEST_SRCS})
   rh_file_labels(${src} c labels)
   add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/tests/c/check.c)
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/c)
-  target_link_libraries(${name} PRIVATE rhkernels)
+  if("bindings" IN_LIST labels)
+    target_link_libraries(${name} PRIVATE rhbindings)
+  else()
+    target_link_libraries(${name} PRIVATE rhkernels)
+  endif()
   add_test(NAME c.${name} COMMAND ${name})
   set_tests_properties(c.${name} PROPERTIES ENVIRONMENT "RH_SOURCE=${CMAKE_SOURCE_DIR}" SKIP_RETURN_CODE 77 LABELS "${labels}")
 endforeach()

@@ -1,11 +1,17 @@
 -- mlp_mnist.lua - an MLP on MNIST with the training loop written by hand.
---   rankhost examples/mlp_mnist.lua [dir]   (dir holds the MNIST .gz files; default: the 10k
---   test set in ../shared/data/mnist-t10k, split 8000 train / 2000 test)
+--   rankhost examples/mlp_mnist.lua [dir]   (dir holds the MNIST .gz files; default: rh.data's
+--   search path, and Debian's Fashion-MNIST when MNIST is not found there). The 10k test
+--   set is split 8000 train / 2000 test.
 local rh = require "rankhost"
 local nn, optim, data = rh.nn, rh.optim, rh.data
 
 rh.seed(1)
-local all = data.mnist{ dir = arg and arg[1] or "../shared/data/mnist-t10k", split = "test" }
+local ok, all = pcall(data.mnist, { dir = arg and arg[1], split = "test" })
+if not ok then
+  if arg and arg[1] then error(all, 0) end
+  print("MNIST not found on rh.data's search path; using Fashion-MNIST")
+  all = data.fashion_mnist{ split = "test" }
+end
 local train_set, test_set = all:subset(1, 8000), all:subset(8001, all:size())
 
 local model = nn.MLP{ 784, 128, 10 }

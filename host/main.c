@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blas_core.h"
+#include "blas_control.h"
 #include "rankhost.h"
 
 #define PROGNAME "rankhost"
@@ -297,8 +297,20 @@ done:
   return 1;
 }
 
+/* When OpenBLAS fell back to generic kernels on a CPU that has better ones
+ * (rh_blas_better_core), runs this program again, once, with OPENBLAS_CORETYPE set: the
+ * only way to change OpenBLAS's choice. Returns (changing nothing) when there is none,
+ * or when running again fails. */
+static void rerun_with_better_blas(char **argv) {
+  const char *core = rh_blas_better_core();
+  if (!core) return;
+  if (setenv("OPENBLAS_CORETYPE", core, 1) != 0) return;
+  execv("/proc/self/exe", argv); /* returns only on failure: go on with the generic kernels */
+  unsetenv("OPENBLAS_CORETYPE");
+}
+
 int main(int argc, char **argv) {
-  rh_host_fix_blas_core(argv); /* may run rankhost again with OpenBLAS's AVX kernels */
+  rerun_with_better_blas(argv); /* may run rankhost again with OpenBLAS's AVX kernels */
   opts o;
   int pr = parse_args(argc, argv, &o);
   if (pr == 1) return 0;

@@ -428,16 +428,9 @@ rh_status rh_reduce_dim(rh_tensor *out, rh_tensor *idx, const rh_tensor *a, int 
 rh_status rh_arg_all(const rh_tensor *a, int want_max, int64_t *pos, float *value) {
   int64_t n = rh_numel(a);
   if (n == 0) return rh_fail(RH_EARG, "max/min of an empty tensor");
-  rh_tensor c;
-  rh_status st = rh_contiguous(&c, a);
+  rh_tensor host;
+  rh_status st = rh_contiguous_on(&host, a, RH_CPU);
   if (st != RH_OK) return st;
-  rh_tensor host = c;
-  if (rh_dev(&c) != RH_CPU) {
-    st = rh_tensor_new(&host, c.ndim, c.size, RH_CPU);
-    if (st == RH_OK) st = rh_copy(&host, &c);
-    rh_tensor_release(&c);
-    if (st != RH_OK) return st;
-  }
   const float *x = rh_data(&host);
   int64_t best = 0;
   for (int64_t i = 1; i < n; i++) {

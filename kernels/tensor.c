@@ -116,6 +116,8 @@ int64_t rh_numel(const rh_tensor *t) {
 }
 
 int rh_is_contiguous(const rh_tensor *t) {
+  if (rh_numel(t) == 0) return 1; /* no element to lay out (and rh_tensor_new's strides for
+                                     a 0-size dim would not pass the walk below) */
   int64_t stride = 1;
   for (int d = t->ndim - 1; d >= 0; d--) {
     if (t->size[d] != 1 && t->stride[d] != stride) return 0;
@@ -315,10 +317,15 @@ rh_status rh_clone(rh_tensor *out, const rh_tensor *t) {
   return st;
 }
 
-rh_status rh_contiguous(rh_tensor *out, const rh_tensor *t) {
-  if (rh_is_contiguous(t)) {
+rh_status rh_contiguous(rh_tensor *out, const rh_tensor *t) { return rh_contiguous_on(out, t, rh_dev(t)); }
+
+rh_status rh_contiguous_on(rh_tensor *out, const rh_tensor *t, rh_device dev) {
+  if (rh_dev(t) == dev && rh_is_contiguous(t)) {
     rh_tensor_share(out, t);
     return RH_OK;
   }
-  return rh_clone(out, t);
+  rh_status st = rh_tensor_new(out, t->ndim, t->size, dev);
+  if (st == RH_OK) st = rh_copy(out, t); /* across devices, rh_copy makes t contiguous first */
+  if (st != RH_OK) rh_tensor_release(out);
+  return st;
 }

@@ -76,5 +76,10 @@ rh_status rh_copy(rh_tensor *dst, const rh_tensor *src);
 rh_status rh_clone(rh_tensor *out, const rh_tensor *t);
 /* out = t if already contiguous (shared), else a contiguous copy. */
 rh_status rh_contiguous(rh_tensor *out, const rh_tensor *t);
+/* t's elements, contiguous, on device dev: out shares t's storage when t already is
+ * contiguous on dev, else out is a new tensor holding a copy (a device tensor and a
+ * CPU dev give the contiguous host copy that printing, saving and encoding read). On
+ * failure out holds nothing, so out may be the header of an object created beforehand. */
+rh_status rh_contiguous_on(rh_tensor *out, const rh_tensor *t, rh_device dev);
 
 #endif

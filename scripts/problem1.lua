@@ -24,17 +24,10 @@ local trainer = require "problem1.train"
 local analysis = require "problem1.analysis"
 
 local PROG = settings.PROG
+local t_start = rh.clock()
 local o = options.parse_or_exit(settings.SPEC, { ... }, settings.USAGE, PROG)
 
-local function usage_error(msg)
-  io.stderr:write(PROG, ": ", msg, "\n")
-  os.exit(2)
-end
--- a failure (status 1) with a message instead of a traceback; what is on disk stays
-local function fail(msg)
-  io.stderr:write(PROG, ": ", msg, "\n")
-  os.exit(1)
-end
+local usage_error, fail = options.exits(PROG)
 local bad = settings.check(o)
 if bad then usage_error(bad) end
 
@@ -105,6 +98,13 @@ local okp, plan = pcall(plan_of.plan, o)
 if not okp then usage_error(tostring(plan)) end
 local okr, done = pcall(results.read, out)
 if not okr then fail(tostring(done) .. " (finished runs are read from it; fix or move the file)") end
+-- this process's results file, opened (and a torn last line cut) before anything is written
+local writer
+if not o.merge then
+  local okw
+  okw, writer = pcall(sweep.open, place, out)
+  if not okw then fail(tostring(writer)) end
+end
 local run_settings = {}
 for _, k in ipairs(settings.RUN_KEYS) do run_settings[k] = o[k] end
 rh.io.write_atomic(paths.config, rh.json.encode({ settings = run_settings, rule = trainer.rule_text(o),
@@ -121,6 +121,7 @@ print("settings: " .. options.describe(settings.SPEC, o))
 print("stop rule: " .. trainer.rule_text(o))
 
 -- ---- training ----
+local lost_runs = 0
 local finished = 0
 for _, run in ipairs(plan) do if done[run.id] then finished = finished + 1 end end
 if finished > 0 and not o.merge then
@@ -135,7 +136,7 @@ if not o.merge then
   if not okt then fail(tostring(terr)) end
   local jobs = (place.mpi or rh.device() ~= "cpu") and 1 or o.jobs
   local _, lost = sweep.run {
-    place = place, plan = plan, done = done, out = out, jobs = jobs,
+    place = place, plan = plan, done = done, out = out, jobs = jobs, writer = writer,
     train = function(run)
       return trainer.train(run, tasks.get(run), o, paths.history .. "/" .. run.id .. ".jsonl", function(line)
         print("  " .. tag .. line)
@@ -146,20 +147,24 @@ if not o.merge then
         run.level and run.kind ~= "random" and (" " .. run.level) or "")
     end,
     summary = function(rec)
-      return string.format("%s after %d epochs (H %.1f), test acc %s, %.1f s", rec.converged and "converged"
-        or rec.stopped, rec.epochs, rec.wd_horizon or 0, rec.final and string.format("%.3f", rec.final.test_acc) or "-",
-        rec.wall_time)
+      if rec.status ~= "ok" then return string.format("%s (epoch %d), %.1f s", rec.status, rec.epochs, rec.wall_time) end
+      return string.format("%s after %d epochs (H %.1f), test acc %.3f, %.1f s", rec.converged and "converged"
+        or rec.stopped, rec.epochs, rec.wd_horizon or 0, rec.final.test_acc, rec.wall_time)
     end,
   }
   if #lost > 0 then
     io.stderr:write(string.format("%s: %d runs were lost (their workers crashed); start again to train them\n", PROG,
       #lost))
+    lost_runs = #lost
   end
 end
 
 -- ---- a shard, or an MPI rank other than 0, stops here; rank 0 waits for the others ----
 if place.mpi then rh.mpi.barrier() end
 if place.shard or (place.mpi and place.mpi[1] ~= 0) then
+  local w = rh.log.jsonl(out .. "/" .. place.file:gsub("^runs", "timing"), { append = true })
+  w:write { wall_s = rh.clock() - t_start, jobs = 1, cores = sweep.cores(), label = place.label }
+  w:close()
   print(string.format("%sdone; results in %s; %s", tag, out .. "/" .. place.file, place.shard
     and "when every shard is done, join them with: rankhost scripts/problem1.lua --merge --out " .. out
     or "rank 0 writes the merged results"))
@@ -180,6 +185,25 @@ if #missing > 0 then
   io.stderr:write(string.format("%s: warning: %d of %d planned networks have no results yet: %s\n", PROG, #missing,
     #plan, table.concat(missing, " ")))
 end
-o._command = options.describe(settings.SPEC, o)
+-- the settings as the report shows them: what the study is, not where or how it ran
+local shown = {}
+for _, opt in ipairs(settings.SPEC) do
+  if not results.PROCESS[opt.name:gsub("-", "_")] then shown[#shown + 1] = opt end
+end
+o._command = options.describe(shown, o)
+-- this start's wall time, appended to its own timing file just before the report is written
+-- (so the report counts it): how long the study took is measured, not estimated
+o._before_report = function()
+  local okt, err = pcall(function()
+    local w = rh.log.jsonl(out .. "/" .. place.file:gsub("^runs", "timing"), { append = true })
+    w:write { started = os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() - math.floor(rh.clock() - t_start)),
+      wall_s = rh.clock() - t_start, jobs = o.jobs, cores = sweep.cores(), merge = o.merge or nil,
+      label = place.label ~= "" and place.label or nil }
+    w:close()
+  end)
+  if not okt then io.stderr:write(PROG, ": warning: the timing file was not written: ", tostring(err), "\n") end
+end
 local written = analysis.write_all(out, o, plan, records)
 print(string.format("wrote %s", table.concat(written, ", ")))
+-- runs lost to crashed workers: the analysis above is of the others; the status says so
+if lost_runs > 0 then os.exit(1) end

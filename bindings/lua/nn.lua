@@ -67,7 +67,7 @@ local function buffer(self, key, like, rows, cols)
       for _ in pairs(cache) do n = n + 1 end
       if n >= 4 then for k in pairs(cache) do cache[k] = nil end end -- many sizes: start over
     end
-    b = C.empty(like, rows, cols)
+    b = like:new_empty(rows, cols)
     cache[rows] = b
   end
   return b
@@ -91,23 +91,23 @@ local inits = {}
 -- PyTorch's default: kaiming_uniform(a=sqrt(5)) => U(-1/sqrt(in), 1/sqrt(in)); same bound for bias.
 inits.default = function(self)
   local bound = 1 / math.sqrt(self.in_features)
-  C.fill_uniform(self.weight, -bound, bound)
-  if self.bias then C.fill_uniform(self.bias, -bound, bound) end
+  self.weight:fill_uniform(-bound, bound)
+  if self.bias then self.bias:fill_uniform(-bound, bound) end
 end
 inits.pytorch = inits.default
 inits.kaiming_uniform = function(self) -- He et al. 2015, gain sqrt(2): U(-sqrt(6/in), sqrt(6/in))
   local bound = math.sqrt(6 / self.in_features)
-  C.fill_uniform(self.weight, -bound, bound)
+  self.weight:fill_uniform(-bound, bound)
 end
-inits.kaiming_normal = function(self) C.fill_normal(self.weight, 0, math.sqrt(2 / self.in_features)) end
+inits.kaiming_normal = function(self) self.weight:fill_normal(0, math.sqrt(2 / self.in_features)) end
 inits.xavier_uniform = function(self) -- Glorot & Bengio 2010
   local bound = math.sqrt(6 / (self.in_features + self.out_features))
-  C.fill_uniform(self.weight, -bound, bound)
+  self.weight:fill_uniform(-bound, bound)
 end
 inits.xavier_normal = function(self)
-  C.fill_normal(self.weight, 0, math.sqrt(2 / (self.in_features + self.out_features)))
+  self.weight:fill_normal(0, math.sqrt(2 / (self.in_features + self.out_features)))
 end
-inits.normal = function(self, opts) C.fill_normal(self.weight, 0, opts.std or 0.01) end
+inits.normal = function(self, opts) self.weight:fill_normal(0, opts.std or 0.01) end
 inits.zeros = function(self) self.weight:zero() end
 nn.inits = inits
 
@@ -227,7 +227,7 @@ function ReLU:backward(x, gy)
   local y = self.output
   if not y then error("backward called before forward", 2) end
   local gx
-  if y:dim() == 2 then gx = buffer(self, "grad_input", y, y:size(1), y:size(2)) else gx = C.zeros_like(y) end
+  if y:dim() == 2 then gx = buffer(self, "grad_input", y, y:size(1), y:size(2)) else gx = rh.zeros_like(y) end
   C.relu_backward(gx, y, gy)
   self.grad_input = gx
   return gx
@@ -419,7 +419,7 @@ local function criterion(name, kernel, kernel_acc)
   end
   local function grad_buffer(self, y)
     if y:dim() == 2 then return buffer(self, "grad", y, y:size(1), y:size(2)) end
-    return C.zeros_like(y)
+    return rh.zeros_like(y)
   end
   local function run(self, y, target)
     check(y, target)

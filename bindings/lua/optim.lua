@@ -169,7 +169,7 @@ function SGD:step()
       if mom ~= 0 then
         buf = state[j]
         if not buf then -- PyTorch: the buffer starts as the first step's gradient
-          buf = C.zeros_like(p)
+          buf = rh.zeros_like(p)
           state[j] = buf
           first = true
         end
@@ -199,7 +199,7 @@ local function adam(name, params, opts, wd, decoupled)
                    validate_adam)
   self.decoupled = decoupled
   for _, g in ipairs(self.groups) do
-    for j, p in ipairs(g.params) do g.state[j] = { m = C.zeros_like(p), v = C.zeros_like(p), step = 0 } end
+    for j, p in ipairs(g.params) do g.state[j] = { m = rh.zeros_like(p), v = rh.zeros_like(p), step = 0 } end
   end
   return setmetatable(self, Adam)
 end

@@ -225,7 +225,7 @@ function train.fit(model, data, o)
   end
   local threshold, min_delta = o.threshold or 1e-3, o.min_delta or 0
   local progress = o.progress ~= false
-  local tty = progress and C.stderr_isatty()
+  local tty = progress and rh.io.stderr_isatty()
   local nbatches = n and (o.drop_last and n // bs or (n + bs - 1) // bs) or nil
   local loop_opts = { batch = bs, shuffle = o.shuffle ~= false, seed = o.seed or 1, drop_last = o.drop_last }
   local history = { stopped = "max_epochs", steps = 0, train_time = 0 }

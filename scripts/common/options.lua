@@ -239,6 +239,19 @@ function M.describe(spec, opts)
   return table.concat(parts, " ")
 end
 
+-- The two ways a study script gives up, each with a message and no traceback: a usage error
+-- (status 2: the command line is wrong) and a failure (status 1: what is on disk stays).
+-- Returns usage_error(msg), fail(msg).
+function M.exits(progname)
+  local function leave(status)
+    return function(msg)
+      io.stderr:write(progname, ": ", msg, "\n")
+      os.exit(status)
+    end
+  end
+  return leave(2), leave(1)
+end
+
 -- The script's own folder (from arg[0]), for finding helper libraries and data beside it.
 function M.script_dir(arg0)
   return (arg0 or ""):match("^(.*)/[^/]*$") or "."

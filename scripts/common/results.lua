@@ -75,13 +75,14 @@ end
 
 -- Options that say where and how this process runs, not what the sweep is: never recorded
 -- nor adopted. ANALYSIS: options a merge takes from its own command line.
-local PROCESS = { out = true, resume = true, shard = true, merge = true, help = true, config = true, jobs = true }
+M.PROCESS = { out = true, resume = true, shard = true, merge = true, help = true, config = true, jobs = true,
+  progress_every = true }
 local ANALYSIS = { measure = true, class_tol = true, class_figure = true }
 
 -- The sweep's options as config.json records them (so that --merge needs only --out).
 function M.recordable_options(o)
   local rec = {}
-  for k, v in pairs(o) do if not PROCESS[k] and type(k) == "string" and k:sub(1, 1) ~= "_" then rec[k] = v end end
+  for k, v in pairs(o) do if not M.PROCESS[k] and type(k) == "string" and k:sub(1, 1) ~= "_" then rec[k] = v end end
   return rec
 end
 
@@ -92,7 +93,7 @@ function M.adopt_options(o, recorded)
   if type(recorded) ~= "table" then return end
   local given = o._given or {}
   for k, v in pairs(recorded) do
-    if not PROCESS[k] and not (ANALYSIS[k] and given[k]) then o[k] = v end
+    if not M.PROCESS[k] and not (ANALYSIS[k] and given[k]) then o[k] = v end
   end
 end
 

@@ -32,7 +32,22 @@ function M.pending(place, plan, done)
   return share
 end
 
--- sweep.run{place=, plan=, done=, out=, jobs=, train=function(run) -> record,
+-- Opens this process's results file for appending (cutting a torn last line, and saying
+-- so). Raises "cannot append to PATH: why" when it cannot (a folder, another writer).
+function M.open(place, out, say)
+  local path = out .. "/" .. place.file
+  local ok, writer = pcall(rh.log.jsonl, path, { append = true })
+  if not ok then
+    error("cannot append to " .. path .. ": " .. (tostring(writer):match("%((.*)%)$") or tostring(writer)), 0)
+  end
+  if writer.cut and writer.cut > 0 then
+    local tag = place.label ~= "" and "[" .. place.label .. "] " or ""
+    ;(say or print)(string.format("%s%s: cut an incomplete last line of %d bytes", tag, place.file, writer.cut))
+  end
+  return writer
+end
+
+-- sweep.run{place=, plan=, done=, out=, jobs=, writer= (from sweep.open), train=function(run) -> record,
 --           describe=function(run) -> text, say=function(line), summary=function(record) -> text}
 -- Trains the pending runs and appends each record to out/place.file. Returns the number
 -- trained and the list of lost runs ({entry, why}: a worker that crashed).
@@ -41,10 +56,7 @@ function M.run(o)
   local pending = M.pending(place, o.plan, o.done)
   local say = o.say or print
   local tag = place.label ~= "" and "[" .. place.label .. "] " or ""
-  local writer = rh.log.jsonl(out .. "/" .. place.file, { append = true })
-  if writer.cut and writer.cut > 0 then
-    say(string.format("%s%s: cut an incomplete last line of %d bytes", tag, place.file, writer.cut))
-  end
+  local writer = o.writer or M.open(place, out, say)
   local total_cost, done_cost = 0, 0
   for _, e in ipairs(pending) do total_cost = total_cost + (e.run.cost or 1) end
   local t0, trained, nplan = rh.clock(), 0, #o.plan

@@ -38,10 +38,11 @@ function M.map(o)
 
   local function launch(item)
     local slot = table.remove(free)
-    local path = string.format("%s/result-%d.json", dir, slot)
-    os.remove(path)
     if o.started then o.started(item, slot) end
     local pid = rh.proc.fork()
+    -- the result file is named by the child's pid: no other worker, of this start or of an
+    -- earlier one, writes it
+    local path = string.format("%s/result-%d.json", dir, pid == 0 and rh.proc.pid() or pid)
     if pid == 0 then
       -- the child: one BLAS thread, its own line-buffered output, then _exit
       rh.threads(1)

@@ -184,6 +184,25 @@ function M.trends(runs, m)
   return header, rows, detail
 end
 
+-- ---- time ----
+
+-- The study's measured time: every start's wall time (timing*.jsonl, one line per start of
+-- each process: from the script's start to its report or, for a shard, its end).
+function M.timing(out)
+  local t = { wall_s = 0, starts = 0, jobs = {}, cores = nil }
+  for _, name in ipairs(rh.io.exists(out) and rh.io.listdir(out) or {}) do
+    if name:match("^timing.*%.jsonl$") then
+      local ok, rows = pcall(rh.log.read_jsonl, out .. "/" .. name)
+      for _, r in ipairs(ok and rows or {}) do
+        t.wall_s, t.starts = t.wall_s + (r.wall_s or 0), t.starts + 1
+        t.jobs[r.jobs or 1] = true
+        t.cores = r.cores or t.cores
+      end
+    end
+  end
+  return t
+end
+
 -- ---- writing everything ----
 
 -- Writes summary.csv, classes.csv, complexity.csv, ladder_spearman.csv, the figures and
@@ -212,7 +231,8 @@ function M.write_all(out, o, plan, records)
   put("ladder_spearman.csv", doc.csv(ladder.spearman_rows(records, measures)))
   local figs = figures.all(out, o, records, measures, cls)
   for _, f in ipairs(figs) do written[#written + 1] = f.file end
-  put("report.md", report.text(o, plan, records, measures, cls, cls0, figs))
+  if o._before_report then o._before_report() end
+  put("report.md", report.text(o, plan, records, measures, cls, cls0, figs, M.timing(out)))
   return written
 end
 

@@ -34,11 +34,19 @@ end
 
 function M.architecture(r) return table.concat(r.architecture, "-") end
 
--- classes(runs, figure, measure, tol) -> list of { id, figure, measure, value, members }.
-function M.classes(runs, figure, measure, tol)
+-- classes(runs, figure, measure, tol [, round]) -> list of { id, figure, measure, value,
+-- members }; round takes each value to the nearest integer first (by default for the
+-- real-valued effective and stable ranks, so that every measure's classes have one resolution).
+function M.classes(runs, figure, measure, tol, round)
+  if round == nil then round = measure == "effective" or measure == "stable" end
   local items = {}
   for _, r in ipairs(runs) do
     local v = M.value(r, figure, measure)
+    if v and round then
+      local t = {}
+      for i, x in ipairs(as_list(v)) do t[i] = math.floor(x + 0.5) end
+      v = type(v) == "table" and t or t[1]
+    end
     if v then items[#items + 1] = { run = r, v = as_list(v), raw = v } end
   end
   table.sort(items, function(a, b)
@@ -88,7 +96,7 @@ end
 
 -- classes.csv: header and rows (group names the runs the classes were taken over).
 function M.rows(classes, group)
-  local header = { "class", "group", "measure", "figure", "value", "size", "architectures", "architecture_list",
+  local header = { "class", "group", "measure", "figure", "signature", "size", "architectures", "architecture_list",
     "members", "kinds", "mean_test_acc", "min_test_acc", "max_test_acc" }
   local rows = {}
   for _, c in ipairs(classes) do
@@ -106,11 +114,13 @@ function M.rows(classes, group)
   return header, rows
 end
 
--- How much of the class assignment of `runs` the architecture explains: the adjusted Rand
--- index between class labels and architecture labels (1: classes are architectures; about
--- 0: unrelated; meaningful when architectures have replicates, --seeds), eta squared (the
--- share of the figure's variance between architectures), the number of classes, of
--- architectures, and of classes holding two or more architectures.
+-- How the classes of `runs` relate to their architectures, both ways. Architecture -> class:
+-- of the architectures with two or more converged seeds, how many have every seed in one
+-- class (consistent of replicated), and eta squared, the share of the figure's variance that
+-- lies between architectures. Class -> architecture: the number of classes, of
+-- architectures, and of classes holding two or more architectures. And the adjusted Rand
+-- index of the two partitions (1: the classes are the architectures; it is low both when
+-- seeds scatter and when classes merge architectures, so it is read with the two above).
 function M.against_architecture(runs, classes)
   local of = M.label_of(classes)
   local a, b = {}, {}
@@ -130,22 +140,46 @@ function M.against_architecture(runs, classes)
       if type(v) == "number" then vals[#vals + 1], groups[#groups + 1] = v, M.architecture(r) end
     end
   end
+  -- architectures whose replicates (two or more converged seeds) all fall into one class
+  local class_of_arch, seeds_of, mixed = {}, {}, {}
+  for i = 1, #a do
+    seeds_of[b[i]] = (seeds_of[b[i]] or 0) + 1
+    if class_of_arch[b[i]] and class_of_arch[b[i]] ~= a[i] then mixed[b[i]] = true end
+    class_of_arch[b[i]] = class_of_arch[b[i]] or a[i]
+  end
+  local replicated, consistent = 0, 0
+  for arch, count in pairs(seeds_of) do
+    if count >= 2 then
+      replicated = replicated + 1
+      if not mixed[arch] then consistent = consistent + 1 end
+    end
+  end
+  -- how far seeds of one architecture spread: the median over replicated architectures of
+  -- the range (max - min) of the figure
+  local lo, hi = {}, {}
+  for i, v in ipairs(vals) do
+    local g = groups[i]
+    lo[g], hi[g] = math.min(lo[g] or v, v), math.max(hi[g] or v, v)
+  end
+  local ranges = {}
+  for g, c in pairs(seeds_of) do if c >= 2 and lo[g] then ranges[#ranges + 1] = hi[g] - lo[g] end end
   return { ari = stats.ari(a, b), n = #a, classes = #classes, architectures = narch, multi = multi,
-    eta2 = stats.eta_squared(vals, groups) }
+    eta2 = stats.eta_squared(vals, groups), replicated = replicated, consistent = consistent,
+    spread = stats.median(ranges) }
 end
 
 -- Classes with and without weight decay over twin pairs: the adjusted Rand index between the
 -- classes of the wd>0 networks and the classes of their wd0 twins (each taken among its own
 -- kind). Returns { ari, n } over the pairs where both have a value.
-function M.against_twins(real_runs, wd0_runs, figure, measure, tol)
+function M.against_twins(real_runs, wd0_runs, figure, measure, tol, round)
   local by_twin = {}
   for _, w in ipairs(wd0_runs) do if w.twin then by_twin[w.twin] = w end end
   local pr, pw = {}, {}
   for _, r in ipairs(real_runs) do
     if by_twin[r.id] then pr[#pr + 1] = r; pw[#pw + 1] = by_twin[r.id] end
   end
-  local lr = M.label_of(M.classes(pr, figure, measure, tol))
-  local lw = M.label_of(M.classes(pw, figure, measure, tol))
+  local lr = M.label_of(M.classes(pr, figure, measure, tol, round))
+  local lw = M.label_of(M.classes(pw, figure, measure, tol, round))
   local a, b = {}, {}
   for i = 1, #pr do
     if lr[pr[i].id] and lw[pw[i].id] then a[#a + 1] = lr[pr[i].id]; b[#b + 1] = lw[pw[i].id] end

@@ -50,23 +50,24 @@ function M.all(out, o, records, measures, cls)
   do
     local series = {}
     for _, r in ipairs(records) do
-      if (r.kind == "real" or r.kind == "wd0") and r.status == "ok" then
+      -- one seed per architecture (seed 1), labelled by its architecture
+      if r.kind == "real" and r.status == "ok" and (r.seed_index or 1) == 1 then
         local ok, lines = pcall(rh.log.read_jsonl, out .. "/history/" .. r.id .. ".jsonl")
         if ok then
           local x, y = {}, {}
           for _, l in ipairs(lines) do
             local b = history_bottleneck(l, m)
-            if b then x[#x + 1], y[#y + 1] = (r.kind == "wd0" and l.epoch or l.wd_horizon), b end
+            if b then x[#x + 1], y[#y + 1] = l.wd_horizon, b end
           end
-          if #x > 0 and r.kind == "real" then series[#series + 1] = { name = r.id, x = x, y = y } end
+          if #x > 0 then series[#series + 1] = { name = table.concat(r.architecture, "-"), x = x, y = y } end
         end
       end
     end
     add("rank_over_horizon.png", rh.plot.line, { title = "Bottleneck " .. m .. " rank during training (real labels, wd > 0)",
       xlabel = "weight-decay horizon H = sum of lr*wd/(1-momentum) over steps", ylabel = "lowest hidden-layer " .. m .. " rank",
       series = series, width = 1100 },
-      "Each line is one network, plotted against its weight-decay horizon; the right end of a line is the rank "
-      .. "it stopped at. No run may stop before H reaches --min-horizon " .. o.min_horizon .. ".")
+      "Each line is one network (seed 1 of each architecture), plotted against its weight-decay horizon; the right "
+      .. "end of a line is the rank it stopped at. No run may stop before H reaches --min-horizon " .. o.min_horizon .. ".")
   end
 
   -- ---- the normalised rank of every run, by kind ----

@@ -29,7 +29,8 @@ local function cost(run, o)
   local per_epoch_h = o.lr * o.wd / (1 - o.momentum) * math.ceil(n / o.batch)
   local epochs = per_epoch_h > 0 and math.min(o.max_epochs, o.min_horizon / per_epoch_h * 1.3) or o.max_epochs
   -- controls that never settle (no decay, labels to memorise) tend to run to the cap
-  if run.kind == "wd0" or run.kind == "random" or (run.kind == "noise" and run.level > 0) then epochs = o.max_epochs end
+  if run.kind == "random" or (run.kind == "noise" and run.level > 0) then epochs = o.max_epochs end
+  if run.kind == "wd0" then epochs = o.wd0_epochs > 0 and o.wd0_epochs or 2 * o.min_horizon / per_epoch_h end
   return space.num_parameters(run.sizes) * n * epochs
 end
 

@@ -27,31 +27,54 @@ end
 local function rho_text(s)
   if not s or s.rho == nil then return "undefined (n = " .. (s and s.n or 0) .. ")" end
   if s.lo then return string.format("%.2f [%.2f, %.2f] (n = %d)", s.rho, s.lo, s.hi, s.n) end
+  if math.abs(s.rho) >= 1 and s.n >= 5 then return string.format("%.2f (n = %d, perfectly monotone)", s.rho, s.n) end
   return string.format("%.2f (n = %d, too few for an interval)", s.rho, s.n)
 end
 
 -- Words for a Spearman interval: the direction when the interval excludes 0.
 local function direction(s, up, down)
   if not s or s.rho == nil then return "cannot be assessed (too few converged runs or a constant figure)" end
-  if s.lo and s.lo > 0 then return up end
-  if s.hi and s.hi < 0 then return down end
+  if (s.lo and s.lo > 0) or (s.rho >= 1 and s.n >= 5) then return up end
+  if (s.hi and s.hi < 0) or (s.rho <= -1 and s.n >= 5) then return down end
   if not s.lo then return string.format("has rho %.2f, but too few runs for an interval", s.rho) end
   return "shows no monotone relation that these runs can tell from none (the interval contains 0)"
 end
 
--- Words for an adjusted Rand index between classes and architectures.
-local function ari_words(a)
-  if a == nil then return "undefined" end
-  if a >= 0.6 then return "the architecture explains most of the class assignment" end
-  if a >= 0.2 then return "the architecture explains part of the class assignment" end
-  return "the architecture explains little of the class assignment"
+-- Words for how classes relate to architectures (classes.against_architecture).
+local function class_words(a)
+  local parts = {}
+  if a.replicated > 0 then
+    parts[#parts + 1] = string.format("in %d of %d architectures with replicates every seed fell into one class "
+      .. "(seeds of one architecture differ by a median of %s; eta squared of the figure by architecture %s)",
+      a.consistent, a.replicated, num(a.spread, 3), num(a.eta2, 3))
+  end
+  parts[#parts + 1] = string.format("%d of the %d classes hold two or more architectures", a.multi, a.classes)
+  local verdict
+  if a.multi == 0 then
+    verdict = "the classes do not join architectures here: they are architecture classes or finer"
+  elseif a.replicated > 0 and a.consistent == a.replicated then
+    verdict = "so the class is fixed by the architecture, and several architectures share a class"
+  elseif a.replicated > 0 and a.consistent < a.replicated / 2 then
+    verdict = "so seeds of one architecture scatter over classes, and classes join architectures"
+  else
+    verdict = "so classes join architectures, and most architectures keep their seeds in one class"
+  end
+  return table.concat(parts, "; ") .. ": " .. verdict .. string.format(" (adjusted Rand index of classes against "
+    .. "architectures %s)", num(a.ari, 3))
 end
+
+local INTEGER = { numerical = true, relative = true, energy = true }
 
 local function measure_line(m)
   return string.format("- **%s**: %s", m, rh.rank.measures[m] or "")
 end
 
-function M.text(o, plan, records, measures, cls, cls0, figs)
+local function clock_text(s)
+  if s >= 60 then return string.format("%d min %02d s", s // 60, math.floor(s % 60 + 0.5)) end
+  return string.format("%.1f s", s)
+end
+
+function M.text(o, plan, records, measures, cls, cls0, figs, timing)
   local m = o.measure
   local d = doc.document()
   local real_all = analysis.of_kind(records, "real")
@@ -84,11 +107,19 @@ function M.text(o, plan, records, measures, cls, cls0, figs)
   if #n0 > 0 then
     local lower = 0
     for _, x in ipairs(diffs) do if x < 0 then lower = lower + 1 end end
-    local med0 = stats.median(n0)
+    -- the same networks at initialisation (same architecture and seed, before any step): what
+    -- "near full rank" means under this measure
+    local init = {}
+    for _, r in ipairs(wd0) do
+      rh.seed(r.run_seed)
+      init[#init + 1] = rh.rank.network(rh.nn.MLP(r.architecture)).normalized[m]
+    end
+    local med0, medi = stats.median(n0), stats.median(init)
     lines[#lines + 1] = string.format("- **Control, weight decay 0.** The same draws and seeds without weight decay: "
-      .. "median normalised rank %s, %s. Paired difference (wd > 0 minus wd 0): %s; weight decay lowered the rank in "
-      .. "%d of %d pairs.", iqr_text(n0), med0 >= 0.9 and "near full rank" or "below full rank even without weight decay",
-      ci_text(diffs), lower, #diffs)
+      .. "median normalised rank %s, against %s for the same networks at initialisation (%.0f%% of it: %s). Paired "
+      .. "difference (wd > 0 minus wd 0): %s; weight decay lowered the rank in %d of %d pairs.", iqr_text(n0),
+      num(medi, 3), 100 * med0 / medi, med0 >= 0.95 * medi and "near their rank at initialisation"
+        or "below their rank at initialisation even without weight decay", ci_text(diffs), lower, #diffs)
   end
   if #random > 0 then
     local tr = analysis.values(random, function(r) return r.final.train_acc end)
@@ -99,11 +130,8 @@ function M.text(o, plan, records, measures, cls, cls0, figs)
   end
   local arch = classes.against_architecture(real, cls)
   lines[#lines + 1] = string.format("- **Equivalence classes** (%s %s rank, tolerance %g): %d classes over %d "
-    .. "converged networks of %d architectures (%d seeds each planned); %d of the classes hold two or more "
-    .. "architectures. Adjusted Rand index between classes and architecture: %s, so %s; the architecture accounts "
-    .. "for a share %s of the variance of the figure itself (eta squared).", o.class_figure, m, o.class_tol,
-    arch.classes, arch.n, arch.architectures, o.seeds, arch.multi, num(arch.ari, 3), ari_words(arch.ari),
-    num(arch.eta2, 3))
+    .. "converged networks of %d architectures (%d seeds each planned); %s.", o.class_figure, m, o.class_tol,
+    arch.classes, arch.n, arch.architectures, o.seeds, class_words(arch))
   local twins = classes.against_twins(real, wd0, o.class_figure, m, o.class_tol)
   if twins.n > 0 then
     lines[#lines + 1] = string.format("- **Classes with and without weight decay** (the same draws, n = %d pairs): "
@@ -142,10 +170,19 @@ function M.text(o, plan, records, measures, cls, cls0, figs)
   for _, r in ipairs(records) do total_time = total_time + (r.wall_time or 0) end
   d:p(string.format("%d networks planned: %s; %d have results. Architectures: %d to %d hidden layers, widths "
     .. "log-uniform in %d..%d (multiples of 8), at least %d parameters; the ladder uses hidden widths %s. "
-    .. "Training: SGD, learning rate %g, momentum %g, batch %d, weight decay %g (wd0: 0). Training time of all "
-    .. "networks together: %.0f s (the sum of each run's wall time; runs train in parallel under --jobs).",
+    .. "Training: SGD, learning rate %g, momentum %g, batch %d, weight decay %g (wd0: 0).",
     #plan, table.concat(parts, ", "), #records, o.depth_min, o.depth_max, o.width_min, o.width_max, o.min_params,
-    table.concat(o.ladder_hidden, "-"), o.lr, o.momentum, o.batch, o.wd, total_time))
+    table.concat(o.ladder_hidden, "-"), o.lr, o.momentum, o.batch, o.wd))
+  if timing and timing.starts > 0 then
+    local jobs = {}
+    for j in pairs(timing.jobs) do jobs[#jobs + 1] = j end
+    table.sort(jobs)
+    d:p(string.format("**Time.** This study took %s of wall time in %d start%s (each start timed by rh.clock from the "
+      .. "script's start to its report, or for a shard to its end; summed over starts and processes: timing*.jsonl), "
+      .. "with %s local worker%s on a machine of %d cores; the networks' own training times sum to %s.",
+      clock_text(timing.wall_s), timing.starts, timing.starts == 1 and "" or "s", table.concat(jobs, ", "),
+      (#jobs == 1 and jobs[1] == 1) and "" or "s", timing.cores or 0, clock_text(total_time)))
+  end
   d:p("**Stop rule.** " .. trainer.rule_text(o) .. " Test accuracy and every rank are measured after the cooldown; "
     .. "`test_acc_before_cooldown` in summary.csv is the accuracy at the stop.")
   d:p("**Rank measures.** Each is computed from the same singular values, one SVD per layer:\n\n"
@@ -166,30 +203,45 @@ function M.text(o, plan, records, measures, cls, cls0, figs)
   d:add(doc.md_table(analysis.controls(records, m)))
 
   -- ---- which measure ----
-  d:h(2, "A network rank comparable across architectures: which measure")
-  d:p("For each measure, the classes its " .. o.class_figure .. " figure makes over the converged real-label networks "
-    .. "(tolerance " .. o.class_tol .. "), how many of them join architectures, and how much of the assignment the "
-    .. "architecture explains (adjusted Rand index: 1 = classes are architectures, 0 = unrelated).")
-  local mrows = {}
-  for _, mm in ipairs(measures) do
-    local c = classes.classes(real, o.class_figure, mm, o.class_tol)
-    local a = classes.against_architecture(real, c)
-    local tw = classes.against_twins(real, wd0, o.class_figure, mm, o.class_tol)
-    local _, _, tr = analysis.trends(real, mm)
-    mrows[#mrows + 1] = { mm, a.classes, a.multi, a.ari, a.eta2, tw.ari, stats.median(analysis.values(real, function(r)
-      return r.network["bottleneck:" .. mm] end)), rho_text(tr.bottleneck and tr.bottleneck.min_width) }
+  d:h(2, "A network rank comparable across architectures: which figure, which measure")
+  d:p("For each network figure and measure, the classes it makes over the converged real-label networks (tolerance "
+    .. o.class_tol .. "; effective and stable ranks rounded to integers), read both ways: how many classes join "
+    .. "architectures, and how many architectures keep all their seeds in one class; eta squared is the share of the "
+    .. "figure's variance that lies between architectures; the adjusted Rand index (ARI) compares the partition into "
+    .. "classes with the partition into architectures (1: the same), and the wd > 0 classes with the wd 0 twins' "
+    .. "classes. rho is the figure's Spearman correlation with the narrowest hidden width.")
+  local mrows, verdicts, good = {}, {}, {}
+  for _, figure in ipairs { "bottleneck", "last_hidden" } do
+    for _, mm in ipairs(measures) do
+      local c = classes.classes(real, figure, mm, o.class_tol)
+      local a = classes.against_architecture(real, c)
+      local tw = classes.against_twins(real, wd0, figure, mm, o.class_tol)
+      local _, _, tr = analysis.trends(real, mm)
+      local w = tr[figure] and tr[figure].min_width
+      local name = figure .. " " .. mm .. (INTEGER[mm] and "" or " (rounded)")
+      mrows[#mrows + 1] = { name, a.classes, a.multi, a.replicated > 0 and (a.consistent .. " of " .. a.replicated) or "n/a",
+        a.eta2, a.ari, tw.ari, stats.median(analysis.values(real, function(r) return r.network[figure .. ":" .. mm] end)),
+        rho_text(w) }
+      -- crosses architectures without reducing to the widths: some class joins architectures,
+      -- at least half of the architectures keep their seeds in one class, rho with the
+      -- narrowest width below 0.9
+      local why = {}
+      if a.multi == 0 then why[#why + 1] = "no class joins architectures" end
+      if a.replicated > 0 and a.consistent * 2 < a.replicated then
+        why[#why + 1] = string.format("seeds scatter (%d of %d architectures in one class)", a.consistent, a.replicated)
+      end
+      if w and w.rho and w.rho >= 0.9 then why[#why + 1] = string.format("it follows the narrowest width (rho %.2f)", w.rho) end
+      if #why == 0 then good[#good + 1] = name else verdicts[#verdicts + 1] = name .. ": " .. table.concat(why, ", ") end
+    end
   end
-  d:add(doc.md_table({ "measure", "classes", "classes with >= 2 architectures", "ARI class vs architecture",
-    "eta^2 of the figure by architecture", "ARI wd>0 vs wd0 classes", "median bottleneck rank",
-    "rho(bottleneck, narrowest width)" }, mrows))
-  local best
-  for _, r in ipairs(mrows) do
-    if r[4] and (not best or r[4] < best[4]) then best = r end
-  end
-  if best then
-    d:p(string.format("The measure whose classes depend least on the architecture here is **%s** (ARI %s, %d of "
-      .. "%d classes join architectures, eta squared %s).", best[1], num(best[4], 3), best[3], best[2], num(best[5], 3)))
-  end
+  d:add(doc.md_table({ "figure and measure", "classes", "classes with >= 2 architectures",
+    "architectures with all seeds in one class", "eta^2 by architecture", "ARI class vs architecture",
+    "ARI wd>0 vs wd0 classes", "median value", "rho with the narrowest width" }, mrows))
+  d:p(string.format("A figure makes classes that cross architectures without reducing to the widths when some class "
+    .. "joins architectures, at least half of the architectures keep all their seeds in one class, and rho with the "
+    .. "narrowest width is below 0.9. %s%s", #good > 0 and ("Those that do here: **" .. table.concat(good, ", ")
+      .. "**. ") or "None does here. ", #verdicts > 0 and ("The others: " .. table.concat(verdicts, "; ") .. ".")
+      or ""))
 
   -- ---- classes ----
   d:h(2, "Equivalence classes")
@@ -274,10 +326,14 @@ function M.text(o, plan, records, measures, cls, cls0, figs)
   if #nrows == 0 then
     d:p("Every network converged.")
   else
-    local nwd0 = 0
-    for _, r in ipairs(nrows) do if r[2] == "wd0" then nwd0 = nwd0 + 1 end end
-    d:p(string.format("%d networks did not converge; %d of them are wd0 controls (without weight decay the training "
-      .. "loss can keep improving, so the loss rule need not hold); controls are reported at the cap.", #nrows, nwd0))
+    local nwd0, ndiv = 0, 0
+    for _, r in ipairs(nrows) do
+      if r[2] == "wd0" then nwd0 = nwd0 + 1 end
+      if r[4] ~= "ok" then ndiv = ndiv + 1 end
+    end
+    d:p(string.format("%d networks did not converge (%d diverged); %d of them are wd0 controls (without weight decay "
+      .. "the training loss can keep improving, so the loss rule need not hold); controls are reported at the cap.",
+      #nrows, ndiv, nwd0))
     d:add(doc.md_table({ "id", "kind", "architecture", "status", "stopped", "epochs", "H", "why" }, nrows))
   end
 

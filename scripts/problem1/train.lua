@@ -79,14 +79,26 @@ function M.min_epochs(o, n)
   return math.min(o.max_epochs, math.ceil(o.min_horizon / per_epoch - 1e-9))
 end
 
+-- The cap of a run: --max-epochs, and for a wd0 twin --wd0-epochs (0: twice the minimum of
+-- a wd>0 run on the same data, never above --max-epochs). Without weight decay the training
+-- loss can keep falling for hundreds of epochs; the twin is compared at a step count at
+-- least that of its wd>0 twin, which most often stops soon after its minimum.
+function M.max_epochs(o, run, n)
+  if run.kind ~= "wd0" then return o.max_epochs end
+  local least = M.min_epochs(o, n)
+  local cap = o.wd0_epochs > 0 and o.wd0_epochs or least > 0 and 2 * least or o.max_epochs
+  return math.max(1, math.min(o.max_epochs, cap))
+end
+
 -- The stop rules, in words (recorded with every run and in config.json).
 function M.rule_text(o)
   return string.format("from the epoch where the weight-decay horizon reaches %g (the same epoch for a wd0 twin), "
     .. "training stops when both hold: the training loss (epoch mean) improved by less than %g relative to the "
     .. "best (or by less than %g) for %d epochs, and no layer's %s rank moved by more than max(%g, %g x rank) over the last %d checks "
-    .. "(one every %d epochs); otherwise after %d epochs (then the run is not converged). Then %d cooldown epochs "
-    .. "at %g x lr.", o.min_horizon, o.sat_tol, o.sat_min_delta, o.sat_patience, o.rank_measure, o.rank_slack, o.rank_rel_slack,
-    o.rank_patience, o.rank_every, o.max_epochs, o.cooldown, o.cooldown_factor)
+    .. "(one every %d epochs); otherwise after %d epochs (then the run is not converged; wd0 twins: after %s). "
+    .. "Then %d cooldown epochs at %g x lr.", o.min_horizon, o.sat_tol, o.sat_min_delta, o.sat_patience, o.rank_measure, o.rank_slack, o.rank_rel_slack,
+    o.rank_patience, o.rank_every, o.max_epochs, o.wd0_epochs > 0 and (o.wd0_epochs .. " epochs")
+      or "twice the minimum epochs of a wd>0 run", o.cooldown, o.cooldown_factor)
 end
 
 local function fmt_ranks(r)
@@ -103,7 +115,7 @@ function M.train(run, task, o, history_path, say)
   rh.seed(run.run_seed)
   local model = rh.nn.MLP(run.sizes)
   local n = task.train:size()
-  local min_epochs = M.min_epochs(o, n)
+  local min_epochs, max_epochs = M.min_epochs(o, n), M.max_epochs(o, run, n)
   local opt = rh.optim.SGD(model, { lr = o.lr, momentum = o.momentum, weight_decay = run.weight_decay })
   local record = {
     id = run.id, index = run.index, kind = run.kind, draw = run.draw, level = run.level, seed_index = run.seed_index,
@@ -112,7 +124,7 @@ function M.train(run, task, o, history_path, say)
     num_parameters = space.num_parameters(run.sizes),
     label_noise = run.kind == "random" and 1 or run.kind == "noise" and run.level or 0,
     hyper = { lr = o.lr, momentum = o.momentum, weight_decay = run.weight_decay, batch = o.batch,
-      max_epochs = o.max_epochs, min_epochs = min_epochs, min_horizon = o.min_horizon, sat_patience = o.sat_patience,
+      max_epochs = max_epochs, min_epochs = min_epochs, min_horizon = o.min_horizon, sat_patience = o.sat_patience,
       sat_tol = o.sat_tol, sat_min_delta = o.sat_min_delta, rank_measure = o.rank_measure, rank_patience = o.rank_patience, rank_every = o.rank_every,
       rank_slack = o.rank_slack, rank_rel_slack = o.rank_rel_slack, cooldown = o.cooldown,
       cooldown_factor = o.cooldown_factor, train_size = n, test_size = task.test:size() },
@@ -122,7 +134,8 @@ function M.train(run, task, o, history_path, say)
   local history = rh.log.jsonl(history_path, { sync = false })
   local last_say = -math.huge
   local h = rh.train.fit(model, task.train, {
-    optimizer = opt, batch = o.batch, seed = run.run_seed, min_epochs = min_epochs, max_epochs = o.max_epochs,
+    optimizer = opt, batch = o.batch, seed = run.run_seed, min_epochs = math.min(min_epochs, max_epochs),
+    max_epochs = max_epochs,
     patience = o.sat_patience, threshold = o.sat_tol, min_delta = o.sat_min_delta, progress = false,
     rank_converged = { measure = o.rank_measure, patience = o.rank_patience, every = o.rank_every,
       slack = o.rank_slack, rel_slack = o.rank_rel_slack },
@@ -141,9 +154,9 @@ function M.train(run, task, o, history_path, say)
         line.test_acc = acc
       end
       history:write(line)
-      if rh.clock() - last_say > 5 or epoch == 1 then
+      if rh.clock() - last_say >= o.progress_every or epoch == 1 then
         last_say = rh.clock()
-        say(string.format("%s epoch %d/%d loss %.4f acc %.3f H %.2f%s", run.id, epoch, o.max_epochs, rec.loss,
+        say(string.format("%s epoch %d/%d loss %.4f acc %.3f H %.2f%s", run.id, epoch, max_epochs, rec.loss,
           rec.accuracy or 0, rec.wd_horizon or 0, rec.ranks and (" " .. o.rank_measure .. " ranks " .. fmt_ranks(rec.ranks)) or ""))
       end
     end,

@@ -1,5 +1,5 @@
 /* fuzz_options.c - libFuzzer target for what a study script reads from its user: the
- * command line and a --config file (scripts/lib/options.lua), JSON text (rh.json.decode)
+ * command line and a --config file (scripts/common/options.lua), JSON text (rh.json.decode)
  * and results files (rh.log.read_jsonl, rh.log.read_csv).
  *
  * Input layout: the bytes before the first NUL are the argv words, one a line; when a NUL
@@ -154,10 +154,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   const char *src = getenv("RH_SOURCE");
   if (!src || !*src) src = RH_SOURCE_DIR;
   lua_getglobal(L, "package");
-  lua_pushfstring(L, "%s/scripts/lib/?.lua", src);
+  lua_pushfstring(L, "%s/scripts/?.lua", src);
   lua_setfield(L, -2, "path");
   lua_pop(L, 1);
-  if (luaL_dostring(L, "return (require 'options')") != LUA_OK) {
+  if (luaL_dostring(L, "return (require 'common.options')") != LUA_OK) {
     fprintf(stderr, "fuzz_options: %s\n", lua_tostring(L, -1));
     abort();
   }

@@ -1,5 +1,5 @@
 -- test_perf_surface.lua - what the benchmarks read: rh.rss / rh.peak_rss (VmRSS, VmHWM),
--- rh.blas() and rh._nn.gemm_clock (time inside cblas_sgemm).
+-- rh.blas() and rh.gemm_clock (time inside cblas_sgemm).
 local T = require "testlib"
 
 -- resident memory: positive, the peak at least the current, and a touched 64 MB tensor
@@ -28,11 +28,11 @@ local W, Y = rh.randn(4, 7), rh.zeros(5, 4)
 local G = rh.addmm
 
 -- the clock counts each CPU product once
-local s0, c0 = rh._nn.gemm_clock()
+local s0, c0 = rh.gemm_clock()
 G(C, A, B)
 G(Y, A, W:t(), 1, 0)
 pcall(G, C, B, A) -- a shape error: no product, not counted
-local s1, c1 = rh._nn.gemm_clock()
+local s1, c1 = rh.gemm_clock()
 T.eq(c1 - c0, 2, "two products counted")
 T.ok(s1 >= s0, "time does not decrease")
 T.done()

@@ -1,14 +1,21 @@
--- test_problem1_lib.lua - the study-script helpers in scripts/lib: option parsing and config
--- files, statistics against hand-computed values, the architecture space's determinism and
--- capacity rule, CSV/Markdown writing.
+-- test_problem1_lib.lua - the study scripts' helpers: option parsing and config files
+-- (common/options), statistics against hand-computed values (common/stats: correlations,
+-- intervals, the adjusted Rand index, eta squared), problem 1's architecture space and plan,
+-- its minimum epochs from the weight-decay horizon, the equivalence classes and their
+-- statistics on constructed records (problem1/classes), the ladder's tables (problem1/ladder),
+-- CSV/Markdown writing.
 local T = require "testlib"
 local src = os.getenv("RH_SOURCE") or ".."
-package.path = src .. "/scripts/lib/?.lua;" .. package.path
+package.path = src .. "/scripts/?.lua;" .. package.path
 
-local options = require "options"
-local stats = require "stats"
-local space = require "p1_space"
-local report = require "report"
+local options = require "common.options"
+local stats = require "common.stats"
+local report = require "common.report"
+local space = require "problem1.space"
+local plan = require "problem1.plan"
+local classes = require "problem1.classes"
+local ladder = require "problem1.ladder"
+local trainer = require "problem1.train"
 
 -- ---- options ----
 local spec = {
@@ -107,49 +114,128 @@ T.eq(space.num_parameters({ 784, 10 }), 7850, "parameter count")
 T.raises("no architecture with enough capacity", space.architecture, 1, 1,
   { depth_min = 1, depth_max = 1, width_min = 8, width_max = 8, min_params = 1e9 }, 4, 2)
 
-local p = space.plan({ seed = 3, n = 10, random_labels = 0.3, teacher_ranks = { 2, 8 }, teacher_runs = 2 })
-T.eq(#p, 14, "plan size")
-T.eq(p[1].id, "p1-3-1", "run id"); T.eq(p[11].id, "p1-3-t2-1", "teacher id"); T.eq(p[14].teacher_rank, 8, "teacher rank")
-local nrandom = 0
-for i = 1, 10 do if p[i].kind == "random" then nrandom = nrandom + 1 end end
-T.eq(nrandom, 3, "floor(n * fraction) random-label runs")
-local p5 = space.plan({ seed = 3, n = 5, random_labels = 0.3, teacher_ranks = {}, teacher_runs = 2 })
-for i = 1, 5 do T.eq(p5[i].kind, p[i].kind, "a smaller sweep is a prefix of a larger one") end
-local seen_ids = {}
-for _, run in ipairs(p) do T.ok(not seen_ids[run.id], "unique id " .. run.id); seen_ids[run.id] = true end
+-- ---- problem 1's plan ----
+local po = { seed = 3, n = 4, seeds = 3, wd0_runs = 2, random_runs = 2, ladder = "on", ladder_seeds = 2,
+  ladder_hidden = { 16 }, teacher_ranks = { 2, 8 }, parity_k = { 1 }, noise_levels = { 0, 0.5 }, ladder_mnist = "off",
+  depth_min = 1, depth_max = 3, width_min = 32, width_max = 128, min_params = 1000, teacher_dim = 16, parity_bits = 8,
+  lr = 0.1, wd = 5e-3, momentum = 0, batch = 32, min_horizon = 4, max_epochs = 100, wd0_epochs = 0, train_subset = 1000,
+  teacher_n = 1000, parity_n = 500 }
+local p = plan.plan(po)
+local count, ids = {}, {}
+for _, run in ipairs(p) do
+  count[run.kind] = (count[run.kind] or 0) + 1
+  T.ok(not ids[run.id], "unique id " .. run.id)
+  ids[run.id] = run
+  T.ok(run.cost > 0 and math.type(run.run_seed) == "integer", "cost and seed of " .. run.id)
+end
+T.eq(count.real, 12, "n draws x seeds"); T.eq(count.wd0, 6, "wd0 twins of the first draws, every seed")
+T.eq(count.random, 2, "random-label runs"); T.eq(count.teacher, 4, "teacher rungs x ladder seeds")
+T.eq(count.parity, 2, "parity rung"); T.eq(count.noise, 4, "noise rungs")
+T.eq(p[1].id, "p1-3-1-s1", "real id"); T.eq(ids["p1-3-2-s3-wd0"].twin, "p1-3-2-s3", "a wd0 run names its twin")
+T.eq(table.concat(ids["p1-3-2-s3-wd0"].sizes, "-"), table.concat(ids["p1-3-2-s3"].sizes, "-"), "same architecture")
+T.eq(ids["p1-3-2-s3-wd0"].run_seed, ids["p1-3-2-s3"].run_seed, "same seed")
+T.eq(ids["p1-3-2-s3-wd0"].weight_decay, 0, "no weight decay")
+T.ok(ids["p1-3-2-s1"].run_seed ~= ids["p1-3-2-s2"].run_seed, "seeds differ")
+T.eq(table.concat(ids["p1-3-1-s1"].sizes, "-"), table.concat(ids["p1-3-1-s2"].sizes, "-"), "seeds share the draw")
+T.eq(table.concat(ids["p1-3-teacher8-s2"].sizes, "-"), "16-16-10", "ladder architecture")
+T.eq(table.concat(ids["p1-3-parity1-s1"].sizes, "-"), "8-16-2", "parity: bits in, 2 classes")
+T.eq(ids["p1-3-noise0.5-s1"].level, 0.5, "noise level")
+-- a run's seed is a function of its id: changing the other rungs keeps it
+local po2 = {}
+for k, v in pairs(po) do po2[k] = v end
+po2.teacher_ranks = { 8 }
+local ids2 = {}
+for _, run in ipairs(plan.plan(po2)) do ids2[run.id] = run end
+T.eq(ids2["p1-3-teacher8-s2"].run_seed, ids["p1-3-teacher8-s2"].run_seed, "seed independent of the other rungs")
+po2.ladder = "only"
+local only = plan.plan(po2)
+T.eq(only[1].kind, "teacher", "--ladder only: no sweep")
+-- the minimum epochs: the horizon lr * wd / (1 - m) * steps reaches min_horizon
+T.eq(trainer.min_epochs(po, 10000), 26, "4 / (0.1 * 5e-3 * 313 steps) = 25.6: 26 epochs")
+T.eq(trainer.min_epochs({ lr = 0.1, wd = 0, momentum = 0, batch = 32, min_horizon = 4, max_epochs = 10 }, 1000), 0,
+  "no weight decay: no minimum")
+T.eq(trainer.min_epochs({ lr = 0.1, wd = 5e-3, momentum = 0, batch = 32, min_horizon = 40, max_epochs = 10 }, 1000), 10,
+  "capped at max_epochs")
 
--- ---- saturation rules (p1_train): the sweep's, and the random-label runs' own ----
-local trainer = require "p1_train"
-local ro = { max_epochs = 30, sat_patience = 3, sat_tol = 0.01, random_max_epochs = 300, random_sat_patience = 10,
-  random_min_epochs = 20 }
-local std, rnd = trainer.rule(ro, "real"), trainer.rule(ro, "random")
-T.eq(std.name, "standard", "real runs: the sweep's rule"); T.eq(trainer.rule(ro, "teacher").name, "standard", "teacher")
-T.eq(std.max_epochs, 30, "standard max"); T.eq(std.patience, 3, "standard patience"); T.eq(std.min_epochs, 0, "no min")
-T.eq(rnd.name, "random-labels", "random runs: their own rule"); T.eq(rnd.max_epochs, 300, "random max")
-T.eq(rnd.patience, 10, "random patience"); T.eq(rnd.min_epochs, 20, "random min"); T.eq(rnd.tol, 0.01, "same tolerance")
-T.eq(trainer.rule({ sat_tol = 0.01, random_max_epochs = 6, random_sat_patience = 2, random_min_epochs = 20 }, "random")
-  .min_epochs, 6, "the minimum is capped at the maximum")
-T.ok(trainer.rule_text(ro, "random"):find("not before epoch 20, or after 300 epochs", 1, true), "random rule in words")
-T.ok(not trainer.rule_text(ro):find("not before", 1, true), "the sweep's rule has no minimum")
--- a random-label run's loss: flat at ln(10) for 15 epochs, then 5% lower each epoch for 20, then flat
-local function losses()
-  local l, seq = math.log(10), {}
-  for e = 1, 60 do
-    if e > 15 and e <= 35 then l = l * 0.95 end
-    seq[e] = l
+-- ---- statistics of the report ----
+T.eq(stats.median({ 3, 1, 2 }), 2, "median odd"); T.eq(stats.median({ 4, 1, 2, 3 }), 2.5, "median even")
+T.near(stats.quantile({ 1, 2, 3, 4, 5 }, 0.25), 2, 1e-12, "quantile")
+T.near(stats.sd({ 2, 4, 4, 4, 5, 5, 7, 9 }), 2.138089935299395, 1e-12, "sample sd (numpy ddof=1)")
+-- scipy: t.ppf(0.975, 2) * std([1,2,3], ddof=1) / sqrt(3) = 4.302653 * 1 / 1.7320508 = 2.48413
+local m, h = stats.ci95({ 1, 2, 3 })
+T.eq(m, 2, "ci mean"); T.near(h, 2.48413, 1e-3, "ci half-width with t(2)")
+T.eq(select(2, stats.ci95({ 5 })), nil, "one value: no interval")
+-- sklearn.metrics.adjusted_rand_score
+T.near(stats.ari({ 1, 1, 2, 2 }, { "a", "a", "b", "b" }), 1, 1e-12, "ARI identical partitions")
+T.near(stats.ari({ 1, 1, 2, 2 }, { 1, 2, 1, 2 }), -0.5, 1e-12, "ARI crossed")
+T.near(stats.ari({ 0, 0, 1, 1, 2, 2 }, { 0, 0, 1, 2, 2, 2 }), 0.4444444444444444, 1e-12, "ARI sklearn example")
+T.eq(stats.ari({ 1, 1, 1 }, { 2, 2, 2 }), 1, "ARI both trivial")
+-- eta squared: groups {1,3} and {5,7}: between 2*(2-4)^2 + 2*(6-4)^2 = 16, total 20
+T.near(stats.eta_squared({ 1, 3, 5, 7 }, { "a", "a", "b", "b" }), 0.8, 1e-12, "eta squared")
+local rho, lo, hi = stats.spearman_ci({ 1, 2, 3, 4, 5, 6 }, { 1, 3, 2, 4, 6, 5 })
+T.near(rho, 0.8857142857142858, 1e-12, "spearman (scipy)")
+T.ok(lo < rho and rho < hi and hi < 1, "Fisher interval around rho")
+T.eq(select(2, stats.spearman_ci({ 1, 2, 3 }, { 1, 2, 3 })), nil, "no interval below n = 5")
+
+-- ---- equivalence classes on constructed records ----
+local function rec(id, arch, bottleneck, profile, acc)
+  local layers = {}
+  for i, v in ipairs(profile) do layers[i] = { ranks = { energy = v } } end
+  return { id = id, kind = "real", architecture = arch, network = { ["bottleneck:energy"] = bottleneck,
+    ["last_hidden:energy"] = bottleneck - 1, ["bottleneck:effective"] = bottleneck + 0.4 }, layers = layers,
+    final = { test_acc = acc } }
+end
+local A, B, C = { 784, 64, 10 }, { 784, 128, 64, 10 }, { 784, 32, 10 }
+local runs = {
+  rec("a1", A, 9, { 40, 9 }, 0.8), rec("a2", A, 9, { 41, 9 }, 0.82), rec("a3", A, 9, { 40, 9 }, 0.81),
+  rec("b1", B, 9, { 60, 9, 9 }, 0.85), rec("b2", B, 9, { 61, 9, 9 }, 0.84), rec("b3", B, 10, { 60, 10, 9 }, 0.86),
+  rec("c1", C, 12, { 12, 9 }, 0.7), rec("c2", C, 12, { 12, 9 }, 0.71),
+}
+local cls = classes.classes(runs, "bottleneck", "energy", 0)
+T.eq(#cls, 3, "three bottleneck values, three classes")
+T.eq(#cls[1].members, 5, "class 9 holds a1-a3, b1, b2"); T.eq(cls[1].value, 9, "lowest value first")
+T.eq(#classes.architectures(cls[1]), 2, "class 9 joins two architectures")
+local a = classes.against_architecture(runs, cls)
+T.eq(a.classes, 3, "classes"); T.eq(a.architectures, 3, "architectures"); T.eq(a.multi, 1, "one class joins two")
+T.eq(a.replicated, 3, "three architectures with replicates"); T.eq(a.consistent, 2, "B's seeds split over 9 and 10")
+-- classes {a1,a2,a3,b1,b2}, {b3}, {c1,c2} against architectures {a1..a3}, {b1..b3}, {c1,c2}
+T.near(a.ari, stats.ari({ 1, 1, 1, 1, 1, 2, 3, 3 }, { 1, 1, 1, 2, 2, 2, 3, 3 }), 1e-12, "ARI of the two partitions")
+T.ok(a.eta2 > 0.9 and a.eta2 < 1, "eta squared: the value is mostly the architecture's")
+T.eq(#classes.classes(runs, "bottleneck", "energy", 1), 2, "tolerance 1 joins 9 and 10")
+T.eq(#classes.classes(runs, "profile", "energy", 0), 6, "profiles compare only equal depths, exactly")
+T.eq(#classes.classes(runs, "profile", "energy", 1), 3, "profiles within 1, per depth")
+T.eq(#classes.classes(runs, "bottleneck", "effective", 0), 3, "effective ranks are rounded before classes")
+local _, crows = classes.rows(cls, "real")
+T.eq(crows[1][7], 2, "classes.csv: architectures column"); T.eq(crows[1][2], "real", "group column")
+-- twins: the same partition with and without weight decay gives ARI 1
+local twins = {}
+for i, r in ipairs(runs) do
+  twins[i] = rec(r.id .. "-wd0", r.architecture, r.network["bottleneck:energy"] + 50, { 1 }, 0.8)
+  twins[i].twin = r.id
+end
+T.near(classes.against_twins(runs, twins, "bottleneck", "energy", 0).ari, 1, 1e-12, "twins: same classes")
+
+-- ---- the ladder's tables on constructed records ----
+local lrecs = {}
+for k = 1, 4 do
+  for s = 1, 3 do
+    local r = rec("t" .. k .. s, { 16, 16, 10 }, 2 * k + s % 2, { 10, 2 * k }, 0.9)
+    r.kind, r.level, r.status, r.converged, r.final.train_acc, r.wd_horizon = "teacher", 2 ^ k, "ok", true, 1, 5
+    lrecs[#lrecs + 1] = r
   end
-  return seq
 end
-local function stop_epoch(rule)
-  local sat, seq = trainer.saturation(rule), losses()
-  for e, l in ipairs(seq) do if sat(e, l) then return e end end
-  return nil
-end
-T.eq(stop_epoch(std), 4, "the sweep's rule stops on the plateau: epoch 1, then 3 without improvement")
-T.eq(stop_epoch(rnd), 45, "the random-label rule waits out the plateau and stops 10 epochs after the last drop")
-T.eq(stop_epoch({ tol = 0.01, patience = 10, min_epochs = 0 }), 11, "patience alone stops on a long plateau")
-T.eq(stop_epoch({ tol = 0.01, patience = 3, min_epochs = 20 }), 38, "minimum alone: stops 3 epochs after the drop")
-T.eq(stop_epoch({ tol = 0.06, patience = 3, min_epochs = 0 }), 4, "a drop below tol is no improvement")
+lrecs[#lrecs].converged = false
+local sp = ladder.spearman(lrecs, "teacher", "bottleneck", "energy")
+T.eq(sp.n, 11, "the run that did not converge is left out")
+T.ok(sp.rho > 0.9 and sp.lo > 0.5, "rank rises with k: rho " .. sp.rho)
+local lh, lrows = ladder.rows(lrecs, { "energy" })
+T.eq(#lrows, 4, "one row per rung and measure"); T.eq(lrows[4][4], 3, "runs"); T.eq(lrows[4][5], 2, "converged")
+local col = {}
+for i, name in ipairs(lh) do col[name] = i end
+T.near(lrows[1][col.bottleneck], (3 + 2 + 3) / 3, 1e-12, "mean bottleneck of rung k=2")
+T.ok(lrows[1][col.bottleneck_ci95] > 0, "its interval")
+local _, srows = ladder.spearman_rows(lrecs, { "energy" })
+T.eq(#srows, #ladder.FIGURES, "a Spearman row per figure")
 
 -- ---- report helpers ----
 T.eq(report.csv({ "a", "b" }, { { 1, "x,y" }, { 0.5, 'q"' } }), 'a,b\n1,"x,y"\n0.5,"q"""\n', "csv quoting")

@@ -1,11 +1,11 @@
--- test_shard.lua - scripts/lib/shard.lua and merge.lua without training: --shard parsing,
+-- test_shard.lua - scripts/common/shard.lua and results.lua without training: --shard parsing,
 -- Slurm array ids (0- or 1-based, steps, irregular arrays), which plan positions a shard
 -- owns (every run exactly once over the K shards), results file names, and merge.read /
 -- ordered / joined_text on a folder of hand-written results files (duplicates, plan order).
 local T = require "testlib"
-package.path = (os.getenv("RH_SOURCE") or "..") .. "/scripts/lib/?.lua;" .. package.path
-local shard = require "shard"
-local merge = require "merge"
+package.path = (os.getenv("RH_SOURCE") or "..") .. "/scripts/?.lua;" .. package.path
+local shard = require "common.shard"
+local merge = require "common.results"
 
 -- --shard I/K
 local i, k = shard.parse("2/8")

@@ -21,18 +21,18 @@ do
     return l
   end
   local first = step(); step()
-  local before, live = rh._nn.allocated(), rh.memory().cpu
+  local before, live = rh.allocated(), rh.memory().cpu
   local last
   for _ = 1, 50 do last = step() end
-  T.eq(rh._nn.allocated() - before, 0, "no tensor bytes allocated in 50 steady steps")
+  T.eq(rh.allocated() - before, 0, "no tensor bytes allocated in 50 steady steps")
   T.eq(rh.memory().cpu, live, "live tensor memory unchanged")
   T.ok(last < first, "the loss falls")
   -- Adam too
   local adam = optim.AdamW(model, { lr = 1e-3 })
   adam:step()
-  before = rh._nn.allocated()
+  before = rh.allocated()
   for _ = 1, 5 do adam:zero_grad(); model:forward(X); adam:step() end
-  T.eq(rh._nn.allocated() - before, 0, "AdamW steps allocate nothing")
+  T.eq(rh.allocated() - before, 0, "AdamW steps allocate nothing")
 end
 
 -- a user's Lua table is a layer: y = 2x, no parameters

@@ -1,17 +1,17 @@
 -- compare_sweeps.lua - rankhost compare_sweeps.lua DIR_A DIR_B: do two problem 1 output
 -- folders hold the same sweep? (Used by test_shard_merge.sh and test_shard_mpi.sh.)
 --
--- Same run ids (from every results file, scripts/lib/merge.lua) with every field equal but
--- the timing ones (merge.TIMING), numbers to a relative 1e-6 (with one thread training is
+-- Same run ids (from every results file, scripts/common/results.lua) with every field equal
+-- but the timing ones (results.TIMING), numbers to a relative 1e-6 (with one thread training is
 -- deterministic, so they are expected bit-identical; the largest difference is printed);
 -- the same history files line by line but their times; summary.csv equal but its timing
--- column; classes.csv and report.md byte-identical; the same figure files, byte-identical.
+-- column; classes.csv, complexity.csv and report.md byte-identical (the report's paragraph on
+-- the measured time aside); the same figure files, byte-identical.
 -- Prints what differs and exits 1, or prints "same" and exits 0.
 local a_dir, b_dir = ...
 local src = os.getenv("RH_SOURCE") or "."
-package.path = src .. "/scripts/lib/?.lua;" .. package.path
-local merge = require "merge"
-local runlog = require "runlog"
+package.path = src .. "/scripts/?.lua;" .. package.path
+local merge = require "common.results"
 
 local problems, max_rel = {}, 0
 local function problem(fmt, ...) problems[#problems + 1] = string.format(fmt, ...) end
@@ -41,7 +41,13 @@ local function equal(x, y, where, skip)
   end
 end
 
-local slurp = runlog.slurp
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
 
 -- runs
 local ra, rb = merge.read(a_dir), merge.read(b_dir)
@@ -55,8 +61,8 @@ for _, id in ipairs(ids) do
     problem("run %s only in %s", id, a_dir)
   else
     equal(ra[id], rb[id], id, skip_rec)
-    local ha = runlog.read(a_dir .. "/history/" .. id .. ".jsonl")
-    local hb = runlog.read(b_dir .. "/history/" .. id .. ".jsonl")
+    local ha = rh.log.read_jsonl(a_dir .. "/history/" .. id .. ".jsonl")
+    local hb = rh.log.read_jsonl(b_dir .. "/history/" .. id .. ".jsonl")
     if #ha ~= #hb or #ha == 0 then problem("history/%s.jsonl: %d vs %d lines", id, #ha, #hb) end
     for i = 1, math.min(#ha, #hb) do equal(ha[i], hb[i], "history/" .. id .. ":" .. i, skip_hist) end
   end
@@ -110,10 +116,14 @@ if table.concat(figs_a, " ") ~= table.concat(figs_b, " ") then
   problem("figures differ: {%s} vs {%s}", table.concat(figs_a, " "), table.concat(figs_b, " "))
 end
 if #figs_a == 0 then problem("no figures in %s", a_dir) end
-local same_bytes = { "classes.csv", "report.md" }
+local same_bytes = { "classes.csv", "complexity.csv", "report.md" }
 for _, f in ipairs(figs_a) do same_bytes[#same_bytes + 1] = f end
 for _, name in ipairs(same_bytes) do
   local x, y = slurp(a_dir .. "/" .. name), slurp(b_dir .. "/" .. name)
+  if name == "report.md" and x and y then
+    local timing = "%*%*Time%.%*%*[^\n]*"
+    x, y = x:gsub(timing, "T"), y:gsub(timing, "T")
+  end
   if not x or not y then
     problem("%s missing in %s", name, x and b_dir or a_dir)
   elseif x ~= y then

@@ -1,6 +1,6 @@
 #!/bin/bash
 # test_blas_core.sh - rankhost runs OpenBLAS's vector kernels where OpenBLAS itself fell
-# back to generic ones (host/blas_core.c): a user's OPENBLAS_CORETYPE is kept,
+# back to generic ones (kernels/blas_control.c, host/main.c): a user's OPENBLAS_CORETYPE is kept,
 # RANKHOST_BLAS_AUTO=0 turns the correction off, and the re-run keeps the arguments,
 # standard input and exit status.
 set -u

@@ -2,8 +2,9 @@
 # test_exit_codes.sh - scripts/problem1.lua refuses bad input with a clear message and the
 # right status, and loses nothing already written: status 2 for usage errors (a wrong
 # option or value, a config file that is missing, unreadable, not Lua or names an unknown
-# option), status 1 for failures (an output folder that cannot be created, results files
-# that are not a sweep's). Every refusal leaves an existing sweep's files byte for byte.
+# option, an option out of range), status 1 for failures (an output folder that cannot be
+# created, results files that are not a study's). Every refusal leaves an existing study's
+# files byte for byte.
 # Tests run as root, so "cannot be written" is a path under a regular file, not chmod.
 set -u
 out=$(mktemp -d)
@@ -12,7 +13,9 @@ fail=0
 check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; cat "$out/err"; fail=1; fi; }
 P1=("$RANKHOST" "$RH_SOURCE/scripts/problem1.lua")
 S=$out/s
-sweep() { "${P1[@]}" --quick --out "$S" --n 0 --teacher-ranks 2 --teacher-runs 2 --teacher-n 200 --max-epochs 1 --probe 32 "$@"; }
+TINY=(--quick --n 0 --random-runs 0 --wd0-runs 0 --teacher-ranks 2 --ladder-seeds 2 --parity-k none --noise-levels none
+  --teacher-n 200 --teacher-dim 16 --ladder-hidden 16 --max-epochs 1 --min-horizon 0 --cooldown 0 --probe 32 --jobs 1)
+sweep() { "${P1[@]}" "${TINY[@]}" --out "$S" "$@"; }
 state() { (cd "$S" && find . -type f | sort | xargs md5sum); }
 
 sweep > "$out/err" 2>&1
@@ -45,29 +48,32 @@ printf 'return { lr = "fast" }\n' > "$out/badval.lua"
 expect 2 "bad value for 'lr'" "config with a bad value" sweep --config "$out/badval.lua"
 printf 'os.exit(0)\n' > "$out/sandbox.lua"
 expect 2 "attempt to index a nil value" "config cannot call the os library" sweep --config "$out/sandbox.lua"
-expect 2 "holds a sweep with other settings" "other settings in --out" sweep --lr 0.2
+expect 2 "holds a study with other settings" "other settings in --out" sweep --lr 0.2
 
 touch "$out/afile"
 expect 1 "cannot create the output folder $out/afile/sub" "--out under a regular file" \
-  "${P1[@]}" --quick --n 0 --teacher-ranks 2 --out "$out/afile/sub"
+  "${P1[@]}" "${TINY[@]}" --out "$out/afile/sub"
 check "--out under a regular file: the file is untouched" '[ ! -s "$out/afile" ]'
 expect 1 "cannot create the output folder $out/afile: .*exists and is not a directory" "--out is a regular file" \
-  "${P1[@]}" --quick --n 0 --teacher-ranks 2 --out "$out/afile"
+  "${P1[@]}" "${TINY[@]}" --out "$out/afile"
 
 # results that are not a sweep's: refused, and left as they are for the user to look at
 cp "$S/runs.jsonl" "$out/runs.good"
 { echo "not json"; cat "$out/runs.good"; } > "$S/runs.jsonl"
 state > "$out/before"
-expect 1 "runs.jsonl:1: not a JSON object" "a corrupt line in runs.jsonl" sweep
+expect 1 "runs.jsonl:1: .*finished runs are read from it" "a corrupt line in runs.jsonl" sweep
 cp "$out/runs.good" "$S/runs.jsonl"
 cp "$S/config.json" "$out/config.good"
 echo '{"another": "program"}' > "$S/config.json"
 state > "$out/before"
-expect 1 "config.json is not a problem 1 sweep's settings" "another program's config.json" sweep
+expect 1 "config.json is not a problem 1 study's settings" "another program's config.json" sweep
 cp "$out/config.good" "$S/config.json"
 mkdir "$out/t" && cp "$S/config.json" "$out/t/" && mkdir "$out/t/runs.jsonl"
 S=$out/t; state > "$out/before"
-expect 1 "cannot append to $out/t/runs.jsonl" "runs.jsonl is a folder" sweep
+expect 1 "cannot append to $out/t/runs.jsonl: .*is a directory" "runs.jsonl is a folder" sweep
+# an option out of range for the ladder: a usage error naming it, the study untouched
+expect 2 "--teacher-ranks: rank 20 is larger than the input dimension --teacher-dim 16" "ladder option out of range" \
+  sweep --teacher-ranks 2,20
 S=$out/s
 
 # the host's own usage errors

@@ -5,8 +5,8 @@
 # line, which the readers skip and the next append cuts), and at the end every planned run
 # is in runs.jsonl exactly once, no line is torn, and summary.csv, classes.csv, report.md
 # and the figures exist. The delays are printed, so a failure can be replayed by hand.
-# Data: the Fashion-MNIST 10k test set (Debian's dataset-fashion-mnist) split 3:1; only the
-# teacher task when it is absent.
+# Data: the Fashion-MNIST 10k test set (Debian's dataset-fashion-mnist) split 3:1, and a
+# teacher rung.
 set -u
 out=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$out"' EXIT
@@ -14,19 +14,15 @@ fail=0
 check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
 S=$out/s
 data=/usr/share/datasets/fashion-mnist  # Debian's dataset-fashion-mnist (debian-packages.txt)
-if [ -f "$data/t10k-images-idx3-ubyte.gz" ]; then
-  args=(--dataset fashion_mnist --data-dir "$data" --train-split test --holdout 0.25 --train-subset 800 --test-subset 200
-        --n 6 --random-labels 0.2 --teacher-ranks 2,4)
-  planned=8
-else
-  echo "note: no $data, teacher task only"
-  args=(--n 0 --teacher-ranks 2,4,8,16 --teacher-runs 2)
-  planned=8
-fi
+[ -f "$data/t10k-images-idx3-ubyte.gz" ] || { echo "FAIL: no $data: apt-get install dataset-fashion-mnist"; exit 1; }
+args=(--dataset fashion_mnist --data-dir "$data" --train-split test --holdout 0.25 --train-subset 3000 --test-subset 200
+      --n 3 --seeds 2 --wd0-runs 1 --random-runs 1 --teacher-ranks 2 --ladder-seeds 1 --parity-k none --noise-levels none
+      --teacher-dim 16 --ladder-hidden 16 --jobs 1)
+planned=10
 # an array, not a function: "cmd &" must give the pid of rankhost itself (a function would
 # run in a subshell, and kill -9 of that would leave rankhost running)
 sweep=("$RANKHOST" "$RH_SOURCE/scripts/problem1.lua" --quick --out "$S" "${args[@]}" --teacher-n 300 --max-epochs 6
-       --sat-patience 6 --random-max-epochs 6 --random-sat-patience 6 --probe 64)
+       --min-horizon 0 --wd0-epochs 6 --sat-patience 6 --cooldown 1 --probe 64 --progress-every 0)
 
 # every .jsonl and .csv under --out reads (a torn last line allowed), and how many runs.jsonl has
 cat > "$out/parse.lua" <<'LUA'

@@ -15,14 +15,14 @@ sweep "$tmp/s" --shard 1/2 > "$tmp/s1.log" 2>&1
 check "shard 1/2 exits 0" '[ $? -eq 0 ] || { cat "$tmp/s1.log"; false; }'
 sweep "$tmp/s" --shard 2/2 > "$tmp/s2.log" 2>&1
 check "shard 2/2 exits 0" '[ $? -eq 0 ] || { cat "$tmp/s2.log"; false; }'
-check "shard 1 trained plan positions 1 and 3" 'grep -q "run 1/4 p1-1-1 " "$tmp/s1.log" && grep -q "run 3/4 p1-1-3 " "$tmp/s1.log" && [ "$(trained "$tmp/s1.log")" = 2 ]'
-check "shard 2 trained plan positions 2 and 4" 'grep -q "run 2/4 p1-1-2 " "$tmp/s2.log" && grep -q "run 4/4 p1-1-t2-1 " "$tmp/s2.log" && [ "$(trained "$tmp/s2.log")" = 2 ]'
+check "shard 1 trained plan positions 1 and 3" 'grep -q "run 1/4 p1-1-1-s1 " "$tmp/s1.log" && grep -q "run 3/4 p1-1-1-s1-wd0 " "$tmp/s1.log" && [ "$(trained "$tmp/s1.log")" = 2 ]'
+check "shard 2 trained plan positions 2 and 4" 'grep -q "run 2/4 p1-1-2-s1 " "$tmp/s2.log" && grep -q "run 4/4 p1-1-teacher2-s1 " "$tmp/s2.log" && [ "$(trained "$tmp/s2.log")" = 2 ]'
 check "each shard wrote its own file" '[ "$(lines "$tmp/s/runs.shard-1-of-2.jsonl")" = 2 ] && [ "$(lines "$tmp/s/runs.shard-2-of-2.jsonl")" = 2 ]'
 check "shards write no runs.jsonl, summary, report or figures" '[ ! -e "$tmp/s/runs.jsonl" ] && [ ! -e "$tmp/s/summary.csv" ] && [ ! -e "$tmp/s/report.md" ] && ! ls "$tmp/s"/*.png >/dev/null 2>&1'
 # the merge needs only --out: it takes the sweep's settings from config.json
 "$RANKHOST" "$RH_SOURCE/scripts/problem1.lua" --merge --out "$tmp/s" > "$tmp/m.log" 2>&1
 check "merge exits 0 and trains nothing" '[ $? -eq 0 ] && [ "$(trained "$tmp/m.log")" = 0 ] || { cat "$tmp/m.log"; false; }'
-check "merged runs.jsonl holds the 4 runs in plan order" '[ "$(grep -o "\"id\":\"[^\"]*\"" "$tmp/s/runs.jsonl" | tr "\n" " ")" = "\"id\":\"p1-1-1\" \"id\":\"p1-1-2\" \"id\":\"p1-1-3\" \"id\":\"p1-1-t2-1\" " ]'
+check "merged runs.jsonl holds the 4 runs in plan order" '[ "$(grep -o "\"id\":\"[^\"]*\"" "$tmp/s/runs.jsonl" | tr "\n" " ")" = "\"id\":\"p1-1-1-s1\" \"id\":\"p1-1-2-s1\" \"id\":\"p1-1-1-s1-wd0\" \"id\":\"p1-1-teacher2-s1\" " ]'
 check "sharded + merged = unsharded" 'same "$tmp/u" "$tmp/s"'
 
 # ---- a Slurm job array (--array=0-1): I and K from the environment ----
@@ -31,14 +31,14 @@ for id in 0 1; do
     sweep "$tmp/a" > "$tmp/a$id.log" 2>&1
   check "array task $id exits 0" '[ $? -eq 0 ] || { cat "$tmp/a$id.log"; false; }'
 done
-check "array task 0 is shard 1/2" 'grep -q "^\[shard 1/2\] run 1/4 p1-1-1 " "$tmp/a0.log" && [ "$(lines "$tmp/a/runs.shard-1-of-2.jsonl")" = 2 ]'
-check "array task 1 is shard 2/2" 'grep -q "^\[shard 2/2\] run 2/4 p1-1-2 " "$tmp/a1.log" && [ "$(lines "$tmp/a/runs.shard-2-of-2.jsonl")" = 2 ]'
+check "array task 0 is shard 1/2" 'grep -q "^\[shard 1/2\] run 1/4 p1-1-1-s1 " "$tmp/a0.log" && [ "$(lines "$tmp/a/runs.shard-1-of-2.jsonl")" = 2 ]'
+check "array task 1 is shard 2/2" 'grep -q "^\[shard 2/2\] run 2/4 p1-1-2-s1 " "$tmp/a1.log" && [ "$(lines "$tmp/a/runs.shard-2-of-2.jsonl")" = 2 ]'
 # a shard that lost its last run (killed before the line was written) trains only that run again
 head -n 1 "$tmp/a/runs.shard-2-of-2.jsonl" > "$tmp/cut" && cp "$tmp/cut" "$tmp/a/runs.shard-2-of-2.jsonl"
 "$RANKHOST" "$RH_SOURCE/scripts/problem1.lua" --merge --out "$tmp/a" > "$tmp/am.log" 2>&1
-check "merge with a run missing warns and names it" '[ $? -eq 0 ] && grep -q "1 of 4 planned networks have no results yet: p1-1-t2-1" "$tmp/am.log"'
+check "merge with a run missing warns and names it" '[ $? -eq 0 ] && grep -q "1 of 4 planned networks have no results yet: p1-1-teacher2-s1" "$tmp/am.log"'
 SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_MAX=1 SLURM_ARRAY_TASK_COUNT=2 sweep "$tmp/a" > "$tmp/a1b.log" 2>&1
-check "resumed array task trains only the lost run" '[ $? -eq 0 ] && [ "$(trained "$tmp/a1b.log")" = 1 ] && grep -q "run 4/4 p1-1-t2-1 " "$tmp/a1b.log"'
+check "resumed array task trains only the lost run" '[ $? -eq 0 ] && [ "$(trained "$tmp/a1b.log")" = 1 ] && grep -q "run 4/4 p1-1-teacher2-s1 " "$tmp/a1b.log"'
 "$RANKHOST" "$RH_SOURCE/scripts/problem1.lua" --merge --out "$tmp/a" > "$tmp/am2.log" 2>&1
 check "array shards + merge = unsharded" '[ $? -eq 0 ] && same "$tmp/u" "$tmp/a"'
 
@@ -54,7 +54,7 @@ check "irregular array (--array=1,4,9) refused" '[ $? -eq 2 ] && grep -q "not a 
 SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_COUNT=2 sweep "$tmp/e" > "$tmp/err" 2>&1
 check "id 0 without SLURM_ARRAY_TASK_MIN refused" '[ $? -eq 2 ] && grep -q "set SLURM_ARRAY_TASK_MIN=0" "$tmp/err"'
 "$RANKHOST" "$RH_SOURCE/scripts/problem1.lua" --merge --out "$tmp/none" > "$tmp/err" 2>&1
-check "--merge without a sweep refused" '[ $? -eq 2 ] && grep -q "no sweep to merge in" "$tmp/err"'
+check "--merge without a sweep refused" '[ $? -eq 2 ] && grep -q "no study to merge in" "$tmp/err"'
 "$RANKHOST" "$RH_SOURCE/scripts/problem1.lua" --merge --shard 1/2 --out "$tmp/s" > "$tmp/err" 2>&1
 check "--merge with --shard refused" '[ $? -eq 2 ] && grep -q "not as a shard" "$tmp/err"'
 exit $fail
