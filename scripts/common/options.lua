@@ -219,14 +219,6 @@ function M.parse_or_exit(spec, argv, usage, progname)
   return opts
 end
 
--- The two ways a study script ends early, for program `progname`: usage_error(msg) prints
--- "progname: msg" and exits 2 (a bad command line); fail(msg) prints it and exits 1 (a
--- failure: what is on disk stays, with a message instead of a traceback).
-function M.exits(progname)
-  local function say(msg) io.stderr:write(progname, ": ", msg, "\n") end
-  return function(msg) say(msg); os.exit(2) end, function(msg) say(msg); os.exit(1) end
-end
-
 -- A one-line "name=value" listing of the options (for logs and reports).
 function M.describe(spec, opts)
   local parts = {}
