@@ -143,7 +143,13 @@ if finished > 0 then print(string.format("continuing: %d of %d runs already fini
 -- ---- training, phase by phase (a run starts when the runs it reads are done) ----
 local env = { options = o, tasks = tasks, rules = rules, policy = policy, variants = variants, done = done, dir = out,
   say = function(line) print("  " .. line) end }
-local trainer = study.trainer(env)
+local train_run = study.trainer(env)
+-- every record says how many runs trained at once beside it (the report's times depend on it)
+local function trainer(run)
+  local rec = train_run(run)
+  rec.jobs = jobs
+  return rec
+end
 local function summary(rec)
   if rec.skipped then return "skipped: " .. rec.skipped end
   if rec.kind == "iterate" then

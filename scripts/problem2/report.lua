@@ -267,6 +267,22 @@ local function headline(d, best, o)
   end
 end
 
+-- How the runs were trained: the --jobs their records give.
+local function jobs_text(list)
+  local seen, order = {}, {}
+  for _, r in ipairs(list) do
+    local j = r.jobs or 1
+    if not seen[j] then seen[j] = true; order[#order + 1] = j end
+  end
+  table.sort(order)
+  local parts = {}
+  for i, j in ipairs(order) do
+    parts[i] = j > 1 and string.format("in local worker processes, %d at a time, one BLAS thread each", j)
+      or "one run at a time in the main process (--jobs 1)"
+  end
+  return #parts > 0 and table.concat(parts, " or ") or "(no run recorded how)"
+end
+
 local function setup(d, o, ctx, dense_img, rules_text)
   local image = ctx.tasks.image
   d:p(string.format("**Data.** %s; the dense network has hidden widths %s (%s parameters). Teacher tasks: %s. "
@@ -296,9 +312,10 @@ local function setup(d, o, ctx, dense_img, rules_text)
     .. "it is then the final one), or at the **cap** of %d iterations (teacher tasks: %d).", ctx.policy.path,
     table.concat(vs, "; "), o.fp_slack, o.fp_rel_slack, o.margin, o.max_iters, o.teacher_max_iters))
   d:p(string.format("**Times** are training seconds (fit's steps and the cooldown; evaluation, rank checks and "
-    .. "surgery excluded), measured in local worker processes (%d at a time, one BLAS thread each). A loop run's time "
-    .. "includes its dense network's and every iteration it trained, a rejected last one included. Other load on the "
-    .. "machine makes them noisy: compare the dense networks' spread above.", o.jobs))
+    .. "surgery excluded), measured %s. A loop run's time includes its dense network's and every iteration it trained, "
+    .. "a rejected last one included. Other load on the machine makes them noisy: compare the dense networks' spread "
+    .. "above; the FLOP ratios (6 x parameters x samples seen) are what load does not change.",
+    jobs_text(dense_img)))
 end
 
 local function variants_table(d, sums)
