@@ -6,6 +6,8 @@
 -- weight-decay horizon (26 epochs) before a run may stop, then until the training
 -- loss has saturated and every layer's rank has settled. docs/problem1.md shows the
 -- measurements these defaults were chosen from.
+local regime = require "common.regime"
+
 local M = {}
 
 M.PROG = "problem1.lua"
@@ -15,7 +17,7 @@ M.USAGE = "usage: rankhost scripts/problem1.lua [options]\n"
   .. "ladder of tasks of known complexity until their loss saturates and their ranks converge,\n"
   .. "then relates the convergent rank to accuracy, architecture and task; writes into --out."
 
-M.SPEC = {
+M.SPEC = regime.splice {
   { name = "help", type = "bool", default = false, help = "print this help and exit" },
   { name = "config", type = "string", default = "", metavar = "FILE.lua", help = "Lua file returning a table of these options" },
   { name = "quick", type = "preset", help = "a small study that produces every output in about a minute",
@@ -65,29 +67,13 @@ M.SPEC = {
   { name = "width-max", type = "int", default = 512, min = 1, help = "widest hidden width" },
   { name = "min-params", type = "int", default = 20000, min = 0, help = "capacity floor: fewest parameters" },
   -- ---- training: the regime where weight decay acts ----
-  { name = "lr", type = "number", default = 0.1, min = 0, help = "SGD learning rate (constant)" },
-  { name = "momentum", type = "number", default = 0, min = 0, max = 0.99, help = "SGD momentum" },
+  { regime = true }, -- lr, momentum, batch, min-horizon, max-epochs, rank-*, cooldown (common/regime.lua)
   { name = "wd", type = "number", default = 5e-3, min = 0, help = "weight decay (L2, in the gradient)" },
-  { name = "batch", type = "int", default = 32, min = 1, help = "minibatch size" },
-  { name = "min-horizon", type = "number", default = 4, min = 0, metavar = "H",
-    help = "no run stops before its weight-decay horizon lr*wd*steps/(1-momentum) reaches H "
-      .. "(wd0 runs: the epochs of their twin)" },
-  { name = "max-epochs", type = "int", default = 150, min = 1, help = "the cap: a run still moving here is not converged" },
   { name = "sat-patience", type = "int", default = 5, min = 1,
     help = "loss saturation: epochs without relative improvement > --sat-tol" },
   { name = "sat-tol", type = "number", default = 0.01, min = 0, help = "loss saturation: relative improvement threshold" },
   { name = "sat-min-delta", type = "number", default = 1e-3, min = 0,
     help = "loss saturation: an improvement must also exceed this (absolute; a loss near 0 saturates too)" },
-  { name = "rank-measure", type = "choice", choices = { "energy", "relative", "numerical", "effective", "stable" },
-    default = "energy", help = "rank convergence: the measure watched" },
-  { name = "rank-patience", type = "int", default = 5, min = 2, help = "rank convergence: checks in the window" },
-  { name = "rank-every", type = "int", default = 2, min = 1, help = "rank convergence: epochs between checks" },
-  { name = "rank-slack", type = "number", default = 1, min = 0,
-    help = "rank convergence: a layer's rank may move by max(slack, rel-slack * rank) over the window" },
-  { name = "rank-rel-slack", type = "number", default = 0.05, min = 0, help = "rank convergence: see --rank-slack" },
-  { name = "cooldown", type = "int", default = 5, min = 0,
-    help = "epochs at lr * --cooldown-factor after convergence, before accuracy and ranks are measured" },
-  { name = "cooldown-factor", type = "number", default = 0.1, min = 0, max = 1, help = "cooldown learning-rate factor" },
   { name = "probe", type = "int", default = 512, min = 1,
     help = "training samples in the fixed batch for activation and gradient ranks" },
   -- ---- the complexity ladder ----

@@ -9,6 +9,7 @@
 -- keeps every measure of every layer, whole-network figures that compare across
 -- architectures (docs/problem1.md), and how the run ended: converged, or not (the cap).
 local rh = require "rankhost"
+local regime = require "common.regime"
 local space = require "problem1.space"
 
 local M = {}
@@ -74,9 +75,7 @@ end
 -- to reach --min-horizon at the study's weight decay (a wd0 twin trains as many epochs as
 -- its twin must, so the two differ in weight decay alone).
 function M.min_epochs(o, n)
-  local per_epoch = o.lr * o.wd / (1 - o.momentum) * math.ceil(n / o.batch)
-  if per_epoch <= 0 then return 0 end
-  return math.min(o.max_epochs, math.ceil(o.min_horizon / per_epoch - 1e-9))
+  return regime.min_epochs(o.lr, o.wd, o.momentum, o.batch, n, o.min_horizon, o.max_epochs)
 end
 
 -- The cap of a run: --max-epochs, and for a wd0 twin --wd0-epochs (0: twice the minimum of
@@ -94,11 +93,9 @@ end
 function M.rule_text(o)
   return string.format("from the epoch where the weight-decay horizon reaches %g (the same epoch for a wd0 twin), "
     .. "training stops when both hold: the training loss (epoch mean) improved by less than %g relative to the "
-    .. "best (or by less than %g) for %d epochs, and no layer's %s rank moved by more than max(%g, %g x rank) over the last %d checks "
-    .. "(one every %d epochs); otherwise after %d epochs (then the run is not converged; wd0 twins: after %s). "
-    .. "Then %d cooldown epochs at %g x lr.", o.min_horizon, o.sat_tol, o.sat_min_delta, o.sat_patience, o.rank_measure, o.rank_slack, o.rank_rel_slack,
-    o.rank_patience, o.rank_every, o.max_epochs, o.wd0_epochs > 0 and (o.wd0_epochs .. " epochs")
-      or "twice the minimum epochs of a wd>0 run", o.cooldown, o.cooldown_factor)
+    .. "best (or by less than %g) for %d epochs, and %s (a run stopped by the cap has not converged; wd0 twins stop "
+    .. "after %s).", o.min_horizon, o.sat_tol, o.sat_min_delta, o.sat_patience, regime.text(o),
+    o.wd0_epochs > 0 and (o.wd0_epochs .. " epochs") or "twice the minimum epochs of a wd>0 run")
 end
 
 local function fmt_ranks(r)
@@ -137,8 +134,7 @@ function M.train(run, task, o, history_path, say)
     optimizer = opt, batch = o.batch, seed = run.run_seed, min_epochs = math.min(min_epochs, max_epochs),
     max_epochs = max_epochs,
     patience = o.sat_patience, threshold = o.sat_tol, min_delta = o.sat_min_delta, progress = false,
-    rank_converged = { measure = o.rank_measure, patience = o.rank_patience, every = o.rank_every,
-      slack = o.rank_slack, rel_slack = o.rank_rel_slack },
+    rank_converged = regime.rank_rule(o),
     callback = function(epoch, rec)
       local line = { epoch = epoch, loss = rec.loss, acc = rec.accuracy, wd_horizon = rec.wd_horizon, lr = rec.lr,
         time = rh.clock() - t0, saturated = rec.saturated, rank_converged = rec.rank_converged }
@@ -177,13 +173,9 @@ function M.train(run, task, o, history_path, say)
   -- the cooldown: the same weight decay at a lower learning rate, for a measurement that does
   -- not depend on where in SGD's noise the run happened to stop
   local svals = h.svals
-  if o.cooldown > 0 then
-    local before = select(2, evaluate(model, task.test))
-    local cool = rh.optim.SGD(model, { lr = o.lr * o.cooldown_factor, momentum = o.momentum,
-      weight_decay = run.weight_decay })
-    local hc = rh.train.fit(model, task.train, { optimizer = cool, batch = o.batch, seed = run.run_seed + 7919,
-      max_epochs = o.cooldown, progress = false, rank_converged = { measure = o.rank_measure, every = o.cooldown,
-        patience = 2 } })
+  local before = o.cooldown > 0 and select(2, evaluate(model, task.test)) or nil
+  local hc = regime.cooldown(model, task.train, o, o.lr, run.weight_decay, run.run_seed)
+  if hc then
     if hc.stopped == "diverged" then
       record.status, record.converged = "diverged at step " .. (h.steps + hc.diverged_step), false
       record.diverged = "in the cooldown: " .. hc.diverged

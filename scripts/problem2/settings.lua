@@ -6,6 +6,8 @@
 -- decay 5e-3, on 5,000 Fashion-MNIST images; no iteration may stop before its weight-decay
 -- horizon reaches 4, then it stops when every layer's energy rank (tau 0.99) has settled;
 -- then 5 cooldown epochs at lr 0.01 before accuracy and ranks are read.
+local regime = require "common.regime"
+
 local M = {}
 
 M.PROG = "problem2.lua"
@@ -17,7 +19,7 @@ M.USAGE = "usage: rankhost scripts/problem2.lua [options]\n"
   .. "--max-iters. Weight-decay variants, baselines at the final widths, teacher tasks of known width;\n"
   .. "--jobs runs independent runs in parallel, and a restart with the same --out continues."
 
-M.SPEC = {
+M.SPEC = regime.splice {
   { name = "help", type = "bool", default = false, help = "print this help and exit" },
   { name = "config", type = "string", default = "", metavar = "FILE.lua", help = "Lua file returning a table of these options" },
   { name = "quick", type = "preset", help = "a small study that writes every output in about a minute",
@@ -39,24 +41,9 @@ M.SPEC = {
   { name = "seeds", type = "int", default = 3, min = 1, help = "seeds per configuration (initialisation and order)" },
   { name = "seed", type = "int", default = 1, min = 0, help = "study seed: run ids and every run's seed derive from it" },
   -- ---- how every network is trained: the regime where rank converges ----
-  { name = "lr", type = "number", default = 0.1, min = 0, help = "SGD learning rate (a schedule may change it)" },
-  { name = "momentum", type = "number", default = 0, min = 0, max = 0.99, help = "SGD momentum" },
-  { name = "batch", type = "int", default = 32, min = 1, help = "minibatch size" },
+  { regime = true }, -- lr, momentum, batch, min-horizon, max-epochs, rank-*, cooldown (common/regime.lua)
   { name = "weight-decay", type = "number", default = 5e-3, min = 0,
     help = "weight decay of the dense network (iteration 0; schedules start here)" },
-  { name = "min-horizon", type = "number", default = 4, min = 0, metavar = "H",
-    help = "no training stops before its weight-decay horizon lr*wd*steps/(1-momentum) reaches H (or --max-epochs)" },
-  { name = "max-epochs", type = "int", default = 150, min = 1, help = "the cap on epochs of one training" },
-  { name = "rank-measure", type = "choice", choices = { "energy", "relative", "numerical", "effective", "stable" },
-    default = "energy", help = "rank convergence: the measure watched (energy at --tau, relative at --tol)" },
-  { name = "rank-patience", type = "int", default = 5, min = 2, help = "rank convergence: checks in the window" },
-  { name = "rank-every", type = "int", default = 2, min = 1, help = "rank convergence: epochs between checks" },
-  { name = "rank-slack", type = "number", default = 1, min = 0,
-    help = "rank convergence: a layer's rank may move by max(slack, rel-slack * rank) over the window" },
-  { name = "rank-rel-slack", type = "number", default = 0.05, min = 0, help = "rank convergence: see --rank-slack" },
-  { name = "cooldown", type = "int", default = 5, min = 0,
-    help = "epochs at lr * --cooldown-factor after convergence, before accuracy and ranks are read" },
-  { name = "cooldown-factor", type = "number", default = 0.1, min = 0, max = 1, help = "cooldown learning-rate factor" },
   -- ---- the loop ----
   { name = "policy", type = "string", default = "energy", metavar = "FILE",
     help = "prune policy: a name in scripts/problem2/policies (energy, relative, numerical, effective, fraction, widen) or a path" },
