@@ -19,39 +19,13 @@ static int l_linear_forward(lua_State *L) {
   return 1;
 }
 
-/* linear_backward(gx|nil, gw, gb|nil, x, w, gy) -> gx. gw and gb accumulate, unless
- * zero_grad's deferred zeros are pending on both (and each is its whole storage): then they
- * are overwritten, which gives the same values without zeroing them first. */
+/* linear_backward(gx|nil, gw, gb|nil, x, w, gy) -> gx */
 static int l_linear_backward(lua_State *L) {
-  rh_tensor *gx = opttensor(L, 1), *gw = rhL_checktensor_unsettled(L, 2);
-  rh_tensor *gb = lua_isnoneornil(L, 3) ? NULL : rhL_checktensor_unsettled(L, 3);
+  rh_tensor *gx = opttensor(L, 1), *gw = rhL_checktensor(L, 2), *gb = opttensor(L, 3);
   rh_tensor *x = rhL_checktensor(L, 4), *w = rhL_checktensor(L, 5), *gy = rhL_checktensor(L, 6);
-  int fresh = rh_zero_pending(gw) && (!gb || (rh_zero_pending(gb) && gb->storage != gw->storage));
-  if (fresh) { /* the kernel writes every element of both */
-    gw->storage->zero_pending = 0;
-    if (gb) gb->storage->zero_pending = 0;
-  } else {
-    rh_settle(gw);
-    if (gb) rh_settle(gb);
-  }
-  rh_status st = rh_linear_backward_acc(gx, gw, gb, x, w, gy, !fresh);
-  if (st != RH_OK && fresh) { /* refused (a shape, a device): the zeros are still owed */
-    gw->storage->zero_pending = 1;
-    if (gb) gb->storage->zero_pending = 1;
-  }
-  rhL_check(L, st, 6);
+  rhL_check(L, rh_linear_backward(gx, gw, gb, x, w, gy), 6);
   lua_settop(L, 1);
   return 1;
-}
-
-/* zero_later(t|nil, ...): zero_grad's zeros, deferred where a tensor is a whole CPU storage
- * (kernels/tensor.h): the next Linear backward overwrites it instead of accumulating, and
- * anything else that reads it first sees zeros. */
-static int l_zero_later(lua_State *L) {
-  int n = lua_gettop(L);
-  for (int i = 1; i <= n; i++) /* nil and false are skipped: a layer without a bias */
-    if (lua_toboolean(L, i)) rhL_check(L, rh_zero_later(rhL_checktensor_unsettled(L, i)), i);
-  return 0;
 }
 
 /* relu_forward(y, x) -> y */
@@ -175,12 +149,6 @@ static int l_adam_step(lua_State *L) {
   return 0;
 }
 
-/* zero_pending(t) -> whether t's zeros are deferred (for tests; does not settle them) */
-static int l_zero_pending(lua_State *L) {
-  lua_pushboolean(L, rh_zero_pending(rhL_checktensor_unsettled(L, 1)));
-  return 1;
-}
-
 void rhb_open_nn(lua_State *L) {
   static const luaL_Reg fns[] = {
       {"linear_forward", l_linear_forward},       {"linear_backward", l_linear_backward},
@@ -189,8 +157,7 @@ void rhb_open_nn(lua_State *L) {
       {"meter", l_meter},                         {"meter_read", l_meter_read},
       {"meter_record", l_meter_record},           {"mse", l_mse},
       {"correct", l_correct},                     {"sgd_step", l_sgd_step},
-      {"adam_step", l_adam_step},                 {"zero_later", l_zero_later},
-      {"zero_pending", l_zero_pending},           {NULL, NULL}};
+      {"adam_step", l_adam_step},                 {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "_nn");
 }

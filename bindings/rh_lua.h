@@ -14,17 +14,10 @@
 /* ---- tensor userdata (holds an rh_tensor by value) ---- */
 /* The registry key (its address) of the tensor metatable, set by rhb_open_tensor. */
 extern char rhL_tensor_key;
-/* The tensor at idx, or a Lua error naming the argument ("tensor expected, got nil").
- * Its storage is settled (deferred zeros written, tensor.h): what a kernel reads is what
- * the script sees. */
+/* The tensor at idx, or a Lua error naming the argument ("tensor expected, got nil"). */
 rh_tensor *rhL_checktensor(lua_State *L, int idx);
-/* The same without settling: for a kernel's accumulator that it may overwrite instead
- * (rh_zero_pending); every other use wants rhL_checktensor. */
-rh_tensor *rhL_checktensor_unsettled(lua_State *L, int idx);
-/* The tensor at idx (settled), or NULL when the value is not a tensor. */
+/* The tensor at idx, or NULL when the value is not a tensor. */
 rh_tensor *rhL_totensor(lua_State *L, int idx);
-/* The tensor at idx as it is (released or not, unsettled), or NULL. */
-rh_tensor *rhL_testtensor(lua_State *L, int idx);
 /* Pushes a new userdata with an empty header (storage NULL: safe to collect). Whatever
  * retains a storage (a view, a copy) is made into it after it is pushed, never into a C
  * local first: then no error or failed allocation can strand the retain. */

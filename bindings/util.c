@@ -9,8 +9,7 @@
  * dozen times per training step). */
 char rhL_tensor_key;
 
-/* The tensor at idx (not yet checked for release, not settled), or NULL. */
-rh_tensor *rhL_testtensor(lua_State *L, int idx) {
+rh_tensor *rhL_totensor(lua_State *L, int idx) {
   void *p = lua_touserdata(L, idx);
   if (!p || !lua_getmetatable(L, idx)) return NULL;
   lua_rawgetp(L, LUA_REGISTRYINDEX, &rhL_tensor_key);
@@ -19,25 +18,13 @@ rh_tensor *rhL_testtensor(lua_State *L, int idx) {
   return same ? p : NULL;
 }
 
-rh_tensor *rhL_totensor(lua_State *L, int idx) {
-  rh_tensor *t = rhL_testtensor(L, idx);
-  if (t) rh_settle(t);
-  return t;
-}
-
-rh_tensor *rhL_checktensor_unsettled(lua_State *L, int idx) {
-  rh_tensor *t = rhL_testtensor(L, idx);
+rh_tensor *rhL_checktensor(lua_State *L, int idx) {
+  rh_tensor *t = rhL_totensor(L, idx);
   if (!t) {
     const char *msg = lua_pushfstring(L, "tensor expected, got %s", luaL_typename(L, idx));
     luaL_argerror(L, idx, msg);
   }
   if (!t->storage) luaL_argerror(L, idx, "tensor has been released");
-  return t;
-}
-
-rh_tensor *rhL_checktensor(lua_State *L, int idx) {
-  rh_tensor *t = rhL_checktensor_unsettled(L, idx);
-  rh_settle(t);
   return t;
 }
 

@@ -126,11 +126,6 @@ rh_status rh_linear_forward(rh_tensor *y, const rh_tensor *x, const rh_tensor *w
 
 rh_status rh_linear_backward(rh_tensor *gx, rh_tensor *gw, rh_tensor *gb, const rh_tensor *x, const rh_tensor *w,
                              const rh_tensor *gy) {
-  return rh_linear_backward_acc(gx, gw, gb, x, w, gy, 1);
-}
-
-rh_status rh_linear_backward_acc(rh_tensor *gx, rh_tensor *gw, rh_tensor *gb, const rh_tensor *x, const rh_tensor *w,
-                                 const rh_tensor *gy, int accumulate) {
   TRY(check_linear(x, w, gb));
   TRY(check_dims(gy, x->size[0], w->size[0], "output gradient"));
   TRY(check_dims(gw, w->size[0], w->size[1], "weight gradient"));
@@ -138,20 +133,13 @@ rh_status rh_linear_backward_acc(rh_tensor *gx, rh_tensor *gw, rh_tensor *gb, co
   TRY(same_device(x, gy));
   TRY(same_device(x, gw));
   TRY(same_device(x, gx));
-  if (!accumulate && rh_dev(x) != RH_CPU) { /* the device kernels accumulate: zero first */
-    TRY(rh_fill(gw, 0.0f));
-    if (gb) TRY(rh_fill(gb, 0.0f));
-  }
   RH_DISPATCH(x, rh_cuda_linear_backward(gx, gw, gb, x, w, gy));
   if (gx) TRY(rh_gemm(gx, gy, w, 1.0f, 0.0f)); /* gx = gy W */
   rh_tensor gyt;
   TRY(rh_view_transpose(&gyt, gy, 0, 1));
-  /* gw += gy^T x, or gw = gy^T x: BLAS with beta = 0 zeroes each block of gw just before
-   * adding into it (while it is in cache) rather than in a pass of its own */
-  rh_status st = rh_gemm(gw, &gyt, x, 1.0f, accumulate ? 1.0f : 0.0f);
+  rh_status st = rh_gemm(gw, &gyt, x, 1.0f, 1.0f); /* gw += gy^T x */
   rh_tensor_release(&gyt);
   if (st != RH_OK || !gb) return st;
-  if (!accumulate) TRY(rh_fill(gb, 0.0f)); /* small; the sums below then add to +0 as before */
   float *bp = rh_data(gb);
   int64_t bs = gb->stride[0], O = gy->size[1];
   if (bs == 1 && gy->stride[1] == 1 && gb->storage != gy->storage) {

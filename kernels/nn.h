@@ -21,11 +21,6 @@ rh_status rh_linear_forward(rh_tensor *y, const rh_tensor *x, const rh_tensor *w
  *   gb += column sums of gy (accumulated; gb may be NULL for a layer without bias) */
 rh_status rh_linear_backward(rh_tensor *gx, rh_tensor *gw, rh_tensor *gb, const rh_tensor *x, const rh_tensor *w,
                              const rh_tensor *gy);
-/* The same with accumulate == 0: gw = gy^T x and gb = column sums of gy, overwritten (what
- * zeroing them first and accumulating gives, bit for bit, without the separate pass over
- * them: zero_grad's deferred zeros, tensor.h). accumulate != 0 is rh_linear_backward. */
-rh_status rh_linear_backward_acc(rh_tensor *gx, rh_tensor *gw, rh_tensor *gb, const rh_tensor *x, const rh_tensor *w,
-                                 const rh_tensor *gy, int accumulate);
 
 /* gx = gy where y > 0, else 0. y is ReLU's OUTPUT (y > 0 exactly where the input was),
  * so the same kernel serves a fused Linear+ReLU. gx may alias gy. */

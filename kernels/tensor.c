@@ -7,7 +7,6 @@
 
 #include "cuda/device.h"
 #include "cuda/ops_cuda.h"
-#include "ops.h"
 
 static size_t live_bytes[2];
 static uint64_t total_bytes[2];
@@ -108,31 +107,6 @@ void rh_tensor_release(rh_tensor *t) {
   rh_storage *s = t->storage;
   t->storage = NULL;
   rh_storage_release(s);
-}
-
-/* ---- deferred zeroing ---- */
-
-/* t covers every element of its storage exactly once, in order (so it may stand for it). */
-static int whole_storage(const rh_tensor *t) {
-  return t->offset == 0 && (size_t)rh_numel(t) == t->storage->numel && rh_is_contiguous(t);
-}
-
-rh_status rh_zero_later(rh_tensor *t) {
-  if (!t->storage) return rh_fail(RH_EARG, "tensor has been released");
-  if (rh_dev(t) == RH_CPU && whole_storage(t)) {
-    t->storage->zero_pending = 1;
-    return RH_OK;
-  }
-  return rh_fill(t, 0.0f);
-}
-
-void rh_settle_storage(rh_storage *s) {
-  s->zero_pending = 0;
-  memset(s->data, 0, s->numel * sizeof(float));
-}
-
-int rh_zero_pending(const rh_tensor *t) {
-  return t->storage && t->storage->zero_pending && whole_storage(t);
 }
 
 int64_t rh_numel(const rh_tensor *t) {

@@ -21,7 +21,6 @@ typedef struct rh_storage {
   size_t numel;     /* number of floats */
   rh_device device;
   int refcount;
-  int zero_pending; /* its elements read as zeros, not yet written: see rh_zero_later */
 } rh_storage;
 
 typedef struct rh_tensor {
@@ -40,22 +39,6 @@ void rh_storage_release(rh_storage *s);
 size_t rh_storage_live_bytes(rh_device dev);
 /* Bytes ever allocated on a device (monotonic; the bindings pace Lua's collector by it). */
 uint64_t rh_storage_total_bytes(rh_device dev);
-
-/* ---- deferred zeroing (zero_grad) ----
- * rh_zero_later(t) zeroes t, at once unless t is the whole of a CPU storage: then it only
- * marks the storage (zero_pending), and the zeros are written by whichever comes first:
- * rh_settle (the bindings settle every tensor they take from Lua, so a script, and every
- * kernel it calls, sees the zeros), or a kernel told to overwrite what it would have
- * accumulated into it (rh_zero_pending), which saves a pass over the memory. */
-rh_status rh_zero_later(rh_tensor *t);
-/* Writes the zeros of a marked storage and clears the mark. */
-void rh_settle_storage(rh_storage *s);
-static inline void rh_settle(const rh_tensor *t) {
-  if (t->storage && t->storage->zero_pending) rh_settle_storage(t->storage);
-}
-/* Whether t's storage is marked and t is the whole of it: a kernel may then write every
- * element of t without reading it, once it has cleared the mark (storage->zero_pending = 0). */
-int rh_zero_pending(const rh_tensor *t);
 
 /* ---- construction and lifetime ---- */
 /* A new contiguous tensor (uninitialised memory). */

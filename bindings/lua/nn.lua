@@ -39,14 +39,9 @@ function Module:train() self.training = true; return self end
 function Module:evaluate() self.training = false; return self end
 function Module:to(device) self._bufs = {}; return self end
 
--- zero_grad's zeros are deferred (rh._nn.zero_later, kernels/tensor.h): the next Linear
--- backward writes its gradients instead of adding to zeros, saving a pass over them; any
--- other reader of a gradient (a script, an optimizer, a custom layer's backward) sees zeros.
-local zero_later = C.zero_later
-
 function Module:zero_grad()
   local _, grads = self:parameters()
-  for _, g in ipairs(grads) do zero_later(g) end
+  for _, g in ipairs(grads) do g:zero() end
   return self
 end
 
@@ -194,7 +189,8 @@ function Linear:parameters()
 end
 
 function Linear:zero_grad()
-  zero_later(self.grad_weight, self.grad_bias)
+  self.grad_weight:zero()
+  if self.grad_bias then self.grad_bias:zero() end
   return self
 end
 
@@ -333,7 +329,7 @@ function Sequential:zero_grad()
       m:zero_grad()
     elseif m.parameters then
       local _, gs = m:parameters()
-      for _, g in ipairs(gs or {}) do zero_later(g) end
+      for _, g in ipairs(gs or {}) do g:zero() end
     end
   end
   return self

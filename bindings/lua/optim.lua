@@ -92,15 +92,9 @@ end
 local Optimizer = {}
 Optimizer.__index = Optimizer
 
--- The zeros are deferred (rh._nn.zero_later, as nn's zero_grad): the next backward writes
--- the gradients instead of adding to zeros; anything that reads them first sees zeros.
-local zero_later, unpack = C.zero_later, table.unpack
-
 function Optimizer:zero_grad()
-  local groups = self.groups
-  for i = 1, #groups do
-    local grads = groups[i].grads
-    zero_later(unpack(grads, 1, #grads))
+  for _, g in ipairs(self.groups) do
+    for _, t in ipairs(g.grads) do t:zero() end
   end
   return self
 end

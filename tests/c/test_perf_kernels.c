@@ -1,9 +1,7 @@
 /* test_perf_kernels.c - the vectorized paths of the training step give the same bits as
  * the plain scalar loops they replace: SGD's steady state (with and without weight
  * decay), bias + ReLU in Linear's forward, the bias gradient, ReLU's mask; at lengths
- * that exercise every vector remainder. Linear's backward that overwrites its gradients
- * (zero_grad's deferred zeros) against zeroing them and accumulating, and the deferred
- * zeros themselves. Also the gemm clock counts products. */
+ * that exercise every vector remainder. Also the gemm clock counts products. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,73 +113,6 @@ static void test_linear(int64_t B, int64_t I, int64_t O, int relu) {
   for (size_t k = 0; k < sizeof all / sizeof *all; k++) rh_tensor_release(all[k]);
 }
 
-/* rh_linear_backward_acc(accumulate = 0) into gradients full of NaN (never read) gives
- * what zeroing them and accumulating gives, at shapes that take OpenBLAS's small-matrix
- * kernels and its blocked ones, bit for bit. A column of x that is all zeros against a
- * column of gy that is all negative makes products of -0: the sign of a zero sum is where
- * the two could have differed (0 + (-0) is +0), and they do not, since BLAS's sums start
- * from +0 too. */
-static void test_backward_overwrite(int64_t B, int64_t I, int64_t O) {
-  rh_tensor x, w, gy, gx, gw, gb, gw2, gb2, gx2;
-  rh_tensor_new2(&x, B, I, RH_CPU);
-  rh_tensor_new2(&w, O, I, RH_CPU);
-  rh_tensor_new2(&gy, B, O, RH_CPU);
-  rh_tensor_new2(&gx, B, I, RH_CPU);
-  rh_tensor_new2(&gx2, B, I, RH_CPU);
-  rh_tensor_new2(&gw, O, I, RH_CPU);
-  rh_tensor_new2(&gw2, O, I, RH_CPU);
-  rh_tensor_new1(&gb, O, RH_CPU);
-  rh_tensor_new1(&gb2, O, RH_CPU);
-  fill(&x, -1, 1);
-  fill(&w, -1, 1);
-  fill(&gy, -1, 1);
-  for (int64_t i = 0; i < B; i++) {
-    rh_data(&x)[i * I] = 0.0f;
-    rh_data(&gy)[i * O] = -1.0f - rh_data(&gy)[i * O] * rh_data(&gy)[i * O];
-  }
-  rh_fill(&gw, NAN);
-  rh_fill(&gb, NAN);
-  CHECK_OK(rh_linear_backward_acc(&gx, &gw, &gb, &x, &w, &gy, 0));
-  rh_fill(&gw2, 0.0f);
-  rh_fill(&gb2, 0.0f);
-  CHECK_OK(rh_linear_backward_acc(&gx2, &gw2, &gb2, &x, &w, &gy, 1));
-  CHECK(same_bits(rh_data(&gw), rh_data(&gw2), O * I));
-  CHECK(same_bits(rh_data(&gb), rh_data(&gb2), O));
-  CHECK(same_bits(rh_data(&gx), rh_data(&gx2), B * I));
-  /* and a second backward accumulates onto the first in both */
-  CHECK_OK(rh_linear_backward_acc(&gx, &gw, &gb, &x, &w, &gy, 1));
-  CHECK_OK(rh_linear_backward(&gx2, &gw2, &gb2, &x, &w, &gy));
-  CHECK(same_bits(rh_data(&gw), rh_data(&gw2), O * I));
-  CHECK(same_bits(rh_data(&gb), rh_data(&gb2), O));
-  rh_tensor *all[] = {&x, &w, &gy, &gx, &gx2, &gw, &gw2, &gb, &gb2};
-  for (size_t k = 0; k < sizeof all / sizeof *all; k++) rh_tensor_release(all[k]);
-}
-
-/* rh_zero_later marks a whole CPU storage and zeroes a part of one at once; rh_settle and
- * rh_zero_pending see the mark. */
-static void test_zero_later(void) {
-  rh_tensor t, row;
-  rh_tensor_new2(&t, 3, 4, RH_CPU);
-  rh_fill(&t, 2.0f);
-  CHECK_OK(rh_zero_later(&t));
-  CHECK(t.storage->zero_pending);
-  CHECK(rh_zero_pending(&t));
-  CHECK(rh_data(&t)[5] == 2.0f); /* not written yet */
-  rh_view_select(&row, &t, 0, 1);
-  CHECK(!rh_zero_pending(&row)); /* a part cannot stand for the storage */
-  rh_settle(&row);
-  CHECK(!t.storage->zero_pending);
-  int zeros = 1;
-  for (int k = 0; k < 12; k++) zeros &= rh_data(&t)[k] == 0.0f;
-  CHECK(zeros);
-  rh_fill(&t, 3.0f);
-  CHECK_OK(rh_zero_later(&row)); /* a view: zeroed at once, nothing marked */
-  CHECK(!t.storage->zero_pending);
-  CHECK(rh_data(&t)[4] == 0.0f && rh_data(&t)[7] == 0.0f && rh_data(&t)[3] == 3.0f && rh_data(&t)[8] == 3.0f);
-  rh_tensor_release(&row);
-  rh_tensor_release(&t);
-}
-
 int main(void) {
   rh_rng_seed(&rng, 7, 0);
   int64_t lengths[] = {1, 7, 15, 16, 17, 33, 100, 1001};
@@ -193,11 +124,6 @@ int main(void) {
   test_linear(3, 5, 7, 1);
   test_linear(64, 31, 33, 1);
   test_linear(17, 40, 10, 0);
-  test_backward_overwrite(3, 5, 7);
-  test_backward_overwrite(32, 256, 10);
-  test_backward_overwrite(32, 784, 256);
-  test_backward_overwrite(64, 300, 200);
-  test_zero_later();
 
   /* the gemm clock: one call per CPU product, time never decreasing */
   double s0, s1;
