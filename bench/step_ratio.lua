@@ -182,10 +182,13 @@ local function run(sizes, B)
   local t, r = { products = {}, hand = {}, fit = {} }, { hand = {}, fit = {} }
   local pt = {}
   for _, n in ipairs(PARTS) do pt[n] = {} end
+  local inside = {} -- time inside cblas_sgemm during the hand loop, per step
   for round = 1, opts.reps do
     for j = 0, 2 do
       local n = names[(round + j - 1) % 3 + 1]
+      local c0 = rh.gemm_clock()
       t[n][round] = time(f[n], K) / K
+      if n == "hand" then inside[round] = (rh.gemm_clock() - c0) / K end
     end
     r.hand[round] = t.products[round] / t.hand[round]
     r.fit[round] = t.products[round] / t.fit[round]
@@ -203,6 +206,8 @@ local function run(sizes, B)
                       B / th, median(r.hand), math.min(table.unpack(r.hand)), math.max(table.unpack(r.hand))))
   print(string.format("  rh.train.fit   %7.3f ms/step %8.0f samples/s   ratio %.3f (rounds %.3f..%.3f)", 1e3 * tf,
                       B / tf, median(r.fit), math.min(table.unpack(r.fit)), math.max(table.unpack(r.fit))))
+  print(string.format("  in the hand loop: products %.3f ms/step (%.2f x their time alone), the rest %.3f ms/step",
+                      1e3 * median(inside), median(inside) / tp, 1e3 * (th - median(inside))))
   local line = {}
   for _, n in ipairs(PARTS) do line[#line + 1] = string.format("%s %.1f", n, 1e6 * median(pt[n])) end
   print("  parts alone, us/step: " .. table.concat(line, ", "))

@@ -188,8 +188,25 @@ rh_status rh_dataset_random_labels(rh_dataset *out, uint8_t *replaced, const rh_
 
 /* ---- gather ---- */
 
+/* Rows of a shuffled batch are scattered over the store (47 MB for Fashion-MNIST, more
+ * than the caches), and each starts with a miss the hardware cannot foresee. Asking for
+ * the row AHEAD rows on while one is copied overlaps those misses: a batch of 32
+ * Fashion-MNIST rows took 13 us without, 6 us with (AHEAD 1 to 8 within 1 us of each
+ * other). Asking for a whole batch at once did nothing: the CPU drops prefetches it has no
+ * room for. */
+enum { AHEAD = 3 };
+
+static void prefetch_row(const void *row, size_t bytes) {
+  const char *p = row;
+  if (bytes == 0) return;
+  for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o, 0, 3);
+  __builtin_prefetch(p + bytes - 1, 0, 3); /* a row that does not start on a line */
+}
+
 void rh_gather_u8(float *dst, const uint8_t *src, int64_t dim, const int64_t *rows, int64_t b, float scale) {
+  for (int64_t r = 0; r < b && r < AHEAD; r++) prefetch_row(src + rows[r] * dim, (size_t)dim);
   for (int64_t r = 0; r < b; r++) {
+    if (r + AHEAD < b) prefetch_row(src + rows[r + AHEAD] * dim, (size_t)dim);
     const uint8_t *s = src + rows[r] * dim;
     float *d = dst + r * dim;
     for (int64_t j = 0; j < dim; j++) d[j] = (float)s[j] * scale;
@@ -197,7 +214,12 @@ void rh_gather_u8(float *dst, const uint8_t *src, int64_t dim, const int64_t *ro
 }
 
 void rh_gather_f32(float *dst, const float *src, int64_t dim, const int64_t *rows, int64_t b) {
-  for (int64_t r = 0; r < b; r++) memcpy(dst + r * dim, src + rows[r] * dim, (size_t)dim * sizeof(float));
+  size_t bytes = (size_t)dim * sizeof(float);
+  for (int64_t r = 0; r < b && r < AHEAD; r++) prefetch_row(src + rows[r] * dim, bytes);
+  for (int64_t r = 0; r < b; r++) {
+    if (r + AHEAD < b) prefetch_row(src + rows[r + AHEAD] * dim, bytes);
+    memcpy(dst + r * dim, src + rows[r] * dim, bytes);
+  }
 }
 
 /* Up to this many rows are translated to store rows per step (a stack buffer). */
