@@ -73,15 +73,17 @@ measure() {
         Pss:) pss=$((pss + v)) ;;
         Rss:) rss=$((rss + v)) ;;
       esac
-    done < /proc/"$p"/smaps_rollup 2>/dev/null
+    done 2>/dev/null < /proc/"$p"/smaps_rollup
   done
 }
 
-# CPU seconds (user + system) of this shell's waited-for children so far.
+# CPU seconds (user + system) of this shell's waited-for children so far (cutime and
+# cstime of /proc/$$/stat: a child's count includes its own waited-for children).
+ticks=$(getconf CLK_TCK 2>/dev/null || echo 100)
 children_cpu() {
-  local line
-  line=$(times | tail -1)
-  awk -v l="$line" 'BEGIN { n = split(l, a, /[ ms]+/); printf "%.3f", a[1] * 60 + a[2] + a[3] * 60 + a[4] }'
+  local st
+  read -r -a st < /proc/$$/stat
+  calc "(${st[15]} + ${st[16]}) / $ticks"
 }
 
 # One study: run_job JOBS DIR -> prints a line of figures and leaves them in res_*.
