@@ -9,8 +9,11 @@
 --             batch needs none, and both loops skip it), weight gradient gW += gy^T x, each
 --             through rh.addmm -> cblas_sgemm as the layers call it. This is the limit.
 --   hand      the loop of docs/training.md: zero_grad, forward, loss, backward (skipping the
---             first layer's input gradient), SGD step (momentum 0.9, weight decay 5e-4),
---             batches from rh.data.loader over the 60000 Fashion-MNIST training images.
+--             first layer's input gradient), SGD step, batches from rh.data.loader over the
+--             60000 Fashion-MNIST training images. SGD as problem 1 trains (lr 0.1,
+--             momentum 0, weight decay 5e-3) for 784-256-256-256-10, as train_throughput.lua
+--             (lr 0.01, momentum 0.9, weight decay 5e-4) for the seed's MLP; --momentum M
+--             sets the momentum of the first.
 --   fit       rh.train.fit on the same model, optimizer and loader (an "epoch" of K steps,
 --             progress off): what a sweep runs.
 -- ratio = (products time) / (step time) for the same work: the fraction of the products-alone
@@ -18,10 +21,11 @@
 -- the step outside the products, each timed alone (same rounds).
 --
 -- Usage: rankhost bench/step_ratio.lua [--reps R] [--batch B]... [--threads N] [--no-seed]
+--                                     [--momentum M] [--gflop G (work per timing)]
 -- Figures are printed; nothing is checked (timings belong here, not in tests).
 local nn, optim, data = rh.nn, rh.optim, rh.data
 
-local opts = { reps = 7, batches = {}, threads = 1, seed = true, flop = 8e9 }
+local opts = { reps = 7, batches = {}, threads = 1, seed = true, flop = 8e9, momentum = 0 }
 do
   local i = 1
   while arg and arg[i] do
@@ -30,8 +34,9 @@ do
     elseif a == "--batch" then i = i + 1; opts.batches[#opts.batches + 1] = assert(math.tointeger(tonumber(arg[i])), "--batch B")
     elseif a == "--threads" then i = i + 1; opts.threads = assert(math.tointeger(tonumber(arg[i])), "--threads N")
     elseif a == "--no-seed" then opts.seed = false
+    elseif a == "--momentum" then i = i + 1; opts.momentum = assert(tonumber(arg[i]), "--momentum M")
     elseif a == "--gflop" then i = i + 1; opts.flop = assert(tonumber(arg[i]), "--gflop G") * 1e9
-    else error("unknown option " .. a .. " (--reps R, --batch B, --threads N, --no-seed, --gflop G)") end
+    else error("unknown option " .. a .. " (--reps R, --batch B, --threads N, --no-seed, --momentum M, --gflop G)") end
     i = i + 1
   end
   if #opts.batches == 0 then opts.batches = { 16, 32, 64 } end
@@ -39,6 +44,10 @@ end
 
 local SWEEP = { 784, 256, 256, 256, 10 }
 local SEED = { 784, 784, 784, 784, 10 }
+local SGD = { -- per shape: problem 1's regime for the sweep's MLP, train_throughput's for the seed's
+  [SWEEP] = { lr = 0.1, momentum = opts.momentum, weight_decay = 5e-3 },
+  [SEED] = { lr = 0.01, momentum = 0.9, weight_decay = 5e-4 },
+}
 
 local function median(t)
   local s = { table.unpack(t) }
@@ -89,7 +98,7 @@ end
 local function new_run(sizes)
   rh.seed(1)
   local model = nn.MLP(sizes)
-  return model, nn.CrossEntropyLoss(), optim.SGD(model, { lr = 0.01, momentum = 0.9, weight_decay = 5e-4 })
+  return model, nn.CrossEntropyLoss(), optim.SGD(model, SGD[sizes])
 end
 
 -- The next batch of a loader that runs epoch after epoch.
@@ -200,7 +209,9 @@ local function run(sizes, B)
   end
   local tp, th, tf = median(t.products), median(t.hand), median(t.fit)
   local name = table.concat(sizes, "-")
-  print(string.format("\n%s, batch %d: %d steps per timing, %.1f MFLOP per step", name, B, K, flop / 1e6))
+  local sgd = SGD[sizes]
+  print(string.format("\n%s, batch %d, SGD lr %g momentum %g weight decay %g: %d steps per timing, %.1f MFLOP per step",
+                      name, B, sgd.lr, sgd.momentum, sgd.weight_decay, K, flop / 1e6))
   print(string.format("  products alone %7.3f ms/step %8.0f samples/s %6.1f GFLOP/s", 1e3 * tp, B / tp, flop / tp / 1e9))
   print(string.format("  hand loop      %7.3f ms/step %8.0f samples/s   ratio %.3f (rounds %.3f..%.3f)", 1e3 * th,
                       B / th, median(r.hand), math.min(table.unpack(r.hand)), math.max(table.unpack(r.hand))))
