@@ -24,6 +24,9 @@
 --                                     [--momentum M] [--gflop G (work per timing)]
 -- Figures are printed; nothing is checked (timings belong here, not in tests).
 local nn, optim, data = rh.nn, rh.optim, rh.data
+package.path = (arg and arg[0] and arg[0]:match("^(.*)/[^/]*$") or ".") .. "/?.lua;" .. package.path
+local common = require "bench_common"
+local median, time = common.median, common.time
 
 local opts = { reps = 7, batches = {}, threads = 1, seed = true, flop = 8e9, momentum = 0 }
 do
@@ -49,19 +52,6 @@ local SGD = { -- per shape: problem 1's regime for the sweep's MLP, train_throug
   [SEED] = { lr = 0.01, momentum = 0.9, weight_decay = 5e-4 },
 }
 
-local function median(t)
-  local s = { table.unpack(t) }
-  table.sort(s)
-  local n = #s
-  return n % 2 == 1 and s[(n + 1) // 2] or 0.5 * (s[n // 2] + s[n // 2 + 1])
-end
-
-local function time(f, k)
-  local t0 = rh.clock()
-  f(k)
-  return rh.clock() - t0
-end
-
 rh.threads(opts.threads)
 local train = data.fashion_mnist { split = "train" }
 local blas = rh.blas()
@@ -71,29 +61,8 @@ if up then up:close() end
 print(string.format("step_ratio: OpenBLAS %s, %d thread(s); %d rounds; load average at start: %s", blas.core,
                     blas.threads, opts.reps, load))
 
--- The products of one step (skipping the first layer's input gradient), on tensors of its shapes.
-local function products(sizes, B)
-  local G, L = rh.addmm, {}
-  for i = 1, #sizes - 1 do
-    local I, O = sizes[i], sizes[i + 1]
-    L[i] = { x = rh.rand(B, I), W = rh.rand(O, I) - 0.5, y = rh.zeros(B, O), gy = rh.rand(B, O) - 0.5,
-             gx = rh.zeros(B, I), gW = rh.zeros(O, I) }
-    L[i].Wt, L[i].gyt = L[i].W:t(), L[i].gy:t()
-  end
-  return function(k)
-    for _ = 1, k do
-      for i = 1, #L do
-        local l = L[i]
-        G(l.y, l.x, l.Wt, 1, 0)
-      end
-      for i = #L, 1, -1 do
-        local l = L[i]
-        if i > 1 then G(l.gx, l.gy, l.W, 1, 0) end
-        G(l.gW, l.gyt, l.x, 1, 1)
-      end
-    end
-  end
-end
+-- The products of one step, the first layer's input gradient skipped (bench_common.lua).
+local function products(sizes, B) return common.products(sizes, B, true) end
 
 local function new_run(sizes)
   rh.seed(1)

@@ -6,12 +6,7 @@
 local T = require "testlib"
 local nn, optim, C = rh.nn, rh.optim, rh._nn
 
-local function same(a, b)
-  local ta, tb = a:contiguous():view(-1):totable(), b:contiguous():view(-1):totable()
-  if #ta ~= #tb then return false end
-  for i = 1, #ta do if ta[i] ~= tb[i] then return false end end
-  return true
-end
+local same = T.same_elements
 
 local X, Y = rh.randn(8, 5), rh.tensor{ 1, 2, 3, 1, 2, 3, 1, 2 }
 local X2 = rh.randn(8, 5)

@@ -5,13 +5,7 @@
 local T = require "testlib"
 local nn, optim = rh.nn, rh.optim
 
--- elementwise equality of two tensors (any shape), and that a tensor is all zeros
-local function same(a, b)
-  local ta, tb = a:contiguous():view(-1):totable(), b:contiguous():view(-1):totable()
-  if #ta ~= #tb then return false end
-  for i = 1, #ta do if ta[i] ~= tb[i] then return false end end
-  return true
-end
+local same = T.same_elements
 local function zeros(t) return same(t, rh.zeros_like(t)) end
 
 local function grads_of(m) local _, g = m:parameters(); return g end
