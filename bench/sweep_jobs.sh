@@ -55,7 +55,7 @@ collect() {
   while [ $i -lt ${#pids[@]} ]; do
     for t in /proc/"${pids[$i]}"/task/*/children; do
       kids=()
-      [ -r "$t" ] && read -r -a kids < "$t" 2>/dev/null
+      [ -r "$t" ] && read -r -a kids 2>/dev/null < "$t" # (a task may end in between)
       pids+=("${kids[@]}")
     done
     i=$((i + 1))
