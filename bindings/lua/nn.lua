@@ -471,9 +471,11 @@ end
 local function criterion(name, kernel, kernel_acc)
   local cls = nn.class(name)
   cls.__tostring = function() return "nn." .. name .. "()" end
+  -- Errors name the line that called forward, forward_async or backward: check runs under
+  -- grad_buffer, under run or record, under those methods.
   local function check(y, target)
-    if not is_tensor(y) then error(name .. ": prediction must be a tensor, got " .. type(y), 4) end
-    if not is_tensor(target) then error(name .. ": target must be a tensor, got " .. type(target), 4) end
+    if not is_tensor(y) then error(name .. ": prediction must be a tensor, got " .. type(y), 5) end
+    if not is_tensor(target) then error(name .. ": target must be a tensor, got " .. type(target), 5) end
   end
   local function call(f, ...)
     local ok, res = pcall(f, ...)
@@ -526,12 +528,19 @@ local function criterion(name, kernel, kernel_acc)
     self.output, self.grad_input, self._y, self._t = self._last, g, y, target
     return self._last
   end
-  function cls:forward(y, target) return run(self, y, target) end
+  -- (not tail calls, so that the error levels above count to the caller's line)
+  function cls:forward(y, target)
+    local loss = run(self, y, target)
+    return loss
+  end
   function cls:backward(y, target)
     if not (rawequal(y, self._y) and rawequal(target, self._t)) then run(self, y, target) end
     return self.grad_input
   end
-  function cls:forward_async(y, target) return record(self, y, target) end
+  function cls:forward_async(y, target)
+    local last = record(self, y, target)
+    return last
+  end
   -- {loss = mean loss per row, accuracy = (CrossEntropyLoss), n = rows, steps =,
   --  last = the last step's loss, nonfinite_step = 0 or the first step whose loss was NaN
   --  or infinite (counted since reset_totals), nonfinite_loss =}; reads the meter (waits

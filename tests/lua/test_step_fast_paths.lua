@@ -118,6 +118,22 @@ do
   T.raises("input must be a 2-D batch", function() m:forward(rh.randn(5)) end)
 end
 
+-- errors still point at the script's line, not into the library, through the shortcuts
+do
+  local crit, lin = nn.CrossEntropyLoss(), nn.Linear(5, 3)
+  local function where(f)
+    local _, err = pcall(f)
+    return tostring(err):match("^[^:]*:%d+:") or tostring(err)
+  end
+  local here = "test_step_fast_paths.lua:%d+:$"
+  crit:forward(lin:forward(X), Y) -- buffers kept for these tensors
+  T.ok(where(function() local l = crit:forward(5, Y); return l end):find(here), "a loss refusing its prediction")
+  T.ok(where(function() local l = crit:forward(lin.output, 7); return l end):find(here), "a loss refusing its target")
+  T.ok(where(function() local y = lin:forward(rh.randn(8, 4)); return y end):find(here), "Linear forward")
+  T.ok(where(function() local g = lin:backward(rh.randn(8, 4), rh.randn(8, 3)); return g end):find(here),
+       "Linear backward")
+end
+
 -- the optimizer's unchanged-parameters check: quiet while nothing changes (also through a
 -- custom layer with parameters), loud when a Linear's weight or a custom layer's parameter
 -- is replaced
