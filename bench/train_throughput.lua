@@ -11,6 +11,9 @@
 --        rankhost bench/train_throughput.lua --threads [--batch B]  (1 vs 2 OpenBLAS threads)
 -- Figures are printed; nothing is checked (timings belong here, not in tests).
 local nn, optim, data = rh.nn, rh.optim, rh.data
+package.path = (arg and arg[0] and arg[0]:match("^(.*)/[^/]*$") or ".") .. "/?.lua;" .. package.path
+local common = require "bench_common"
+local median, time = common.median, common.time
 
 local opts = { reps = 7, steps = 60, batches = {}, epoch = false, threads = false }
 do
@@ -30,13 +33,6 @@ end
 
 local SIZES = { 784, 784, 784, 784, 10 }
 local MB = 1024 * 1024
-
-local function median(t)
-  local s = { table.unpack(t) }
-  table.sort(s)
-  local n = #s
-  return n % 2 == 1 and s[(n + 1) // 2] or 0.5 * (s[n // 2] + s[n // 2 + 1])
-end
 
 local function new_run(B)
   rh.seed(1)
@@ -84,30 +80,8 @@ local blas = rh.blas()
 print(string.format("OpenBLAS kernels: %s, threads: %d; %d reps of %d steps each, medians", blas.core, blas.threads,
                     opts.reps, opts.steps))
 
--- The twelve products of one step on tensors of the step's own shapes (one set per layer,
--- so the working set resembles the model's). Returns a function doing k steps' worth.
-local function gemm_reference(B)
-  local G, L = rh.addmm, {}
-  for i = 1, #SIZES - 1 do
-    local I, O = SIZES[i], SIZES[i + 1]
-    L[i] = { x = rh.rand(B, I), W = rh.rand(O, I) - 0.5, y = rh.zeros(B, O), gy = rh.rand(B, O) - 0.5,
-             gx = rh.zeros(B, I), gW = rh.zeros(O, I) }
-    L[i].Wt, L[i].gyt = L[i].W:t(), L[i].gy:t()
-  end
-  return function(k)
-    for _ = 1, k do
-      for i = 1, #L do
-        local l = L[i]
-        G(l.y, l.x, l.Wt, 1, 0)      -- forward: y = x W^T
-      end
-      for i = #L, 1, -1 do
-        local l = L[i]
-        G(l.gx, l.gy, l.W, 1, 0)     -- input gradient: gx = gy W
-        G(l.gW, l.gyt, l.x, 1, 1)    -- weight gradient: gW += gy^T x
-      end
-    end
-  end
-end
+-- The twelve products of one step on tensors of its shapes (bench_common.lua).
+local function gemm_reference(B) return common.products(SIZES, B, false) end
 
 -- k steps of the documented loop; the loader restarts its epochs as needed.
 local function training(B)
@@ -149,11 +123,6 @@ local function training(B)
   return step_loop, parts, model
 end
 
-local function time(f, k)
-  local t0 = rh.clock()
-  f(k)
-  return rh.clock() - t0
-end
 
 -- 1 against 2 OpenBLAS threads on the same training loop, alternating within the run.
 if opts.threads then

@@ -139,6 +139,56 @@ static int l_sgd_step(lua_State *L) {
   return 0;
 }
 
+/* The tensor at t[j] (t the table at idx), or an error naming the list and position. */
+static rh_tensor *listtensor(lua_State *L, int idx, lua_Integer j, const char *what) {
+  lua_rawgeti(L, idx, j);
+  rh_tensor *t = rhL_totensor(L, -1);
+  if (!t || !t->storage) luaL_error(L, "%s %d is not a live tensor", what, (int)j);
+  lua_pop(L, 1); /* the list keeps it alive */
+  return t;
+}
+
+/* sgd_steps(params, grads, bufs|nil, lr, momentum, dampening, weight_decay, nesterov) -> done:
+ * rh_sgd_step on every parameter of a group in one call, past the first step (each buffer
+ * holds state). false, with nothing updated, when momentum is on and a buffer is missing
+ * (the caller makes the buffers, one parameter at a time). */
+static int l_sgd_steps(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  int bufs = !lua_isnoneornil(L, 3);
+  if (bufs) luaL_checktype(L, 3, LUA_TTABLE);
+  rh_sgd_opts o = {checkfloat(L, 4), checkfloat(L, 5), checkfloat(L, 6), checkfloat(L, 7), lua_toboolean(L, 8)};
+  lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
+  if (o.momentum != 0.0f) {
+    if (!bufs) return luaL_argerror(L, 3, "momentum buffers expected");
+    for (lua_Integer j = 1; j <= n; j++) {
+      int missing = lua_rawgeti(L, 3, j) == LUA_TNIL;
+      lua_pop(L, 1);
+      if (missing) {
+        lua_pushboolean(L, 0);
+        return 1;
+      }
+    }
+  }
+  for (lua_Integer j = 1; j <= n; j++) {
+    rh_tensor *p = listtensor(L, 1, j, "parameter"), *g = listtensor(L, 2, j, "gradient");
+    rh_tensor *buf = o.momentum != 0.0f ? listtensor(L, 3, j, "momentum buffer") : NULL;
+    rh_status st = rh_sgd_step(p, g, buf, &o, 0);
+    if (st != RH_OK) return luaL_error(L, "parameter %d: %s", (int)j, rh_error());
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* zero(t|nil, ...): fills each tensor with zeros (zero_grad of a list in one call; nil and
+ * false, a layer without a bias, are skipped) */
+static int l_zero(lua_State *L) {
+  int n = lua_gettop(L);
+  for (int i = 1; i <= n; i++)
+    if (lua_toboolean(L, i)) rhL_check(L, rh_fill(rhL_checktensor(L, i), 0.0f), i);
+  return 0;
+}
+
 /* adam_step(p, g, m, v, lr, beta1, beta2, eps, weight_decay, decoupled, t) */
 static int l_adam_step(lua_State *L) {
   rh_tensor *p = rhL_checktensor(L, 1), *g = rhL_checktensor(L, 2);
@@ -157,7 +207,8 @@ void rhb_open_nn(lua_State *L) {
       {"meter", l_meter},                         {"meter_read", l_meter_read},
       {"meter_record", l_meter_record},           {"mse", l_mse},
       {"correct", l_correct},                     {"sgd_step", l_sgd_step},
-      {"adam_step", l_adam_step},                 {NULL, NULL}};
+      {"adam_step", l_adam_step},                 {"sgd_steps", l_sgd_steps},
+      {"zero", l_zero},                           {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "_nn");
 }

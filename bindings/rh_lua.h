@@ -12,6 +12,8 @@
 #define RH_TENSOR_MT "rankhost.Tensor"
 
 /* ---- tensor userdata (holds an rh_tensor by value) ---- */
+/* The registry key (its address) of the tensor metatable, set by rhb_open_tensor. */
+extern char rhL_tensor_key;
 /* The tensor at idx, or a Lua error naming the argument ("tensor expected, got nil"). */
 rh_tensor *rhL_checktensor(lua_State *L, int idx);
 /* The tensor at idx, or NULL when the value is not a tensor. */

@@ -367,10 +367,9 @@ static int t_index_get(lua_State *L) {
     rh_tensor *v = rhL_pushempty(L);
     return view_made(L, rh_view_select(v, t, 0, (int64_t)i - 1), 2);
   }
-  /* methods */
-  luaL_getmetatable(L, RH_TENSOR_MT);
+  /* methods: the metatable is this closure's upvalue */
   lua_pushvalue(L, 2);
-  lua_rawget(L, -2);
+  lua_rawget(L, lua_upvalueindex(1));
   return 1;
 }
 
@@ -484,8 +483,8 @@ static const luaL_Reg tensor_methods[] = {
     {"new_empty", t_new_empty},       {"same_storage", t_same_storage},
     {NULL, NULL}};
 
-static const luaL_Reg tensor_meta[] = {{"__gc", t_gc},       {"__close", t_gc},    {"__len", t_len},
-                                       {"__index", t_index_get}, {"__newindex", t_index_set}, {NULL, NULL}};
+static const luaL_Reg tensor_meta[] = {{"__gc", t_gc}, {"__close", t_gc}, {"__len", t_len},
+                                       {"__newindex", t_index_set}, {NULL, NULL}};
 
 static const luaL_Reg tensor_fns[] = {{"zeros", l_zeros}, {"ones", l_ones},   {"empty", l_empty},
                                       {"full", l_full},   {"rand", l_rand},   {"randn", l_randn},
@@ -494,7 +493,12 @@ static const luaL_Reg tensor_fns[] = {{"zeros", l_zeros}, {"ones", l_ones},   {"
 
 void rhb_open_tensor(lua_State *L) {
   luaL_newmetatable(L, RH_TENSOR_MT);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &rhL_tensor_key); /* rhL_checktensor's fast lookup */
   luaL_setfuncs(L, tensor_meta, 0);
+  lua_pushvalue(L, -1);
+  lua_pushcclosure(L, t_index_get, 1); /* __index finds methods in its upvalue, the metatable */
+  lua_setfield(L, -2, "__index");
   luaL_setfuncs(L, tensor_methods, 0);
   lua_pushliteral(L, "Tensor");
   lua_setfield(L, -2, "__name");

@@ -4,10 +4,22 @@
 
 #include "rh_lua.h"
 
-rh_tensor *rhL_totensor(lua_State *L, int idx) { return luaL_testudata(L, idx, RH_TENSOR_MT); }
+/* The tensor metatable, kept in the registry under this address as well as under its name:
+ * a lookup by address skips hashing and comparing the name (a tensor is checked a few
+ * dozen times per training step). */
+char rhL_tensor_key;
+
+rh_tensor *rhL_totensor(lua_State *L, int idx) {
+  void *p = lua_touserdata(L, idx);
+  if (!p || !lua_getmetatable(L, idx)) return NULL;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &rhL_tensor_key);
+  int same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same ? p : NULL;
+}
 
 rh_tensor *rhL_checktensor(lua_State *L, int idx) {
-  rh_tensor *t = luaL_testudata(L, idx, RH_TENSOR_MT);
+  rh_tensor *t = rhL_totensor(L, idx);
   if (!t) {
     const char *msg = lua_pushfstring(L, "tensor expected, got %s", luaL_typename(L, idx));
     luaL_argerror(L, idx, msg);
@@ -19,7 +31,8 @@ rh_tensor *rhL_checktensor(lua_State *L, int idx) {
 rh_tensor *rhL_pushempty(lua_State *L) {
   rh_tensor *t = lua_newuserdatauv(L, sizeof(rh_tensor), 0);
   memset(t, 0, sizeof *t);
-  luaL_setmetatable(L, RH_TENSOR_MT);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &rhL_tensor_key);
+  lua_setmetatable(L, -2);
   return t;
 }
 

@@ -188,8 +188,35 @@ rh_status rh_dataset_random_labels(rh_dataset *out, uint8_t *replaced, const rh_
 
 /* ---- gather ---- */
 
+/* Rows of a shuffled batch are scattered over the store (47 MB for Fashion-MNIST, more
+ * than the caches), and each starts with a miss the hardware cannot foresee. Asking for
+ * the row AHEAD rows on while one is copied overlaps those misses: a batch of 32
+ * Fashion-MNIST rows took 12-14 us without, 6-7 us with (AHEAD 1 to 8 within 1 us of each
+ * other); asking for the whole batch first, 10-12 us. */
+enum { AHEAD = 3 };
+
+/* One cache line. An asm statement, not __builtin_prefetch: GCC 12 deletes loops of
+ * __builtin_prefetch as code without effect in some contexts (at -O2 always here, at -O3
+ * depending on the code around them), silently. */
+static inline void prefetch_line(const char *p) {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  __asm__ volatile("prefetcht0 %0" : : "m"(*p));
+#else
+  __builtin_prefetch(p, 0, 3);
+#endif
+}
+
+static void prefetch_row(const void *row, size_t bytes) {
+  const char *p = row;
+  if (bytes == 0) return;
+  for (size_t o = 0; o < bytes; o += 64) prefetch_line(p + o);
+  prefetch_line(p + bytes - 1); /* a row that does not start on a line ends on one more */
+}
+
 void rh_gather_u8(float *dst, const uint8_t *src, int64_t dim, const int64_t *rows, int64_t b, float scale) {
+  for (int64_t r = 0; r < b && r < AHEAD; r++) prefetch_row(src + rows[r] * dim, (size_t)dim);
   for (int64_t r = 0; r < b; r++) {
+    if (r + AHEAD < b) prefetch_row(src + rows[r + AHEAD] * dim, (size_t)dim);
     const uint8_t *s = src + rows[r] * dim;
     float *d = dst + r * dim;
     for (int64_t j = 0; j < dim; j++) d[j] = (float)s[j] * scale;
@@ -197,7 +224,12 @@ void rh_gather_u8(float *dst, const uint8_t *src, int64_t dim, const int64_t *ro
 }
 
 void rh_gather_f32(float *dst, const float *src, int64_t dim, const int64_t *rows, int64_t b) {
-  for (int64_t r = 0; r < b; r++) memcpy(dst + r * dim, src + rows[r] * dim, (size_t)dim * sizeof(float));
+  size_t bytes = (size_t)dim * sizeof(float);
+  for (int64_t r = 0; r < b && r < AHEAD; r++) prefetch_row(src + rows[r] * dim, bytes);
+  for (int64_t r = 0; r < b; r++) {
+    if (r + AHEAD < b) prefetch_row(src + rows[r + AHEAD] * dim, bytes);
+    memcpy(dst + r * dim, src + rows[r] * dim, bytes);
+  }
 }
 
 /* Up to this many rows are translated to store rows per step (a stack buffer). */

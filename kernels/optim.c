@@ -46,6 +46,19 @@ RH_HOT static void sgd_momentum(float *restrict pp, const float *restrict gp, fl
   }
 }
 
+/* Plain SGD (momentum 0, problem 1's regime): d = g + wd p; p = p - lr d. */
+RH_HOT static void sgd_plain_wd(float *restrict pp, const float *restrict gp, int64_t n, float lr, float wd) {
+  for (int64_t i = 0; i < n; i++) {
+    float d = wd * pp[i];
+    d = gp[i] + d;
+    pp[i] = pp[i] + (-lr) * d;
+  }
+}
+
+RH_HOT static void sgd_plain(float *restrict pp, const float *restrict gp, int64_t n, float lr) {
+  for (int64_t i = 0; i < n; i++) pp[i] = pp[i] + (-lr) * gp[i];
+}
+
 /* Whether n floats at a and at b do not overlap (restrict loops need it). */
 static int disjoint(const float *a, const float *b, int64_t n) { return a + n <= b || b + n <= a; }
 
@@ -59,6 +72,13 @@ rh_status rh_sgd_step(rh_tensor *p, const rh_tensor *g, rh_tensor *buf, const rh
   const float *gp = rh_data(g);
   const float lr = o->lr, wd = o->weight_decay, mom = o->momentum, keep = 1.0f - o->dampening;
   int64_t n = rh_numel(p);
+  if (!bp && disjoint(pp, gp, n)) {
+    if (wd != 0.0f)
+      sgd_plain_wd(pp, gp, n, lr, wd);
+    else
+      sgd_plain(pp, gp, n, lr);
+    return RH_OK;
+  }
   if (bp && !first && !o->nesterov && disjoint(pp, gp, n) && disjoint(pp, bp, n) && disjoint(gp, bp, n)) {
     if (wd != 0.0f)
       sgd_momentum_wd(pp, gp, bp, n, lr, wd, mom, keep);

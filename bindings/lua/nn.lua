@@ -13,7 +13,8 @@ local nn = {}
 -- param tensor -> its gradient tensor, for optimizers given a plain list of tensors.
 nn.grads = setmetatable({}, { __mode = "k" })
 
-local function is_tensor(x) return getmetatable(x) == rh.Tensor end
+local Tensor = assert(rh.Tensor, "rh.Tensor")
+local function is_tensor(x) return getmetatable(x) == Tensor end
 nn.is_tensor = is_tensor
 
 -- ---------------------------------------------------------------- Module (base)
@@ -147,38 +148,66 @@ function Linear:describe() return string.format("Linear %d->%d", self.in_feature
 function Linear:__tostring() return string.format("nn.Linear(%d -> %d%s)", self.in_features, self.out_features,
                                                   self.bias and "" or ", no bias") end
 
-local function check_input(self, x)
-  if not is_tensor(x) then error("input must be a tensor, got " .. type(x), 3) end
-  if x:dim() ~= 2 then error(string.format("input must be a 2-D batch (B x %d), got %d-D", self.in_features, x:dim()), 3) end
+-- The batch size of an input checked against the layer; errors at `level` (above the caller).
+local function check_input(self, x, level)
+  level = (level or 1) + 2
+  if not is_tensor(x) then error("input must be a tensor, got " .. type(x), level) end
+  if x:dim() ~= 2 then
+    error(string.format("input must be a 2-D batch (B x %d), got %d-D", self.in_features, x:dim()), level)
+  end
   local w = x:size(2)
   if w ~= self.in_features then
-    error(string.format("bad input width %d, expected %d", w, self.in_features), 3)
+    error(string.format("bad input width %d, expected %d", w, self.in_features), level)
   end
   return x:size(1)
 end
 
+local linear_forward, linear_backward = C.linear_forward, C.linear_backward
+
+-- The output buffer of a forward on x. The layers' inputs are the same tensors step after
+-- step (a loader's batch buffer, the layer before's output), so the last buffer is kept
+-- with the input it served and the widths it had, and reused without a lookup when all
+-- three match; anything else is checked and looked up.
+local function forward_buffer(self, x)
+  local bufs = self._bufs
+  if rawequal(bufs._fx, x) and bufs._fin == self.in_features and bufs._fout == self.out_features then
+    return bufs._fy
+  end
+  local y = buffer(self, "output", x, check_input(self, x, 2), self.out_features)
+  bufs._fx, bufs._fy, bufs._fin, bufs._fout = x, y, self.in_features, self.out_features
+  return y
+end
+
 function Linear:forward(x)
-  local B = check_input(self, x)
-  local y = buffer(self, "output", x, B, self.out_features)
-  C.linear_forward(y, x, self.weight, self.bias, false)
+  local y = forward_buffer(self, x)
+  linear_forward(y, x, self.weight, self.bias, false)
   self.output = y
   return y
 end
 
 -- y = relu(x W^T + b) in one pass: used by Sequential for a Linear followed by ReLU.
 function Linear:forward_relu(x)
-  local B = check_input(self, x)
-  local y = buffer(self, "output", x, B, self.out_features)
-  C.linear_forward(y, x, self.weight, self.bias, true)
+  local y = forward_buffer(self, x)
+  linear_forward(y, x, self.weight, self.bias, true)
   self.output = y
   return y
 end
 
 function Linear:backward(x, gy, skip_input_grad)
-  local B = check_input(self, x)
   local gx = nil
-  if not skip_input_grad then gx = buffer(self, "grad_input", x, B, self.in_features) end
-  C.linear_backward(gx, self.grad_weight, self.grad_bias, x, self.weight, gy)
+  local bufs = self._bufs
+  if not (rawequal(bufs._bx, x) and bufs._bin == self.in_features) then
+    bufs._bB = check_input(self, x, 1)
+    bufs._bx, bufs._bin, bufs._bgx = x, self.in_features, nil
+  end
+  if not skip_input_grad then
+    gx = bufs._bgx
+    if not gx then
+      gx = buffer(self, "grad_input", x, bufs._bB, self.in_features)
+      bufs._bgx = gx
+    end
+  end
+  linear_backward(gx, self.grad_weight, self.grad_bias, x, self.weight, gy)
   self.grad_input = gx
   return gx
 end
@@ -188,9 +217,19 @@ function Linear:parameters()
   return { self.weight }, { self.grad_weight }
 end
 
+-- Whether ps[k..], gs[k..] are still this layer's parameters and gradients; the next k
+-- (false when not). An optimizer checks this at every step without building lists.
+function Linear:_same_parameters(ps, gs, k)
+  if not (rawequal(ps[k], self.weight) and rawequal(gs[k], self.grad_weight)) then return false end
+  if self.bias then
+    if not (rawequal(ps[k + 1], self.bias) and rawequal(gs[k + 1], self.grad_bias)) then return false end
+    return k + 2
+  end
+  return k + 1
+end
+
 function Linear:zero_grad()
-  self.grad_weight:zero()
-  if self.grad_bias then self.grad_bias:zero() end
+  C.zero(self.grad_weight, self.grad_bias)
   return self
 end
 
@@ -209,6 +248,7 @@ end
 
 local ReLU = nn.class("ReLU")
 nn.ReLUClass = ReLU
+local relu_backward = C.relu_backward
 
 function nn.ReLU() return setmetatable({ training = true, _bufs = {} }, ReLU) end
 function ReLU:__tostring() return "nn.ReLU()" end
@@ -223,12 +263,21 @@ end
 
 -- The mask comes from the output (y > 0 exactly where x > 0), which also holds when a
 -- Sequential fused this ReLU into the Linear before it.
+-- The gradient buffer is kept with the output it served (the same tensor step after step).
 function ReLU:backward(x, gy)
   local y = self.output
   if not y then error("backward called before forward", 2) end
+  local bufs = self._bufs
   local gx
-  if y:dim() == 2 then gx = buffer(self, "grad_input", y, y:size(1), y:size(2)) else gx = rh.zeros_like(y) end
-  C.relu_backward(gx, y, gy)
+  if rawequal(bufs._by, y) then
+    gx = bufs._bgx
+  elseif y:dim() == 2 then
+    gx = buffer(self, "grad_input", y, y:size(1), y:size(2))
+    bufs._by, bufs._bgx = y, gx
+  else
+    gx = rh.zeros_like(y)
+  end
+  relu_backward(gx, y, gy)
   self.grad_input = gx
   return gx
 end
@@ -298,7 +347,7 @@ end
 -- saves the first layer's grad_x product.
 function Sequential:backward(x, gy, skip_input_grad)
   local mods, inputs = self.modules, self._inputs
-  if #mods > 0 and inputs[1] ~= x then inputs[1] = x end
+  if #mods > 0 and not rawequal(inputs[1], x) then inputs[1] = x end
   for i = #mods, 1, -1 do
     local m = mods[i]
     local ok, g = pcall(m.backward, m, inputs[i], gy, skip_input_grad and i == 1)
@@ -321,6 +370,24 @@ function Sequential:parameters()
     end
   end
   return ps, gs
+end
+
+function Sequential:_same_parameters(ps, gs, k)
+  local mods = self.modules
+  for i = 1, #mods do
+    local m = mods[i]
+    if m._same_parameters then
+      k = m:_same_parameters(ps, gs, k)
+      if not k then return false end
+    elseif m.parameters then
+      local p, g = m:parameters()
+      for j = 1, #p do
+        if not (rawequal(ps[k], p[j]) and rawequal(gs[k], g and g[j])) then return false end
+        k = k + 1
+      end
+    end
+  end
+  return k
 end
 
 function Sequential:zero_grad()
@@ -404,9 +471,11 @@ end
 local function criterion(name, kernel, kernel_acc)
   local cls = nn.class(name)
   cls.__tostring = function() return "nn." .. name .. "()" end
+  -- Errors name the line that called forward, forward_async or backward: check runs under
+  -- grad_buffer, under run or record, under those methods.
   local function check(y, target)
-    if not is_tensor(y) then error(name .. ": prediction must be a tensor, got " .. type(y), 4) end
-    if not is_tensor(target) then error(name .. ": target must be a tensor, got " .. type(target), 4) end
+    if not is_tensor(y) then error(name .. ": prediction must be a tensor, got " .. type(y), 5) end
+    if not is_tensor(target) then error(name .. ": target must be a tensor, got " .. type(target), 5) end
   end
   local function call(f, ...)
     local ok, res = pcall(f, ...)
@@ -417,13 +486,20 @@ local function criterion(name, kernel, kernel_acc)
     end
     return res
   end
-  local function grad_buffer(self, y)
-    if y:dim() == 2 then return buffer(self, "grad", y, y:size(1), y:size(2)) end
-    return rh.zeros_like(y)
+  -- The gradient buffer for y (checked with target), kept with the y it served: a model's
+  -- output is the same tensor step after step.
+  local function grad_buffer(self, y, target)
+    local bufs = self._bufs
+    if rawequal(bufs._gy, y) and is_tensor(target) then return bufs._gg end
+    check(y, target)
+    if y:dim() ~= 2 then return rh.zeros_like(y) end
+    local g = buffer(self, "grad", y, y:size(1), y:size(2))
+    bufs._gy, bufs._gg = y, g
+    self._classes = y:size(2)
+    return g
   end
   local function run(self, y, target)
-    check(y, target)
-    local g = grad_buffer(self, y)
+    local g = grad_buffer(self, y, target)
     local loss = call(kernel, y, target, g)
     self.output, self.grad_input, self._y, self._t = loss, g, y, target
     return loss
@@ -431,19 +507,19 @@ local function criterion(name, kernel, kernel_acc)
   -- The meter on like's device (a new one, zeroed, when the device changes).
   local function meter(self, like)
     local m = self._meter
+    if rawequal(self._meter_for, like) then return m end -- the same tensor: the same device
     if not m or m:device() ~= like:device() then
       m = C.meter(like)
       self._meter, self._last = m, m:narrow(1, 1, 1)
     end
+    self._meter_for = like
     return m
   end
   local cpu_like
   local function record(self, y, target)
-    check(y, target)
-    local g = grad_buffer(self, y)
+    local g = grad_buffer(self, y, target)
     if kernel_acc then
       call(kernel_acc, y, target, g, meter(self, y))
-      if y:dim() == 2 then self._classes = y:size(2) end
     else
       local loss = call(kernel, y, target, g)
       cpu_like = cpu_like or rh.zeros(1)
@@ -452,12 +528,19 @@ local function criterion(name, kernel, kernel_acc)
     self.output, self.grad_input, self._y, self._t = self._last, g, y, target
     return self._last
   end
-  function cls:forward(y, target) return run(self, y, target) end
+  -- (not tail calls, so that the error levels above count to the caller's line)
+  function cls:forward(y, target)
+    local loss = run(self, y, target)
+    return loss
+  end
   function cls:backward(y, target)
     if not (rawequal(y, self._y) and rawequal(target, self._t)) then run(self, y, target) end
     return self.grad_input
   end
-  function cls:forward_async(y, target) return record(self, y, target) end
+  function cls:forward_async(y, target)
+    local last = record(self, y, target)
+    return last
+  end
   -- {loss = mean loss per row, accuracy = (CrossEntropyLoss), n = rows, steps =,
   --  last = the last step's loss, nonfinite_step = 0 or the first step whose loss was NaN
   --  or infinite (counted since reset_totals), nonfinite_loss =}; reads the meter (waits

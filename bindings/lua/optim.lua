@@ -74,10 +74,14 @@ local function build_groups(self, spec, defaults, fname)
   end
 end
 
--- A module's parameters must still be the tensors the optimizer was built with.
+-- A module's parameters must still be the tensors the optimizer was built with. Modules
+-- that can say so without building lists (nn's Linear and Sequential: _same_parameters)
+-- are asked first; the lists are built only for others, or to name what changed.
 local function check_group(self, g, gi)
-  if not g.module then return end
-  local ps, gs = g.module:parameters()
+  local m = g.module
+  if not m then return end
+  if m._same_parameters and m:_same_parameters(g.params, g.grads, 1) == #g.params + 1 then return end
+  local ps, gs = m:parameters()
   for j = 1, math.max(#ps, #g.params) do
     local p = ps[j]
     if not rawequal(p, g.params[j]) or not rawequal(gs[j], g.grads[j]) then
@@ -92,9 +96,13 @@ end
 local Optimizer = {}
 Optimizer.__index = Optimizer
 
-function Optimizer:zero_grad()
-  for _, g in ipairs(self.groups) do
-    for _, t in ipairs(g.grads) do t:zero() end
+local zero, unpack = C.zero, table.unpack
+
+function Optimizer:zero_grad() -- a group's gradients in one call
+  local groups = self.groups
+  for i = 1, #groups do
+    local grads = groups[i].grads
+    zero(unpack(grads, 1, #grads))
   end
   return self
 end
@@ -158,11 +166,17 @@ function SGD:decay_per_step()
   return g.lr * g.weight_decay * gain
 end
 
+local sgd_step, sgd_steps = C.sgd_step, C.sgd_steps
+
 function SGD:step()
-  for gi, g in ipairs(self.groups) do
+  local groups = self.groups
+  for gi = 1, #groups do
+    local g = groups[gi]
     check_group(self, g, gi)
     local lr, mom, damp, wd, nest = g.lr, g.momentum, g.dampening, g.weight_decay, g.nesterov and true or false
     local params, grads, state = g.params, g.grads, g.state
+    -- past the first step (every buffer made), the whole group in one call
+    if sgd_steps(params, grads, state, lr, mom, damp, wd, nest) then goto next_group end
     for j = 1, #params do
       local p = params[j]
       local buf, first = nil, false
@@ -174,8 +188,9 @@ function SGD:step()
           first = true
         end
       end
-      C.sgd_step(p, grads[j], buf, lr, mom, damp, wd, nest, first)
+      sgd_step(p, grads[j], buf, lr, mom, damp, wd, nest, first)
     end
+    ::next_group::
   end
 end
 

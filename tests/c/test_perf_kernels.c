@@ -1,7 +1,8 @@
 /* test_perf_kernels.c - the vectorized paths of the training step give the same bits as
  * the plain scalar loops they replace: SGD's steady state (with and without weight
  * decay), bias + ReLU in Linear's forward, the bias gradient, ReLU's mask; at lengths
- * that exercise every vector remainder. Also the gemm clock counts products. */
+ * that exercise every vector remainder; plain SGD (momentum 0) the same. Also the gemm
+ * clock counts products. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,31 @@ static void test_sgd(int64_t n, float wd, float damp) {
   rh_tensor_release(&b);
   rh_tensor_release(&p2);
   rh_tensor_release(&b2);
+}
+
+/* Momentum 0: the scalar rule d = g + wd p, p = p - lr d, against rh_sgd_step's vector loop. */
+static void test_sgd_plain(int64_t n, float wd) {
+  rh_tensor p, g, p2;
+  rh_tensor_new2(&p, 1, n, RH_CPU);
+  rh_tensor_new2(&g, 1, n, RH_CPU);
+  fill(&p, -1, 1);
+  fill(&g, -1, 1);
+  rh_clone(&p2, &p);
+  rh_sgd_opts o = {0.05f, 0.0f, 0.0f, wd, 0};
+  float *q = rh_data(&p2);
+  const float *gp = rh_data(&g);
+  for (int step = 0; step < 3; step++) {
+    CHECK_OK(rh_sgd_step(&p, &g, NULL, &o, step == 0));
+    for (int64_t i = 0; i < n; i++) {
+      float d = gp[i];
+      if (wd != 0.0f) d = d + wd * q[i];
+      q[i] = q[i] + (-o.lr) * d;
+    }
+  }
+  CHECK(same_bits(rh_data(&p), q, n));
+  rh_tensor_release(&p);
+  rh_tensor_release(&g);
+  rh_tensor_release(&p2);
 }
 
 static void test_linear(int64_t B, int64_t I, int64_t O, int relu) {
@@ -120,6 +146,8 @@ int main(void) {
     test_sgd(lengths[k], 5e-4f, 0.0f);
     test_sgd(lengths[k], 0.0f, 0.0f);
     test_sgd(lengths[k], 1e-2f, 0.25f);
+    test_sgd_plain(lengths[k], 5e-3f);
+    test_sgd_plain(lengths[k], 0.0f);
   }
   test_linear(3, 5, 7, 1);
   test_linear(64, 31, 33, 1);

@@ -46,6 +46,15 @@ function T.tensor_near(a, b, tol, msg)
   return T.ok(worst <= (tol or 1e-5), string.format("%s: max rel diff %.3g at %s", msg or "tensor_near", worst, where_))
 end
 
+-- Whether two tensors hold the same elements (==, any shape, compared flat): for results
+-- that must be identical, not near.
+function T.same_elements(a, b)
+  local ta, tb = a:contiguous():view(-1):totable(), b:contiguous():view(-1):totable()
+  if #ta ~= #tb then return false end
+  for i = 1, #ta do if ta[i] ~= tb[i] then return false end end
+  return true
+end
+
 -- Asserts that fn(...) raises an error whose message contains `pattern` (plain text).
 function T.raises(pattern, fn, ...)
   local ok, err = pcall(fn, ...)
