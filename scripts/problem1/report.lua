@@ -57,7 +57,7 @@ local function class_words(a)
   elseif a.replicated > 0 and a.consistent < a.replicated / 2 then
     verdict = "so seeds of one architecture scatter over classes, and classes join architectures"
   else
-    verdict = "so classes join architectures, and most architectures keep their seeds in one class"
+    verdict = "so classes join architectures, and at least half of the architectures keep their seeds in one class"
   end
   return table.concat(parts, "; ") .. ": " .. verdict .. string.format(" (adjusted Rand index of classes against "
     .. "architectures %s)", num(a.ari, 3))
@@ -92,9 +92,9 @@ function M.text(o, plan, records, measures, cls, cls0, figs, timing)
   d:h(2, "Findings")
   local lines = {}
   lines[#lines + 1] = string.format("- **Convergence.** %d of %d trained real-label networks with weight decay "
-    .. "converged (loss saturated and every layer's %s rank settled, after a horizon H >= %g) within %d epochs; "
-    .. "the others are listed under *Not converged* and left out of the classes and correlations.",
-    #real, #real_all, o.rank_measure, o.min_horizon, o.max_epochs)
+    .. "converged (loss saturated and every layer's %s rank settled, after a horizon H >= %g) within %d epochs%s",
+    #real, #real_all, o.rank_measure, o.min_horizon, o.max_epochs, #real == #real_all and "."
+      or "; the others are listed under *Not converged* and left out of the classes and correlations.")
   local nr = nf(real, "normalized")
   if #nr > 0 then
     local med = stats.median(nr)
