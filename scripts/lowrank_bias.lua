@@ -73,17 +73,13 @@ local okdir, direrr = pcall(function() rh.io.mkdir_p(out); rh.io.mkdir_p(out .. 
 if not okdir then fail("cannot create the output folder " .. out .. ": " .. tostring(direrr)) end
 local settings = {}
 for _, k in ipairs(RUN_KEYS) do settings[k] = o[k] end
-local fh = io.open(out .. "/config.json", "r")
-if fh then
-  local okc, old = pcall(rh.json.decode, fh:read("a") or "")
-  fh:close()
-  if not okc or type(old) ~= "table" or type(old.settings) ~= "table" then
-    fail(out .. "/config.json is not a low-rank-bias grid's settings; is " .. out .. " another program's folder?")
-  end
+local recorded, not_ours = results.recorded_config(out .. "/config.json")
+if not_ours then
+  fail(out .. "/config.json is not a low-rank-bias grid's settings; is " .. out .. " another program's folder?")
+end
+if recorded then
   local diff = {}
-  for _, k in ipairs(RUN_KEYS) do
-    if rh.json.encode({ old.settings[k] }) ~= rh.json.encode({ o[k] }) then diff[#diff + 1] = k:gsub("_", "-") end
-  end
+  for _, c in ipairs(results.changed_settings(recorded, o, RUN_KEYS)) do diff[#diff + 1] = c.key:gsub("_", "-") end
   if #diff > 0 then
     usage_error(out .. " holds a grid with other settings (" .. table.concat(diff, ", ")
       .. "); use the same settings to continue it, or another --out")

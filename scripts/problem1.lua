@@ -44,39 +44,23 @@ local tag = place.label ~= "" and "[" .. place.label .. "] " or ""
 local out = o.out
 local paths = { runs = out .. "/runs.jsonl", history = out .. "/history", config = out .. "/config.json" }
 
-local function same(a, b)
-  if type(a) ~= type(b) then return false end
-  if type(a) == "number" then return math.abs(a - b) <= 1e-12 * math.max(1, math.abs(a)) end
-  if type(a) == "table" then
-    if #a ~= #b then return false end
-    for i = 1, #a do if not same(a[i], b[i]) then return false end end
-    return true
-  end
-  return a == b
-end
 local function show(v) return type(v) == "table" and table.concat(v, ",") or tostring(v) end
 
 local okdir, direrr = pcall(function() rh.io.mkdir_p(out); rh.io.mkdir_p(paths.history) end)
 if not okdir then
   fail("cannot create the output folder " .. out .. ": " .. tostring(direrr):gsub("^[^(]*%((.*)%)$", "%1"))
 end
-local fh = io.open(paths.config, "r")
-local recorded
-if fh then
-  local okc, old = pcall(rh.json.decode, fh:read("a") or "")
-  fh:close()
-  if not okc or type(old) ~= "table" or type(old.settings) ~= "table" then
-    fail(paths.config .. " is not a problem 1 study's settings (" .. tostring(okc and "no settings" or old)
-      .. "); is " .. out .. " another program's folder?")
-  end
-  recorded = old
+local recorded, not_ours = results.recorded_config(paths.config)
+if not_ours then
+  fail(paths.config .. " is not a problem 1 study's settings (" .. not_ours .. "); is " .. out
+    .. " another program's folder?")
+end
+if recorded then
   -- --merge joins the study the shards recorded: their settings, the command line's analysis options
-  if o.merge then results.adopt_options(o, old.options) end
+  if o.merge then results.adopt_options(o, recorded.options) end
   local diff = {}
-  for _, k in ipairs(settings.RUN_KEYS) do
-    if not same(old.settings[k], o[k]) then
-      diff[#diff + 1] = string.format("%s (was %s, now %s)", k:gsub("_", "-"), show(old.settings[k]), show(o[k]))
-    end
+  for _, c in ipairs(results.changed_settings(recorded, o, settings.RUN_KEYS)) do
+    diff[#diff + 1] = string.format("%s (was %s, now %s)", c.key:gsub("_", "-"), show(c.was), show(c.now))
   end
   if #diff > 0 then
     usage_error(out .. " holds a study with other settings: " .. table.concat(diff, ", ")

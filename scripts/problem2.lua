@@ -19,6 +19,7 @@ package.path = script_dir .. "/?.lua;" .. package.path
 
 local rh = require "rankhost"
 local options = require "common.options"
+local results = require "common.results"
 local sweep = require "common.sweep"
 local settings = require "problem2.settings"
 local plugins = require "problem2.plugins"
@@ -86,17 +87,15 @@ end)
 if not okdir then fail("cannot create the output folder " .. out .. ": " .. tostring(direrr)) end
 local run_settings = {}
 for _, k in ipairs(settings.RUN_KEYS) do run_settings[k] = o[k] end
-if rh.io.exists(config_path) then
-  local f = assert(io.open(config_path, "rb"))
-  local okc, old = pcall(rh.json.decode, f:read("a") or "")
-  f:close()
-  if not okc or type(old) ~= "table" or type(old.settings) ~= "table" or old.problem ~= 2 then
-    fail(config_path .. " is not a problem 2 study's settings; is " .. out .. " another program's folder?")
-  end
+local recorded, not_ours = results.recorded_config(config_path, function(t) return t.problem == 2 end)
+if not_ours then
+  fail(config_path .. " is not a problem 2 study's settings; is " .. out .. " another program's folder?")
+end
+if recorded then
   local diff = {}
-  for _, k in ipairs(settings.RUN_KEYS) do
-    local was, now = rh.json.encode(old.settings[k]), rh.json.encode(run_settings[k])
-    if was ~= now then diff[#diff + 1] = string.format("--%s (was %s, now %s)", k:gsub("_", "-"), was, now) end
+  for _, c in ipairs(results.changed_settings(recorded, run_settings, settings.RUN_KEYS)) do
+    diff[#diff + 1] = string.format("--%s (was %s, now %s)", c.key:gsub("_", "-"), rh.json.encode(c.was),
+      rh.json.encode(c.now))
   end
   if #diff > 0 then
     usage_error(out .. " holds a study with other settings: " .. table.concat(diff, ", ")
@@ -111,14 +110,8 @@ rh.io.write_atomic(config_path, rh.json.encode({ problem = 2, settings = run_set
 local tasks, terr = tasks_of.new(o)
 if not tasks then usage_error(terr) end
 local plan = plan_of.plan(o, image_variants, teacher_variant)
-local results_path = out .. "/runs.jsonl"
-local function read_done()
-  local by_id = {}
-  if rh.io.exists(results_path) then
-    for _, r in ipairs(rh.log.read_jsonl(results_path)) do if r.id then by_id[r.id] = r end end
-  end
-  return by_id
-end
+-- the finished runs, by id, from the results file (common/results.lua)
+local function read_done() return (results.read(out)) end
 local okr, done = pcall(read_done)
 if not okr then fail(tostring(done) .. " (finished runs are read from it; fix or move the file)") end
 if o.jobs == 0 then o.jobs = sweep.cores() end

@@ -171,6 +171,8 @@ local function decay_rate(opt)
   if type(opt.decay_per_step) == "function" then return opt:decay_per_step() end
 end
 
+local function finite(x) return x == x and x ~= math.huge and x ~= -math.huge end
+
 -- The first non-finite parameter of a model: its index, or nil when all are finite.
 local function nonfinite_param(model)
   for i, p in ipairs((model:parameters())) do
@@ -286,7 +288,7 @@ function train.fit(model, data, o)
   -- the last rank check, kept for the caller (history.ranks, history.svals)
   local function check_ranks(rec)
     local ranks, svals, shapes, ok, moved = rank_check(rule, layers)
-    rec.ranks, rec.svals, rec.rank_moved = ranks, svals, moved
+    rec.ranks, rec.svals, rec.shapes, rec.rank_moved = ranks, svals, shapes, moved
     history.ranks, history.svals, history.shapes, history.ranks_epoch = ranks, svals, shapes, rec.epoch
     return ok
   end
@@ -304,11 +306,11 @@ function train.fit(model, data, o)
         local last = crit:forward_async(y, Y)
         if y:device() == "cpu" then
           local l = last:get(1)
-          if l ~= l or l == math.huge or l == -math.huge then nonfinite_loss(l, step, epoch, b) end
+          if not finite(l) then nonfinite_loss(l, step, epoch, b) end
         end
       else
         local loss = crit:forward(y, Y)
-        if loss ~= loss or loss == math.huge or loss == -math.huge then nonfinite_loss(loss, step, epoch, b) end
+        if not finite(loss) then nonfinite_loss(loss, step, epoch, b) end
         local B = X:size(1)
         sum, count = sum + loss * B, count + B
         if ce then correct = correct + C.correct(y, Y) end

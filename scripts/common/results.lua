@@ -97,6 +97,31 @@ function M.adopt_options(o, recorded)
   end
 end
 
+-- The settings an earlier start of a study recorded in `path` (its config.json): the decoded
+-- table; nil when there is no such file; nil and why when the file is not a study's (not
+-- JSON, no `settings` table, or refused by ours(t), a test of the study's own mark).
+function M.recorded_config(path, ours)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a") or ""
+  f:close()
+  local ok, t = pcall(rh.json.decode, text)
+  if not ok then return nil, tostring(t) end
+  if type(t) ~= "table" or type(t.settings) ~= "table" or (ours and not ours(t)) then return nil, "no settings" end
+  return t
+end
+
+-- The settings `keys` of the options o that differ from those recorded (compared as JSON
+-- text, which is how they were recorded): a list of { key =, was =, now = } (the values).
+function M.changed_settings(recorded, o, keys)
+  local out = {}
+  for _, k in ipairs(keys) do
+    local was, now = recorded.settings[k], o[k]
+    if rh.json.encode({ was }) ~= rh.json.encode({ now }) then out[#out + 1] = { key = k, was = was, now = now } end
+  end
+  return out
+end
+
 -- Fields of a run record, of a history line and of summary.csv that measure time and so
 -- differ between two runs of the same computation; everything else is determined by the
 -- settings (bit for bit with the same thread count).

@@ -22,6 +22,16 @@ function M.cores()
   return math.tointeger(n) or 1
 end
 
+-- The text of a worker's file, which is then removed (nil when it cannot be read).
+local function take(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  os.remove(path)
+  return text
+end
+
 -- workers.map{items=, jobs=, dir=, work=function(item) -> table,
 --             done=function(item, result) [, started=function(item, slot)]
 --             [, lost=function(item, why)]}
@@ -33,6 +43,10 @@ function M.map(o)
   rh.io.mkdir_p(dir)
   local running, nrunning, next_item = {}, 0, 1
   local ndone, lost, failure = 0, {}, nil
+  local function lose(item, why)
+    lost[#lost + 1] = { item, why }
+    if o.lost then o.lost(item, why) end
+  end
   local free = {}
   for s = jobs, 1, -1 do free[#free + 1] = s end
 
@@ -74,28 +88,19 @@ function M.map(o)
       running[pid], nrunning = nil, nrunning - 1
       free[#free + 1] = r.slot
       if how == "exited" and code == 0 then
-        local f = io.open(r.path, "rb")
-        local text = f and f:read("a")
-        if f then f:close() end
-        os.remove(r.path)
-        local ok, res = pcall(rh.json.decode, text or "")
+        local ok, res = pcall(rh.json.decode, take(r.path) or "")
         if ok then
           ndone = ndone + 1
           o.done(r.item, res)
         else
-          lost[#lost + 1] = { r.item, "its result file could not be read" }
-          if o.lost then o.lost(r.item, lost[#lost][2]) end
+          lose(r.item, "its result file could not be read")
         end
       elseif how == "exited" and code == 1 and rh.io.exists(r.path .. ".error") then
-        local f = io.open(r.path .. ".error", "rb")
-        failure = failure or (f and f:read("a") or "a worker failed")
-        if f then f:close() end
-        os.remove(r.path .. ".error")
+        local msg = take(r.path .. ".error")
+        failure = failure or msg or "a worker failed"
       else
-        local why = how == "signaled" and string.format("its worker was killed by signal %d", code)
-          or string.format("its worker exited with status %d", code)
-        lost[#lost + 1] = { r.item, why }
-        if o.lost then o.lost(r.item, why) end
+        lose(r.item, how == "signaled" and string.format("its worker was killed by signal %d", code)
+          or string.format("its worker exited with status %d", code))
       end
     end
   end

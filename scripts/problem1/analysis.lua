@@ -29,12 +29,6 @@ function M.measures(records)
   return list
 end
 
-function M.trained(records)
-  local out = {}
-  for _, r in ipairs(records) do if r.status == "ok" then out[#out + 1] = r end end
-  return out
-end
-
 -- Runs of a kind, trained (status ok), optionally only the converged ones.
 function M.of_kind(records, kind, converged_only)
   local out = {}

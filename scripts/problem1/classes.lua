@@ -13,6 +13,8 @@ local stats = require "common.stats"
 local M = {}
 
 M.FIGURES = { "bottleneck", "last_hidden", "profile" }
+-- The real-valued measures: their values are taken to the nearest integer before classes.
+M.ROUNDED = { effective = true, stable = true }
 
 -- The value of run r that classes are taken on: a number, or a list for a profile.
 function M.value(r, figure, measure)
@@ -38,7 +40,7 @@ function M.architecture(r) return table.concat(r.architecture, "-") end
 -- members }; round takes each value to the nearest integer first (by default for the
 -- real-valued effective and stable ranks, so that every measure's classes have one resolution).
 function M.classes(runs, figure, measure, tol, round)
-  if round == nil then round = measure == "effective" or measure == "stable" end
+  if round == nil then round = M.ROUNDED[measure] == true end
   local items = {}
   for _, r in ipairs(runs) do
     local v = M.value(r, figure, measure)

@@ -63,8 +63,6 @@ local function class_words(a)
     .. "architectures %s)", num(a.ari, 3))
 end
 
-local INTEGER = { numerical = true, relative = true, energy = true }
-
 local function measure_line(m)
   return string.format("- **%s**: %s", m, rh.rank.measures[m] or "")
 end
@@ -218,7 +216,7 @@ function M.text(o, plan, records, measures, cls, cls0, figs, timing)
       local tw = classes.against_twins(real, wd0, figure, mm, o.class_tol)
       local _, _, tr = analysis.trends(real, mm)
       local w = tr[figure] and tr[figure].min_width
-      local name = figure .. " " .. mm .. (INTEGER[mm] and "" or " (rounded)")
+      local name = figure .. " " .. mm .. (classes.ROUNDED[mm] and " (rounded)" or "")
       mrows[#mrows + 1] = { name, a.classes, a.multi, a.replicated > 0 and (a.consistent .. " of " .. a.replicated) or "n/a",
         a.eta2, a.ari, tw.ari, stats.median(analysis.values(real, function(r) return r.network[figure .. ":" .. mm] end)),
         rho_text(w) }

@@ -7,6 +7,7 @@
 -- loss has saturated and every layer's rank has settled. docs/problem1.md shows the
 -- measurements these defaults were chosen from.
 local regime = require "common.regime"
+local classes = require "problem1.classes"
 
 local M = {}
 
@@ -97,7 +98,7 @@ M.SPEC = regime.splice {
   -- ---- analysis ----
   { name = "measure", type = "choice", choices = { "energy", "relative", "numerical", "effective", "stable" },
     default = "energy", help = "rank measure of the classes and the headline figures" },
-  { name = "class-figure", type = "choice", choices = { "bottleneck", "last_hidden", "profile" },
+  { name = "class-figure", type = "choice", choices = classes.FIGURES,
     default = "last_hidden", help = "what equivalence classes are taken on (see docs/problem1.md)" },
   { name = "class-tol", type = "number", default = 0, min = 0, metavar = "X",
     help = "classes: figures within X of the class leader (0 = equal)" },

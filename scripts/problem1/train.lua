@@ -31,11 +31,7 @@ local function pick(r)
 end
 
 -- Loss and accuracy on a dataset, evaluated in batches of 1000.
-local function evaluate(model, ds)
-  return rh.train.evaluate(model, function()
-    return rh.data.loader(ds, { batch = 1000, shuffle = false })
-  end)
-end
+local function evaluate(model, ds) return rh.train.evaluate(model, ds, { batch = 1000 }) end
 
 -- The measurement of a trained model: ranks from `svals` (fit's last check), activation
 -- and gradient ranks on the probe batch, losses and accuracies.
@@ -142,7 +138,7 @@ function M.train(run, task, o, history_path, say)
         -- every measure of every layer from the check's singular values (no SVD more)
         line.layers = {}
         for i, s in ipairs(rec.svals) do
-          local r = rh.rank.all(s, { shape = model:linear_layers()[i].weight:shape() })
+          local r = rh.rank.all(s, { shape = rec.shapes[i] })
           line.layers[i] = { ranks = pick(r) }
         end
         line.ranks = rec.ranks
@@ -157,16 +153,20 @@ function M.train(run, task, o, history_path, say)
       end
     end,
   })
+  -- every way out closes the history and times the run
+  local function ended()
+    history:close()
+    record.wall_time = rh.clock() - t0
+    return record
+  end
   record.stopped, record.epochs, record.steps = h.stopped, h.epochs, h.steps
   record.wd_horizon = h.wd_horizon
   record.saturated = h[#h].saturated == true
   record.ranks_at_stop = h.ranks
   if h.stopped == "diverged" then
-    history:close()
     record.status, record.converged = "diverged at step " .. h.diverged_step, false
     record.diverged, record.diverged_step = h.diverged, h.diverged_step
-    record.wall_time = rh.clock() - t0
-    return record
+    return ended()
   end
   record.status = "ok"
   record.converged = h.stopped == "converged"
@@ -179,21 +179,15 @@ function M.train(run, task, o, history_path, say)
     if hc.stopped == "diverged" then
       record.status, record.converged = "diverged at step " .. (h.steps + hc.diverged_step), false
       record.diverged = "in the cooldown: " .. hc.diverged
-      history:close()
-      record.wall_time = rh.clock() - t0
-      return record
+      return ended()
     end
     svals = hc.svals
     record.wd_horizon = h.wd_horizon + (hc.wd_horizon or 0)
     record.test_acc_before_cooldown = before
     record.ranks_after_cooldown = hc.ranks
   end
-  history:close()
-  local final
-  final, record.layers, record.network = M.measure(model, task, svals)
-  record.final = final
-  record.wall_time = rh.clock() - t0
-  return record
+  record.final, record.layers, record.network = M.measure(model, task, svals)
+  return ended()
 end
 
 return M
