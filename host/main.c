@@ -311,6 +311,9 @@ static void rerun_with_better_blas(char **argv) {
 
 int main(int argc, char **argv) {
   rerun_with_better_blas(argv); /* may run rankhost again with OpenBLAS's AVX kernels */
+  /* Line-buffered stdout even into a file or pipe: a study's progress lines reach its log
+   * as they are printed (tail -f works, a killed run's log ends where the run did). */
+  setvbuf(stdout, NULL, _IOLBF, 0);
   opts o;
   int pr = parse_args(argc, argv, &o);
   if (pr == 1) return 0;

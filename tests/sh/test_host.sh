@@ -52,5 +52,10 @@ ok "interactive prompt evaluates lines and blocks" '[[ "$out" == *42* && "$out" 
 
 printf 'print("from stdin")' | "$RANKHOST" - > "$tmp/o"; ok "script from stdin" 'grep -q "from stdin" "$tmp/o"'
 
+# stdout is line-buffered into a file (print flushes anyway; io.write now does per line): a
+# run killed with SIGKILL keeps every line it wrote
+"$RANKHOST" -e 'io.write("progress line\n"); os.execute("kill -9 $PPID; sleep 1")' > "$tmp/killed" 2>/dev/null
+ok "a killed run's log keeps its printed lines" 'grep -q "progress line" "$tmp/killed"'
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -54,17 +54,27 @@ wait_for() {
     sleep 0.02; t=$((t + 1))
   done
 }
-# Kills 1-6 land in training: after a random number (1-8) of epoch lines of this start, plus
-# a random 0-0.2 s (so also inside an epoch's measurements and writes). A network is 6
-# epochs (patience 6: no early stop) and an interrupted one starts again, so a start
-# finishes at most about one network and many lose the one they were training.
+# Kills 1-3 land in training for sure: the moment runs.jsonl gains a line in this start (a
+# network finished; the next one starts), whatever the machine's speed. Polling every 10 ms
+# lets a start finish a network or two, never the 10 planned in 3 starts.
+# Kills 4-6 land anywhere in training: after a random number (1-8) of epoch lines of this
+# start (rankhost line-buffers stdout, so the log has each line as it is printed), plus a
+# random 0-0.2 s (so also inside an epoch's measurements and writes).
 # Kills 7-8: a random 0-1 s after the restart said how many networks were done, so in the
 # last networks' training or in the analysis (summary.csv, classes.csv, figures, report.md).
+# lines in runs.jsonl now (a torn last line counts too: that is fine for a trigger)
+runs_now() { if [ -f "$S/runs.jsonl" ]; then wc -l < "$S/runs.jsonl"; else echo 0; fi; }
 kills=0 in_training=0
 for i in 1 2 3 4 5 6 7 8; do
   "${sweep[@]}" > "$out/log$i" 2>&1 &
   pid=$!
-  if [ $i -le 6 ]; then
+  if [ $i -le 3 ]; then
+    n0=$(runs_now); t=0
+    while kill -0 "$pid" 2>/dev/null && [ "$(runs_now)" -le "$n0" ] && [ $t -lt 3000 ]; do
+      sleep 0.01; t=$((t + 1))
+    done
+    delay=0; where="as runs.jsonl grew past $n0 lines"
+  elif [ $i -le 6 ]; then
     m=$((RANDOM % 8 + 1)); delay=$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.2 * r / 32767 }')
     wait_for "$pid" "epoch [0-9]*/" "$m"; where="after $m epochs + ${delay}s"
   else
