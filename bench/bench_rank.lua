@@ -6,7 +6,8 @@ rh.seed(1)
 local shapes = { { 784, 784 }, { 784, 784 }, { 784, 784 }, { 10, 784 } }
 local W = {}
 for i, s in ipairs(shapes) do W[i] = (rh.rand(s[1], s[2]) - 0.5) * (2 / 28) end
-local function median(t) table.sort(t); return t[(#t + 1) // 2] end
+package.path = (arg and arg[0] and arg[0]:match("^(.*)/[^/]*$") or ".") .. "/?.lua;" .. package.path
+local median = require("bench_common").median
 local function round(f) local t0 = rh.clock(); for i = 1, #W do f(W[i]) end; return rh.clock() - t0 end
 round(rh.rank.all); round(rh.linalg.svdvals)
 local ta, ts = {}, {}

@@ -70,29 +70,11 @@ local function new_run(sizes)
   return model, nn.CrossEntropyLoss(), optim.SGD(model, SGD[sizes])
 end
 
--- The next batch of a loader that runs epoch after epoch.
-local function batches(B, seed)
-  local ld = data.loader(train, { batch = B, shuffle = true, seed = seed, drop_last = true })
-  return function()
-    local X, Y = ld:next()
-    if not X then X, Y = ld:next() end
-    return X, Y
-  end, ld
-end
+local function batches(B, seed) return common.batches(train, B, seed) end
 
 local function hand_loop(sizes, B)
   local model, crit, opt = new_run(sizes)
-  local nextb = batches(B, 1)
-  return function(k)
-    for _ = 1, k do
-      local X, Y = nextb()
-      opt:zero_grad()
-      local y = model:forward(X)
-      crit:forward(y, Y)
-      model:backward(X, crit:backward(y, Y), true)
-      opt:step()
-    end
-  end
+  return common.step_loop(model, crit, opt, batches(B, 1), true)
 end
 
 local function fit_loop(sizes, B)
@@ -117,35 +99,9 @@ end
 -- The parts of a step outside the products, each alone, on a model of the step's shapes.
 local function parts(sizes, B)
   local model, crit, opt = new_run(sizes)
-  local nextb = batches(B, 2)
-  local X, Y = nextb()
-  X, Y = X:clone(), Y:clone()
-  local y = model:forward(X)
-  model:backward(X, crit:backward(y, Y), true)
-  opt:step()
-  local clock = rh.gemm_clock
-  local out = {}
-  out.loader = function(k) for _ = 1, k do nextb() end end
-  out.zero_grad = function(k) for _ = 1, k do opt:zero_grad() end end
-  out.loss = function(k) for _ = 1, k do crit:forward(y, Y); crit:backward(y, Y) end end
-  out.optimizer = function(k) for _ = 1, k do opt:step() end end
-  -- forward and backward less the time inside cblas_sgemm: bias, ReLU, module calls
-  out.fwd_rest = function(k)
-    local c0 = clock()
-    local t0 = rh.clock()
-    for _ = 1, k do model:forward(X) end
-    return (rh.clock() - t0) - (clock() - c0)
-  end
-  out.bwd_rest = function(k)
-    local g = crit:backward(y, Y)
-    local c0 = clock()
-    local t0 = rh.clock()
-    for _ = 1, k do model:backward(X, g, true) end
-    return (rh.clock() - t0) - (clock() - c0)
-  end
-  return out
+  return common.parts(model, crit, opt, batches(B, 2), true)
 end
-local PARTS = { "loader", "zero_grad", "loss", "optimizer", "fwd_rest", "bwd_rest" }
+local PARTS = common.PARTS
 
 local summary = {}
 local function run(sizes, B)

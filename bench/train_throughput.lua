@@ -83,46 +83,15 @@ print(string.format("OpenBLAS kernels: %s, threads: %d; %d reps of %d steps each
 -- The twelve products of one step on tensors of its shapes (bench_common.lua).
 local function gemm_reference(B) return common.products(SIZES, B, false) end
 
--- k steps of the documented loop; the loader restarts its epochs as needed.
+-- k steps of the documented loop, batches from a loader that restarts its epochs as needed;
+-- and the parts of a step, each alone, on a second model of the same shapes, so that
+-- repeated optimizer steps leave the trained one alone (bench_common.lua).
 local function training(B)
   local model, crit, opt = new_run(B)
-  local loader = data.loader(train, { batch = B, shuffle = true, seed = 1, drop_last = true })
-  local function step_loop(k)
-    local done = 0
-    while done < k do
-      for X, Y in loader do
-        opt:zero_grad()
-        local y = model:forward(X)
-        local loss = crit:forward(y, Y)
-        model:backward(X, crit:backward(y, Y))
-        opt:step()
-        done = done + 1
-        if done == k then break end
-      end
-    end
-  end
-  -- The parts of a step, each alone (k times), for the breakdown; on a second model of the
-  -- same shapes, so that repeated optimizer steps leave the trained one alone.
+  local nextb = common.batches(train, B, 1)
   local model2, crit2, opt2 = new_run(B)
-  local X0, Y0 = loader:next()
-  X0, Y0 = X0:clone(), Y0:clone()
-  local y0 = model2:forward(X0)
-  model2:backward(X0, crit2:backward(y0, Y0))
-  opt2:step() -- its momentum buffers are made on the first step
-  local parts = {
-    loader = function(k)
-      local done = 0
-      while done < k do
-        for _ in loader do done = done + 1; if done == k then break end end
-      end
-    end,
-    loss = function(k) for _ = 1, k do crit2:forward(y0, Y0); crit2:backward(y0, Y0) end end,
-    zero_grad = function(k) for _ = 1, k do opt2:zero_grad() end end,
-    optimizer = function(k) for _ = 1, k do opt2:step() end end,
-  }
-  return step_loop, parts, model
+  return common.step_loop(model, crit, opt, nextb, false), common.parts(model2, crit2, opt2, nextb, false), model
 end
-
 
 -- 1 against 2 OpenBLAS threads on the same training loop, alternating within the run.
 if opts.threads then
@@ -167,7 +136,7 @@ for _, B in ipairs(opts.batches) do
     end
     if r % 2 == 1 then a = time(gemm, K); b = train_timed() else b = train_timed(); a = time(gemm, K) end
     tg[r], tt[r], ratio[r] = a / K, b / K, a / b
-    for name, f in pairs(parts) do part_t[name][r] = time(f, K) / K end
+    for name in pairs(part_t) do part_t[name][r] = time(parts[name], K) / K end
   end
   local allocated = rh.allocated() - alloc0
   local mg, mt, mr = median(tg), median(tt), median(ratio)
