@@ -63,8 +63,6 @@ int rhL_optboolfield(lua_State *L, int t, const char *k, int def);
 /* Raises "bad argument #idx to 'f' (unknown option 'k'; did you mean 'x'?)" when the table
  * at idx (if a table) has a key not in names (a NULL-terminated list). bindings/options.c */
 void rhL_checkoptions(lua_State *L, int idx, const char *const *names);
-/* The name in names[0..count) nearest to key (a plausible misspelling), or NULL. */
-const char *rhL_nearest_name(const char *key, const char *const *names, size_t count);
 
 /* ---- global state (bindings/state.c) ---- */
 rh_rng *rhL_rng(void);          /* the global random stream, seeded by rh.seed */
