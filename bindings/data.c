@@ -451,7 +451,6 @@ static int loader_gc(lua_State *L) {
 static int l_loader(lua_State *L) {
   rh_dataset *ds = check_ds(L, 1);
   static const char *const keys[] = {"batch", "shuffle", "seed", "drop_last", NULL};
-  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
   rhL_checkoptions(L, 2, keys);
   lua_Integer batch = rhL_optintfield(L, 2, "batch", 64);
   if (batch < 1 || batch > MAXN) luaL_argerror(L, 2, "field 'batch' must be >= 1");

@@ -81,8 +81,9 @@ static const char *bad_option(lua_State *L, int idx, const char *const *names, s
 }
 
 void rhL_checkoptions(lua_State *L, int idx, const char *const *names) {
-  if (!lua_istable(L, idx)) return;
+  if (lua_isnoneornil(L, idx)) return;
   idx = lua_absindex(L, idx);
+  if (!lua_istable(L, idx)) luaL_typeerror(L, idx, "options table");
   size_t count = 0;
   while (names[count]) count++;
   int unknown;

@@ -61,7 +61,8 @@ lua_Number rhL_optnumfield(lua_State *L, int t, const char *k, lua_Number def);
 lua_Integer rhL_optintfield(lua_State *L, int t, const char *k, lua_Integer def);
 int rhL_optboolfield(lua_State *L, int t, const char *k, int def);
 /* Raises "bad argument #idx to 'f' (unknown option 'k'; did you mean 'x'?)" when the table
- * at idx (if a table) has a key not in names (a NULL-terminated list). bindings/options.c */
+ * at idx has a key not in names (a NULL-terminated list), and "(options table expected, got
+ * boolean)" when idx holds neither a table nor nil (absent options pass). bindings/options.c */
 void rhL_checkoptions(lua_State *L, int idx, const char *const *names);
 
 /* ---- global state (bindings/state.c) ---- */
