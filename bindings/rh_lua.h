@@ -38,6 +38,8 @@ void rhL_account(lua_State *L);
 /* If st != RH_OK: raises an error for argument `arg` (>0) of the running function
  * ("bad argument #arg to 'fn' (detail)"), or a plain error naming the function (arg 0). */
 void rhL_check(lua_State *L, rh_status st, int arg);
+/* What went wrong in a call that returned st: rh_error(), or st's name when it is empty. */
+const char *rhL_detail(rh_status st);
 /* Raises "fname: msg" naming the current function. */
 int rhL_error(lua_State *L, const char *fmt, ...);
 /* Checks that all tensors share one device; raises for argument `arg` otherwise. */

@@ -101,10 +101,14 @@ int rhL_error(lua_State *L, const char *fmt, ...) {
   return lua_error(L);
 }
 
+const char *rhL_detail(rh_status st) {
+  const char *detail = rh_error();
+  return detail[0] ? detail : rh_status_name(st);
+}
+
 void rhL_check(lua_State *L, rh_status st, int arg) {
   if (st == RH_OK) return;
-  const char *detail = rh_error();
-  if (!detail[0]) detail = rh_status_name(st);
+  const char *detail = rhL_detail(st);
   if (arg > 0)
     luaL_argerror(L, arg, detail);
   else
