@@ -234,10 +234,7 @@ static int ds_to(lua_State *L) {
   rh_dataset *out = push_ds(L, 1);
   rh_dataset_share(out, ds);
   rh_status st = rh_dataset_to(out, d);
-  if (st == RH_ENOMEM) { /* dead tensors may hold the device memory: collect, retry once */
-    lua_gc(L, LUA_GCCOLLECT, 0);
-    st = rh_dataset_to(out, d);
-  }
+  if (rhL_collect_for(L, st)) st = rh_dataset_to(out, d); /* dead tensors may hold the device memory */
   rhL_check(L, st, 2);
   return 1;
 }

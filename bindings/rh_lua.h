@@ -31,6 +31,9 @@ rh_tensor *rhL_newlike(lua_State *L, const rh_tensor *like);
  * already is, else a copy) in a userdata created before the copy is made. Collects and
  * retries once on a failed allocation; a failure is an error for argument `arg`. */
 rh_tensor *rhL_pushcontiguous(lua_State *L, const rh_tensor *t, rh_device dev, int arg);
+/* The retry policy for allocations: when st is RH_ENOMEM, runs a full collection (memory
+ * held by unreachable tensors) and returns 1, and the caller retries once; else 0. */
+int rhL_collect_for(lua_State *L, rh_status st);
 /* Tells Lua's collector about tensor memory allocated since the last call. */
 void rhL_account(lua_State *L);
 
