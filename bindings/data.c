@@ -234,10 +234,7 @@ static int ds_to(lua_State *L) {
   rh_dataset *out = push_ds(L, 1);
   rh_dataset_share(out, ds);
   rh_status st = rh_dataset_to(out, d);
-  if (st == RH_ENOMEM) { /* dead tensors may hold the device memory: collect, retry once */
-    lua_gc(L, LUA_GCCOLLECT, 0);
-    st = rh_dataset_to(out, d);
-  }
+  if (rhL_collect_for(L, st)) st = rh_dataset_to(out, d); /* dead tensors may hold the device memory */
   rhL_check(L, st, 2);
   return 1;
 }
@@ -451,7 +448,6 @@ static int loader_gc(lua_State *L) {
 static int l_loader(lua_State *L) {
   rh_dataset *ds = check_ds(L, 1);
   static const char *const keys[] = {"batch", "shuffle", "seed", "drop_last", NULL};
-  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
   rhL_checkoptions(L, 2, keys);
   lua_Integer batch = rhL_optintfield(L, 2, "batch", 64);
   if (batch < 1 || batch > MAXN) luaL_argerror(L, 2, "field 'batch' must be >= 1");

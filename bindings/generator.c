@@ -30,8 +30,9 @@ static int g_int(lua_State *L) {
   rh_rng *r = check_gen(L);
   lua_Integer lo = luaL_checkinteger(L, 2), hi = luaL_checkinteger(L, 3);
   if (hi < lo) return luaL_argerror(L, 3, "hi must be >= lo");
-  if (hi - lo >= (lua_Integer)UINT32_MAX) return luaL_argerror(L, 3, "range wider than 2^32");
-  lua_pushinteger(L, lo + (lua_Integer)rh_rng_below(r, (uint32_t)(hi - lo + 1)));
+  lua_Unsigned span = (lua_Unsigned)hi - (lua_Unsigned)lo; /* hi - lo, which may not fit a lua_Integer */
+  if (span >= UINT32_MAX) return luaL_argerror(L, 3, "range wider than 2^32");
+  lua_pushinteger(L, lo + (lua_Integer)rh_rng_below(r, (uint32_t)span + 1));
   return 1;
 }
 

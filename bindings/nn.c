@@ -139,11 +139,12 @@ static int l_sgd_step(lua_State *L) {
   return 0;
 }
 
-/* The tensor at t[j] (t the table at idx), or an error naming the list and position. */
+/* The tensor at t[j] (t the table at idx), or an error naming the function, the list and
+ * the position. */
 static rh_tensor *listtensor(lua_State *L, int idx, lua_Integer j, const char *what) {
   lua_rawgeti(L, idx, j);
   rh_tensor *t = rhL_totensor(L, -1);
-  if (!t || !t->storage) luaL_error(L, "%s %d is not a live tensor", what, (int)j);
+  if (!t || !t->storage) rhL_error(L, "%s %d is not a live tensor", what, (int)j);
   lua_pop(L, 1); /* the list keeps it alive */
   return t;
 }
@@ -174,7 +175,7 @@ static int l_sgd_steps(lua_State *L) {
     rh_tensor *p = listtensor(L, 1, j, "parameter"), *g = listtensor(L, 2, j, "gradient");
     rh_tensor *buf = o.momentum != 0.0f ? listtensor(L, 3, j, "momentum buffer") : NULL;
     rh_status st = rh_sgd_step(p, g, buf, &o, 0);
-    if (st != RH_OK) return luaL_error(L, "parameter %d: %s", (int)j, rh_error());
+    if (st != RH_OK) return rhL_error(L, "parameter %d: %s", (int)j, rhL_detail(st));
   }
   lua_pushboolean(L, 1);
   return 1;

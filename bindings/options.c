@@ -28,7 +28,7 @@ static int edit_distance(const char *a, const char *b) {
   return row[m];
 }
 
-const char *rhL_nearest_name(const char *key, const char *const *names, size_t count) {
+static const char *nearest_name(const char *key, const char *const *names, size_t count) {
   const char *best = NULL;
   int best_d = 1000;
   size_t klen = strlen(key);
@@ -48,7 +48,7 @@ const char *rhL_nearest_name(const char *key, const char *const *names, size_t c
 
 /* Pushes "unknown option 'k'; did you mean 'x'?" (or "...; valid options: a, b, c"). */
 static const char *push_unknown(lua_State *L, const char *key, const char *const *names, size_t count) {
-  const char *near = rhL_nearest_name(key, names, count);
+  const char *near = nearest_name(key, names, count);
   if (near) return lua_pushfstring(L, "unknown option '%s'; did you mean '%s'?", key, near);
   luaL_Buffer b;
   luaL_buffinit(L, &b);
@@ -63,22 +63,32 @@ static const char *push_unknown(lua_State *L, const char *key, const char *const
   return lua_tostring(L, -1);
 }
 
-void rhL_checkoptions(lua_State *L, int idx, const char *const *names) {
-  if (!lua_istable(L, idx)) return;
-  idx = lua_absindex(L, idx);
-  size_t count = 0;
-  while (names[count]) count++;
+/* The first problem with the keys of the options table at idx (absolute), pushed as a message
+ * and returned, or NULL when every key is in names[0..count). *unknown tells an unknown key
+ * (1) from a key that is not a string (0). */
+static const char *bad_option(lua_State *L, int idx, const char *const *names, size_t count, int *unknown) {
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
-    if (lua_type(L, -1) != LUA_TSTRING) {
-      luaL_argerror(L, idx, lua_pushfstring(L, "options must have string keys, got a %s key", luaL_typename(L, -1)));
-    }
+    *unknown = lua_type(L, -1) == LUA_TSTRING;
+    if (!*unknown) return lua_pushfstring(L, "options must have string keys, got a %s key", luaL_typename(L, -1));
     const char *key = lua_tostring(L, -1);
     size_t i = 0;
     while (i < count && strcmp(key, names[i]) != 0) i++;
-    if (i == count) luaL_argerror(L, idx, push_unknown(L, key, names, count));
+    if (i == count) return push_unknown(L, key, names, count);
   }
+  return NULL;
+}
+
+void rhL_checkoptions(lua_State *L, int idx, const char *const *names) {
+  if (lua_isnoneornil(L, idx)) return;
+  idx = lua_absindex(L, idx);
+  if (!lua_istable(L, idx)) luaL_typeerror(L, idx, "options table");
+  size_t count = 0;
+  while (names[count]) count++;
+  int unknown;
+  const char *msg = bad_option(L, idx, names, count, &unknown);
+  if (msg) luaL_argerror(L, idx, msg);
 }
 
 /* rh.check_options(fname, opts, names [, level]) -> opts: raises
@@ -103,20 +113,13 @@ static int l_check_options(lua_State *L) {
     lua_pop(L, 1);
   }
   names[count] = NULL;
-  lua_pushnil(L);
-  while (lua_next(L, 2)) {
-    lua_pop(L, 1);
-    const char *key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-    if (!key) return luaL_error(L, "%s: options must have string keys, got a %s key", fname, luaL_typename(L, -1));
-    size_t i = 0;
-    while (i < count && strcmp(key, names[i]) != 0) i++;
-    if (i == count) {
-      const char *msg = push_unknown(L, key, names, count);
-      luaL_where(L, level);
-      lua_pushfstring(L, "%s: %s", fname, msg);
-      lua_concat(L, 2);
-      return lua_error(L);
-    }
+  int unknown;
+  const char *msg = bad_option(L, 2, names, count, &unknown);
+  if (msg) {
+    luaL_where(L, unknown ? level : 1); /* a key that is no string: the caller of check_options */
+    lua_pushfstring(L, "%s: %s", fname, msg);
+    lua_concat(L, 2);
+    return lua_error(L);
   }
   lua_settop(L, 2);
   return 1;

@@ -31,6 +31,9 @@ rh_tensor *rhL_newlike(lua_State *L, const rh_tensor *like);
  * already is, else a copy) in a userdata created before the copy is made. Collects and
  * retries once on a failed allocation; a failure is an error for argument `arg`. */
 rh_tensor *rhL_pushcontiguous(lua_State *L, const rh_tensor *t, rh_device dev, int arg);
+/* The retry policy for allocations: when st is RH_ENOMEM, runs a full collection (memory
+ * held by unreachable tensors) and returns 1, and the caller retries once; else 0. */
+int rhL_collect_for(lua_State *L, rh_status st);
 /* Tells Lua's collector about tensor memory allocated since the last call. */
 void rhL_account(lua_State *L);
 
@@ -38,6 +41,8 @@ void rhL_account(lua_State *L);
 /* If st != RH_OK: raises an error for argument `arg` (>0) of the running function
  * ("bad argument #arg to 'fn' (detail)"), or a plain error naming the function (arg 0). */
 void rhL_check(lua_State *L, rh_status st, int arg);
+/* What went wrong in a call that returned st: rh_error(), or st's name when it is empty. */
+const char *rhL_detail(rh_status st);
 /* Raises "fname: msg" naming the current function. */
 int rhL_error(lua_State *L, const char *fmt, ...);
 /* Checks that all tensors share one device; raises for argument `arg` otherwise. */
@@ -61,10 +66,9 @@ lua_Number rhL_optnumfield(lua_State *L, int t, const char *k, lua_Number def);
 lua_Integer rhL_optintfield(lua_State *L, int t, const char *k, lua_Integer def);
 int rhL_optboolfield(lua_State *L, int t, const char *k, int def);
 /* Raises "bad argument #idx to 'f' (unknown option 'k'; did you mean 'x'?)" when the table
- * at idx (if a table) has a key not in names (a NULL-terminated list). bindings/options.c */
+ * at idx has a key not in names (a NULL-terminated list), and "(options table expected, got
+ * boolean)" when idx holds neither a table nor nil (absent options pass). bindings/options.c */
 void rhL_checkoptions(lua_State *L, int idx, const char *const *names);
-/* The name in names[0..count) nearest to key (a plausible misspelling), or NULL. */
-const char *rhL_nearest_name(const char *key, const char *const *names, size_t count);
 
 /* ---- global state (bindings/state.c) ---- */
 rh_rng *rhL_rng(void);          /* the global random stream, seeded by rh.seed */

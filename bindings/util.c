@@ -48,13 +48,16 @@ void rhL_account(lua_State *L) {
   }
 }
 
+int rhL_collect_for(lua_State *L, rh_status st) {
+  if (st != RH_ENOMEM) return 0;
+  lua_gc(L, LUA_GCCOLLECT, 0); /* memory held by unreachable tensors */
+  return 1;
+}
+
 rh_tensor *rhL_newtensor(lua_State *L, int ndim, const int64_t *size, rh_device dev) {
   rh_tensor *t = rhL_pushempty(L);
   rh_status st = rh_tensor_new(t, ndim, size, dev);
-  if (st == RH_ENOMEM) { /* memory held by unreachable tensors: collect and retry once */
-    lua_gc(L, LUA_GCCOLLECT, 0);
-    st = rh_tensor_new(t, ndim, size, dev);
-  }
+  if (rhL_collect_for(L, st)) st = rh_tensor_new(t, ndim, size, dev);
   rhL_check(L, st, 0);
   rhL_account(L);
   return t;
@@ -72,10 +75,7 @@ rh_tensor *rhL_newlike(lua_State *L, const rh_tensor *like) {
 rh_tensor *rhL_pushcontiguous(lua_State *L, const rh_tensor *t, rh_device dev, int arg) {
   rh_tensor *c = rhL_pushempty(L); /* first: it owns the copy (or the share) from the start */
   rh_status st = rh_contiguous_on(c, t, dev);
-  if (st == RH_ENOMEM) { /* as rhL_newtensor: collect and retry once */
-    lua_gc(L, LUA_GCCOLLECT, 0);
-    st = rh_contiguous_on(c, t, dev);
-  }
+  if (rhL_collect_for(L, st)) st = rh_contiguous_on(c, t, dev);
   rhL_check(L, st, arg);
   rhL_account(L);
   return c;
@@ -101,10 +101,14 @@ int rhL_error(lua_State *L, const char *fmt, ...) {
   return lua_error(L);
 }
 
+const char *rhL_detail(rh_status st) {
+  const char *detail = rh_error();
+  return detail[0] ? detail : rh_status_name(st);
+}
+
 void rhL_check(lua_State *L, rh_status st, int arg) {
   if (st == RH_OK) return;
-  const char *detail = rh_error();
-  if (!detail[0]) detail = rh_status_name(st);
+  const char *detail = rhL_detail(st);
   if (arg > 0)
     luaL_argerror(L, arg, detail);
   else

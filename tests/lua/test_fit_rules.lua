@@ -179,6 +179,17 @@ do
   T.raises("unknown option 'to'; did you mean 'tol'?", rh.rank.relative, rh.eye(3), { to = 1e-3 })
   T.raises("unknown option 'energy'; did you mean 'energy_tau'?", rh.rank.network, m, { energy = 0.9 })
   T.raises("unknown option 'xyzzy'; valid options: append, sync", rh.log.jsonl, os.tmpname(), { xyzzy = 1 })
+  -- options that are not a table: a type error naming the function, not "attempt to index"
+  T.raises("bad argument #2 to 'wait' (options table expected, got boolean)",
+           function() return rh.proc.wait(-1, true) end)
+  T.raises("bad argument #3 to 'idx' (options table expected, got number)",
+           function() return rh.data.idx("img", "lbl", 5) end)
+  T.raises("bad argument #2 to 'loader' (options table expected, got number)",
+           function() return rh.data.loader(ds, 5) end)
+  T.ok(pcall(rh.data.loader, ds, nil), "loader: nil options pass")
+  -- a key that is no string, in the C check and in rh.check_options
+  T.raises("options must have string keys, got a number key", rh.data.loader, ds, { 4 })
+  T.raises("f: options must have string keys, got a number key", rh.check_options, "f", { 4 }, { "a" })
   -- the right keys still work
   T.ok(pcall(rh.data.loader, ds, { batch = 4, shuffle = false, seed = 2, drop_last = true }), "loader's keys")
   T.ok(pcall(rh.rank.all, rh.eye(3), { tol = 0.1, relative_tol = 1e-3, energy_tau = 0.9, shape = { 3, 3 } }), "rank keys")

@@ -56,6 +56,12 @@ T.raises("parameter 1 of group 1 was replaced or resized after the optimizer was
 local p, g = rh.zeros(2, 2), rh.zeros(2, 3)
 local o2 = optim.SGD({ { params = { p }, grads = { g } } }, { lr = 0.1 })
 T.raises("parameter is 2x2 but its gradient is 2x3", o2.step, o2)
+-- the whole-group step names itself and the parameter (the optimizer checks shapes first,
+-- so the binding is called directly)
+T.raises("sgd_steps: parameter 1: parameter is 2x2 but its gradient is 2x3",
+         function() return rh._nn.sgd_steps({ p }, { g }, nil, 0.1, 0, 0, 0, false) end)
+T.raises("sgd_steps: parameter 2 is not a live tensor",
+         function() return rh._nn.sgd_steps({ p, 1 }, { p, g }, nil, 0.1, 0, 0, 0, false) end)
 T.raises("has no gradient", optim.SGD, { rh.zeros(2) }, { lr = 0.1 })
 T.raises("nesterov momentum requires", optim.SGD, nn.Linear(2, 2), { lr = 0.1, nesterov = true })
 T.raises("betas must be", optim.Adam, nn.Linear(2, 2), { betas = { 1.5, 0.9 } })

@@ -128,6 +128,21 @@ local first = rh.rand(1):get(1)
 rh.seed(124)
 T.ok(rh.rand(1):get(1) ~= first, "different seeds differ")
 
+-- rh.generator: g:int's draws for seed (7, 3), and its limit of 2^32 - 1 values, also for
+-- ranges whose width does not fit an integer
+do
+  local g = rh.generator(7, 3)
+  local t = {}
+  for _ = 1, 6 do t[#t + 1] = g:int(-5, 1000) end
+  for _ = 1, 3 do t[#t + 1] = g:int(0, 4294967294) end
+  for _ = 1, 3 do t[#t + 1] = g:int(math.maxinteger - 2, math.maxinteger) - (math.maxinteger - 2) end
+  T.eq(table.concat(t, ", "), "857, 741, 382, 544, 413, 7, 3089648435, 2423416734, 3090171491, 2, 0, 2", "g:int's draws")
+  local lo = g:int(math.mininteger, math.mininteger + 1)
+  T.ok(lo == math.mininteger or lo == math.mininteger + 1, "g:int at math.mininteger")
+  T.raises("bad argument #2 to 'int' (range wider than 2^32)", function() return g:int(0, 4294967295) end)
+  T.raises("bad argument #2 to 'int' (range wider than 2^32)", function() return g:int(math.mininteger, math.maxinteger) end)
+  T.raises("bad argument #2 to 'int' (range wider than 2^32)", function() return g:int(-1, math.maxinteger) end)
+end
 -- errors name the function and the argument
 -- (called from a Lua function, as in a script: through pcall alone Lua names it 'rankhost.matmul')
 T.raises("bad argument #2 to 'matmul' (shapes 3x4 and 5x6 do not match)", function() return rh.matmul(rh.zeros(3, 4), rh.zeros(5, 6)) end)
