@@ -285,10 +285,11 @@ function train.fit(model, data, o)
     io.stderr:write(tty and ("\r" .. line .. "\27[K\n") or (line .. "\n"))
   end
 
-  -- the last rank check, kept for the caller (history.ranks, history.svals)
+  -- A rank check into the epoch's record (ranks, rank_moved, rank_converged); the last one is
+  -- kept for the caller (history.ranks, history.svals, history.shapes).
   local function check_ranks(rec)
     local ranks, svals, shapes, ok, moved = rank_check(rule, layers)
-    rec.ranks, rec.svals, rec.shapes, rec.rank_moved = ranks, svals, shapes, moved
+    rec.ranks, rec.rank_moved, rec.rank_converged = ranks, moved, ok
     history.ranks, history.svals, history.shapes, history.ranks_epoch = ranks, svals, shapes, rec.epoch
     return ok
   end
@@ -361,14 +362,18 @@ function train.fit(model, data, o)
     end
     if rule and epoch % rule.every == 0 then
       rank_ok = check_ranks(rec)
-      rec.rank_converged = rank_ok
+      -- the check's singular values reach the callback through the record, which history
+      -- keeps without them (only history.svals, the last check's, stays)
+      rec.svals, rec.shapes = history.svals, history.shapes
     end
     rec.time = rh.clock() - te
     history[#history + 1] = rec
     if progress then epoch_line(epoch, rec) end
     if o.scheduler then o.scheduler:step(monitored) end
+    local halted = o.callback and o.callback(epoch, rec, model) == false
+    rec.svals, rec.shapes = nil, nil
     local stop
-    if o.callback and o.callback(epoch, rec, model) == false then
+    if halted then
       stop = "callback"
     elseif cut then
       stop = "max_seconds"

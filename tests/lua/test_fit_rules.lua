@@ -77,6 +77,14 @@ do
     rank_converged = { patience = 50 } })
   T.eq(h4.stopped, "max_epochs", "cap")
   T.ok(h4.ranks and h4.ranks_epoch == 4, "the final epoch's ranks are measured even off the check schedule")
+  T.ok(h4[4].ranks and h4[4].rank_moved ~= nil and h4[4].rank_converged == false,
+       "the final check's record has ranks, rank_moved and rank_converged")
+  -- off the schedule (every = 3, 4 epochs): the final check at epoch 4 fills its record too
+  local h5 = rh.train.fit(nn.MLP{ 6, 16, 2 }, data, opts { lr = 0, max_epochs = 4,
+    rank_converged = { patience = 2, every = 3 } })
+  T.eq(h5.stopped, "max_epochs", "every = 3: no rule met at epoch 3")
+  T.ok(h5[3].rank_converged == false and h5[4].rank_converged == true and h5.ranks_epoch == 4,
+       "the off-schedule final check sets rank_converged: " .. tostring(h5[4].rank_converged))
 end
 
 -- ---- the singular values kept are those of the final weights, one SVD per layer ----
@@ -91,6 +99,16 @@ do
   local net = rh.rank.network(m, { svals = h.svals })
   T.eq(net.layers[1].relative, rh.rank.relative(layers[1].weight), "rank.network from the kept singular values")
   T.raises("opts.svals must list", rh.rank.network, m, { svals = { h.svals[1] } })
+  -- the callback sees each check's svals and shapes; the records history keeps do not
+  local seen = {}
+  local h2 = rh.train.fit(nn.MLP{ 6, 12, 2 }, data, opts { lr = 0.2, max_epochs = 4, rank_converged = { every = 2 },
+    callback = function(e, rec) seen[e] = rec.svals ~= nil and rec.shapes ~= nil and #rec.svals == 2 end })
+  T.ok(seen[2] and seen[4] and not seen[1] and not seen[3], "svals and shapes reach the callback on check epochs")
+  for e = 1, #h2 do
+    T.ok(h2[e].svals == nil and h2[e].shapes == nil, "history record " .. e .. " holds no svals or shapes")
+  end
+  T.ok(h2.svals and #h2.svals == 2 and #h2.shapes == 2, "history.svals and history.shapes keep the last check's")
+  T.ok(h.svals and h[3].svals == nil, "nor does the final off-schedule check's record")
 end
 
 -- ---- divergence is a result: the step, the reason, and the run returns ----
