@@ -75,8 +75,9 @@ local function build_groups(self, spec, defaults, fname)
 end
 
 -- A module's parameters must still be the tensors the optimizer was built with. Modules
--- that can say so without building lists (nn's Linear and Sequential: _same_parameters)
--- are asked first; the lists are built only for others, or to name what changed.
+-- with _same_parameters (every nn module: Linear, Sequential and the parameterless ones say
+-- so without building lists) are asked first; the lists are built only for others, or to
+-- name what changed.
 local function check_group(self, g, gi)
   local m = g.module
   if not m then return end
