@@ -167,6 +167,57 @@ do
   T.ok(h.train_time >= 0.05 and h.train_time < 1, "train_time just over the budget: " .. h.train_time)
 end
 
+-- ---- errors of fit point at the user's line: the count checks, fit's own and the rank rule's,
+-- and nonfinite = "error" on each of its paths (a loss looked at every step, a loss in a
+-- criterion's totals, a parameter) ----
+do
+  local function at(f)
+    local ok, err = pcall(f)
+    return not ok and tostring(err) or "no error"
+  end
+  local function here(err, line)
+    T.ok(err:find("test_fit_rules.lua:" .. line .. ": rh.train.fit: ", 1, true), "the caller's line " .. line .. ": " .. err)
+  end
+  local m = nn.MLP{ 6, 4, 2 }
+  local line = debug.getinfo(1, "l").currentline + 1
+  here(at(function() local h = rh.train.fit(m, data, opts { batch = 0 }); return h end), line)
+  line = debug.getinfo(1, "l").currentline + 1
+  here(at(function() local h = rh.train.fit(m, data, opts { max_epochs = 0 }); return h end), line)
+  line = debug.getinfo(1, "l").currentline + 1
+  here(at(function() local h = rh.train.fit(m, data, opts { patience = 0 }); return h end), line)
+  line = debug.getinfo(1, "l").currentline + 1
+  here(at(function() local h = rh.train.fit(m, data, opts { rank_converged = { every = 0 } }); return h end), line)
+  local big = { x = X * 1e3, y = data.y }
+  line = debug.getinfo(1, "l").currentline + 1
+  here(at(function() local h = rh.train.fit(m, big, opts { lr = 1e6, max_epochs = 20, nonfinite = "error" }); return h end),
+       line)
+  -- a criterion whose per-step loss looks finite but whose totals (read at the epoch's end)
+  -- name a non-finite step, as a device's meter does
+  local ce = nn.CrossEntropyLoss()
+  local liar = {
+    forward_async = function(_, y, t) ce:forward(y, t); return rh.tensor{ 0.5 } end,
+    backward = function(_, y, t) return ce:backward(y, t) end,
+    reset_totals = function() end,
+    totals = function() return { sum = 1, n = 1, correct = 0, nonfinite_step = 1, nonfinite_loss = 0 / 0 } end,
+  }
+  line = debug.getinfo(1, "l").currentline + 1
+  local err = at(function() local h = rh.train.fit(m, data, opts { loss = liar, nonfinite = "error" }); return h end)
+  here(err, line)
+  T.ok(err:find("loss is NaN at step 1 (epoch 1, batch 1)", 1, true), "the totals' step: " .. err)
+  -- a parameter made infinite by the callback (the loss does not use it)
+  local mlp, spare, spare_grad = nn.MLP{ 6, 4, 2 }, rh.zeros(3), rh.zeros(3)
+  local model = setmetatable({ parameters = function()
+    local ps, gs = mlp:parameters()
+    ps[#ps + 1], gs[#gs + 1] = spare, spare_grad
+    return ps, gs
+  end }, { __index = mlp })
+  local function poison(e) if e == 1 then spare:set(1, 1 / 0) end end
+  line = debug.getinfo(1, "l").currentline + 1
+  err = at(function() local h = rh.train.fit(model, data, opts { callback = poison, nonfinite = "error" }); return h end)
+  here(err, line)
+  T.ok(err:find("parameter 5 is not finite", 1, true), "names the parameter: " .. err)
+end
+
 -- ---- misspelt options, each table: the function, the key and the nearest name ----
 do
   local m = nn.MLP{ 6, 4, 2 }
