@@ -146,13 +146,12 @@ end
 -- (max(slack, rel_slack * its rank now)) over the last `patience` checks (this one
 -- included), and the largest such move.
 local function rank_check(rule, layers)
-  local ranks, svals, shapes = {}, {}, {}
-  for i, l in ipairs(layers) do
-    local s = rh.linalg.svdvals(l.weight)
-    if s:device() ~= "cpu" then s = s:to("cpu") end
-    local ropts = { shape = l.weight:shape() }
+  local ranks = {}
+  local svals, shapes = rh.rank.svals(layers)
+  for i, s in ipairs(svals) do
+    local ropts = { shape = shapes[i] }
     if rule.param and rule.tol then ropts[rule.param] = rule.tol end
-    svals[i], shapes[i], ranks[i] = s, ropts.shape, rh.rank[rule.measure](s, ropts)
+    ranks[i] = rh.rank[rule.measure](s, ropts)
   end
   local checks = rule.checks
   checks[#checks + 1] = ranks
