@@ -35,6 +35,26 @@ function nn.class(name, parent)
 end
 
 function Module:parameters() return {}, {} end
+
+-- Whether ps[k..], gs[k..] are still module m's parameters and gradients, compared with the
+-- lists m:parameters() builds: the next k, or false.
+local function same_listed(m, ps, gs, k)
+  local p, g = m:parameters()
+  for j = 1, #p do
+    if not (rawequal(ps[k], p[j]) and rawequal(gs[k], g and g[j])) then return false end
+    k = k + 1
+  end
+  return k
+end
+
+-- Whether ps[k..], gs[k..] are still this module's parameters and gradients; the next k
+-- (false when not). An optimizer checks this at every step: a module that keeps Module's
+-- parameters() (none: ReLU, Tanh, ...) answers without building lists, Linear and
+-- Sequential compare in place, and any other module compares its parameters() lists.
+function Module:_same_parameters(ps, gs, k)
+  if self.parameters == Module.parameters then return k end
+  return same_listed(self, ps, gs, k)
+end
 function Module:linear_layers() return {} end
 function Module:train() self.training = true; return self end
 function Module:evaluate() self.training = false; return self end
@@ -217,8 +237,7 @@ function Linear:parameters()
   return { self.weight }, { self.grad_weight }
 end
 
--- Whether ps[k..], gs[k..] are still this layer's parameters and gradients; the next k
--- (false when not). An optimizer checks this at every step without building lists.
+-- Module:_same_parameters without building lists.
 function Linear:_same_parameters(ps, gs, k)
   if not (rawequal(ps[k], self.weight) and rawequal(gs[k], self.grad_weight)) then return false end
   if self.bias then
@@ -378,14 +397,10 @@ function Sequential:_same_parameters(ps, gs, k)
     local m = mods[i]
     if m._same_parameters then
       k = m:_same_parameters(ps, gs, k)
-      if not k then return false end
-    elseif m.parameters then
-      local p, g = m:parameters()
-      for j = 1, #p do
-        if not (rawequal(ps[k], p[j]) and rawequal(gs[k], g and g[j])) then return false end
-        k = k + 1
-      end
+    elseif m.parameters then -- a layer not built on nn.Module
+      k = same_listed(m, ps, gs, k)
     end
+    if not k then return false end
   end
   return k
 end

@@ -39,16 +39,21 @@ local function resolve(spec, grads, fname, gi)
   return ps, gs, nil
 end
 
--- The keys a parameter group may set: the optimizer's options, params and grads.
-local function group_keys(defaults)
-  local keys = { "params", "grads" }
-  for k in pairs(defaults) do keys[#keys + 1] = k end
-  table.sort(keys)
-  return keys
+-- The option names of an optimizer (its defaults' keys) and those a parameter group may set
+-- (the same, params and grads), each sorted.
+local function option_names(defaults)
+  local names, group_names = {}, { "params", "grads" }
+  for k in pairs(defaults) do
+    names[#names + 1], group_names[#group_names + 1] = k, k
+  end
+  table.sort(names)
+  table.sort(group_names)
+  return names, group_names
 end
 
--- Builds opt.groups from params_or_groups and the defaults.
-local function build_groups(self, spec, defaults, fname)
+-- Builds opt.groups from params_or_groups and the defaults; group_names: the keys a group
+-- may set.
+local function build_groups(self, spec, defaults, group_names, fname)
   local specs
   if is_module(spec) or nn.is_tensor(spec) then
     specs = { { params = spec } }
@@ -63,7 +68,7 @@ local function build_groups(self, spec, defaults, fname)
   for gi, s in ipairs(specs) do
     local g = {}
     for k, v in pairs(defaults) do g[k] = v end
-    rh.check_options(string.format("%s: group %d", fname, gi), s, group_keys(defaults), 4)
+    rh.check_options(string.format("%s: group %d", fname, gi), s, group_names, 4)
     for k, v in pairs(s) do if k ~= "params" and k ~= "grads" then g[k] = v end end
     g.params, g.grads, g.module = resolve(s.params, s.grads, fname, gi)
     if #g.params == 0 then error(string.format("%s: group %d has no parameters", fname, gi), 3) end
@@ -75,8 +80,9 @@ local function build_groups(self, spec, defaults, fname)
 end
 
 -- A module's parameters must still be the tensors the optimizer was built with. Modules
--- that can say so without building lists (nn's Linear and Sequential: _same_parameters)
--- are asked first; the lists are built only for others, or to name what changed.
+-- with _same_parameters (every nn module: Linear, Sequential and the parameterless ones say
+-- so without building lists) are asked first; the lists are built only for others, or to
+-- name what changed.
 local function check_group(self, g, gi)
   local m = g.module
   if not m then return end
@@ -122,15 +128,13 @@ end
 local function new(name, params, opts, defaults, validate)
   opts = opts or {}
   if type(opts) ~= "table" then error("optim." .. name .. ": options must be a table", 3) end
-  local valid = {}
-  for k in pairs(defaults) do valid[#valid + 1] = k end
-  table.sort(valid)
-  rh.check_options("optim." .. name, opts, valid, 3)
+  local names, group_names = option_names(defaults)
+  rh.check_options("optim." .. name, opts, names, 3)
   local d = {}
   for k, v in pairs(defaults) do d[k] = v end
   for k, v in pairs(opts) do d[k] = v end
   local self = setmetatable({ name = name, defaults = d }, Optimizer)
-  build_groups(self, params, d, "optim." .. name)
+  build_groups(self, params, d, group_names, "optim." .. name)
   for _, g in ipairs(self.groups) do validate("optim." .. name, g) end
   return self
 end

@@ -36,12 +36,13 @@ local function linear_list(model, fname)
   local out = {}
   for i, l in ipairs(layers) do
     if is_tensor(l) then l = { weight = l } end
-    if type(l) ~= "table" and type(l) ~= "userdata" or not is_tensor(l.weight) then
+    -- read once: a layer may compute its weight when read (a factored layer's product)
+    local w = (type(l) == "table" or type(l) == "userdata") and l.weight or nil
+    if not is_tensor(w) then
       error(string.format("bad argument #1 to '%s' (layer %d has no weight tensor)", fname, i), 3)
     end
-    if l.weight:dim() ~= 2 then
-      error(string.format("bad argument #1 to '%s' (layer %d's weight must be 2-D, got %d-D)", fname, i,
-        l.weight:dim()), 3)
+    if w:dim() ~= 2 then
+      error(string.format("bad argument #1 to '%s' (layer %d's weight must be 2-D, got %d-D)", fname, i, w:dim()), 3)
     end
     out[i] = l
   end
@@ -101,6 +102,19 @@ local function activations(model, layers, X)
     acts[i] = x
   end
   return acts
+end
+
+-- rh.rank.svals(model_or_layers) -> svals, shapes: each Linear weight's singular values (one
+-- SVD per layer; 1-D CPU tensors, largest first) and its shape {out, in}.
+function rank.svals(model)
+  local svals, shapes = {}, {}
+  for i, l in ipairs(linear_list(model, "svals")) do
+    local w = l.weight
+    local s = rh.linalg.svdvals(w)
+    if s:device() ~= "cpu" then s = s:to("cpu") end
+    svals[i], shapes[i] = s, w:shape()
+  end
+  return svals, shapes
 end
 
 -- rh.rank.network(model [, opts]) -> table; see docs/rank.md.
@@ -166,11 +180,8 @@ function Writer:write(model, meta)
   local rec = {}
   for k, v in pairs(meta or {}) do rec[k] = v end
   rec.layers = {}
-  for i, l in ipairs(linear_list(model, "write")) do
-    local s = rh.linalg.svdvals(l.weight)
-    if s:device() ~= "cpu" then s = s:to("cpu") end
-    rec.layers[i] = { index = i, shape = l.weight:shape(), svals = s:totable() }
-  end
+  local svals, shapes = rank.svals(model)
+  for i, s in ipairs(svals) do rec.layers[i] = { index = i, shape = shapes[i], svals = s:totable() } end
   self.log:write(rec) -- one whole line, fsynced (rh.log.jsonl)
   return self
 end

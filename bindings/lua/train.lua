@@ -108,9 +108,10 @@ local RANK_RULE_OPTIONS = { "measure", "tol", "patience", "slack", "rel_slack", 
 local RANK_TOL = { numerical = "tol", relative = "relative_tol", energy = "energy_tau", effective = false,
   stable = false }
 
-local function check_count(fname, k, v, lo)
+-- level: error's level of the user's call, counted from check_count (3 for fit's own checks).
+local function check_count(fname, k, v, lo, level)
   if v ~= nil and (math.type(v) ~= "integer" or v < lo) then
-    error(string.format("%s: %s must be an integer >= %d, got %s", fname, k, lo, tostring(v)), 4)
+    error(string.format("%s: %s must be an integer >= %d, got %s", fname, k, lo, tostring(v)), level)
   end
 end
 
@@ -129,8 +130,8 @@ local function rank_rule(fname, r)
     error(string.format("%s: rank_converged.tol %s", fname, param and "must be a number >= 0"
                         or ("is not used by the " .. measure .. " rank, which has no tolerance")), 3)
   end
-  check_count(fname, "rank_converged.patience", r.patience, 2)
-  check_count(fname, "rank_converged.every", r.every, 1)
+  check_count(fname, "rank_converged.patience", r.patience, 2, 4)
+  check_count(fname, "rank_converged.every", r.every, 1, 4)
   for _, k in ipairs { "slack", "rel_slack" } do
     if r[k] ~= nil and (type(r[k]) ~= "number" or r[k] < 0) then
       error(fname .. ": rank_converged." .. k .. " must be a number >= 0", 3)
@@ -145,13 +146,12 @@ end
 -- (max(slack, rel_slack * its rank now)) over the last `patience` checks (this one
 -- included), and the largest such move.
 local function rank_check(rule, layers)
-  local ranks, svals, shapes = {}, {}, {}
-  for i, l in ipairs(layers) do
-    local s = rh.linalg.svdvals(l.weight)
-    if s:device() ~= "cpu" then s = s:to("cpu") end
-    local ropts = { shape = l.weight:shape() }
+  local ranks = {}
+  local svals, shapes = rh.rank.svals(layers)
+  for i, s in ipairs(svals) do
+    local ropts = { shape = shapes[i] }
     if rule.param and rule.tol then ropts[rule.param] = rule.tol end
-    svals[i], shapes[i], ranks[i] = s, ropts.shape, rh.rank[rule.measure](s, ropts)
+    ranks[i] = rh.rank[rule.measure](s, ropts)
   end
   local checks = rule.checks
   checks[#checks + 1] = ranks
@@ -205,10 +205,10 @@ function train.fit(model, data, o)
   local bs = o.batch or 64
   local max_epochs = o.max_epochs or o.epochs or 10
   local min_epochs = o.min_epochs or 0
-  check_count(fname, "batch", o.batch, 1)
-  check_count(fname, "max_epochs", max_epochs, 1)
-  check_count(fname, "min_epochs", o.min_epochs, 0)
-  check_count(fname, "patience", o.patience, 1)
+  check_count(fname, "batch", o.batch, 1, 3)
+  check_count(fname, "max_epochs", max_epochs, 1, 3)
+  check_count(fname, "min_epochs", o.min_epochs, 0, 3)
+  check_count(fname, "patience", o.patience, 1, 3)
   if o.max_seconds ~= nil and (type(o.max_seconds) ~= "number" or o.max_seconds <= 0) then
     error(fname .. ": max_seconds must be a number > 0", 2)
   end
@@ -241,20 +241,22 @@ function train.fit(model, data, o)
   local t0, step = rh.clock(), 0
   if model.train then model:train() end
 
-  local function diverge(what, at, epoch, b)
+  -- level (here and in nonfinite_loss): error's level of the user's call to fit, counted
+  -- from the function given it (3 when fit calls it)
+  local function diverge(what, at, epoch, b, level)
     local why = string.format("%s at step %d (epoch %d, batch %d)", what, at, epoch, b)
-    if nonfinite_mode == "error" then error(fname .. ": " .. why, 4) end
+    if nonfinite_mode == "error" then error(fname .. ": " .. why, level) end
     if nonfinite_mode == "stop" and not history.diverged_step then
       history.stopped, history.diverged_step, history.diverged = "diverged", at, why
     end
   end
-  local function nonfinite_loss(loss, at, epoch, b)
-    diverge("loss is " .. (loss ~= loss and "NaN" or "infinite"), at, epoch, b)
+  local function nonfinite_loss(loss, at, epoch, b, level)
+    diverge("loss is " .. (loss ~= loss and "NaN" or "infinite"), at, epoch, b, level + 1)
   end
   local function read(epoch, first_step)
     local t = crit:totals()
     if t.nonfinite_step > 0 and nonfinite_mode ~= "continue" then
-      nonfinite_loss(t.nonfinite_loss, first_step + t.nonfinite_step, epoch, t.nonfinite_step)
+      nonfinite_loss(t.nonfinite_loss, first_step + t.nonfinite_step, epoch, t.nonfinite_step, 4)
     end
     return t.sum, t.n, t.correct or 0
   end
@@ -285,10 +287,11 @@ function train.fit(model, data, o)
     io.stderr:write(tty and ("\r" .. line .. "\27[K\n") or (line .. "\n"))
   end
 
-  -- the last rank check, kept for the caller (history.ranks, history.svals)
+  -- A rank check into the epoch's record (ranks, rank_moved, rank_converged); the last one is
+  -- kept for the caller (history.ranks, history.svals, history.shapes).
   local function check_ranks(rec)
     local ranks, svals, shapes, ok, moved = rank_check(rule, layers)
-    rec.ranks, rec.svals, rec.shapes, rec.rank_moved = ranks, svals, shapes, moved
+    rec.ranks, rec.rank_moved, rec.rank_converged = ranks, moved, ok
     history.ranks, history.svals, history.shapes, history.ranks_epoch = ranks, svals, shapes, rec.epoch
     return ok
   end
@@ -306,11 +309,11 @@ function train.fit(model, data, o)
         local last = crit:forward_async(y, Y)
         if y:device() == "cpu" then
           local l = last:get(1)
-          if not finite(l) then nonfinite_loss(l, step, epoch, b) end
+          if not finite(l) then nonfinite_loss(l, step, epoch, b, 3) end
         end
       else
         local loss = crit:forward(y, Y)
-        if not finite(loss) then nonfinite_loss(loss, step, epoch, b) end
+        if not finite(loss) then nonfinite_loss(loss, step, epoch, b, 3) end
         local B = X:size(1)
         sum, count = sum + loss * B, count + B
         if ce then correct = correct + C.correct(y, Y) end
@@ -338,7 +341,7 @@ function train.fit(model, data, o)
                   wd_horizon = horizon, wd_horizon_epoch = horizon and horizon - wd_before }
     if history.stopped ~= "diverged" and nonfinite_mode ~= "continue" then
       local bad_param = nonfinite_param(model)
-      if bad_param then diverge(string.format("parameter %d is not finite", bad_param), step, epoch, b) end
+      if bad_param then diverge(string.format("parameter %d is not finite", bad_param), step, epoch, b, 3) end
     end
     if history.stopped == "diverged" then
       rec.time = rh.clock() - te
@@ -361,14 +364,18 @@ function train.fit(model, data, o)
     end
     if rule and epoch % rule.every == 0 then
       rank_ok = check_ranks(rec)
-      rec.rank_converged = rank_ok
+      -- the check's singular values reach the callback through the record, which history
+      -- keeps without them (only history.svals, the last check's, stays)
+      rec.svals, rec.shapes = history.svals, history.shapes
     end
     rec.time = rh.clock() - te
     history[#history + 1] = rec
     if progress then epoch_line(epoch, rec) end
     if o.scheduler then o.scheduler:step(monitored) end
+    local halted = o.callback and o.callback(epoch, rec, model) == false
+    rec.svals, rec.shapes = nil, nil
     local stop
-    if o.callback and o.callback(epoch, rec, model) == false then
+    if halted then
       stop = "callback"
     elseif cut then
       stop = "max_seconds"

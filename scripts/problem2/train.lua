@@ -70,10 +70,7 @@ function M.fit(net, task, r, wd, lr, seed, budget)
     svals, shapes = c.svals, c.shapes
   elseif not svals then
     -- a budget run without a cooldown: measure the final weights once
-    svals, shapes = {}, {}
-    for i, l in ipairs(net:linear_layers()) do
-      svals[i], shapes[i] = rh.linalg.svdvals(l.weight):to("cpu"), l.weight:shape()
-    end
+    svals, shapes = rh.rank.svals(net)
   end
   rec.svals, rec.shapes = svals, shapes
   rec.train_acc, rec.test_acc = accuracy(net, task.train_eval), accuracy(net, task.test)

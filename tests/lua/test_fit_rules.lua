@@ -77,6 +77,14 @@ do
     rank_converged = { patience = 50 } })
   T.eq(h4.stopped, "max_epochs", "cap")
   T.ok(h4.ranks and h4.ranks_epoch == 4, "the final epoch's ranks are measured even off the check schedule")
+  T.ok(h4[4].ranks and h4[4].rank_moved ~= nil and h4[4].rank_converged == false,
+       "the final check's record has ranks, rank_moved and rank_converged")
+  -- off the schedule (every = 3, 4 epochs): the final check at epoch 4 fills its record too
+  local h5 = rh.train.fit(nn.MLP{ 6, 16, 2 }, data, opts { lr = 0, max_epochs = 4,
+    rank_converged = { patience = 2, every = 3 } })
+  T.eq(h5.stopped, "max_epochs", "every = 3: no rule met at epoch 3")
+  T.ok(h5[3].rank_converged == false and h5[4].rank_converged == true and h5.ranks_epoch == 4,
+       "the off-schedule final check sets rank_converged: " .. tostring(h5[4].rank_converged))
 end
 
 -- ---- the singular values kept are those of the final weights, one SVD per layer ----
@@ -91,6 +99,16 @@ do
   local net = rh.rank.network(m, { svals = h.svals })
   T.eq(net.layers[1].relative, rh.rank.relative(layers[1].weight), "rank.network from the kept singular values")
   T.raises("opts.svals must list", rh.rank.network, m, { svals = { h.svals[1] } })
+  -- the callback sees each check's svals and shapes; the records history keeps do not
+  local seen = {}
+  local h2 = rh.train.fit(nn.MLP{ 6, 12, 2 }, data, opts { lr = 0.2, max_epochs = 4, rank_converged = { every = 2 },
+    callback = function(e, rec) seen[e] = rec.svals ~= nil and rec.shapes ~= nil and #rec.svals == 2 end })
+  T.ok(seen[2] and seen[4] and not seen[1] and not seen[3], "svals and shapes reach the callback on check epochs")
+  for e = 1, #h2 do
+    T.ok(h2[e].svals == nil and h2[e].shapes == nil, "history record " .. e .. " holds no svals or shapes")
+  end
+  T.ok(h2.svals and #h2.svals == 2 and #h2.shapes == 2, "history.svals and history.shapes keep the last check's")
+  T.ok(h.svals and h[3].svals == nil, "nor does the final off-schedule check's record")
 end
 
 -- ---- divergence is a result: the step, the reason, and the run returns ----
@@ -147,6 +165,57 @@ do
     max_seconds = 0.05 })
   T.eq(h.stopped, "max_seconds", "stops on the time budget")
   T.ok(h.train_time >= 0.05 and h.train_time < 1, "train_time just over the budget: " .. h.train_time)
+end
+
+-- ---- errors of fit point at the user's line: the count checks, fit's own and the rank rule's,
+-- and nonfinite = "error" on each of its paths (a loss looked at every step, a loss in a
+-- criterion's totals, a parameter) ----
+do
+  local function at(f)
+    local ok, err = pcall(f)
+    return not ok and tostring(err) or "no error"
+  end
+  local function here(err, line)
+    T.ok(err:find("test_fit_rules.lua:" .. line .. ": rh.train.fit: ", 1, true), "the caller's line " .. line .. ": " .. err)
+  end
+  local m = nn.MLP{ 6, 4, 2 }
+  local line = debug.getinfo(1, "l").currentline + 1
+  here(at(function() local h = rh.train.fit(m, data, opts { batch = 0 }); return h end), line)
+  line = debug.getinfo(1, "l").currentline + 1
+  here(at(function() local h = rh.train.fit(m, data, opts { max_epochs = 0 }); return h end), line)
+  line = debug.getinfo(1, "l").currentline + 1
+  here(at(function() local h = rh.train.fit(m, data, opts { patience = 0 }); return h end), line)
+  line = debug.getinfo(1, "l").currentline + 1
+  here(at(function() local h = rh.train.fit(m, data, opts { rank_converged = { every = 0 } }); return h end), line)
+  local big = { x = X * 1e3, y = data.y }
+  line = debug.getinfo(1, "l").currentline + 1
+  here(at(function() local h = rh.train.fit(m, big, opts { lr = 1e6, max_epochs = 20, nonfinite = "error" }); return h end),
+       line)
+  -- a criterion whose per-step loss looks finite but whose totals (read at the epoch's end)
+  -- name a non-finite step, as a device's meter does
+  local ce = nn.CrossEntropyLoss()
+  local liar = {
+    forward_async = function(_, y, t) ce:forward(y, t); return rh.tensor{ 0.5 } end,
+    backward = function(_, y, t) return ce:backward(y, t) end,
+    reset_totals = function() end,
+    totals = function() return { sum = 1, n = 1, correct = 0, nonfinite_step = 1, nonfinite_loss = 0 / 0 } end,
+  }
+  line = debug.getinfo(1, "l").currentline + 1
+  local err = at(function() local h = rh.train.fit(m, data, opts { loss = liar, nonfinite = "error" }); return h end)
+  here(err, line)
+  T.ok(err:find("loss is NaN at step 1 (epoch 1, batch 1)", 1, true), "the totals' step: " .. err)
+  -- a parameter made infinite by the callback (the loss does not use it)
+  local mlp, spare, spare_grad = nn.MLP{ 6, 4, 2 }, rh.zeros(3), rh.zeros(3)
+  local model = setmetatable({ parameters = function()
+    local ps, gs = mlp:parameters()
+    ps[#ps + 1], gs[#gs + 1] = spare, spare_grad
+    return ps, gs
+  end }, { __index = mlp })
+  local function poison(e) if e == 1 then spare:set(1, 1 / 0) end end
+  line = debug.getinfo(1, "l").currentline + 1
+  err = at(function() local h = rh.train.fit(model, data, opts { callback = poison, nonfinite = "error" }); return h end)
+  here(err, line)
+  T.ok(err:find("parameter 5 is not finite", 1, true), "names the parameter: " .. err)
 end
 
 -- ---- misspelt options, each table: the function, the key and the nearest name ----

@@ -242,4 +242,18 @@ T.tensor_near(vals, rh.linalg.svdvals(W1), 1e-6, "singular values written")
 T.raises("write after close", function() return w:write(fake) end)
 T.raises("bad argument #1 to 'spectra_writer'", function() return rh.rank.spectra_writer("/nonexistent/dir/x.jsonl") end)
 
+-- ---- rh.rank.svals: one SVD per layer, 1-D CPU tensors, with the weights' shapes ----
+do
+  local sv, shapes = rh.rank.svals(fake)
+  local layers = fake:linear_layers()
+  T.eq(#sv, #layers, "svals: one per layer")
+  for i, l in ipairs(layers) do
+    T.ok(T.same_elements(sv[i], rh.linalg.svdvals(l.weight)), "svals of layer " .. i .. " = svdvals, bit for bit")
+    T.eq(table.concat(shapes[i], "x"), table.concat(l.weight:shape(), "x"), "shape of layer " .. i)
+  end
+  local s1 = rh.rank.svals({ layers[1].weight })
+  T.ok(T.same_elements(s1[1], sv[1]), "a list of weight tensors")
+  T.raises("bad argument #1 to 'svals' (layer 1 has no weight tensor)", function() return rh.rank.svals({ {} }) end)
+end
+
 T.done()

@@ -2,7 +2,8 @@
 -- they shortcut: SGD's whole-group call (rh._nn.sgd_steps) against one sgd_step per
 -- parameter; the buffers Linear, ReLU and the losses keep with the tensor they served
 -- against buffers looked up anew (a fresh model per step); the optimizer's check that a
--- module's parameters are unchanged (_same_parameters) against the lists of parameters().
+-- module's parameters are unchanged (_same_parameters) against the lists of parameters(),
+-- and a step that allocates no Lua memory.
 local T = require "testlib"
 local nn, optim, C = rh.nn, rh.optim, rh._nn
 
@@ -162,6 +163,45 @@ do
   m.modules[3].bias = opt.groups[1].params[5]
   m:add(nn.Linear(3, 2))
   T.raises("parameter 6 of group 1 was replaced or resized", function() opt:step() end)
+end
+
+-- a module class of nn.class with parameters of its own: checked through Module's
+-- _same_parameters (its parameters() lists), quiet unchanged, loud replaced
+do
+  local Bias = nn.class("Bias")
+  function Bias:forward(x) self.output = x; return x end
+  function Bias:backward(_, gy) return gy end
+  function Bias:parameters() return { self.b }, { self.gb } end
+  local bias = setmetatable({ b = rh.zeros(1, 3), gb = rh.zeros(1, 3) }, Bias)
+  local m = nn.Sequential(nn.Linear(5, 3), nn.ReLU(), bias)
+  local opt = optim.SGD(m, { lr = 0.01 })
+  T.eq(m:_same_parameters(opt.groups[1].params, opt.groups[1].grads, 1), 4, "an nn.class module's parameter matched")
+  opt:step()
+  bias.b = rh.zeros(1, 3)
+  T.raises("parameter 3 of group 1 was replaced", function() opt:step() end)
+end
+
+-- a step of a ReLU MLP allocates nothing on the Lua heap: the unchanged-parameters check
+-- builds no lists (parameterless modules answer through Module:_same_parameters)
+do
+  local m = nn.MLP{ 5, 7, 7, 3 }
+  local crit = nn.CrossEntropyLoss()
+  for _, o in ipairs { { lr = 0.1 }, { lr = 0.1, momentum = 0.9, weight_decay = 1e-3 } } do
+    local opt = optim.SGD(m, o)
+    for _ = 1, 2 do
+      opt:zero_grad()
+      local y = m:forward(X)
+      crit:forward(y, Y)
+      m:backward(X, crit:backward(y, Y), true)
+      opt:step()
+    end
+    collectgarbage("stop")
+    local before = collectgarbage("count")
+    for _ = 1, 50 do opt:zero_grad(); opt:step() end
+    local grown = collectgarbage("count") - before
+    collectgarbage("restart")
+    T.eq(grown, 0, "SGD momentum " .. (o.momentum or 0) .. ": 50 steps of a ReLU MLP allocate no Lua memory (KB)")
+  end
 end
 
 T.done()
