@@ -38,8 +38,6 @@ function M.of_kind(records, kind, converged_only)
   return out
 end
 
-function M.figure(r, name, m) return ladder.figure(r, name, m) end
-
 local function values(runs, f)
   local xs = {}
   for _, r in ipairs(runs) do
@@ -133,7 +131,7 @@ function M.twin_pairs(records, f, m)
     local r = w.twin and by_id[w.twin]
     if r and r.status == "ok" then
       pairs_[#pairs_ + 1] = { r, w }
-      local a, b = M.figure(r, f, m), M.figure(w, f, m)
+      local a, b = ladder.figure(r, f, m), ladder.figure(w, f, m)
       if a and b then diffs[#diffs + 1] = a - b end
     end
   end
@@ -165,7 +163,7 @@ function M.trends(runs, m)
     for _, t in ipairs(M.TARGETS) do
       local xs, ys = {}, {}
       for _, r in ipairs(runs) do
-        local x, y = M.figure(r, f, m), t.get(r)
+        local x, y = ladder.figure(r, f, m), t.get(r)
         if x and y then xs[#xs + 1], ys[#ys + 1] = x, y end
       end
       local rho, lo, hi = stats.spearman_ci(xs, ys)
