@@ -197,6 +197,11 @@ end
 
 -- ---- writing everything ----
 
+local function contains(list, x)
+  for _, v in ipairs(list) do if v == x then return true end end
+  return false
+end
+
 -- Writes summary.csv, classes.csv, complexity.csv, ladder_spearman.csv, the figures and
 -- report.md into out. Returns the list of files written.
 function M.write_all(out, o, plan, records)
@@ -221,10 +226,21 @@ function M.write_all(out, o, plan, records)
   put("classes.csv", doc.csv(header, rows))
   put("complexity.csv", doc.csv(ladder.rows(records, measures)))
   put("ladder_spearman.csv", doc.csv(ladder.spearman_rows(records, measures)))
-  local figs = figures.all(out, o, records, measures, cls)
+  -- what the figures and the report share, computed once: the runs of each group, the
+  -- classes, the twin pairs under the headline measure, the trends under every measure
+  local ctx = { real = real, wd0 = wd0, cls = cls, cls0 = cls0, arch = classes.against_architecture(real, cls),
+    twins = classes.against_twins(real, wd0, o.class_figure, o.measure, o.class_tol), trends = {} }
+  ctx.pairs, ctx.diffs = M.twin_pairs(records, "normalized", o.measure)
+  local trend_measures = { table.unpack(measures) }
+  if not contains(measures, o.measure) then trend_measures[#trend_measures + 1] = o.measure end
+  for _, mm in ipairs(trend_measures) do
+    local th, trows, detail = M.trends(real, mm)
+    ctx.trends[mm] = { header = th, rows = trows, detail = detail }
+  end
+  local figs = figures.all(out, o, records, ctx)
   for _, f in ipairs(figs) do written[#written + 1] = f.file end
   if o._before_report then o._before_report() end
-  put("report.md", report.text(o, plan, records, measures, cls, cls0, figs, M.timing(out)))
+  put("report.md", report.text(o, plan, records, measures, ctx, figs, M.timing(out)))
   return written
 end
 

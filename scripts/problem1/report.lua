@@ -72,12 +72,13 @@ local function clock_text(s)
   return string.format("%.1f s", s)
 end
 
-function M.text(o, plan, records, measures, cls, cls0, figs, timing)
+-- ctx: what analysis.write_all computed once for the figures and this report (the
+-- converged real-label runs, the wd0 runs, the classes, twin pairs and trends).
+function M.text(o, plan, records, measures, ctx, figs, timing)
   local m = o.measure
   local d = doc.document()
   local real_all = analysis.of_kind(records, "real")
-  local real = analysis.of_kind(records, "real", true)
-  local wd0 = analysis.of_kind(records, "wd0")
+  local real, wd0, cls, cls0 = ctx.real, ctx.wd0, ctx.cls, ctx.cls0
   local random = analysis.of_kind(records, "random")
   local function nf(runs, f) return analysis.values(runs, function(r) return r.network[f .. ":" .. m] end) end
 
@@ -101,7 +102,7 @@ function M.text(o, plan, records, measures, cls, cls0, figs, timing)
       med < 0.9 and "They converged below full rank (1.0)." or "They stayed near full rank (1.0): weight decay did not act.")
   end
   local n0 = nf(wd0, "normalized")
-  local _, diffs = analysis.twin_pairs(records, "normalized", m)
+  local diffs = ctx.diffs
   if #n0 > 0 then
     local lower = 0
     for _, x in ipairs(diffs) do if x < 0 then lower = lower + 1 end end
@@ -126,16 +127,16 @@ function M.text(o, plan, records, measures, cls, cls0, figs, timing)
       .. "networks memorised their labels (train accuracy >= 0.9). Normalised rank %s, bottleneck rank %s.",
       ci_text(tr), memorised, #random, iqr_text(nf(random, "normalized")), ci_text(nf(random, "bottleneck")))
   end
-  local arch = classes.against_architecture(real, cls)
+  local arch = ctx.arch
   lines[#lines + 1] = string.format("- **Equivalence classes** (%s %s rank, tolerance %g): %d classes over %d "
     .. "converged networks of %d architectures (%d seeds each planned); %s.", o.class_figure, m, o.class_tol,
     arch.classes, arch.n, arch.architectures, o.seeds, class_words(arch))
-  local twins = classes.against_twins(real, wd0, o.class_figure, m, o.class_tol)
+  local twins = ctx.twins
   if twins.n > 0 then
     lines[#lines + 1] = string.format("- **Classes with and without weight decay** (the same draws, n = %d pairs): "
       .. "adjusted Rand index %s between the wd > 0 classes and the wd 0 classes.", twins.n, num(twins.ari, 3))
   end
-  local _, _, trend = analysis.trends(real, m)
+  local trend = ctx.trends[m].detail
   if trend.normalized then
     lines[#lines + 1] = string.format("- **Do overfitting networks have higher rank?** Spearman's rho of the "
       .. "generalisation gap with the normalised %s rank: %s; the rank %s.", m, rho_text(trend.normalized.gap),
@@ -211,10 +212,11 @@ function M.text(o, plan, records, measures, cls, cls0, figs, timing)
   local mrows, verdicts, good = {}, {}, {}
   for _, figure in ipairs { "bottleneck", "last_hidden" } do
     for _, mm in ipairs(measures) do
-      local c = classes.classes(real, figure, mm, o.class_tol)
-      local a = classes.against_architecture(real, c)
-      local tw = classes.against_twins(real, wd0, figure, mm, o.class_tol)
-      local _, _, tr = analysis.trends(real, mm)
+      -- the headline figure and measure's classes were made once, in analysis.write_all
+      local headline = figure == o.class_figure and mm == m
+      local a = headline and ctx.arch or classes.against_architecture(real, classes.classes(real, figure, mm, o.class_tol))
+      local tw = headline and ctx.twins or classes.against_twins(real, wd0, figure, mm, o.class_tol)
+      local tr = ctx.trends[mm].detail
       local w = tr[figure] and tr[figure].min_width
       local name = figure .. " " .. mm .. (classes.ROUNDED[mm] and " (rounded)" or "")
       mrows[#mrows + 1] = { name, a.classes, a.multi, a.replicated > 0 and (a.consistent .. " of " .. a.replicated) or "n/a",
@@ -258,7 +260,7 @@ function M.text(o, plan, records, measures, cls, cls0, figs, timing)
   end
 
   -- ---- twins ----
-  local pairs_ = analysis.twin_pairs(records, "normalized", m)
+  local pairs_ = ctx.pairs
   if #pairs_ > 0 then
     d:h(2, "Weight decay against none, draw by draw")
     local trow = {}
@@ -275,8 +277,7 @@ function M.text(o, plan, records, measures, cls, cls0, figs, timing)
   -- ---- trends ----
   d:h(2, "Trends over the converged real-label networks")
   d:p("Spearman's rho with its 95% interval; n = " .. #real .. " networks.")
-  local th, trows = analysis.trends(real, m)
-  d:add(doc.md_table(th, trows))
+  d:add(doc.md_table(ctx.trends[m].header, ctx.trends[m].rows))
 
   -- ---- ladder ----
   local fams = ladder.present(records)
