@@ -270,8 +270,9 @@ function M.text(o, plan, records, measures, ctx, figs, timing)
         r.network["normalized:" .. m], w.network["normalized:" .. m], r.network["bottleneck:" .. m],
         w.network["bottleneck:" .. m], r.final.test_acc, w.final.test_acc, r.wd_horizon }
     end
-    d:add(doc.md_table({ "draw", "architecture", "converged", "normalised (wd)", "normalised (wd 0)",
-      "bottleneck (wd)", "bottleneck (wd 0)", "test acc (wd)", "test acc (wd 0)", "H" }, trow))
+    d:add(doc.md_table({ "draw", "architecture", "converged", "normalised " .. m .. " rank (wd)",
+      "normalised " .. m .. " rank (wd 0)", "bottleneck " .. m .. " rank (wd)", "bottleneck " .. m .. " rank (wd 0)",
+      "test acc (wd)", "test acc (wd 0)", "H" }, trow))
   end
 
   -- ---- trends ----
@@ -297,8 +298,8 @@ function M.text(o, plan, records, measures, ctx, figs, timing)
           ci_text(f("bottleneck")), ci_text(f("last_hidden")), ci_text(f("first_layer")) }
       end
     end
-    d:add(doc.md_table({ "family", "level", "runs", "converged", "train acc", "test acc", "bottleneck rank",
-      "last hidden rank", "first-layer rank" }, lrows))
+    d:add(doc.md_table({ "family", "level", "runs", "converged", "train acc", "test acc", "bottleneck " .. m .. " rank",
+      "last hidden " .. m .. " rank", "first-layer " .. m .. " rank" }, lrows))
     local srows = {}
     for _, fam in ipairs(fams) do
       if #fam.levels >= 2 then

@@ -75,7 +75,10 @@ assert(table.concat(ccols, ","):match("^class,group,measure,figure,signature,siz
 local rep = io.open(dir .. "/report.md"):read("a")
 for _, s in ipairs { "## Findings", "## Setup", "## Controls side by side", "which measure", "## Equivalence classes",
                      "Weight decay against none", "## Trends", "## The complexity ladder", "Not converged",
-                     "](twins.png)", "Control, weight decay 0", "Control, random labels", "Stop rule" } do
+                     "](twins.png)", "Control, weight decay 0", "Control, random labels", "Stop rule",
+                     -- tables name their rank measure in their headers
+                     "| normalised energy rank (wd) | normalised energy rank (wd 0) | bottleneck energy rank (wd) |",
+                     "| bottleneck energy rank | last hidden energy rank | first-layer energy rank |" } do
   assert(rep:find(s, 1, true), "report.md lacks " .. s)
 end
 print("parsed")
