@@ -40,6 +40,22 @@ local function direction(s, up, down)
   return "shows no monotone relation that these runs can tell from none (the interval contains 0)"
 end
 
+-- Whether a figure follows the narrowest hidden width, from its Spearman rho with it (s):
+-- "yes" when rho's 95% interval lies at or above 0.9 (or rho is 1 over 5 or more runs), "no"
+-- when it lies below 0.9 (or rho is undefined: a constant figure), "cannot tell" when the
+-- interval contains 0.9 or there are too few runs for an interval.
+function M.follows_width(s)
+  if not s or s.rho == nil then return "no" end
+  if s.lo then
+    if s.hi < 0.9 then return "no" end
+    if s.lo >= 0.9 then return "yes" end
+    return "cannot tell"
+  end
+  if s.n >= 5 and s.rho >= 1 then return "yes" end
+  if s.n >= 5 and s.rho <= -1 then return "no" end
+  return "cannot tell"
+end
+
 -- Words for how classes relate to architectures (classes.against_architecture).
 local function class_words(a)
   local parts = {}
@@ -209,7 +225,7 @@ function M.text(o, plan, records, measures, ctx, figs, timing)
     .. "figure's variance that lies between architectures; the adjusted Rand index (ARI) compares the partition into "
     .. "classes with the partition into architectures (1: the same), and the wd > 0 classes with the wd 0 twins' "
     .. "classes. rho is the figure's Spearman correlation with the narrowest hidden width.")
-  local mrows, verdicts, good = {}, {}, {}
+  local mrows, verdicts, good, undecided = {}, {}, {}, {}
   for _, figure in ipairs { "bottleneck", "last_hidden" } do
     for _, mm in ipairs(measures) do
       -- the headline figure and measure's classes were made once, in analysis.write_all
@@ -223,25 +239,39 @@ function M.text(o, plan, records, measures, ctx, figs, timing)
         a.eta2, a.ari, tw.ari, stats.median(analysis.values(real, function(r) return r.network[figure .. ":" .. mm] end)),
         rho_text(w) }
       -- crosses architectures without reducing to the widths: some class joins architectures,
-      -- at least half of the architectures keep their seeds in one class, rho with the
-      -- narrowest width below 0.9
+      -- at least half of the architectures keep their seeds in one class, and the 95%
+      -- interval of rho with the narrowest width lies below 0.9 (one that contains 0.9
+      -- cannot be told either way)
       local why = {}
       if a.multi == 0 then why[#why + 1] = "no class joins architectures" end
       if a.replicated > 0 and a.consistent * 2 < a.replicated then
         why[#why + 1] = string.format("seeds scatter (%d of %d architectures in one class)", a.consistent, a.replicated)
       end
-      if w and w.rho and w.rho >= 0.9 then why[#why + 1] = string.format("it follows the narrowest width (rho %.2f)", w.rho) end
-      if #why == 0 then good[#good + 1] = name else verdicts[#verdicts + 1] = name .. ": " .. table.concat(why, ", ") end
+      local follows = M.follows_width(w)
+      if follows == "yes" then
+        why[#why + 1] = "it follows the narrowest width (rho " .. rho_text(w) .. ")"
+      elseif follows == "cannot tell" and #why > 0 then
+        why[#why + 1] = "cannot tell whether it follows the narrowest width (rho " .. rho_text(w) .. ")"
+      end
+      if #why == 0 and follows == "cannot tell" then
+        undecided[#undecided + 1] = name .. " (rho " .. rho_text(w) .. ")"
+      elseif #why == 0 then
+        good[#good + 1] = name
+      else
+        verdicts[#verdicts + 1] = name .. ": " .. table.concat(why, ", ")
+      end
     end
   end
   d:add(doc.md_table({ "figure and measure", "classes", "classes with >= 2 architectures",
     "architectures with all seeds in one class", "eta^2 by architecture", "ARI class vs architecture",
     "ARI wd>0 vs wd0 classes", "median value", "rho with the narrowest width" }, mrows))
   d:p(string.format("A figure makes classes that cross architectures without reducing to the widths when some class "
-    .. "joins architectures, at least half of the architectures keep all their seeds in one class, and rho with the "
-    .. "narrowest width is below 0.9. %s%s", #good > 0 and ("Those that do here: **" .. table.concat(good, ", ")
-      .. "**. ") or "None does here. ", #verdicts > 0 and ("The others: " .. table.concat(verdicts, "; ") .. ".")
-      or ""))
+    .. "joins architectures, at least half of the architectures keep all their seeds in one class, and the 95%% "
+    .. "interval of its rho with the narrowest width lies below 0.9 (lies at or above 0.9: it follows the widths; "
+    .. "contains 0.9: these runs cannot tell). %s%s%s", #good > 0 and ("Those that do here: **" .. table.concat(good, ", ")
+      .. "**. ") or "None does here. ", #undecided > 0 and ("Those that meet the other two conditions, but whose "
+      .. "interval contains 0.9, so that whether they reduce to the widths cannot be told: " .. table.concat(undecided, "; ")
+      .. ". ") or "", #verdicts > 0 and ("The others: " .. table.concat(verdicts, "; ") .. ".") or ""))
 
   -- ---- classes ----
   d:h(2, "Equivalence classes")

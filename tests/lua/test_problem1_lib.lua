@@ -16,6 +16,7 @@ local plan = require "problem1.plan"
 local classes = require "problem1.classes"
 local ladder = require "problem1.ladder"
 local trainer = require "problem1.train"
+local p1report = require "problem1.report"
 
 -- ---- options ----
 local spec = {
@@ -236,6 +237,14 @@ T.near(lrows[1][col.bottleneck], (3 + 2 + 3) / 3, 1e-12, "mean bottleneck of run
 T.ok(lrows[1][col.bottleneck_ci95] > 0, "its interval")
 local _, srows = ladder.spearman_rows(lrecs, { "energy" })
 T.eq(#srows, #ladder.FIGURES, "a Spearman row per figure")
+
+-- ---- problem 1's report: does a figure follow the narrowest width? (decided on rho's 95% interval) ----
+T.eq(p1report.follows_width({ rho = 0.93, lo = 0.87, hi = 0.96, n = 48 }), "cannot tell", "interval contains 0.9")
+T.eq(p1report.follows_width({ rho = 0.95, lo = 0.91, hi = 0.97, n = 48 }), "yes", "interval above 0.9")
+T.eq(p1report.follows_width({ rho = 0.88, lo = 0.80, hi = 0.89, n = 48 }), "no", "interval below 0.9")
+T.eq(p1report.follows_width({ rho = 1, n = 48 }), "yes", "perfectly monotone")
+T.eq(p1report.follows_width({ rho = 0.95, n = 4 }), "cannot tell", "too few runs for an interval")
+T.eq(p1report.follows_width({ n = 48 }), "no", "a constant figure")
 
 -- ---- report helpers ----
 T.eq(report.csv({ "a", "b" }, { { 1, "x,y" }, { 0.5, 'q"' } }), 'a,b\n1,"x,y"\n0.5,"q"""\n', "csv quoting")
