@@ -58,6 +58,12 @@ function M.summary(records, measures)
   for _, m in ipairs(measures) do
     for _, f in ipairs(trainer.FIGURES) do header[#header + 1] = f .. ":" .. m end
   end
+  -- the same network at initialisation (record.init, recorded at training)
+  for _, m in ipairs(measures) do
+    header[#header + 1] = "init_ranks:" .. m
+    header[#header + 1] = "init_normalized:" .. m
+    header[#header + 1] = "init_bottleneck:" .. m
+  end
   local rows = {}
   for _, r in ipairs(records) do
     local f = r.final or {}
@@ -72,6 +78,14 @@ function M.summary(records, measures)
     end
     for _, m in ipairs(measures) do
       for _, fig in ipairs(trainer.FIGURES) do row[#row + 1] = r.network and r.network[fig .. ":" .. m] end
+    end
+    local init = trainer.init_of(r)
+    for _, m in ipairs(measures) do
+      local parts = {}
+      for i, l in ipairs(init and init.layers or {}) do parts[i] = string.format("%.4g", l.ranks[m]) end
+      row[#row + 1] = table.concat(parts, " ")
+      row[#row + 1] = init and init.network["normalized:" .. m]
+      row[#row + 1] = init and init.network["bottleneck:" .. m]
     end
     rows[#rows + 1] = row
   end

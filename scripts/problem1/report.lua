@@ -124,11 +124,7 @@ function M.text(o, plan, records, measures, ctx, figs, timing)
     for _, x in ipairs(diffs) do if x < 0 then lower = lower + 1 end end
     -- the same networks at initialisation (same architecture and seed, before any step): what
     -- "near full rank" means under this measure
-    local init = {}
-    for _, r in ipairs(wd0) do
-      rh.seed(r.run_seed)
-      init[#init + 1] = rh.rank.network(rh.nn.MLP(r.architecture)).normalized[m]
-    end
+    local init = analysis.values(wd0, function(r) return trainer.at_init(r, "normalized", m) end)
     local med0, medi = stats.median(n0), stats.median(init)
     lines[#lines + 1] = string.format("- **Control, weight decay 0.** The same draws and seeds without weight decay: "
       .. "median normalised rank %s, against %s for the same networks at initialisation (%.0f%% of it: %s). Paired "

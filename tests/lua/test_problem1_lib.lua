@@ -17,6 +17,7 @@ local classes = require "problem1.classes"
 local ladder = require "problem1.ladder"
 local trainer = require "problem1.train"
 local p1report = require "problem1.report"
+local rh = require "rankhost"
 
 -- ---- options ----
 local spec = {
@@ -237,6 +238,23 @@ T.near(lrows[1][col.bottleneck], (3 + 2 + 3) / 3, 1e-12, "mean bottleneck of run
 T.ok(lrows[1][col.bottleneck_ci95] > 0, "its interval")
 local _, srows = ladder.spearman_rows(lrecs, { "energy" })
 T.eq(#srows, #ladder.FIGURES, "a Spearman row per figure")
+
+-- ---- the ranks at initialisation (record.init) and their rebuilding for older records ----
+rh.seed(11)
+local init = trainer.initial(rh.nn.MLP({ 12, 8, 6, 3 }))
+T.eq(#init.layers, 3, "a rank entry per layer")
+for _, m in ipairs(rh.rank.measure_names) do
+  T.ok(init.network["normalized:" .. m] > 0 and init.network["normalized:" .. m] <= 1, "initial normalised " .. m)
+  local b = math.min(init.layers[1].ranks[m], init.layers[2].ranks[m])
+  T.eq(init.network["bottleneck:" .. m], b, "initial bottleneck " .. m .. ": the lowest hidden layer")
+end
+T.eq(trainer.at_init({ init = { network = { ["normalized:energy"] = 0.25 } } }, "normalized", "energy"), 0.25,
+  "a recorded initial rank is read, not recomputed")
+local old_record = { run_seed = 11, architecture = { 12, 8, 6, 3 } }
+for _, m in ipairs(rh.rank.measure_names) do
+  T.near(trainer.at_init(old_record, "normalized", m), init.network["normalized:" .. m], 1e-5,
+    "a record without init: its network rebuilt from its seed, " .. m)
+end
 
 -- ---- problem 1's report: does a figure follow the narrowest width? (decided on rho's 95% interval) ----
 T.eq(p1report.follows_width({ rho = 0.93, lo = 0.87, hi = 0.96, n = 48 }), "cannot tell", "interval contains 0.9")
