@@ -56,6 +56,18 @@ function M.follows_width(s)
   return "cannot tell"
 end
 
+-- A mean (paired) difference with its 95% interval and n, and the words for where the
+-- interval lies: below 0, above 0, or containing 0.
+function M.paired(xs, below, above, none)
+  local mean, half = stats.ci95(xs)
+  if not mean then return "n/a (n = 0)", "cannot be assessed (no network)" end
+  if not half then return ci_text(xs), "one network only: no interval" end
+  local text = string.format("%s (n = %d)", ci_text(xs), #xs)
+  if mean + half < 0 then return text, below end
+  if mean - half > 0 then return text, above end
+  return text, none
+end
+
 -- Words for how classes relate to architectures (classes.against_architecture).
 local function class_words(a)
   local parts = {}
@@ -110,12 +122,26 @@ function M.text(o, plan, records, measures, ctx, figs, timing)
     .. "converged (loss saturated and every layer's %s rank settled, after a horizon H >= %g) within %d epochs%s",
     #real, #real_all, o.rank_measure, o.min_horizon, o.max_epochs, #real == #real_all and "."
       or "; the others are listed under *Not converged* and left out of the classes and correlations.")
+  -- the end against initialisation, network by network: every run's own network before its
+  -- first step (record.init), under the same measure
+  local function from_init(runs)
+    return analysis.values(runs, function(r)
+      local a, b = r.network["normalized:" .. m], trainer.at_init(r, "normalized", m)
+      return a and b and a - b or nil
+    end)
+  end
+  local function init_median(runs)
+    return stats.median(analysis.values(runs, function(r) return trainer.at_init(r, "normalized", m) end))
+  end
   local nr = nf(real, "normalized")
   if #nr > 0 then
-    local med = stats.median(nr)
+    local dt, words = M.paired(from_init(real), "they ended below their rank at initialisation",
+      "they ended above their rank at initialisation",
+      "no change from initialisation that these runs can tell from none (the interval contains 0)")
     lines[#lines + 1] = string.format("- **Rank under weight decay.** Converged real-label networks: median "
-      .. "normalised %s rank %s, median bottleneck rank %s. %s", m, iqr_text(nr), num(stats.median(nf(real, "bottleneck"))),
-      med < 0.9 and "They converged below full rank (1.0)." or "They stayed near full rank (1.0): weight decay did not act.")
+      .. "normalised %s rank %s, median bottleneck %s rank %s; the same networks at initialisation: median "
+      .. "normalised %s rank %s. End minus initialisation, network by network: %s: %s.", m, iqr_text(nr), m,
+      num(stats.median(nf(real, "bottleneck"))), m, num(init_median(real), 3), dt, words)
   end
   local n0 = nf(wd0, "normalized")
   local diffs = ctx.diffs

@@ -264,6 +264,15 @@ T.eq(p1report.follows_width({ rho = 1, n = 48 }), "yes", "perfectly monotone")
 T.eq(p1report.follows_width({ rho = 0.95, n = 4 }), "cannot tell", "too few runs for an interval")
 T.eq(p1report.follows_width({ n = 48 }), "no", "a constant figure")
 
+-- ---- problem 1's report: a paired difference's verdict follows its 95% interval ----
+local function verdict(xs) return select(2, p1report.paired(xs, "below", "above", "none")) end
+T.eq(verdict({ -0.5, -0.4, -0.6 }), "below", "interval below 0")
+T.eq(verdict({ 0.5, 0.4, 0.6 }), "above", "interval above 0")
+T.eq(verdict({ -0.5, 0.4, 0.1 }), "none", "interval contains 0")
+T.eq(verdict({ -0.5 }), "one network only: no interval", "one difference: no verdict")
+T.eq(verdict({}), "cannot be assessed (no network)", "no difference")
+T.eq(p1report.paired({ -0.5, -0.4, -0.6 }, "", "", ""), "-0.5 ± 0.248 (n = 3)", "mean, interval and n")
+
 -- ---- report helpers ----
 T.eq(report.csv({ "a", "b" }, { { 1, "x,y" }, { 0.5, 'q"' } }), 'a,b\n1,"x,y"\n0.5,"q"""\n', "csv quoting")
 T.eq(report.num(nil), "n/a", "nil cell"); T.eq(report.num(3.0), "3", "integral cell"); T.eq(report.num(0.123456, 3), "0.123", "digits")

@@ -96,6 +96,7 @@ for _, s in ipairs { "## Findings", "## Setup", "## Controls side by side", "whi
                      "| bottleneck energy rank | last hidden energy rank | first-layer energy rank |" } do
   assert(rep:find(s, 1, true), "report.md lacks " .. s)
 end
+assert(not rep:find("full rank (1.0)", 1, true), "no verdict from a fixed threshold without an interval")
 print("parsed")
 LUA
 "$RANKHOST" "$out/parse.lua" "$out/s" > "$out/parse.log" 2>&1
