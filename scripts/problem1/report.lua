@@ -144,19 +144,18 @@ function M.text(o, plan, records, measures, ctx, figs, timing)
       num(stats.median(nf(real, "bottleneck"))), m, num(init_median(real), 3), dt, words)
   end
   local n0 = nf(wd0, "normalized")
-  local diffs = ctx.diffs
   if #n0 > 0 then
     local lower = 0
-    for _, x in ipairs(diffs) do if x < 0 then lower = lower + 1 end end
-    -- the same networks at initialisation (same architecture and seed, before any step): what
-    -- "near full rank" means under this measure
-    local init = analysis.values(wd0, function(r) return trainer.at_init(r, "normalized", m) end)
-    local med0, medi = stats.median(n0), stats.median(init)
+    for _, x in ipairs(ctx.diffs) do if x < 0 then lower = lower + 1 end end
+    local d0, words0 = M.paired(from_init(wd0), "below their rank at initialisation even without weight decay",
+      "above their rank at initialisation",
+      "no change from initialisation that these runs can tell from none (the interval contains 0)")
+    local dw, wordsw = M.paired(ctx.diffs, "weight decay lowered the rank", "weight decay raised the rank",
+      "no difference that these pairs can tell from none (the interval contains 0)")
     lines[#lines + 1] = string.format("- **Control, weight decay 0.** The same draws and seeds without weight decay: "
-      .. "median normalised rank %s, against %s for the same networks at initialisation (%.0f%% of it: %s). Paired "
-      .. "difference (wd > 0 minus wd 0): %s; weight decay lowered the rank in %d of %d pairs.", iqr_text(n0),
-      num(medi, 3), 100 * med0 / medi, med0 >= 0.95 * medi and "near their rank at initialisation"
-        or "below their rank at initialisation even without weight decay", ci_text(diffs), lower, #diffs)
+      .. "median normalised %s rank %s, against a median of %s for the same networks at initialisation. End minus "
+      .. "initialisation, network by network: %s: %s. Paired difference (wd > 0 minus wd 0): %s, lower in %d of %d "
+      .. "pairs: %s.", m, iqr_text(n0), num(init_median(wd0), 3), d0, words0, dw, lower, #ctx.diffs, wordsw)
   end
   if #random > 0 then
     local tr = analysis.values(random, function(r) return r.final.train_acc end)

@@ -91,6 +91,8 @@ local rep = io.open(dir .. "/report.md"):read("a")
 for _, s in ipairs { "## Findings", "## Setup", "## Controls side by side", "which measure", "## Equivalence classes",
                      "Weight decay against none", "## Trends", "## The complexity ladder", "Not converged",
                      "](twins.png)", "Control, weight decay 0", "Control, random labels", "Stop rule",
+                     -- the wd0 twins against initialisation and against their draws: paired differences
+                     "End minus initialisation, network by network: ", "Paired difference (wd > 0 minus wd 0): ",
                      -- tables name their rank measure in their headers
                      "| normalised energy rank (wd) | normalised energy rank (wd 0) | bottleneck energy rank (wd) |",
                      "| bottleneck energy rank | last hidden energy rank | first-layer energy rank |" } do
