@@ -145,6 +145,7 @@ local function train(run)
   local t0 = rh.clock()
   rh.seed(run.run_seed)
   local model = rh.nn.MLP(sizes)
+  local init = trainer.initial(model) -- the ranks at initialisation (problem1/train.lua), before any step
   local opt = rh.optim.SGD(model, { lr = run.lr, momentum = o.momentum, weight_decay = run.weight_decay })
   local history = rh.log.jsonl(out .. "/history/" .. run.id .. ".jsonl", { sync = false })
   local last = -math.huge
@@ -162,7 +163,7 @@ local function train(run)
   history:close()
   local rec = { id = run.id, lr = run.lr, batch = run.batch, weight_decay = run.weight_decay, seed = run.seed_index,
     run_seed = run.run_seed, architecture = sizes, epochs = h.epochs, steps = h.steps, wd_horizon = h.wd_horizon,
-    stopped = h.stopped, dataset = task.dataset }
+    stopped = h.stopped, dataset = task.dataset, init = init }
   if h.stopped == "diverged" then
     rec.status, rec.diverged = "diverged at step " .. h.diverged_step, h.diverged
   else

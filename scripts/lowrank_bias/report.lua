@@ -6,6 +6,7 @@
 local rh = require "rankhost"
 local stats = require "common.stats"
 local doc = require "common.report"
+local trainer = require "problem1.train"
 
 local M = {}
 local num = doc.num
@@ -75,16 +76,16 @@ local function verdict(s, sign)
   return "**is not shown** (the interval contains 0)"
 end
 
--- The figure of the same architecture at initialisation, over the seeds (mean).
+-- The normalised rank of the same architecture at initialisation, over the seeds (mean; runs
+-- of one seed start from the same network): recorded at training (record.init), or for a
+-- record written before that field existed rebuilt from its seed (problem1/train.lua).
 local function at_init(o, records, m)
   local xs = {}
   local seen = {}
   for _, r in ipairs(records) do
     if not seen[r.run_seed] then
       seen[r.run_seed] = true
-      rh.seed(r.run_seed)
-      local net = rh.rank.network(rh.nn.MLP(r.architecture))
-      xs[#xs + 1] = net.normalized[m]
+      xs[#xs + 1] = trainer.at_init(r, "normalized", m)
     end
   end
   return stats.mean(xs)

@@ -38,8 +38,6 @@ function M.of_kind(records, kind, converged_only)
   return out
 end
 
-function M.figure(r, name, m) return ladder.figure(r, name, m) end
-
 local function values(runs, f)
   local xs = {}
   for _, r in ipairs(runs) do
@@ -60,6 +58,12 @@ function M.summary(records, measures)
   for _, m in ipairs(measures) do
     for _, f in ipairs(trainer.FIGURES) do header[#header + 1] = f .. ":" .. m end
   end
+  -- the same network at initialisation (record.init, recorded at training)
+  for _, m in ipairs(measures) do
+    header[#header + 1] = "init_ranks:" .. m
+    header[#header + 1] = "init_normalized:" .. m
+    header[#header + 1] = "init_bottleneck:" .. m
+  end
   local rows = {}
   for _, r in ipairs(records) do
     local f = r.final or {}
@@ -74,6 +78,14 @@ function M.summary(records, measures)
     end
     for _, m in ipairs(measures) do
       for _, fig in ipairs(trainer.FIGURES) do row[#row + 1] = r.network and r.network[fig .. ":" .. m] end
+    end
+    local init = trainer.init_of(r)
+    for _, m in ipairs(measures) do
+      local parts = {}
+      for i, l in ipairs(init and init.layers or {}) do parts[i] = string.format("%.4g", l.ranks[m]) end
+      row[#row + 1] = table.concat(parts, " ")
+      row[#row + 1] = init and init.network["normalized:" .. m]
+      row[#row + 1] = init and init.network["bottleneck:" .. m]
     end
     rows[#rows + 1] = row
   end
@@ -133,7 +145,7 @@ function M.twin_pairs(records, f, m)
     local r = w.twin and by_id[w.twin]
     if r and r.status == "ok" then
       pairs_[#pairs_ + 1] = { r, w }
-      local a, b = M.figure(r, f, m), M.figure(w, f, m)
+      local a, b = ladder.figure(r, f, m), ladder.figure(w, f, m)
       if a and b then diffs[#diffs + 1] = a - b end
     end
   end
@@ -165,7 +177,7 @@ function M.trends(runs, m)
     for _, t in ipairs(M.TARGETS) do
       local xs, ys = {}, {}
       for _, r in ipairs(runs) do
-        local x, y = M.figure(r, f, m), t.get(r)
+        local x, y = ladder.figure(r, f, m), t.get(r)
         if x and y then xs[#xs + 1], ys[#ys + 1] = x, y end
       end
       local rho, lo, hi = stats.spearman_ci(xs, ys)
@@ -199,6 +211,11 @@ end
 
 -- ---- writing everything ----
 
+local function contains(list, x)
+  for _, v in ipairs(list) do if v == x then return true end end
+  return false
+end
+
 -- Writes summary.csv, classes.csv, complexity.csv, ladder_spearman.csv, the figures and
 -- report.md into out. Returns the list of files written.
 function M.write_all(out, o, plan, records)
@@ -223,10 +240,21 @@ function M.write_all(out, o, plan, records)
   put("classes.csv", doc.csv(header, rows))
   put("complexity.csv", doc.csv(ladder.rows(records, measures)))
   put("ladder_spearman.csv", doc.csv(ladder.spearman_rows(records, measures)))
-  local figs = figures.all(out, o, records, measures, cls)
+  -- what the figures and the report share, computed once: the runs of each group, the
+  -- classes, the twin pairs under the headline measure, the trends under every measure
+  local ctx = { real = real, wd0 = wd0, cls = cls, cls0 = cls0, arch = classes.against_architecture(real, cls),
+    twins = classes.against_twins(real, wd0, o.class_figure, o.measure, o.class_tol), trends = {} }
+  ctx.pairs, ctx.diffs = M.twin_pairs(records, "normalized", o.measure)
+  local trend_measures = { table.unpack(measures) }
+  if not contains(measures, o.measure) then trend_measures[#trend_measures + 1] = o.measure end
+  for _, mm in ipairs(trend_measures) do
+    local th, trows, detail = M.trends(real, mm)
+    ctx.trends[mm] = { header = th, rows = trows, detail = detail }
+  end
+  local figs = figures.all(out, o, records, ctx)
   for _, f in ipairs(figs) do written[#written + 1] = f.file end
   if o._before_report then o._before_report() end
-  put("report.md", report.text(o, plan, records, measures, cls, cls0, figs, M.timing(out)))
+  put("report.md", report.text(o, plan, records, measures, ctx, figs, M.timing(out)))
   return written
 end
 

@@ -25,7 +25,8 @@ local function history_bottleneck(line, m)
   return b
 end
 
-function M.all(out, o, records, measures, cls)
+-- ctx: what analysis.write_all computed once (ctx.pairs: the twin pairs under o.measure).
+function M.all(out, o, records, ctx)
   local m = o.measure
   local figs = {}
   local function add(file, draw, fig, caption)
@@ -89,9 +90,8 @@ function M.all(out, o, records, measures, cls)
 
   -- ---- twins ----
   do
-    local pairs_ = analysis.twin_pairs(records, "normalized", m)
     local x, y = {}, {}
-    for _, p in ipairs(pairs_) do
+    for _, p in ipairs(ctx.pairs) do
       x[#x + 1], y[#y + 1] = p[2].network["normalized:" .. m], p[1].network["normalized:" .. m]
     end
     add("twins.png", rh.plot.scatter, { title = "The same draw with and without weight decay (" .. m .. " rank)",
@@ -142,8 +142,7 @@ function M.all(out, o, records, measures, cls)
 
   -- ---- spectra of the last hidden layer: the first twin pair ----
   do
-    local pairs_ = analysis.twin_pairs(records, "normalized", m)
-    local p = pairs_[1]
+    local p = ctx.pairs[1]
     if p and p[1].layers and p[2].layers then
       local series = {}
       for k, r in ipairs(p) do

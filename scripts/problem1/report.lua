@@ -40,6 +40,34 @@ local function direction(s, up, down)
   return "shows no monotone relation that these runs can tell from none (the interval contains 0)"
 end
 
+-- Whether a figure follows the narrowest hidden width, from its Spearman rho with it (s):
+-- "yes" when rho's 95% interval lies at or above 0.9 (or rho is 1 over 5 or more runs), "no"
+-- when it lies below 0.9 (or rho is undefined: a constant figure), "cannot tell" when the
+-- interval contains 0.9 or there are too few runs for an interval.
+function M.follows_width(s)
+  if not s or s.rho == nil then return "no" end
+  if s.lo then
+    if s.hi < 0.9 then return "no" end
+    if s.lo >= 0.9 then return "yes" end
+    return "cannot tell"
+  end
+  if s.n >= 5 and s.rho >= 1 then return "yes" end
+  if s.n >= 5 and s.rho <= -1 then return "no" end
+  return "cannot tell"
+end
+
+-- A mean (paired) difference with its 95% interval and n, and the words for where the
+-- interval lies: below 0, above 0, or containing 0.
+function M.paired(xs, below, above, none)
+  local mean, half = stats.ci95(xs)
+  if not mean then return "n/a (n = 0)", "cannot be assessed (no network)" end
+  if not half then return ci_text(xs), "one network only: no interval" end
+  local text = string.format("%s (n = %d)", ci_text(xs), #xs)
+  if mean + half < 0 then return text, below end
+  if mean - half > 0 then return text, above end
+  return text, none
+end
+
 -- Words for how classes relate to architectures (classes.against_architecture).
 local function class_words(a)
   local parts = {}
@@ -72,12 +100,13 @@ local function clock_text(s)
   return string.format("%.1f s", s)
 end
 
-function M.text(o, plan, records, measures, cls, cls0, figs, timing)
+-- ctx: what analysis.write_all computed once for the figures and this report (the
+-- converged real-label runs, the wd0 runs, the classes, twin pairs and trends).
+function M.text(o, plan, records, measures, ctx, figs, timing)
   local m = o.measure
   local d = doc.document()
   local real_all = analysis.of_kind(records, "real")
-  local real = analysis.of_kind(records, "real", true)
-  local wd0 = analysis.of_kind(records, "wd0")
+  local real, wd0, cls, cls0 = ctx.real, ctx.wd0, ctx.cls, ctx.cls0
   local random = analysis.of_kind(records, "random")
   local function nf(runs, f) return analysis.values(runs, function(r) return r.network[f .. ":" .. m] end) end
 
@@ -93,31 +122,40 @@ function M.text(o, plan, records, measures, cls, cls0, figs, timing)
     .. "converged (loss saturated and every layer's %s rank settled, after a horizon H >= %g) within %d epochs%s",
     #real, #real_all, o.rank_measure, o.min_horizon, o.max_epochs, #real == #real_all and "."
       or "; the others are listed under *Not converged* and left out of the classes and correlations.")
+  -- the end against initialisation, network by network: every run's own network before its
+  -- first step (record.init), under the same measure
+  local function from_init(runs)
+    return analysis.values(runs, function(r)
+      local a, b = r.network["normalized:" .. m], trainer.at_init(r, "normalized", m)
+      return a and b and a - b or nil
+    end)
+  end
+  local function init_median(runs)
+    return stats.median(analysis.values(runs, function(r) return trainer.at_init(r, "normalized", m) end))
+  end
   local nr = nf(real, "normalized")
   if #nr > 0 then
-    local med = stats.median(nr)
+    local dt, words = M.paired(from_init(real), "they ended below their rank at initialisation",
+      "they ended above their rank at initialisation",
+      "no change from initialisation that these runs can tell from none (the interval contains 0)")
     lines[#lines + 1] = string.format("- **Rank under weight decay.** Converged real-label networks: median "
-      .. "normalised %s rank %s, median bottleneck rank %s. %s", m, iqr_text(nr), num(stats.median(nf(real, "bottleneck"))),
-      med < 0.9 and "They converged below full rank (1.0)." or "They stayed near full rank (1.0): weight decay did not act.")
+      .. "normalised %s rank %s, median bottleneck %s rank %s; the same networks at initialisation: median "
+      .. "normalised %s rank %s. End minus initialisation, network by network: %s: %s.", m, iqr_text(nr), m,
+      num(stats.median(nf(real, "bottleneck"))), m, num(init_median(real), 3), dt, words)
   end
   local n0 = nf(wd0, "normalized")
-  local _, diffs = analysis.twin_pairs(records, "normalized", m)
   if #n0 > 0 then
     local lower = 0
-    for _, x in ipairs(diffs) do if x < 0 then lower = lower + 1 end end
-    -- the same networks at initialisation (same architecture and seed, before any step): what
-    -- "near full rank" means under this measure
-    local init = {}
-    for _, r in ipairs(wd0) do
-      rh.seed(r.run_seed)
-      init[#init + 1] = rh.rank.network(rh.nn.MLP(r.architecture)).normalized[m]
-    end
-    local med0, medi = stats.median(n0), stats.median(init)
+    for _, x in ipairs(ctx.diffs) do if x < 0 then lower = lower + 1 end end
+    local d0, words0 = M.paired(from_init(wd0), "below their rank at initialisation even without weight decay",
+      "above their rank at initialisation",
+      "no change from initialisation that these runs can tell from none (the interval contains 0)")
+    local dw, wordsw = M.paired(ctx.diffs, "weight decay lowered the rank", "weight decay raised the rank",
+      "no difference that these pairs can tell from none (the interval contains 0)")
     lines[#lines + 1] = string.format("- **Control, weight decay 0.** The same draws and seeds without weight decay: "
-      .. "median normalised rank %s, against %s for the same networks at initialisation (%.0f%% of it: %s). Paired "
-      .. "difference (wd > 0 minus wd 0): %s; weight decay lowered the rank in %d of %d pairs.", iqr_text(n0),
-      num(medi, 3), 100 * med0 / medi, med0 >= 0.95 * medi and "near their rank at initialisation"
-        or "below their rank at initialisation even without weight decay", ci_text(diffs), lower, #diffs)
+      .. "median normalised %s rank %s, against a median of %s for the same networks at initialisation. End minus "
+      .. "initialisation, network by network: %s: %s. Paired difference (wd > 0 minus wd 0): %s, lower in %d of %d "
+      .. "pairs: %s.", m, iqr_text(n0), num(init_median(wd0), 3), d0, words0, dw, lower, #ctx.diffs, wordsw)
   end
   if #random > 0 then
     local tr = analysis.values(random, function(r) return r.final.train_acc end)
@@ -126,16 +164,16 @@ function M.text(o, plan, records, measures, cls, cls0, figs, timing)
       .. "networks memorised their labels (train accuracy >= 0.9). Normalised rank %s, bottleneck rank %s.",
       ci_text(tr), memorised, #random, iqr_text(nf(random, "normalized")), ci_text(nf(random, "bottleneck")))
   end
-  local arch = classes.against_architecture(real, cls)
+  local arch = ctx.arch
   lines[#lines + 1] = string.format("- **Equivalence classes** (%s %s rank, tolerance %g): %d classes over %d "
     .. "converged networks of %d architectures (%d seeds each planned); %s.", o.class_figure, m, o.class_tol,
     arch.classes, arch.n, arch.architectures, o.seeds, class_words(arch))
-  local twins = classes.against_twins(real, wd0, o.class_figure, m, o.class_tol)
+  local twins = ctx.twins
   if twins.n > 0 then
     lines[#lines + 1] = string.format("- **Classes with and without weight decay** (the same draws, n = %d pairs): "
       .. "adjusted Rand index %s between the wd > 0 classes and the wd 0 classes.", twins.n, num(twins.ari, 3))
   end
-  local _, _, trend = analysis.trends(real, m)
+  local trend = ctx.trends[m].detail
   if trend.normalized then
     lines[#lines + 1] = string.format("- **Do overfitting networks have higher rank?** Spearman's rho of the "
       .. "generalisation gap with the normalised %s rank: %s; the rank %s.", m, rho_text(trend.normalized.gap),
@@ -208,38 +246,53 @@ function M.text(o, plan, records, measures, cls, cls0, figs, timing)
     .. "figure's variance that lies between architectures; the adjusted Rand index (ARI) compares the partition into "
     .. "classes with the partition into architectures (1: the same), and the wd > 0 classes with the wd 0 twins' "
     .. "classes. rho is the figure's Spearman correlation with the narrowest hidden width.")
-  local mrows, verdicts, good = {}, {}, {}
+  local mrows, verdicts, good, undecided = {}, {}, {}, {}
   for _, figure in ipairs { "bottleneck", "last_hidden" } do
     for _, mm in ipairs(measures) do
-      local c = classes.classes(real, figure, mm, o.class_tol)
-      local a = classes.against_architecture(real, c)
-      local tw = classes.against_twins(real, wd0, figure, mm, o.class_tol)
-      local _, _, tr = analysis.trends(real, mm)
+      -- the headline figure and measure's classes were made once, in analysis.write_all
+      local headline = figure == o.class_figure and mm == m
+      local a = headline and ctx.arch or classes.against_architecture(real, classes.classes(real, figure, mm, o.class_tol))
+      local tw = headline and ctx.twins or classes.against_twins(real, wd0, figure, mm, o.class_tol)
+      local tr = ctx.trends[mm].detail
       local w = tr[figure] and tr[figure].min_width
       local name = figure .. " " .. mm .. (classes.ROUNDED[mm] and " (rounded)" or "")
       mrows[#mrows + 1] = { name, a.classes, a.multi, a.replicated > 0 and (a.consistent .. " of " .. a.replicated) or "n/a",
         a.eta2, a.ari, tw.ari, stats.median(analysis.values(real, function(r) return r.network[figure .. ":" .. mm] end)),
         rho_text(w) }
       -- crosses architectures without reducing to the widths: some class joins architectures,
-      -- at least half of the architectures keep their seeds in one class, rho with the
-      -- narrowest width below 0.9
+      -- at least half of the architectures keep their seeds in one class, and the 95%
+      -- interval of rho with the narrowest width lies below 0.9 (one that contains 0.9
+      -- cannot be told either way)
       local why = {}
       if a.multi == 0 then why[#why + 1] = "no class joins architectures" end
       if a.replicated > 0 and a.consistent * 2 < a.replicated then
         why[#why + 1] = string.format("seeds scatter (%d of %d architectures in one class)", a.consistent, a.replicated)
       end
-      if w and w.rho and w.rho >= 0.9 then why[#why + 1] = string.format("it follows the narrowest width (rho %.2f)", w.rho) end
-      if #why == 0 then good[#good + 1] = name else verdicts[#verdicts + 1] = name .. ": " .. table.concat(why, ", ") end
+      local follows = M.follows_width(w)
+      if follows == "yes" then
+        why[#why + 1] = "it follows the narrowest width (rho " .. rho_text(w) .. ")"
+      elseif follows == "cannot tell" and #why > 0 then
+        why[#why + 1] = "cannot tell whether it follows the narrowest width (rho " .. rho_text(w) .. ")"
+      end
+      if #why == 0 and follows == "cannot tell" then
+        undecided[#undecided + 1] = name .. " (rho " .. rho_text(w) .. ")"
+      elseif #why == 0 then
+        good[#good + 1] = name
+      else
+        verdicts[#verdicts + 1] = name .. ": " .. table.concat(why, ", ")
+      end
     end
   end
   d:add(doc.md_table({ "figure and measure", "classes", "classes with >= 2 architectures",
     "architectures with all seeds in one class", "eta^2 by architecture", "ARI class vs architecture",
     "ARI wd>0 vs wd0 classes", "median value", "rho with the narrowest width" }, mrows))
   d:p(string.format("A figure makes classes that cross architectures without reducing to the widths when some class "
-    .. "joins architectures, at least half of the architectures keep all their seeds in one class, and rho with the "
-    .. "narrowest width is below 0.9. %s%s", #good > 0 and ("Those that do here: **" .. table.concat(good, ", ")
-      .. "**. ") or "None does here. ", #verdicts > 0 and ("The others: " .. table.concat(verdicts, "; ") .. ".")
-      or ""))
+    .. "joins architectures, at least half of the architectures keep all their seeds in one class, and the 95%% "
+    .. "interval of its rho with the narrowest width lies below 0.9 (lies at or above 0.9: it follows the widths; "
+    .. "contains 0.9: these runs cannot tell). %s%s%s", #good > 0 and ("Those that do here: **" .. table.concat(good, ", ")
+      .. "**. ") or "None does here. ", #undecided > 0 and ("Those that meet the other two conditions, but whose "
+      .. "interval contains 0.9, so that whether they reduce to the widths cannot be told: " .. table.concat(undecided, "; ")
+      .. ". ") or "", #verdicts > 0 and ("The others: " .. table.concat(verdicts, "; ") .. ".") or ""))
 
   -- ---- classes ----
   d:h(2, "Equivalence classes")
@@ -258,7 +311,7 @@ function M.text(o, plan, records, measures, cls, cls0, figs, timing)
   end
 
   -- ---- twins ----
-  local pairs_ = analysis.twin_pairs(records, "normalized", m)
+  local pairs_ = ctx.pairs
   if #pairs_ > 0 then
     d:h(2, "Weight decay against none, draw by draw")
     local trow = {}
@@ -268,15 +321,15 @@ function M.text(o, plan, records, measures, cls, cls0, figs, timing)
         r.network["normalized:" .. m], w.network["normalized:" .. m], r.network["bottleneck:" .. m],
         w.network["bottleneck:" .. m], r.final.test_acc, w.final.test_acc, r.wd_horizon }
     end
-    d:add(doc.md_table({ "draw", "architecture", "converged", "normalised (wd)", "normalised (wd 0)",
-      "bottleneck (wd)", "bottleneck (wd 0)", "test acc (wd)", "test acc (wd 0)", "H" }, trow))
+    d:add(doc.md_table({ "draw", "architecture", "converged", "normalised " .. m .. " rank (wd)",
+      "normalised " .. m .. " rank (wd 0)", "bottleneck " .. m .. " rank (wd)", "bottleneck " .. m .. " rank (wd 0)",
+      "test acc (wd)", "test acc (wd 0)", "H" }, trow))
   end
 
   -- ---- trends ----
   d:h(2, "Trends over the converged real-label networks")
   d:p("Spearman's rho with its 95% interval; n = " .. #real .. " networks.")
-  local th, trows = analysis.trends(real, m)
-  d:add(doc.md_table(th, trows))
+  d:add(doc.md_table(ctx.trends[m].header, ctx.trends[m].rows))
 
   -- ---- ladder ----
   local fams = ladder.present(records)
@@ -296,8 +349,8 @@ function M.text(o, plan, records, measures, cls, cls0, figs, timing)
           ci_text(f("bottleneck")), ci_text(f("last_hidden")), ci_text(f("first_layer")) }
       end
     end
-    d:add(doc.md_table({ "family", "level", "runs", "converged", "train acc", "test acc", "bottleneck rank",
-      "last hidden rank", "first-layer rank" }, lrows))
+    d:add(doc.md_table({ "family", "level", "runs", "converged", "train acc", "test acc", "bottleneck " .. m .. " rank",
+      "last hidden " .. m .. " rank", "first-layer " .. m .. " rank" }, lrows))
     local srows = {}
     for _, fam in ipairs(fams) do
       if #fam.levels >= 2 then

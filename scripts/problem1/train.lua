@@ -33,6 +33,56 @@ end
 -- Loss and accuracy on a dataset, evaluated in batches of 1000.
 local function evaluate(model, ds) return rh.train.evaluate(model, ds, { batch = 1000 }) end
 
+-- The figures of the weights (per measure m) from rh.rank.network's result `net`: sum:m,
+-- normalized:m, min:m, classifier:m, bottleneck:m (M.FIGURES less the activation figures).
+M.WEIGHT_FIGURES = { "bottleneck", "classifier", "normalized", "sum", "min" }
+local function weight_figures(net)
+  local network = {}
+  local nl = #net.layers
+  for _, m in ipairs(rh.rank.measure_names) do
+    network["sum:" .. m] = net.sum[m]
+    network["normalized:" .. m] = net.normalized[m]
+    network["min:" .. m] = net.min[m]
+    network["classifier:" .. m] = net.layers[nl][m]
+    local b = math.huge
+    for i = 1, nl - 1 do b = math.min(b, net.layers[i][m]) end
+    network["bottleneck:" .. m] = nl > 1 and b or nil
+  end
+  return network
+end
+
+-- The ranks of a model before its first step (record.init): every measure of every layer
+-- and the weight figures, from one SVD per layer, by the same measures and code as the
+-- end-of-run figures of M.measure: { layers = { { ranks = { m = r } }, ... }, network = {
+-- ["normalized:m"] = x, ... } }. It draws no random numbers, so training is not changed.
+function M.initial(model)
+  local net = rh.rank.network(model)
+  local layers = {}
+  for i, l in ipairs(net.layers) do layers[i] = { ranks = pick(l) } end
+  return { layers = layers, network = weight_figures(net) }
+end
+
+-- The ranks of run record r's network at initialisation (M.initial's table), and figure f
+-- (one of M.WEIGHT_FIGURES) under measure m of it: record.init, written at training (problem 1 and lowrank_bias.lua). A record
+-- written before that field existed (a study continued from an older version) has its
+-- network rebuilt as its training built it, rh.seed(run_seed) then rh.nn.MLP(architecture),
+-- once per record; this reseeds the global generator, so call it only after training.
+local rebuilt = setmetatable({}, { __mode = "k" })
+function M.init_of(r)
+  local init = r.init or rebuilt[r]
+  if not init and r.run_seed and r.architecture then
+    rh.seed(r.run_seed)
+    init = M.initial(rh.nn.MLP(r.architecture))
+    rebuilt[r] = init
+  end
+  return init
+end
+
+function M.at_init(r, f, m)
+  local init = M.init_of(r)
+  return init and init.network[f .. ":" .. m]
+end
+
 -- The measurement of a trained model: ranks from `svals` (fit's last check), activation
 -- and gradient ranks on the probe batch, losses and accuracies.
 function M.measure(model, task, svals)
@@ -45,22 +95,16 @@ function M.measure(model, task, svals)
   model:backward(task.probe_x, crit:backward(out, task.probe_y))
   local net = rh.rank.network(model, { svals = svals, data = task.probe_x, grads = true })
   model:zero_grad()
-  local layers, network = {}, {}
+  local layers = {}
   local nl = #net.layers
   for i, l in ipairs(net.layers) do
     layers[i] = { shape = l.shape, ranks = pick(l), spectral_norm = l.smax, frobenius = l.fro, nuclear_norm = l.nuclear,
       grad_ranks = pick(net.grads.layers[i]), activation_ranks = pick(net.activations.layers[i]),
       spectrum = l.svals:totable() }
   end
+  local network = weight_figures(net)
   for _, m in ipairs(rh.rank.measure_names) do
-    network["sum:" .. m] = net.sum[m]
-    network["normalized:" .. m] = net.normalized[m]
-    network["min:" .. m] = net.min[m]
     network["activation_normalized:" .. m] = net.activations.normalized[m]
-    network["classifier:" .. m] = net.layers[nl][m]
-    local b = math.huge
-    for i = 1, nl - 1 do b = math.min(b, net.layers[i][m]) end
-    network["bottleneck:" .. m] = nl > 1 and b or nil
     network["last_hidden:" .. m] = nl > 1 and net.activations.layers[nl - 1][m] or nil
   end
   return { train_loss = tr_loss, train_acc = tr_acc, test_loss = te_loss, test_acc = te_acc, gap = tr_acc - te_acc },
@@ -123,6 +167,8 @@ function M.train(run, task, o, history_path, say)
       cooldown_factor = o.cooldown_factor, train_size = n, test_size = task.test:size() },
     rule = "converged", saturation = M.rule_text(o),
   }
+  -- the ranks at initialisation: every kind of run keeps its own baseline
+  record.init = M.initial(model)
   -- a fresh history: a run that was interrupted is trained again from its start
   local history = rh.log.jsonl(history_path, { sync = false })
   local last_say = -math.huge

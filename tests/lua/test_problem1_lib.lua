@@ -16,6 +16,8 @@ local plan = require "problem1.plan"
 local classes = require "problem1.classes"
 local ladder = require "problem1.ladder"
 local trainer = require "problem1.train"
+local p1report = require "problem1.report"
+local rh = require "rankhost"
 
 -- ---- options ----
 local spec = {
@@ -236,6 +238,40 @@ T.near(lrows[1][col.bottleneck], (3 + 2 + 3) / 3, 1e-12, "mean bottleneck of run
 T.ok(lrows[1][col.bottleneck_ci95] > 0, "its interval")
 local _, srows = ladder.spearman_rows(lrecs, { "energy" })
 T.eq(#srows, #ladder.FIGURES, "a Spearman row per figure")
+
+-- ---- the ranks at initialisation (record.init) and their rebuilding for older records ----
+rh.seed(11)
+local init = trainer.initial(rh.nn.MLP({ 12, 8, 6, 3 }))
+T.eq(#init.layers, 3, "a rank entry per layer")
+for _, m in ipairs(rh.rank.measure_names) do
+  T.ok(init.network["normalized:" .. m] > 0 and init.network["normalized:" .. m] <= 1, "initial normalised " .. m)
+  local b = math.min(init.layers[1].ranks[m], init.layers[2].ranks[m])
+  T.eq(init.network["bottleneck:" .. m], b, "initial bottleneck " .. m .. ": the lowest hidden layer")
+end
+T.eq(trainer.at_init({ init = { network = { ["normalized:energy"] = 0.25 } } }, "normalized", "energy"), 0.25,
+  "a recorded initial rank is read, not recomputed")
+local old_record = { run_seed = 11, architecture = { 12, 8, 6, 3 } }
+for _, m in ipairs(rh.rank.measure_names) do
+  T.near(trainer.at_init(old_record, "normalized", m), init.network["normalized:" .. m], 1e-5,
+    "a record without init: its network rebuilt from its seed, " .. m)
+end
+
+-- ---- problem 1's report: does a figure follow the narrowest width? (decided on rho's 95% interval) ----
+T.eq(p1report.follows_width({ rho = 0.93, lo = 0.87, hi = 0.96, n = 48 }), "cannot tell", "interval contains 0.9")
+T.eq(p1report.follows_width({ rho = 0.95, lo = 0.91, hi = 0.97, n = 48 }), "yes", "interval above 0.9")
+T.eq(p1report.follows_width({ rho = 0.88, lo = 0.80, hi = 0.89, n = 48 }), "no", "interval below 0.9")
+T.eq(p1report.follows_width({ rho = 1, n = 48 }), "yes", "perfectly monotone")
+T.eq(p1report.follows_width({ rho = 0.95, n = 4 }), "cannot tell", "too few runs for an interval")
+T.eq(p1report.follows_width({ n = 48 }), "no", "a constant figure")
+
+-- ---- problem 1's report: a paired difference's verdict follows its 95% interval ----
+local function verdict(xs) return select(2, p1report.paired(xs, "below", "above", "none")) end
+T.eq(verdict({ -0.5, -0.4, -0.6 }), "below", "interval below 0")
+T.eq(verdict({ 0.5, 0.4, 0.6 }), "above", "interval above 0")
+T.eq(verdict({ -0.5, 0.4, 0.1 }), "none", "interval contains 0")
+T.eq(verdict({ -0.5 }), "one network only: no interval", "one difference: no verdict")
+T.eq(verdict({}), "cannot be assessed (no network)", "no difference")
+T.eq(p1report.paired({ -0.5, -0.4, -0.6 }, "", "", ""), "-0.5 ± 0.248 (n = 3)", "mean, interval and n")
 
 -- ---- report helpers ----
 T.eq(report.csv({ "a", "b" }, { { 1, "x,y" }, { 0.5, 'q"' } }), 'a,b\n1,"x,y"\n0.5,"q"""\n', "csv quoting")

@@ -37,6 +37,16 @@ for _, r in ipairs(rows) do
   assert(math.abs(r.wd_horizon - want_h) < 1e-9, r.id .. ": horizon " .. r.wd_horizon .. " vs " .. want_h)
   assert(r.normalized_rank > 0 and r.normalized_rank <= 1, "normalised rank")
 end
+-- every run records its network's ranks at initialisation, before any step, and runs of one
+-- seed start from the same network
+local init = {}
+for _, r in ipairs(rh.log.read_jsonl(dir .. "/runs.jsonl")) do
+  assert(r.init and #r.init.layers == #r.architecture - 1, r.id .. ": ranks at initialisation")
+  local x = r.init.network["normalized:relative"]
+  assert(type(x) == "number" and x > 0 and x <= 1, r.id .. ": normalised rank at initialisation")
+  assert(init[r.run_seed] == nil or init[r.run_seed] == x, r.id .. ": one seed, one initial network")
+  init[r.run_seed] = x
+end
 local rep = io.open(dir .. "/report.md"):read("a")
 for _, s in ipairs { "**Smaller batch, lower rank.**", "**Larger weight decay, lower rank.**",
                      "**No weight decay, no low-rank bias.**", "**The horizon.**", "(H " } do

@@ -53,6 +53,14 @@ for _, r in ipairs(runs) do
     end
   end
   assert(r.layers[1].spectral_norm > 0 and #r.layers[1].spectrum > 0, "norm and spectrum")
+  -- the ranks at initialisation, recorded before the first step
+  assert(r.init and #r.init.layers == #r.layers, r.id .. ": ranks at initialisation")
+  for _, m in ipairs(rh.rank.measure_names) do
+    assert(type(r.init.layers[1].ranks[m]) == "number", r.id .. ": initial rank under " .. m)
+    for _, f in ipairs { "bottleneck", "classifier", "normalized", "sum", "min" } do
+      assert(type(r.init.network[f .. ":" .. m]) == "number", r.id .. ": initial figure " .. f .. ":" .. m)
+    end
+  end
   assert(r.final.test_acc >= 0 and r.final.test_acc <= 1 and r.test_acc_before_cooldown, "accuracies")
   assert(r.hyper.min_epochs == 0 and r.hyper.max_epochs == 4 and r.epochs <= 4, r.id .. ": epochs")
   local h = rh.log.read_jsonl(dir .. "/history/" .. r.id .. ".jsonl")
@@ -62,11 +70,18 @@ end
 assert(kinds.real and kinds.wd0 and kinds.random and kinds.teacher, "real, wd0, random and teacher runs")
 assert(kinds.wd0.hyper.weight_decay == 0 and kinds.wd0.wd_horizon == 0, "wd0: no weight decay, horizon 0")
 assert(kinds.wd0.twin == "p1-1-1-s1", "the twin")
+for _, r in ipairs(runs) do
+  if r.id == kinds.wd0.twin then
+    assert(kinds.wd0.init.network["normalized:stable"] == r.init.network["normalized:stable"],
+      "a twin starts from its draw's network")
+  end
+end
 assert(kinds.real.wd_horizon > 0 and kinds.random.label_noise == 1 and kinds.teacher.level == 2, "fields")
 local rows, cols = rh.log.read_csv(dir .. "/summary.csv")
 assert(#rows == 5, "summary.csv: 5 rows")
 local want = { "id", "kind", "level", "converged", "stopped", "epochs", "wd_horizon", "test_acc", "bottleneck:energy",
-  "last_hidden:energy", "normalized:relative", "ranks:effective" }
+  "last_hidden:energy", "normalized:relative", "ranks:effective", "init_ranks:energy", "init_normalized:energy",
+  "init_bottleneck:stable" }
 local have = {}
 for _, c in ipairs(cols) do have[c] = true end
 for _, c in ipairs(want) do assert(have[c], "summary.csv lacks " .. c) end
@@ -75,9 +90,15 @@ assert(table.concat(ccols, ","):match("^class,group,measure,figure,signature,siz
 local rep = io.open(dir .. "/report.md"):read("a")
 for _, s in ipairs { "## Findings", "## Setup", "## Controls side by side", "which measure", "## Equivalence classes",
                      "Weight decay against none", "## Trends", "## The complexity ladder", "Not converged",
-                     "](twins.png)", "Control, weight decay 0", "Control, random labels", "Stop rule" } do
+                     "](twins.png)", "Control, weight decay 0", "Control, random labels", "Stop rule",
+                     -- the wd0 twins against initialisation and against their draws: paired differences
+                     "End minus initialisation, network by network: ", "Paired difference (wd > 0 minus wd 0): ",
+                     -- tables name their rank measure in their headers
+                     "| normalised energy rank (wd) | normalised energy rank (wd 0) | bottleneck energy rank (wd) |",
+                     "| bottleneck energy rank | last hidden energy rank | first-layer energy rank |" } do
   assert(rep:find(s, 1, true), "report.md lacks " .. s)
 end
+assert(not rep:find("full rank (1.0)", 1, true), "no verdict from a fixed threshold without an interval")
 print("parsed")
 LUA
 "$RANKHOST" "$out/parse.lua" "$out/s" > "$out/parse.log" 2>&1
