@@ -8,7 +8,7 @@
 --   rankhost scripts/lowrank_bias.lua [--quick] [--out DIR] [--jobs N] [...]   (--help)
 --
 -- Writes runs.jsonl, grid.csv, report.md and PNG figures into --out; a restart with the same
--- --out continues (docs/lowrank_bias.md).
+-- --out continues (docs/problem1.md, "Galanti et al.'s grid").
 local script_dir = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
 package.path = script_dir .. "/?.lua;" .. package.path
 

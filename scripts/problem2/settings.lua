@@ -95,7 +95,6 @@ M.RUN_KEYS = { "dataset", "data_dir", "train_size", "test_size", "hidden", "seed
 
 -- Range checks the option parser cannot make. Returns nil, or a usage message.
 function M.check(o)
-  if o.momentum >= 1 then return "--momentum must be < 1" end
   if #o.hidden == 0 then return "--hidden: give at least one hidden width" end
   if #o.schedule == 0 then return "--schedule: give at least one weight-decay variant" end
   if o.train_size > 0 and o.batch > o.train_size then
