@@ -14,12 +14,6 @@ local workers = require "common.workers"
 
 local M = {}
 
-local function fmt_time(s)
-  if s >= 3600 then return string.format("%dh%02dm", s // 3600, (s % 3600) // 60) end
-  if s >= 60 then return string.format("%dm%02ds", s // 60, math.floor(s % 60)) end
-  return string.format("%.0fs", s)
-end
-
 -- The share of `plan` this process trains (common/shard.lua), costliest first; ties keep
 -- plan order. Entries are { run =, position = }.
 function M.pending(place, plan, done)
@@ -63,7 +57,7 @@ function M.run(o)
   local function eta()
     if done_cost <= 0 then return "" end
     local left = (rh.clock() - t0) / done_cost * (total_cost - done_cost)
-    return string.format("  (about %s left)", fmt_time(left))
+    return string.format("  (about %s left)", rh.train.format_time(left))
   end
   local function finished(entry, record)
     writer:write(record)

@@ -150,6 +150,16 @@ T.eq(ids2["p1-3-teacher8-s2"].run_seed, ids["p1-3-teacher8-s2"].run_seed, "seed 
 po2.ladder = "only"
 local only = plan.plan(po2)
 T.eq(only[1].kind, "teacher", "--ladder only: no sweep")
+-- without weight decay (and without a minimum horizon) every run's cost is still a finite
+-- positive number: the sweep orders runs and estimates the time left from them
+for _, h in ipairs { 4, 0 } do
+  local pw = {}
+  for k, v in pairs(po) do pw[k] = v end
+  pw.wd, pw.min_horizon = 0, h
+  for _, run in ipairs(plan.plan(pw)) do
+    T.ok(run.cost > 0 and run.cost < math.huge, string.format("--wd 0 --min-horizon %g: finite cost of %s", h, run.id))
+  end
+end
 -- the minimum epochs: the horizon lr * wd / (1 - m) * steps reaches min_horizon
 T.eq(trainer.min_epochs(po, 10000), 26, "4 / (0.1 * 5e-3 * 313 steps) = 25.6: 26 epochs")
 T.eq(trainer.min_epochs({ lr = 0.1, wd = 0, momentum = 0, batch = 32, min_horizon = 4, max_epochs = 10 }, 1000), 0,
