@@ -65,7 +65,6 @@ for _, b in ipairs(o.batches) do
 end
 if #o.batches == 0 or #o.wds == 0 or #o.lrs == 0 then usage_error("--batches, --wds and --lrs need a value each") end
 for _, lr in ipairs(o.lrs) do if lr <= 0 then usage_error("--lrs: a learning rate must be > 0, got " .. lr) end end
-if o.jobs == 0 then o.jobs = sweep.cores() end
 
 -- ---- the output folder ----
 local out = o.out
@@ -107,6 +106,8 @@ end
 local okr, done = pcall(results.read, out)
 if not okr then fail(tostring(done) .. " (finished runs are read from it; fix or move the file)") end
 local place = { file = "runs.jsonl", label = "" }
+-- the runs trained at once: --jobs (0: one per core), 1 on a GPU (common/sweep.lua)
+o.jobs = sweep.jobs(o.jobs, place)
 local okw, writer = pcall(sweep.open, place, out)
 if not okw then fail(tostring(writer)) end
 rh.io.write_atomic(out .. "/config.json", rh.json.encode({ settings = settings,

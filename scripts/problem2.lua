@@ -114,8 +114,8 @@ local plan = plan_of.plan(o, image_variants, teacher_variant)
 local function read_done() return (results.read(out)) end
 local okr, done = pcall(read_done)
 if not okr then fail(tostring(done) .. " (finished runs are read from it; fix or move the file)") end
-if o.jobs == 0 then o.jobs = sweep.cores() end
-local jobs = rh.device() ~= "cpu" and 1 or o.jobs
+-- the runs trained at once: --jobs (0: one per core), 1 on a GPU (common/sweep.lua)
+local jobs = sweep.jobs(o.jobs)
 
 local counts, finished = {}, 0
 for _, r in ipairs(plan) do

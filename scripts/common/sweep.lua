@@ -41,10 +41,21 @@ function M.open(place, out, say)
   return writer
 end
 
--- sweep.run{place=, plan=, done=, out=, jobs=, writer= (from sweep.open), train=function(run) -> record,
---           describe=function(run) -> text, say=function(line), summary=function(record) -> text}
+-- The number of runs a process trains at once, from --jobs (0: one per core): 1 under MPI
+-- (a rank is one worker; the ranks share the runs out) and on a device other than the CPU
+-- (the runs share one device in one process).
+function M.jobs(jobs, place)
+  if (place and place.mpi) or rh.device() ~= "cpu" then return 1 end
+  if jobs == 0 then return M.cores() end
+  return jobs
+end
+
+-- sweep.run{place=, plan=, done=, out=, jobs= (--jobs), writer= (from sweep.open),
+--           train=function(run) -> record, describe=function(run) -> text, say=function(line),
+--           summary=function(record) -> text}
 -- Trains the pending runs and appends each record to out/place.file. Returns the number
--- trained and the list of lost runs ({entry, why}: a worker that crashed).
+-- trained, the list of lost runs ({entry, why}: a worker that crashed) and the number of
+-- runs it trained at once (sweep.jobs, at most the runs pending; 0 when none was).
 function M.run(o)
   local place, out = o.place, o.out
   local pending = M.pending(place, o.plan, o.done)
@@ -71,7 +82,7 @@ function M.run(o)
   end
 
   local lost = {}
-  local jobs = o.jobs or 1
+  local jobs = M.jobs(o.jobs or 1, place)
   if place.mpi or jobs <= 1 or #pending <= 1 then
     for entry in shard.next_runs(place, pending, rh.mpi) do
       started(entry)
@@ -90,7 +101,7 @@ function M.run(o)
     }
   end
   writer:close()
-  return trained, lost
+  return trained, lost, math.min(jobs, #pending)
 end
 
 -- The default number of local workers: the cores this process may use.

@@ -181,7 +181,8 @@ end
 -- ---- time ----
 
 -- The study's measured time: every start's wall time (timing*.jsonl, one line per start of
--- each process: from the script's start to its report or, for a shard, its end).
+-- each process: from the script's start to its report or, for a shard, its end), and the
+-- numbers of runs trained at once (a start that trained none, a merge, adds none).
 function M.timing(out)
   local t = { wall_s = 0, starts = 0, jobs = {}, cores = nil }
   for _, name in ipairs(rh.io.exists(out) and rh.io.listdir(out) or {}) do
@@ -189,7 +190,7 @@ function M.timing(out)
       local ok, rows = pcall(rh.log.read_jsonl, out .. "/" .. name)
       for _, r in ipairs(ok and rows or {}) do
         t.wall_s, t.starts = t.wall_s + (r.wall_s or 0), t.starts + 1
-        t.jobs[r.jobs or 1] = true
+        if r.jobs ~= 0 then t.jobs[r.jobs or 1] = true end
         t.cores = r.cores or t.cores
       end
     end
