@@ -53,8 +53,10 @@ local SPEC = {
   { name = "measure", type = "choice", choices = { "energy", "relative", "numerical", "effective", "stable" },
     default = "relative", help = "the rank measure of grid.csv and the report (Galanti et al.: relative, 1e-3)" },
 }
+-- Settings that change what a run records: a grid is only continued under the same ones
+-- (--measure among them: its rank rule says whether a run's ranks settled).
 local RUN_KEYS = { "seed", "momentum", "epochs", "hidden", "dataset", "data_dir", "train_split", "holdout",
-  "train_subset", "test_subset", "probe" }
+  "train_subset", "test_subset", "probe", "measure" }
 
 local o = options.parse_or_exit(SPEC, { ... }, USAGE, PROG)
 local usage_error, fail = options.exits(PROG)

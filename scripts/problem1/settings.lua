@@ -107,11 +107,9 @@ M.SPEC = regime.splice {
 
 -- Settings that change what a run computes: a study may only be continued under the same
 -- ones (the counts may grow or shrink; analysis and process options may change freely).
-M.RUN_KEYS = { "seed", "dataset", "data_dir", "train_split", "holdout", "train_subset", "test_subset",
-  "depth_min", "depth_max", "width_min", "width_max", "min_params", "lr", "momentum", "wd", "batch",
-  "min_horizon", "max_epochs", "wd0_epochs", "sat_patience", "sat_tol", "sat_min_delta", "rank_measure", "rank_patience", "rank_every",
-  "rank_slack", "rank_rel_slack", "cooldown", "cooldown_factor", "probe", "ladder_hidden", "teacher_n",
-  "teacher_dim", "parity_bits", "parity_n" }
+M.RUN_KEYS = regime.run_keys { "seed", "dataset", "data_dir", "train_split", "holdout", "train_subset", "test_subset",
+  "depth_min", "depth_max", "width_min", "width_max", "min_params", "wd", "wd0_epochs", "sat_patience", "sat_tol",
+  "sat_min_delta", "probe", "ladder_hidden", "teacher_n", "teacher_dim", "parity_bits", "parity_n" }
 
 -- Range checks the option parser cannot make (they relate options to each other or to the
 -- data). Returns nil, or a usage message naming the option.

@@ -116,13 +116,15 @@ function M.train(run, task, o, history_path, say)
     sweep_seed = o.seed, dataset = task.dataset, architecture = run.sizes, depth = #run.sizes - 2,
     num_parameters = space.num_parameters(run.sizes),
     label_noise = run.kind == "random" and 1 or run.kind == "noise" and run.level or 0,
-    hyper = { lr = o.lr, momentum = o.momentum, weight_decay = run.weight_decay, batch = o.batch,
-      max_epochs = max_epochs, min_epochs = min_epochs, min_horizon = o.min_horizon, sat_patience = o.sat_patience,
-      sat_tol = o.sat_tol, sat_min_delta = o.sat_min_delta, rank_measure = o.rank_measure, rank_patience = o.rank_patience, rank_every = o.rank_every,
-      rank_slack = o.rank_slack, rank_rel_slack = o.rank_rel_slack, cooldown = o.cooldown,
-      cooldown_factor = o.cooldown_factor, train_size = n, test_size = task.test:size() },
+    -- the regime's options (common/regime.lua), then this run's own
+    hyper = {},
     rule = "converged", saturation = M.rule_text(o),
   }
+  for _, k in ipairs(regime.KEYS) do record.hyper[k] = o[k] end
+  local hyper = record.hyper
+  hyper.weight_decay, hyper.max_epochs, hyper.min_epochs = run.weight_decay, max_epochs, min_epochs
+  hyper.sat_patience, hyper.sat_tol, hyper.sat_min_delta = o.sat_patience, o.sat_tol, o.sat_min_delta
+  hyper.train_size, hyper.test_size = n, task.test:size()
   -- a fresh history: a run that was interrupted is trained again from its start
   local history = rh.log.jsonl(history_path, { sync = false })
   local last_say = -math.huge

@@ -87,9 +87,8 @@ M.SPEC = regime.splice {
 
 -- Settings that change what a run computes: a study may only be continued under the same
 -- ones. The counts (seeds, variants, teacher widths) may grow; --baselines may be turned on.
-M.RUN_KEYS = { "dataset", "data_dir", "train_size", "test_size", "hidden", "seed", "lr", "momentum", "batch",
-  "weight_decay", "min_horizon", "max_epochs", "rank_measure", "rank_patience", "rank_every", "rank_slack",
-  "rank_rel_slack", "cooldown", "cooldown_factor", "policy", "init", "max_iters", "margin", "fp_slack",
+M.RUN_KEYS = regime.run_keys { "dataset", "data_dir", "train_size", "test_size", "hidden", "seed",
+  "weight_decay", "policy", "init", "max_iters", "margin", "fp_slack",
   "fp_rel_slack", "min_width", "tau", "tol", "gamma", "wd_final", "fraction", "saturation", "widen", "param", "sample",
   "teacher_dim", "teacher_n", "teacher_test", "teacher_hidden", "teacher_max_iters" }
 

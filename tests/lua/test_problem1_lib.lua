@@ -167,6 +167,17 @@ T.eq(trainer.min_epochs({ lr = 0.1, wd = 0, momentum = 0, batch = 32, min_horizo
 T.eq(trainer.min_epochs({ lr = 0.1, wd = 5e-3, momentum = 0, batch = 32, min_horizon = 40, max_epochs = 10 }, 1000), 10,
   "capped at max_epochs")
 
+-- the settings a study is only continued under: its own and every one of the regime's
+local regime = require "common.regime"
+for name, keys in pairs { problem1 = require("problem1.settings").RUN_KEYS,
+                          problem2 = require("problem2.settings").RUN_KEYS } do
+  local seen = {}
+  for _, k in ipairs(keys) do
+    T.ok(not seen[k], name .. ": RUN_KEYS lists " .. k .. " once"); seen[k] = true
+  end
+  for _, k in ipairs(regime.KEYS) do T.ok(seen[k], name .. ": RUN_KEYS holds the regime's " .. k) end
+end
+
 -- ---- statistics of the report ----
 T.eq(stats.median({ 3, 1, 2 }), 2, "median odd"); T.eq(stats.median({ 4, 1, 2, 3 }), 2.5, "median even")
 T.near(stats.quantile({ 1, 2, 3, 4, 5 }, 0.25), 2, 1e-12, "quantile")
