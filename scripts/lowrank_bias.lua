@@ -79,12 +79,8 @@ if not_ours then
   fail(out .. "/config.json is not a low-rank-bias grid's settings; is " .. out .. " another program's folder?")
 end
 if recorded then
-  local diff = {}
-  for _, c in ipairs(results.changed_settings(recorded, o, RUN_KEYS)) do diff[#diff + 1] = c.key:gsub("_", "-") end
-  if #diff > 0 then
-    usage_error(out .. " holds a grid with other settings (" .. table.concat(diff, ", ")
-      .. "); use the same settings to continue it, or another --out")
-  end
+  local changed = results.changed_message(recorded, o, RUN_KEYS, out, "grid")
+  if changed then usage_error(changed) end
 end
 
 -- ---- the plan: every cell of the grid, seeds ----

@@ -44,8 +44,6 @@ local tag = place.label ~= "" and "[" .. place.label .. "] " or ""
 local out = o.out
 local paths = { runs = out .. "/runs.jsonl", history = out .. "/history", config = out .. "/config.json" }
 
-local function show(v) return type(v) == "table" and table.concat(v, ",") or tostring(v) end
-
 local okdir, direrr = pcall(function() rh.io.mkdir_p(out); rh.io.mkdir_p(paths.history) end)
 if not okdir then
   fail("cannot create the output folder " .. out .. ": " .. tostring(direrr):gsub("^[^(]*%((.*)%)$", "%1"))
@@ -58,14 +56,8 @@ end
 if recorded then
   -- --merge joins the study the shards recorded: their settings, the command line's analysis options
   if o.merge then results.adopt_options(o, recorded.options) end
-  local diff = {}
-  for _, c in ipairs(results.changed_settings(recorded, o, settings.RUN_KEYS)) do
-    diff[#diff + 1] = string.format("%s (was %s, now %s)", c.key:gsub("_", "-"), show(c.was), show(c.now))
-  end
-  if #diff > 0 then
-    usage_error(out .. " holds a study with other settings: " .. table.concat(diff, ", ")
-      .. "; use the same settings to continue it, or another --out")
-  end
+  local changed = results.changed_message(recorded, o, settings.RUN_KEYS, out, "study")
+  if changed then usage_error(changed) end
 elseif o.resume or o.merge then
   usage_error((o.merge and "--merge: no study to merge in " or "--resume: no study to continue in ") .. out
     .. " (no config.json)")

@@ -92,15 +92,8 @@ if not_ours then
   fail(config_path .. " is not a problem 2 study's settings; is " .. out .. " another program's folder?")
 end
 if recorded then
-  local diff = {}
-  for _, c in ipairs(results.changed_settings(recorded, run_settings, settings.RUN_KEYS)) do
-    diff[#diff + 1] = string.format("--%s (was %s, now %s)", c.key:gsub("_", "-"), rh.json.encode(c.was),
-      rh.json.encode(c.now))
-  end
-  if #diff > 0 then
-    usage_error(out .. " holds a study with other settings: " .. table.concat(diff, ", ")
-      .. "; use the same settings to continue it, or another --out")
-  end
+  local changed = results.changed_message(recorded, run_settings, settings.RUN_KEYS, out, "study")
+  if changed then usage_error(changed) end
 end
 local rules = train.rules(o)
 rh.io.write_atomic(config_path, rh.json.encode({ problem = 2, settings = run_settings,
