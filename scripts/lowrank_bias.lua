@@ -16,7 +16,8 @@ local rh = require "rankhost"
 local options = require "common.options"
 local results = require "common.results"
 local sweep = require "common.sweep"
-local trainer = require "problem1.train"
+local data = require "common.data"
+local measure = require "common.measure"
 local grid_report = require "lowrank_bias.report"
 
 local PROG = "lowrank_bias.lua"
@@ -111,26 +112,9 @@ if not okw then fail(tostring(writer)) end
 rh.io.write_atomic(out .. "/config.json", rh.json.encode({ settings = settings,
   command = options.describe(SPEC, o) }) .. "\n")
 
--- ---- data ----
-local load = rh.data[o.dataset]
-local dir = o.data_dir ~= "" and o.data_dir or nil
-local okd, derr = pcall(function()
-  local train, test
-  if o.holdout > 0 then
-    test, train = load { dir = dir, split = o.train_split }:split(o.holdout, o.seed)
-  else
-    train, test = load { dir = dir, split = o.train_split }, load { dir = dir, split = "test" }
-  end
-  if o.train_subset < train:size() then train = train:subset(1, o.train_subset) end
-  if o.test_subset < test:size() then test = test:subset(1, o.test_subset) end
-  local idx = {}
-  for i = 1, math.min(o.probe, train:size()) do idx[i] = i end
-  local px, py = train:batch(idx)
-  o._task = { train = train, test = test, train_eval = train, probe_x = px, probe_y = py,
-    dataset = string.format("%s (%d train / %d test)", o.dataset, train:size(), test:size()) }
-end)
-if not okd then fail(tostring(derr)) end
-local task = o._task
+-- ---- data (common/data.lua; training accuracy on the whole training set) ----
+local okd, task = pcall(function() return data.finish(data.real(o, o.dataset), o, 0) end)
+if not okd then fail(tostring(task)) end
 
 local finished = 0
 for _, r in ipairs(plan) do if done[r.id] then finished = finished + 1 end end
@@ -178,7 +162,7 @@ local function train(run)
       moved = math.max(moved, (hi - lo) / math.max(1, 0.05 * checks[1][i]))
     end
     rec.ranks_settled = #checks >= 2 and moved <= 1
-    rec.final, rec.layers, rec.network = trainer.measure(model, task, h.svals)
+    rec.final, rec.layers, rec.network = measure.model(model, task, h.svals)
   end
   rec.wall_time = rh.clock() - t0
   return rec

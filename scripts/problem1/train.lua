@@ -10,6 +10,7 @@
 -- architectures (docs/problem1.md), and how the run ended: converged, or not (the cap).
 local rh = require "rankhost"
 local regime = require "common.regime"
+local measure = require "common.measure"
 local space = require "problem1.space"
 
 local M = {}
@@ -24,48 +25,7 @@ local M = {}
 --   activation_normalized:m   normalised sum of the activations' ranks on the probe batch
 M.FIGURES = { "bottleneck", "last_hidden", "classifier", "normalized", "sum", "min", "activation_normalized" }
 
-local function pick(r)
-  local t = {}
-  for _, m in ipairs(rh.rank.measure_names) do t[m] = r[m] end
-  return t
-end
-
--- Loss and accuracy on a dataset, evaluated in batches of 1000.
-local function evaluate(model, ds) return rh.train.evaluate(model, ds, { batch = 1000 }) end
-
--- The measurement of a trained model: ranks from `svals` (fit's last check), activation
--- and gradient ranks on the probe batch, losses and accuracies.
-function M.measure(model, task, svals)
-  local crit = rh.nn.CrossEntropyLoss()
-  local tr_loss, tr_acc = evaluate(model, task.train_eval)
-  local te_loss, te_acc = evaluate(model, task.test)
-  model:zero_grad()
-  local out = model:forward(task.probe_x)
-  crit:forward(out, task.probe_y)
-  model:backward(task.probe_x, crit:backward(out, task.probe_y))
-  local net = rh.rank.network(model, { svals = svals, data = task.probe_x, grads = true })
-  model:zero_grad()
-  local layers, network = {}, {}
-  local nl = #net.layers
-  for i, l in ipairs(net.layers) do
-    layers[i] = { shape = l.shape, ranks = pick(l), spectral_norm = l.smax, frobenius = l.fro, nuclear_norm = l.nuclear,
-      grad_ranks = pick(net.grads.layers[i]), activation_ranks = pick(net.activations.layers[i]),
-      spectrum = l.svals:totable() }
-  end
-  for _, m in ipairs(rh.rank.measure_names) do
-    network["sum:" .. m] = net.sum[m]
-    network["normalized:" .. m] = net.normalized[m]
-    network["min:" .. m] = net.min[m]
-    network["activation_normalized:" .. m] = net.activations.normalized[m]
-    network["classifier:" .. m] = net.layers[nl][m]
-    local b = math.huge
-    for i = 1, nl - 1 do b = math.min(b, net.layers[i][m]) end
-    network["bottleneck:" .. m] = nl > 1 and b or nil
-    network["last_hidden:" .. m] = nl > 1 and net.activations.layers[nl - 1][m] or nil
-  end
-  return { train_loss = tr_loss, train_acc = tr_acc, test_loss = te_loss, test_acc = te_acc, gap = tr_acc - te_acc },
-    layers, network
-end
+local pick, evaluate = measure.pick, measure.evaluate
 
 -- The epochs a run must train before it may stop: enough steps for the weight-decay horizon
 -- to reach --min-horizon at the study's weight decay (a wd0 twin trains as many epochs as
@@ -188,7 +148,7 @@ function M.train(run, task, o, history_path, say)
     record.test_acc_before_cooldown = before
     record.ranks_after_cooldown = hc.ranks
   end
-  record.final, record.layers, record.network = M.measure(model, task, svals)
+  record.final, record.layers, record.network = measure.model(model, task, svals)
   return ended()
 end
 
