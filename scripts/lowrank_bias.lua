@@ -8,7 +8,7 @@
 --   rankhost scripts/lowrank_bias.lua [--quick] [--out DIR] [--jobs N] [...]   (--help)
 --
 -- Writes runs.jsonl, grid.csv, report.md and PNG figures into --out; a restart with the same
--- --out continues (docs/lowrank_bias.md).
+-- --out continues (docs/problem1.md, "Galanti et al.'s grid").
 local script_dir = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
 package.path = script_dir .. "/?.lua;" .. package.path
 
@@ -16,7 +16,8 @@ local rh = require "rankhost"
 local options = require "common.options"
 local results = require "common.results"
 local sweep = require "common.sweep"
-local trainer = require "problem1.train"
+local data = require "common.data"
+local measure = require "common.measure"
 local grid_report = require "lowrank_bias.report"
 
 local PROG = "lowrank_bias.lua"
@@ -53,8 +54,10 @@ local SPEC = {
   { name = "measure", type = "choice", choices = { "energy", "relative", "numerical", "effective", "stable" },
     default = "relative", help = "the rank measure of grid.csv and the report (Galanti et al.: relative, 1e-3)" },
 }
+-- Settings that change what a run records: a grid is only continued under the same ones
+-- (--measure among them: its rank rule says whether a run's ranks settled).
 local RUN_KEYS = { "seed", "momentum", "epochs", "hidden", "dataset", "data_dir", "train_split", "holdout",
-  "train_subset", "test_subset", "probe" }
+  "train_subset", "test_subset", "probe", "measure" }
 
 local o = options.parse_or_exit(SPEC, { ... }, USAGE, PROG)
 local usage_error, fail = options.exits(PROG)
@@ -65,7 +68,6 @@ for _, b in ipairs(o.batches) do
 end
 if #o.batches == 0 or #o.wds == 0 or #o.lrs == 0 then usage_error("--batches, --wds and --lrs need a value each") end
 for _, lr in ipairs(o.lrs) do if lr <= 0 then usage_error("--lrs: a learning rate must be > 0, got " .. lr) end end
-if o.jobs == 0 then o.jobs = sweep.cores() end
 
 -- ---- the output folder ----
 local out = o.out
@@ -78,12 +80,8 @@ if not_ours then
   fail(out .. "/config.json is not a low-rank-bias grid's settings; is " .. out .. " another program's folder?")
 end
 if recorded then
-  local diff = {}
-  for _, c in ipairs(results.changed_settings(recorded, o, RUN_KEYS)) do diff[#diff + 1] = c.key:gsub("_", "-") end
-  if #diff > 0 then
-    usage_error(out .. " holds a grid with other settings (" .. table.concat(diff, ", ")
-      .. "); use the same settings to continue it, or another --out")
-  end
+  local changed = results.changed_message(recorded, o, RUN_KEYS, out, "grid")
+  if changed then usage_error(changed) end
 end
 
 -- ---- the plan: every cell of the grid, seeds ----
@@ -107,31 +105,16 @@ end
 local okr, done = pcall(results.read, out)
 if not okr then fail(tostring(done) .. " (finished runs are read from it; fix or move the file)") end
 local place = { file = "runs.jsonl", label = "" }
+-- the runs trained at once: --jobs (0: one per core), 1 on a GPU (common/sweep.lua)
+o.jobs = sweep.jobs(o.jobs, place)
 local okw, writer = pcall(sweep.open, place, out)
 if not okw then fail(tostring(writer)) end
 rh.io.write_atomic(out .. "/config.json", rh.json.encode({ settings = settings,
   command = options.describe(SPEC, o) }) .. "\n")
 
--- ---- data ----
-local load = rh.data[o.dataset]
-local dir = o.data_dir ~= "" and o.data_dir or nil
-local okd, derr = pcall(function()
-  local train, test
-  if o.holdout > 0 then
-    test, train = load { dir = dir, split = o.train_split }:split(o.holdout, o.seed)
-  else
-    train, test = load { dir = dir, split = o.train_split }, load { dir = dir, split = "test" }
-  end
-  if o.train_subset < train:size() then train = train:subset(1, o.train_subset) end
-  if o.test_subset < test:size() then test = test:subset(1, o.test_subset) end
-  local idx = {}
-  for i = 1, math.min(o.probe, train:size()) do idx[i] = i end
-  local px, py = train:batch(idx)
-  o._task = { train = train, test = test, train_eval = train, probe_x = px, probe_y = py,
-    dataset = string.format("%s (%d train / %d test)", o.dataset, train:size(), test:size()) }
-end)
-if not okd then fail(tostring(derr)) end
-local task = o._task
+-- ---- data (common/data.lua; training accuracy on the whole training set) ----
+local okd, task = pcall(function() return data.finish(data.real(o, o.dataset), o, 0) end)
+if not okd then fail(tostring(task)) end
 
 local finished = 0
 for _, r in ipairs(plan) do if done[r.id] then finished = finished + 1 end end
@@ -145,7 +128,7 @@ local function train(run)
   local t0 = rh.clock()
   rh.seed(run.run_seed)
   local model = rh.nn.MLP(sizes)
-  local init = trainer.initial(model) -- the ranks at initialisation (problem1/train.lua), before any step
+  local init = measure.initial(model) -- the ranks at initialisation (common/measure.lua), before any step
   local opt = rh.optim.SGD(model, { lr = run.lr, momentum = o.momentum, weight_decay = run.weight_decay })
   local history = rh.log.jsonl(out .. "/history/" .. run.id .. ".jsonl", { sync = false })
   local last = -math.huge
@@ -180,7 +163,7 @@ local function train(run)
       moved = math.max(moved, (hi - lo) / math.max(1, 0.05 * checks[1][i]))
     end
     rec.ranks_settled = #checks >= 2 and moved <= 1
-    rec.final, rec.layers, rec.network = trainer.measure(model, task, h.svals)
+    rec.final, rec.layers, rec.network = measure.model(model, task, h.svals)
   end
   rec.wall_time = rh.clock() - t0
   return rec

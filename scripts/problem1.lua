@@ -44,8 +44,6 @@ local tag = place.label ~= "" and "[" .. place.label .. "] " or ""
 local out = o.out
 local paths = { runs = out .. "/runs.jsonl", history = out .. "/history", config = out .. "/config.json" }
 
-local function show(v) return type(v) == "table" and table.concat(v, ",") or tostring(v) end
-
 local okdir, direrr = pcall(function() rh.io.mkdir_p(out); rh.io.mkdir_p(paths.history) end)
 if not okdir then
   fail("cannot create the output folder " .. out .. ": " .. tostring(direrr):gsub("^[^(]*%((.*)%)$", "%1"))
@@ -58,14 +56,8 @@ end
 if recorded then
   -- --merge joins the study the shards recorded: their settings, the command line's analysis options
   if o.merge then results.adopt_options(o, recorded.options) end
-  local diff = {}
-  for _, c in ipairs(results.changed_settings(recorded, o, settings.RUN_KEYS)) do
-    diff[#diff + 1] = string.format("%s (was %s, now %s)", c.key:gsub("_", "-"), show(c.was), show(c.now))
-  end
-  if #diff > 0 then
-    usage_error(out .. " holds a study with other settings: " .. table.concat(diff, ", ")
-      .. "; use the same settings to continue it, or another --out")
-  end
+  local changed = results.changed_message(recorded, o, settings.RUN_KEYS, out, "study")
+  if changed then usage_error(changed) end
 elseif o.resume or o.merge then
   usage_error((o.merge and "--merge: no study to merge in " or "--resume: no study to continue in ") .. out
     .. " (no config.json)")
@@ -75,7 +67,8 @@ if o.ladder_mnist == "auto" then
   o.ladder_mnist = recorded and recorded.options and recorded.options.ladder_mnist
     or (tasks_of.mnist_found(o) and "on" or "off")
 end
-if o.jobs == 0 then o.jobs = sweep.cores() end
+-- the runs trained at once: --jobs (0: one per core), 1 under MPI and on a GPU (common/sweep.lua)
+o.jobs = sweep.jobs(o.jobs, place)
 
 -- ---- the plan and what is already done ----
 local okp, plan = pcall(plan_of.plan, o)
@@ -104,6 +97,21 @@ print(string.format("problem 1: %d networks (%s) -> %s", #plan, table.concat(kin
 print("settings: " .. options.describe(settings.SPEC, o))
 print("stop rule: " .. trainer.rule_text(o))
 
+-- Appends this start's wall time to its own timing file (timing*.jsonl, which the report
+-- sums: how long the study took is measured, not estimated), with the number of runs it
+-- trained at once (0: none, as in a merge).
+local workers_used = 0
+local function write_timing()
+  local okt, err = pcall(function()
+    local w = rh.log.jsonl(out .. "/" .. place.file:gsub("^runs", "timing"), { append = true })
+    w:write { started = os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() - math.floor(rh.clock() - t_start)),
+      wall_s = rh.clock() - t_start, jobs = workers_used, cores = sweep.cores(), merge = o.merge or nil,
+      label = place.label ~= "" and place.label or nil }
+    w:close()
+  end)
+  if not okt then io.stderr:write(PROG, ": warning: the timing file was not written: ", tostring(err), "\n") end
+end
+
 -- ---- training ----
 local lost_runs = 0
 local finished = 0
@@ -118,9 +126,8 @@ if not o.merge then
     for _, e in ipairs(shard.share(place, plan, done)) do tasks.get(e.run) end
   end)
   if not okt then fail(tostring(terr)) end
-  local jobs = (place.mpi or rh.device() ~= "cpu") and 1 or o.jobs
-  local _, lost = sweep.run {
-    place = place, plan = plan, done = done, out = out, jobs = jobs, writer = writer,
+  local _, lost, used = sweep.run {
+    place = place, plan = plan, done = done, out = out, jobs = o.jobs, writer = writer,
     train = function(run)
       return trainer.train(run, tasks.get(run), o, paths.history .. "/" .. run.id .. ".jsonl", function(line)
         print("  " .. tag .. line)
@@ -136,6 +143,7 @@ if not o.merge then
         or rec.stopped, rec.epochs, rec.wd_horizon or 0, rec.final.test_acc, rec.wall_time)
     end,
   }
+  workers_used = used
   if #lost > 0 then
     io.stderr:write(string.format("%s: %d runs were lost (their workers crashed); start again to train them\n", PROG,
       #lost))
@@ -146,9 +154,7 @@ end
 -- ---- a shard, or an MPI rank other than 0, stops here; rank 0 waits for the others ----
 if place.mpi then rh.mpi.barrier() end
 if place.shard or (place.mpi and place.mpi[1] ~= 0) then
-  local w = rh.log.jsonl(out .. "/" .. place.file:gsub("^runs", "timing"), { append = true })
-  w:write { wall_s = rh.clock() - t_start, jobs = 1, cores = sweep.cores(), label = place.label }
-  w:close()
+  write_timing()
   print(string.format("%sdone; results in %s; %s", tag, out .. "/" .. place.file, place.shard
     and "when every shard is done, join them with: rankhost scripts/problem1.lua --merge --out " .. out
     or "rank 0 writes the merged results"))
@@ -175,18 +181,8 @@ for _, opt in ipairs(settings.SPEC) do
   if not results.PROCESS[opt.name:gsub("-", "_")] then shown[#shown + 1] = opt end
 end
 o._command = options.describe(shown, o)
--- this start's wall time, appended to its own timing file just before the report is written
--- (so the report counts it): how long the study took is measured, not estimated
-o._before_report = function()
-  local okt, err = pcall(function()
-    local w = rh.log.jsonl(out .. "/" .. place.file:gsub("^runs", "timing"), { append = true })
-    w:write { started = os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() - math.floor(rh.clock() - t_start)),
-      wall_s = rh.clock() - t_start, jobs = o.jobs, cores = sweep.cores(), merge = o.merge or nil,
-      label = place.label ~= "" and place.label or nil }
-    w:close()
-  end)
-  if not okt then io.stderr:write(PROG, ": warning: the timing file was not written: ", tostring(err), "\n") end
-end
+-- this start's wall time, written just before the report is (so the report counts it)
+o._before_report = write_timing
 local written = analysis.write_all(out, o, plan, records)
 print(string.format("wrote %s", table.concat(written, ", ")))
 -- runs lost to crashed workers: the analysis above is of the others; the status says so

@@ -92,15 +92,8 @@ if not_ours then
   fail(config_path .. " is not a problem 2 study's settings; is " .. out .. " another program's folder?")
 end
 if recorded then
-  local diff = {}
-  for _, c in ipairs(results.changed_settings(recorded, run_settings, settings.RUN_KEYS)) do
-    diff[#diff + 1] = string.format("--%s (was %s, now %s)", c.key:gsub("_", "-"), rh.json.encode(c.was),
-      rh.json.encode(c.now))
-  end
-  if #diff > 0 then
-    usage_error(out .. " holds a study with other settings: " .. table.concat(diff, ", ")
-      .. "; use the same settings to continue it, or another --out")
-  end
+  local changed = results.changed_message(recorded, run_settings, settings.RUN_KEYS, out, "study")
+  if changed then usage_error(changed) end
 end
 local rules = train.rules(o)
 rh.io.write_atomic(config_path, rh.json.encode({ problem = 2, settings = run_settings,
@@ -114,8 +107,8 @@ local plan = plan_of.plan(o, image_variants, teacher_variant)
 local function read_done() return (results.read(out)) end
 local okr, done = pcall(read_done)
 if not okr then fail(tostring(done) .. " (finished runs are read from it; fix or move the file)") end
-if o.jobs == 0 then o.jobs = sweep.cores() end
-local jobs = rh.device() ~= "cpu" and 1 or o.jobs
+-- the runs trained at once: --jobs (0: one per core), 1 on a GPU (common/sweep.lua)
+local jobs = sweep.jobs(o.jobs)
 
 local counts, finished = {}, 0
 for _, r in ipairs(plan) do

@@ -93,8 +93,10 @@ function train.evaluate(model, data, o)
   return total / n, ce and correct / n or nil
 end
 
-local function fmt_time(s)
-  if s ~= s or s == math.huge then return "?" end
+-- A duration in seconds as progress lines show it: "1h02m", "3m05s", "12.3s"; "?" for a
+-- duration not known (NaN or infinite, as an estimate from no progress is).
+function train.format_time(s)
+  if s ~= s or s == math.huge or s == -math.huge then return "?" end
   if s >= 3600 then return string.format("%dh%02dm", s // 3600, (s % 3600) // 60) end
   if s >= 60 then return string.format("%dm%02ds", s // 60, math.floor(s % 60)) end
   return string.format("%.1fs", s)
@@ -267,7 +269,7 @@ function train.fit(model, data, o)
     local left = nbatches and per * ((nbatches - b) + nbatches * (max_epochs - epoch)) or 0 / 0
     io.stderr:write(string.format("\repoch %d/%d batch %d/%s loss %.4f acc %.2f%% elapsed %s left <%s   ",
                                   epoch, max_epochs, b, nbatches or "?", sum / count, 100 * correct / count,
-                                  fmt_time(now - t0), fmt_time(left)))
+                                  train.format_time(now - t0), train.format_time(left)))
   end
 
   local function epoch_line(epoch, rec)
@@ -282,7 +284,7 @@ function train.fit(model, data, o)
     end
     if rec.wd_horizon then parts[#parts + 1] = string.format("H %.2f", rec.wd_horizon) end
     if rec.ranks then parts[#parts + 1] = rule.measure .. " ranks " .. table.concat(rec.ranks, "-") end
-    parts[#parts + 1] = string.format("elapsed %s left <%s", fmt_time(elapsed), fmt_time(left))
+    parts[#parts + 1] = string.format("elapsed %s left <%s", train.format_time(elapsed), train.format_time(left))
     local line = table.concat(parts, " ")
     io.stderr:write(tty and ("\r" .. line .. "\27[K\n") or (line .. "\n"))
   end

@@ -34,6 +34,15 @@ M.SPEC = {
 M.KEYS = { "lr", "momentum", "batch", "min_horizon", "max_epochs", "rank_measure", "rank_patience", "rank_every",
   "rank_slack", "rank_rel_slack", "cooldown", "cooldown_factor" }
 
+-- A study's RUN_KEYS (the settings it may only be continued under): its own keys, then the
+-- regime's (every one of them changes what a run computes).
+function M.run_keys(own)
+  local keys = {}
+  for _, k in ipairs(own) do keys[#keys + 1] = k end
+  for _, k in ipairs(M.KEYS) do keys[#keys + 1] = k end
+  return keys
+end
+
 -- A study's spec: its own entries with the regime's spliced in where `marker` (an entry
 -- { regime = true }) stands; an entry of the study's with a regime name overrides it.
 function M.splice(spec)

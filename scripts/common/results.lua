@@ -122,6 +122,21 @@ function M.changed_settings(recorded, o, keys)
   return out
 end
 
+-- The refusal of a start whose settings `keys` differ from those recorded in `out` (a
+-- study's config.json, as recorded_config read it): "OUT holds a WHAT with other settings:
+-- --key (was X, now Y), ...; use the same settings ..." (values as JSON), or nil when
+-- every one is the same.
+function M.changed_message(recorded, o, keys, out, what)
+  local diff = {}
+  for _, c in ipairs(M.changed_settings(recorded, o, keys)) do
+    diff[#diff + 1] = string.format("--%s (was %s, now %s)", c.key:gsub("_", "-"), rh.json.encode(c.was),
+      rh.json.encode(c.now))
+  end
+  if #diff == 0 then return nil end
+  return string.format("%s holds a %s with other settings: %s; use the same settings to continue it, or another --out",
+    out, what or "study", table.concat(diff, ", "))
+end
+
 -- Fields of a run record, of a history line and of summary.csv that measure time and so
 -- differ between two runs of the same computation; everything else is determined by the
 -- settings (bit for bit with the same thread count).

@@ -14,12 +14,6 @@ local workers = require "common.workers"
 
 local M = {}
 
-local function fmt_time(s)
-  if s >= 3600 then return string.format("%dh%02dm", s // 3600, (s % 3600) // 60) end
-  if s >= 60 then return string.format("%dm%02ds", s // 60, math.floor(s % 60)) end
-  return string.format("%.0fs", s)
-end
-
 -- The share of `plan` this process trains (common/shard.lua), costliest first; ties keep
 -- plan order. Entries are { run =, position = }.
 function M.pending(place, plan, done)
@@ -47,10 +41,21 @@ function M.open(place, out, say)
   return writer
 end
 
--- sweep.run{place=, plan=, done=, out=, jobs=, writer= (from sweep.open), train=function(run) -> record,
---           describe=function(run) -> text, say=function(line), summary=function(record) -> text}
+-- The number of runs a process trains at once, from --jobs (0: one per core): 1 under MPI
+-- (a rank is one worker; the ranks share the runs out) and on a device other than the CPU
+-- (the runs share one device in one process).
+function M.jobs(jobs, place)
+  if (place and place.mpi) or rh.device() ~= "cpu" then return 1 end
+  if jobs == 0 then return M.cores() end
+  return jobs
+end
+
+-- sweep.run{place=, plan=, done=, out=, jobs= (--jobs), writer= (from sweep.open),
+--           train=function(run) -> record, describe=function(run) -> text, say=function(line),
+--           summary=function(record) -> text}
 -- Trains the pending runs and appends each record to out/place.file. Returns the number
--- trained and the list of lost runs ({entry, why}: a worker that crashed).
+-- trained, the list of lost runs ({entry, why}: a worker that crashed) and the number of
+-- runs it trained at once (sweep.jobs, at most the runs pending; 0 when none was).
 function M.run(o)
   local place, out = o.place, o.out
   local pending = M.pending(place, o.plan, o.done)
@@ -63,7 +68,7 @@ function M.run(o)
   local function eta()
     if done_cost <= 0 then return "" end
     local left = (rh.clock() - t0) / done_cost * (total_cost - done_cost)
-    return string.format("  (about %s left)", fmt_time(left))
+    return string.format("  (about %s left)", rh.train.format_time(left))
   end
   local function finished(entry, record)
     writer:write(record)
@@ -77,7 +82,7 @@ function M.run(o)
   end
 
   local lost = {}
-  local jobs = o.jobs or 1
+  local jobs = M.jobs(o.jobs or 1, place)
   if place.mpi or jobs <= 1 or #pending <= 1 then
     for entry in shard.next_runs(place, pending, rh.mpi) do
       started(entry)
@@ -96,7 +101,7 @@ function M.run(o)
     }
   end
   writer:close()
-  return trained, lost
+  return trained, lost, math.min(jobs, #pending)
 end
 
 -- The default number of local workers: the cores this process may use.

@@ -6,7 +6,7 @@
 local rh = require "rankhost"
 local stats = require "common.stats"
 local doc = require "common.report"
-local trainer = require "problem1.train"
+local measure = require "common.measure"
 
 local M = {}
 local num = doc.num
@@ -85,7 +85,7 @@ local function at_init(o, records, m)
   for _, r in ipairs(records) do
     if not seen[r.run_seed] then
       seen[r.run_seed] = true
-      xs[#xs + 1] = trainer.at_init(r, "normalized", m)
+      xs[#xs + 1] = measure.at_init(r, "normalized", m)
     end
   end
   return stats.mean(xs)

@@ -8,6 +8,7 @@ local doc = require "common.report"
 local classes = require "problem1.classes"
 local ladder = require "problem1.ladder"
 local trainer = require "problem1.train"
+local measure = require "common.measure"
 
 local M = {}
 
@@ -79,7 +80,7 @@ function M.summary(records, measures)
     for _, m in ipairs(measures) do
       for _, fig in ipairs(trainer.FIGURES) do row[#row + 1] = r.network and r.network[fig .. ":" .. m] end
     end
-    local init = trainer.init_of(r)
+    local init = measure.init_of(r)
     for _, m in ipairs(measures) do
       local parts = {}
       for i, l in ipairs(init and init.layers or {}) do parts[i] = string.format("%.4g", l.ranks[m]) end
@@ -193,7 +194,8 @@ end
 -- ---- time ----
 
 -- The study's measured time: every start's wall time (timing*.jsonl, one line per start of
--- each process: from the script's start to its report or, for a shard, its end).
+-- each process: from the script's start to its report or, for a shard, its end), and the
+-- numbers of runs trained at once (a start that trained none, a merge, adds none).
 function M.timing(out)
   local t = { wall_s = 0, starts = 0, jobs = {}, cores = nil }
   for _, name in ipairs(rh.io.exists(out) and rh.io.listdir(out) or {}) do
@@ -201,7 +203,7 @@ function M.timing(out)
       local ok, rows = pcall(rh.log.read_jsonl, out .. "/" .. name)
       for _, r in ipairs(ok and rows or {}) do
         t.wall_s, t.starts = t.wall_s + (r.wall_s or 0), t.starts + 1
-        t.jobs[r.jobs or 1] = true
+        if r.jobs ~= 0 then t.jobs[r.jobs or 1] = true end
         t.cores = r.cores or t.cores
       end
     end

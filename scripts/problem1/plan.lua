@@ -12,6 +12,7 @@
 -- Everything about a run - architecture, data, seed - is a function of the settings and its
 -- id, so every shard, rank and restart computes the same plan.
 local space = require "problem1.space"
+local trainer = require "problem1.train"
 
 local M = {}
 
@@ -22,15 +23,16 @@ local function shape_of(kind, o)
   return 784, 10
 end
 
--- The run's expected cost (parameters x samples x epochs), to hand out the longest first.
+-- The run's expected cost (parameters x samples x epochs), to hand out the longest first;
+-- its epochs are those training allows (problem1/train.lua's min_epochs and max_epochs).
 local function cost(run, o)
   local n = run.kind == "teacher" and o.teacher_n or run.kind == "parity" and o.parity_n
     or (o.train_subset > 0 and o.train_subset or 60000)
-  local per_epoch_h = o.lr * o.wd / (1 - o.momentum) * math.ceil(n / o.batch)
-  local epochs = per_epoch_h > 0 and math.min(o.max_epochs, o.min_horizon / per_epoch_h * 1.3) or o.max_epochs
-  -- controls that never settle (no decay, labels to memorise) tend to run to the cap
-  if run.kind == "random" or (run.kind == "noise" and run.level > 0) then epochs = o.max_epochs end
-  if run.kind == "wd0" then epochs = o.wd0_epochs > 0 and o.wd0_epochs or 2 * o.min_horizon / per_epoch_h end
+  local least, cap = trainer.min_epochs(o, n), trainer.max_epochs(o, run, n)
+  -- a run past its minimum most often stops soon after it; without a minimum (no weight
+  -- decay), and for controls that never settle (no decay, labels to memorise), the cap
+  local epochs = least > 0 and math.min(cap, least * 1.3) or cap
+  if run.kind == "wd0" or run.kind == "random" or (run.kind == "noise" and run.level > 0) then epochs = cap end
   return space.num_parameters(run.sizes) * n * epochs
 end
 

@@ -9,6 +9,7 @@ local analysis = require "problem1.analysis"
 local classes = require "problem1.classes"
 local ladder = require "problem1.ladder"
 local trainer = require "problem1.train"
+local measure = require "common.measure"
 
 local M = {}
 
@@ -126,12 +127,12 @@ function M.text(o, plan, records, measures, ctx, figs, timing)
   -- first step (record.init), under the same measure
   local function from_init(runs)
     return analysis.values(runs, function(r)
-      local a, b = r.network["normalized:" .. m], trainer.at_init(r, "normalized", m)
+      local a, b = r.network["normalized:" .. m], measure.at_init(r, "normalized", m)
       return a and b and a - b or nil
     end)
   end
   local function init_median(runs)
-    return stats.median(analysis.values(runs, function(r) return trainer.at_init(r, "normalized", m) end))
+    return stats.median(analysis.values(runs, function(r) return measure.at_init(r, "normalized", m) end))
   end
   local nr = nf(real, "normalized")
   if #nr > 0 then

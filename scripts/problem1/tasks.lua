@@ -7,43 +7,11 @@
 --   parity k  rh.data.parity: k-sparse parity of --parity-bits bits, --parity-n samples
 --   mnist     MNIST, found on rh.data's search path
 -- Each task also has a fixed probe batch (activation and gradient ranks) and a set on which
--- training accuracy is measured.
+-- training accuracy is measured (common/data.lua's finish; the real datasets are its real).
 local rh = require "rankhost"
+local data = require "common.data"
 
 local M = {}
-
-local function first(ds, n)
-  if n > 0 and n < ds:size() then return ds:subset(1, n) end
-  return ds
-end
-
--- Completes a task table: the probe batch (the first --probe training samples) and the
--- training-evaluation set (at most 10,000 training samples).
-local function finish(task, o)
-  local n = math.min(o.probe, task.train:size())
-  local idx = {}
-  for i = 1, n do idx[i] = i end
-  task.probe_x, task.probe_y = task.train:batch(idx)
-  task.train_eval = first(task.train, 10000)
-  task.dim, task.classes = task.train.dim, task.train.classes
-  return task
-end
-
-local function load_real(o, which)
-  local load = rh.data[which]
-  local dir = o.data_dir ~= "" and which == o.dataset and o.data_dir or nil
-  local train, test
-  if o.holdout > 0 then
-    local all = load { dir = dir, split = o.train_split }
-    test, train = all:split(o.holdout, o.seed)
-  else
-    train = load { dir = dir, split = o.train_split }
-    test = load { dir = dir, split = "test" }
-  end
-  train, test = first(train, o.train_subset), first(test, o.test_subset)
-  return { train = train, test = test, source = train.dir or dir or "",
-    dataset = string.format("%s (%d train / %d test)", which, train:size(), test:size()) }
-end
 
 -- Whether MNIST's files are on rh.data's search path (for --ladder-mnist auto).
 function M.mnist_found(o)
@@ -65,7 +33,7 @@ function M.new(o)
   local cache = {}
   local t = {}
   local function real()
-    if not cache.real then cache.real = finish(load_real(o, o.dataset), o) end
+    if not cache.real then cache.real = data.finish(data.real(o, o.dataset), o) end
     return cache.real
   end
   function t.get(run)
@@ -75,7 +43,7 @@ function M.new(o)
     if key == "real" then
       return real()
     elseif run.kind == "mnist" then
-      task = load_real(o, "mnist")
+      task = data.real(o, "mnist")
     elseif run.kind == "noise" or run.kind == "random" then
       local r = real()
       local f = run.kind == "random" and 1 or run.level
@@ -95,7 +63,7 @@ function M.new(o)
     else
       error("tasks: no task for a run of kind " .. tostring(run.kind), 0)
     end
-    cache[key] = finish(task, o)
+    cache[key] = data.finish(task, o)
     return cache[key]
   end
   return t

@@ -10,6 +10,7 @@
 -- architectures (docs/problem1.md), and how the run ended: converged, or not (the cap).
 local rh = require "rankhost"
 local regime = require "common.regime"
+local measure = require "common.measure"
 local space = require "problem1.space"
 
 local M = {}
@@ -24,92 +25,7 @@ local M = {}
 --   activation_normalized:m   normalised sum of the activations' ranks on the probe batch
 M.FIGURES = { "bottleneck", "last_hidden", "classifier", "normalized", "sum", "min", "activation_normalized" }
 
-local function pick(r)
-  local t = {}
-  for _, m in ipairs(rh.rank.measure_names) do t[m] = r[m] end
-  return t
-end
-
--- Loss and accuracy on a dataset, evaluated in batches of 1000.
-local function evaluate(model, ds) return rh.train.evaluate(model, ds, { batch = 1000 }) end
-
--- The figures of the weights (per measure m) from rh.rank.network's result `net`: sum:m,
--- normalized:m, min:m, classifier:m, bottleneck:m (M.FIGURES less the activation figures).
-M.WEIGHT_FIGURES = { "bottleneck", "classifier", "normalized", "sum", "min" }
-local function weight_figures(net)
-  local network = {}
-  local nl = #net.layers
-  for _, m in ipairs(rh.rank.measure_names) do
-    network["sum:" .. m] = net.sum[m]
-    network["normalized:" .. m] = net.normalized[m]
-    network["min:" .. m] = net.min[m]
-    network["classifier:" .. m] = net.layers[nl][m]
-    local b = math.huge
-    for i = 1, nl - 1 do b = math.min(b, net.layers[i][m]) end
-    network["bottleneck:" .. m] = nl > 1 and b or nil
-  end
-  return network
-end
-
--- The ranks of a model before its first step (record.init): every measure of every layer
--- and the weight figures, from one SVD per layer, by the same measures and code as the
--- end-of-run figures of M.measure: { layers = { { ranks = { m = r } }, ... }, network = {
--- ["normalized:m"] = x, ... } }. It draws no random numbers, so training is not changed.
-function M.initial(model)
-  local net = rh.rank.network(model)
-  local layers = {}
-  for i, l in ipairs(net.layers) do layers[i] = { ranks = pick(l) } end
-  return { layers = layers, network = weight_figures(net) }
-end
-
--- The ranks of run record r's network at initialisation (M.initial's table), and figure f
--- (one of M.WEIGHT_FIGURES) under measure m of it: record.init, written at training (problem 1 and lowrank_bias.lua). A record
--- written before that field existed (a study continued from an older version) has its
--- network rebuilt as its training built it, rh.seed(run_seed) then rh.nn.MLP(architecture),
--- once per record; this reseeds the global generator, so call it only after training.
-local rebuilt = setmetatable({}, { __mode = "k" })
-function M.init_of(r)
-  local init = r.init or rebuilt[r]
-  if not init and r.run_seed and r.architecture then
-    rh.seed(r.run_seed)
-    init = M.initial(rh.nn.MLP(r.architecture))
-    rebuilt[r] = init
-  end
-  return init
-end
-
-function M.at_init(r, f, m)
-  local init = M.init_of(r)
-  return init and init.network[f .. ":" .. m]
-end
-
--- The measurement of a trained model: ranks from `svals` (fit's last check), activation
--- and gradient ranks on the probe batch, losses and accuracies.
-function M.measure(model, task, svals)
-  local crit = rh.nn.CrossEntropyLoss()
-  local tr_loss, tr_acc = evaluate(model, task.train_eval)
-  local te_loss, te_acc = evaluate(model, task.test)
-  model:zero_grad()
-  local out = model:forward(task.probe_x)
-  crit:forward(out, task.probe_y)
-  model:backward(task.probe_x, crit:backward(out, task.probe_y))
-  local net = rh.rank.network(model, { svals = svals, data = task.probe_x, grads = true })
-  model:zero_grad()
-  local layers = {}
-  local nl = #net.layers
-  for i, l in ipairs(net.layers) do
-    layers[i] = { shape = l.shape, ranks = pick(l), spectral_norm = l.smax, frobenius = l.fro, nuclear_norm = l.nuclear,
-      grad_ranks = pick(net.grads.layers[i]), activation_ranks = pick(net.activations.layers[i]),
-      spectrum = l.svals:totable() }
-  end
-  local network = weight_figures(net)
-  for _, m in ipairs(rh.rank.measure_names) do
-    network["activation_normalized:" .. m] = net.activations.normalized[m]
-    network["last_hidden:" .. m] = nl > 1 and net.activations.layers[nl - 1][m] or nil
-  end
-  return { train_loss = tr_loss, train_acc = tr_acc, test_loss = te_loss, test_acc = te_acc, gap = tr_acc - te_acc },
-    layers, network
-end
+local pick, evaluate = measure.pick, measure.evaluate
 
 -- The epochs a run must train before it may stop: enough steps for the weight-decay horizon
 -- to reach --min-horizon at the study's weight decay (a wd0 twin trains as many epochs as
@@ -160,15 +76,17 @@ function M.train(run, task, o, history_path, say)
     sweep_seed = o.seed, dataset = task.dataset, architecture = run.sizes, depth = #run.sizes - 2,
     num_parameters = space.num_parameters(run.sizes),
     label_noise = run.kind == "random" and 1 or run.kind == "noise" and run.level or 0,
-    hyper = { lr = o.lr, momentum = o.momentum, weight_decay = run.weight_decay, batch = o.batch,
-      max_epochs = max_epochs, min_epochs = min_epochs, min_horizon = o.min_horizon, sat_patience = o.sat_patience,
-      sat_tol = o.sat_tol, sat_min_delta = o.sat_min_delta, rank_measure = o.rank_measure, rank_patience = o.rank_patience, rank_every = o.rank_every,
-      rank_slack = o.rank_slack, rank_rel_slack = o.rank_rel_slack, cooldown = o.cooldown,
-      cooldown_factor = o.cooldown_factor, train_size = n, test_size = task.test:size() },
+    -- the regime's options (common/regime.lua), then this run's own
+    hyper = {},
     rule = "converged", saturation = M.rule_text(o),
   }
+  for _, k in ipairs(regime.KEYS) do record.hyper[k] = o[k] end
+  local hyper = record.hyper
+  hyper.weight_decay, hyper.max_epochs, hyper.min_epochs = run.weight_decay, max_epochs, min_epochs
+  hyper.sat_patience, hyper.sat_tol, hyper.sat_min_delta = o.sat_patience, o.sat_tol, o.sat_min_delta
+  hyper.train_size, hyper.test_size = n, task.test:size()
   -- the ranks at initialisation: every kind of run keeps its own baseline
-  record.init = M.initial(model)
+  record.init = measure.initial(model)
   -- a fresh history: a run that was interrupted is trained again from its start
   local history = rh.log.jsonl(history_path, { sync = false })
   local last_say = -math.huge
@@ -232,7 +150,7 @@ function M.train(run, task, o, history_path, say)
     record.test_acc_before_cooldown = before
     record.ranks_after_cooldown = hc.ranks
   end
-  record.final, record.layers, record.network = M.measure(model, task, svals)
+  record.final, record.layers, record.network = measure.model(model, task, svals)
   return ended()
 end
 

@@ -87,15 +87,13 @@ M.SPEC = regime.splice {
 
 -- Settings that change what a run computes: a study may only be continued under the same
 -- ones. The counts (seeds, variants, teacher widths) may grow; --baselines may be turned on.
-M.RUN_KEYS = { "dataset", "data_dir", "train_size", "test_size", "hidden", "seed", "lr", "momentum", "batch",
-  "weight_decay", "min_horizon", "max_epochs", "rank_measure", "rank_patience", "rank_every", "rank_slack",
-  "rank_rel_slack", "cooldown", "cooldown_factor", "policy", "init", "max_iters", "margin", "fp_slack",
+M.RUN_KEYS = regime.run_keys { "dataset", "data_dir", "train_size", "test_size", "hidden", "seed",
+  "weight_decay", "policy", "init", "max_iters", "margin", "fp_slack",
   "fp_rel_slack", "min_width", "tau", "tol", "gamma", "wd_final", "fraction", "saturation", "widen", "param", "sample",
   "teacher_dim", "teacher_n", "teacher_test", "teacher_hidden", "teacher_max_iters" }
 
 -- Range checks the option parser cannot make. Returns nil, or a usage message.
 function M.check(o)
-  if o.momentum >= 1 then return "--momentum must be < 1" end
   if #o.hidden == 0 then return "--hidden: give at least one hidden width" end
   if #o.schedule == 0 then return "--schedule: give at least one weight-decay variant" end
   if o.train_size > 0 and o.batch > o.train_size then

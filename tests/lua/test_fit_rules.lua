@@ -2,7 +2,8 @@
 -- saturation and both together, min/max epochs, max_seconds, divergence as a result, the
 -- weight-decay horizon against a hand sum, the singular values kept for the caller, and a
 -- misspelt option in every options table (fit, optimizers, groups, schedulers, loader,
--- rank functions, data constructors, log writers) named with its nearest valid key.
+-- rank functions, data constructors, log writers) named with its nearest valid key;
+-- rh.train.format_time.
 local T = require "testlib"
 local nn, optim = rh.nn, rh.optim
 
@@ -262,6 +263,18 @@ do
   -- the right keys still work
   T.ok(pcall(rh.data.loader, ds, { batch = 4, shuffle = false, seed = 2, drop_last = true }), "loader's keys")
   T.ok(pcall(rh.rank.all, rh.eye(3), { tol = 0.1, relative_tol = 1e-3, energy_tau = 0.9, shape = { 3, 3 } }), "rank keys")
+end
+
+-- rh.train.format_time: progress lines' durations; an unknown one (NaN, inf: an estimate
+-- from no progress) is "?", never an error
+do
+  local f = rh.train.format_time
+  T.eq(f(12.34), "12.3s", "seconds")
+  T.eq(f(185), "3m05s", "minutes")
+  T.eq(f(3725), "1h02m", "hours")
+  T.eq(f(0 / 0), "?", "NaN")
+  T.eq(f(math.huge), "?", "inf")
+  T.eq(f(-math.huge), "?", "-inf")
 end
 
 T.done()

@@ -1,6 +1,6 @@
 -- test_memory_flat.lua - a long run's memory stays flat: 36 epochs of what a problem-1 sweep
 -- does at a rank check (SGD steps, fit's SVD of every layer, the full measurement of
--- scripts/problem1/train.lua with rh.rank.network on a probe batch, a JSON history line, a
+-- scripts/common/measure.lua with rh.rank.network on a probe batch, a JSON history line, a
 -- safetensors checkpoint),
 -- and the resident memory after the last epoch is within 10% of that after the second;
 -- after a full collection, no more live tensor bytes than early on and a Lua heap within 10%.
@@ -8,7 +8,7 @@
 -- leaks are what LeakSanitizer checks there: the bound is checked in normal builds only.
 local T = require "testlib"
 package.path = assert(os.getenv("RH_SOURCE"), "RH_SOURCE") .. "/scripts/?.lua;" .. package.path
-local trainer = require "problem1.train"
+local measure = require "common.measure"
 
 T.ok(math.type(rh.rss()) == "integer" and rh.rss() > 1e6, "rh.rss() is the resident size in bytes")
 
@@ -28,7 +28,7 @@ local history = rh.log.jsonl(dir .. "/history.jsonl")
 local EPOCHS = 36
 local rss, live, heap = {}, {}, {}
 local function epoch_end(epoch, rec)
-  local final, layers, network = trainer.measure(model, task, rec.svals)
+  local final, layers, network = measure.model(model, task, rec.svals)
   history:write { epoch = epoch, final = final, layers = layers, network = network }
   local params = model:parameters()
   local named = {}

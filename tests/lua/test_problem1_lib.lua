@@ -16,6 +16,7 @@ local plan = require "problem1.plan"
 local classes = require "problem1.classes"
 local ladder = require "problem1.ladder"
 local trainer = require "problem1.train"
+local measure = require "common.measure"
 local p1report = require "problem1.report"
 local rh = require "rankhost"
 
@@ -152,12 +153,33 @@ T.eq(ids2["p1-3-teacher8-s2"].run_seed, ids["p1-3-teacher8-s2"].run_seed, "seed 
 po2.ladder = "only"
 local only = plan.plan(po2)
 T.eq(only[1].kind, "teacher", "--ladder only: no sweep")
+-- without weight decay (and without a minimum horizon) every run's cost is still a finite
+-- positive number: the sweep orders runs and estimates the time left from them
+for _, h in ipairs { 4, 0 } do
+  local pw = {}
+  for k, v in pairs(po) do pw[k] = v end
+  pw.wd, pw.min_horizon = 0, h
+  for _, run in ipairs(plan.plan(pw)) do
+    T.ok(run.cost > 0 and run.cost < math.huge, string.format("--wd 0 --min-horizon %g: finite cost of %s", h, run.id))
+  end
+end
 -- the minimum epochs: the horizon lr * wd / (1 - m) * steps reaches min_horizon
 T.eq(trainer.min_epochs(po, 10000), 26, "4 / (0.1 * 5e-3 * 313 steps) = 25.6: 26 epochs")
 T.eq(trainer.min_epochs({ lr = 0.1, wd = 0, momentum = 0, batch = 32, min_horizon = 4, max_epochs = 10 }, 1000), 0,
   "no weight decay: no minimum")
 T.eq(trainer.min_epochs({ lr = 0.1, wd = 5e-3, momentum = 0, batch = 32, min_horizon = 40, max_epochs = 10 }, 1000), 10,
   "capped at max_epochs")
+
+-- the settings a study is only continued under: its own and every one of the regime's
+local regime = require "common.regime"
+for name, keys in pairs { problem1 = require("problem1.settings").RUN_KEYS,
+                          problem2 = require("problem2.settings").RUN_KEYS } do
+  local seen = {}
+  for _, k in ipairs(keys) do
+    T.ok(not seen[k], name .. ": RUN_KEYS lists " .. k .. " once"); seen[k] = true
+  end
+  for _, k in ipairs(regime.KEYS) do T.ok(seen[k], name .. ": RUN_KEYS holds the regime's " .. k) end
+end
 
 -- ---- statistics of the report ----
 T.eq(stats.median({ 3, 1, 2 }), 2, "median odd"); T.eq(stats.median({ 4, 1, 2, 3 }), 2.5, "median even")
@@ -241,18 +263,18 @@ T.eq(#srows, #ladder.FIGURES, "a Spearman row per figure")
 
 -- ---- the ranks at initialisation (record.init) and their rebuilding for older records ----
 rh.seed(11)
-local init = trainer.initial(rh.nn.MLP({ 12, 8, 6, 3 }))
+local init = measure.initial(rh.nn.MLP({ 12, 8, 6, 3 }))
 T.eq(#init.layers, 3, "a rank entry per layer")
 for _, m in ipairs(rh.rank.measure_names) do
   T.ok(init.network["normalized:" .. m] > 0 and init.network["normalized:" .. m] <= 1, "initial normalised " .. m)
   local b = math.min(init.layers[1].ranks[m], init.layers[2].ranks[m])
   T.eq(init.network["bottleneck:" .. m], b, "initial bottleneck " .. m .. ": the lowest hidden layer")
 end
-T.eq(trainer.at_init({ init = { network = { ["normalized:energy"] = 0.25 } } }, "normalized", "energy"), 0.25,
+T.eq(measure.at_init({ init = { network = { ["normalized:energy"] = 0.25 } } }, "normalized", "energy"), 0.25,
   "a recorded initial rank is read, not recomputed")
 local old_record = { run_seed = 11, architecture = { 12, 8, 6, 3 } }
 for _, m in ipairs(rh.rank.measure_names) do
-  T.near(trainer.at_init(old_record, "normalized", m), init.network["normalized:" .. m], 1e-5,
+  T.near(measure.at_init(old_record, "normalized", m), init.network["normalized:" .. m], 1e-5,
     "a record without init: its network rebuilt from its seed, " .. m)
 end
 

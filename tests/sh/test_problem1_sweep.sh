@@ -4,7 +4,8 @@
 # labels, a teacher rung) writes every output and each parses with the fields the report
 # needs; a tiny ladder (two teacher ranks, two seeds) fills complexity.csv and its Spearman
 # rows; a second start with the same --out trains nothing again and a torn last line is cut;
-# a larger --n continues the study; --help and usage errors (options out of range) exit 0/2.
+# a larger --n continues the study; a study without weight decay runs; --help and usage
+# errors (options out of range) exit 0/2.
 set -u
 data=/usr/share/datasets/fashion-mnist  # Debian's dataset-fashion-mnist (debian-packages.txt)
 [ -f "$data/t10k-images-idx3-ubyte.gz" ] || { echo "FAIL: no $data: apt-get install dataset-fashion-mnist"; exit 1; }
@@ -158,6 +159,12 @@ usage "batch larger than the data" "--batch 900 is larger than the data (--train
 usage "noise level above 1" "bad value '0,1.5' for --noise-levels" --noise-levels 0,1.5
 study --lr 0.2 > "$out/err" 2>&1
 check "other settings in the same --out: status 2" '[ $? -eq 2 ] && grep -q "lr (was 0.1, now 0.2)" "$out/err"'
+# without weight decay no run has a minimum of epochs (the horizon never grows): the plan's
+# costs and the sweep's time estimates stay finite, with and without --min-horizon
+for h in 1 0; do
+  study --wd 0 --min-horizon $h --ladder off --random-runs 0 --jobs 2 --out "$out/wd0-$h" > "$out/err" 2>&1
+  check "--wd 0 --min-horizon $h: a study runs" '[ $? -eq 0 ] && [ "$(wc -l < "$out/wd0-$h/runs.jsonl")" = 3 ] && [ -s "$out/wd0-$h/report.md" ] || { cat "$out/err"; false; }'
+done
 "$RANKHOST" "$P1" --resume --out "$out/none" > "$out/err" 2>&1
 check "--resume with nothing to resume: status 2" '[ $? -eq 2 ] && grep -q "no study to continue" "$out/err"'
 exit $fail

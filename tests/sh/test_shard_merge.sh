@@ -3,7 +3,8 @@
 # on one machine (same runs, every non-timing field bit-identical, same summary/classes,
 # byte-identical report and figures): with --shard I/K, and with a Slurm job array's
 # environment set by hand (0-based ids); a shard that lost a run trains only that one again;
-# a merge with runs missing warns; bad --shard and array settings are usage errors.
+# a merge with runs missing warns; the report's time names the workers each shard ran (none
+# for the merge); bad --shard and array settings are usage errors.
 set -u
 . "$RH_SOURCE/tests/sh/sweep_common.sh"
 
@@ -24,6 +25,12 @@ check "shards write no runs.jsonl, summary, report or figures" '[ ! -e "$tmp/s/r
 check "merge exits 0 and trains nothing" '[ $? -eq 0 ] && [ "$(trained "$tmp/m.log")" = 0 ] || { cat "$tmp/m.log"; false; }'
 check "merged runs.jsonl holds the 4 runs in plan order" '[ "$(grep -o "\"id\":\"[^\"]*\"" "$tmp/s/runs.jsonl" | tr "\n" " ")" = "\"id\":\"p1-1-1-s1\" \"id\":\"p1-1-2-s1\" \"id\":\"p1-1-1-s1-wd0\" \"id\":\"p1-1-teacher2-s1\" " ]'
 check "sharded + merged = unsharded" 'same "$tmp/u" "$tmp/s"'
+# the report's time names the runs trained at once: each shard's, none for the merge
+check "report: one process, one worker" 'grep -q "^\*\*Time\.\*\*.* in 1 start (.* with 1 local worker on a machine" "$tmp/u/report.md"'
+check "report: shards of one worker each, merged" 'grep -q "^\*\*Time\.\*\*.* in 3 starts (.* with 1 local worker on a machine" "$tmp/s/report.md"'
+for i in 1 2; do sweep "$tmp/j" --shard $i/2 --jobs 2 > "$tmp/j$i.log" 2>&1; done
+"$RANKHOST" "$RH_SOURCE/scripts/problem1.lua" --merge --out "$tmp/j" > "$tmp/jm.log" 2>&1
+check "report: shards of two workers each, merged" '[ $? -eq 0 ] && grep -q "^\*\*Time\.\*\*.* in 3 starts (.* with 2 local workers on a machine" "$tmp/j/report.md" || { cat "$tmp/j1.log" "$tmp/jm.log"; false; }'
 
 # ---- a Slurm job array (--array=0-1): I and K from the environment ----
 for id in 0 1; do
