@@ -2,7 +2,8 @@
 -- Galanti et al. are each stated as holding or not from a Spearman correlation and its 95%
 -- interval over the runs (or, for weight decay 0, from the rank against that of the same
 -- network at initialisation); the horizon H each run reached is reported beside, with the
--- batch trend at equal H (runs whose horizons agree, compared pair by pair).
+-- batch trend at equal H (runs whose horizons agree, compared pair by pair and averaged within
+-- each seed).
 local rh = require "rankhost"
 local stats = require "common.stats"
 local doc = require "common.report"
@@ -38,21 +39,29 @@ end
 -- The batch trend at equal horizon: pairs of runs with the same seed and learning rate
 -- whose horizons agree within 10% but whose batch sizes differ (the larger batch then has
 -- the larger weight decay); the difference rank(larger batch) - rank(smaller batch) of each
--- pair. Returns the list of differences and the number of cell pairs matched.
+-- pair. The runs of one seed share their initial network and data order (and a run can sit
+-- in more than one pair), so the pairs of a seed are not independent: the differences are
+-- averaged within each seed first. Returns the per-seed mean differences (one per seed, the
+-- unit of the interval), the number of pairs of runs and the number of cell pairs matched.
 local function matched_h(runs, rank)
-  local diffs, cells = {}, {}
+  local by_seed, seeds, cells = {}, {}, {}
+  local pairs_n = 0
   for _, a in ipairs(runs) do
     for _, b in ipairs(runs) do
       if a.batch < b.batch and a.seed == b.seed and a.lr == b.lr and a.weight_decay > 0 and b.weight_decay > 0
           and math.abs(math.log(a.wd_horizon / b.wd_horizon)) < math.log(1.1) then
-        diffs[#diffs + 1] = rank(b) - rank(a)
+        if not by_seed[a.seed] then by_seed[a.seed] = {}; seeds[#seeds + 1] = a.seed end
+        table.insert(by_seed[a.seed], rank(b) - rank(a))
+        pairs_n = pairs_n + 1
         cells[string.format("%d/%g-%d/%g", a.batch, a.weight_decay, b.batch, b.weight_decay)] = true
       end
     end
   end
   local n = 0
   for _ in pairs(cells) do n = n + 1 end
-  return diffs, n
+  local diffs = {}
+  for i, seed in ipairs(seeds) do diffs[i] = stats.mean(by_seed[seed]) end
+  return diffs, pairs_n, n
 end
 
 local function corr(xs, ys)
@@ -116,7 +125,7 @@ function M.write_all(out, o, plan, records)
   local batch_trend = corr(col(wdpos, function(r) return r.batch end), col(wdpos, rank))
   local wd_trend = corr(col(wdpos, function(r) return r.weight_decay end), col(wdpos, rank))
   local h_trend = corr(col(wdpos, function(r) return math.log(r.wd_horizon) end), col(wdpos, rank))
-  local h_diffs, h_cells = matched_h(wdpos, rank)
+  local h_diffs, h_pairs, h_cells = matched_h(wdpos, rank)
   local init = at_init(o, runs, m)
   local r0 = col(wd0, rank)
   local rp = col(wdpos, rank)
@@ -143,12 +152,13 @@ function M.write_all(out, o, plan, records)
         .. "equal epochs the smaller batch's lower rank goes with its larger horizon, not with the batch size itself"
       or "at equal horizon no difference between the batch sizes is shown (the interval contains 0)"
   elseif hm then
-    h_words = "one pair only: no interval"
+    h_words = "one seed only: no interval"
   end
   lines[#lines + 1] = string.format("- **The horizon.** A smaller batch takes more steps in the same epochs, and so more "
     .. "weight decay: rho of log H with the normalised rank: %s. At equal H (runs of the same seed whose horizons agree "
-    .. "within 10%%, from %d pairs of cells), the larger batch's rank minus the smaller batch's: %s (n = %d); %s.",
-    rho_text(h_trend), h_cells, stats.fmt_ci(h_diffs), #h_diffs, h_words)
+    .. "within 10%%: %d pairs of runs from %d pairs of cells), the larger batch's rank minus the smaller batch's, "
+    .. "averaged within each seed (its runs share their initial network): %s (n = %d seeds); %s.",
+    rho_text(h_trend), h_pairs, h_cells, stats.fmt_ci(h_diffs), #h_diffs, h_words)
   local settled = #col(runs, function(r) return r.ranks_settled and 1 or nil end)
   lines[#lines + 1] = string.format("- **Settled?** In %d of %d runs the ranks of the last five checks were within 1 "
     .. "(or 5%%) of each other at the end.", settled, #runs)
