@@ -194,8 +194,8 @@ function M.write_all(out, o, plan, records)
     .. "averaged within each seed (its runs share their initial network): %s (n = %d seeds); %s.",
     rho_text(h_trend), h_pairs, h_cells, stats.fmt_ci(h_diffs), #h_diffs, h_words)
   local settled = #col(runs, function(r) return r.ranks_settled and 1 or nil end)
-  lines[#lines + 1] = string.format("- **Settled?** In %d of %d runs the ranks of the last five checks were within 1 "
-    .. "(or 5%%) of each other at the end.", settled, #runs)
+  lines[#lines + 1] = string.format("- **Settled?** In %d of %d runs the %s rank of every layer moved by at most "
+    .. "max(1, 5%%) over fit's last five rank checks.", settled, #runs, m)
   d:p(table.concat(lines, "\n"))
   -- ---- the grid ----
   for _, lr in ipairs(o.lrs) do
