@@ -92,11 +92,14 @@ local function paired(a, b)
   return d
 end
 
+-- What a mean of one seed has instead of an interval.
+local NO_INTERVAL = "one seed, no interval"
+
 -- Words for a paired interval of differences.
 local function diff_words(d, more, less)
   local m, h = stats.ci95(d)
   if not m then return "cannot be compared (no seed in common)" end
-  if not h then return string.format("differs by %+.4f (one seed, no interval)", m) end
+  if not h then return string.format("differs by %+.4f (%s)", m, NO_INTERVAL) end
   if m - h > 0 then return string.format("is %s by %.4f ± %.4f", more, m, h) end
   if m + h < 0 then return string.format("is %s by %.4f ± %.4f", less, -m, h) end
   return string.format("differs by %+.4f ± %.4f, which these seeds cannot tell from no difference", m, h)
@@ -116,7 +119,7 @@ end
 
 local ITER_HEADER = { "run", "task", "variant", "seed", "iteration", "widths", "neurons", "parameters", "train_acc",
   "test_acc", "epochs", "seconds", "cum_seconds", "cum_flops", "weight_decay", "lr", "init", "loss", "stopped",
-  "wd_horizon", "ranks", "next_widths", "fixed_point", "final" }
+  "wd_horizon", "ranks", "rank_measure", "next_widths", "fixed_point", "final" }
 
 local function iteration_rows(loops, o)
   local out = {}
@@ -126,12 +129,12 @@ local function iteration_rows(loops, o)
       local nxt = l.rows[i + 1] and l.rows[i + 1].widths or (i == #l.rows and r.next_widths) or nil
       -- the verdict of the policy's answer after this iteration (none after a rejected one)
       local fp = nxt and yes(loop.fixed_point(row.widths, nxt, o.fp_slack, o.fp_rel_slack)) or ""
-      local ranks = {}
-      for j = 1, #row.widths do ranks[j] = row.ranks and row.ranks[j][row.rank_measure or "energy"] or "" end
+      local ranks, measure = {}, row.rank_measure or "energy"
+      for j = 1, #row.widths do ranks[j] = row.ranks and row.ranks[j][measure] or "" end
       out[#out + 1] = { r.id, r.task, r.variant, r.seed_index, row.iteration, joined(row.widths, ";"),
         joined(row.neurons, ";"), row.parameters, row.train_acc, row.test_acc, row.epochs, row.seconds, row.cum_seconds,
         row.cum_flops, row.weight_decay, row.lr, row.init, row.loss, row.stopped, row.wd_horizon, joined(ranks, ";"),
-        nxt and joined(nxt, ";") or "", fp, yes(row.iteration == r.final_iteration) }
+        measure, nxt and joined(nxt, ";") or "", fp, yes(row.iteration == r.final_iteration) }
     end
   end
   return out
@@ -238,8 +241,9 @@ local function headline(d, best, o)
   -- each criterion on the mean, and whether its whole 95% interval is on the right side
   local function crit(xs, bar, at_least)
     local mean, half = stats.ci95(xs)
-    local lo, hi = mean - (half or 0), mean + (half or 0)
     local ok = at_least and mean >= bar or (not at_least and mean <= bar)
+    if not half then return string.format("%s (%.3g: %s)", ok and "met" or "not met", mean, NO_INTERVAL) end
+    local lo, hi = mean - half, mean + half
     local whole = at_least and lo >= bar or (not at_least and hi <= bar)
     return string.format("%s (interval %.3g to %.3g%s)", ok and "met" or "not met", lo, hi,
       ok == whole and "" or (ok and ", which crosses the bar" or ", which reaches it"))
