@@ -445,6 +445,8 @@ function M.write_all(out, o, plan, done, ctx)
   end
   local all_loops = records(plan, done, "iterate")
   local loops = loop_rows(out, all_loops)
+  local rows_by_id = {} -- each loop run's iterations/<id>.jsonl, read once
+  for _, l in ipairs(loops) do rows_by_id[l.record.id] = l.rows end
   write("iterations.csv", doc.csv(ITER_HEADER, iteration_rows(loops, o)))
   write("loops.csv", doc.csv(LOOP_HEADER, loop_csv_rows(all_loops)))
   local base = {}
@@ -461,9 +463,10 @@ function M.write_all(out, o, plan, done, ctx)
   for _, s in ipairs(sums) do
     local rr = {}
     s.last_rows = {}
-    for _, l in ipairs(loop_rows(out, s.runs)) do
-      rr[#rr + 1] = l.rows
-      s.last_rows[#s.last_rows + 1] = l.rows[#l.rows]
+    for _, r in ipairs(s.runs) do
+      local rows = rows_by_id[r.id]
+      rr[#rr + 1] = rows
+      s.last_rows[#s.last_rows + 1] = rows[#rows]
     end
     if #rr > 0 then by_variant[#by_variant + 1] = { label = s.variant.label, runs_rows = rr } end
   end
@@ -488,8 +491,7 @@ function M.write_all(out, o, plan, done, ctx)
     local dense1 = records(plan, done, "dense", "img")[1]
     if dense1 and dense1.svals then spectra[1] = { name = "dense", svals = dense1.svals[1] } end
     for _, s in ipairs(sums) do
-      local l = s.runs[1] and loop_rows(out, { s.runs[1] })[1]
-      local row = l and l.rows[s.runs[1].final_iteration + 1]
+      local row = s.runs[1] and rows_by_id[s.runs[1].id][s.runs[1].final_iteration + 1]
       if row and row.svals then spectra[#spectra + 1] = { name = s.variant.label .. " final", svals = row.svals[1] } end
     end
     if #spectra > 0 then
