@@ -369,7 +369,9 @@ local function teacher_rows(plan, done, o)
     local m, h = stats.ci95(ratio)
     local verdict = not m and "no runs" or not h and "one run" or (m - h > 1 and "above w*")
       or (m + h < 1 and "below w*") or "w* inside the interval"
-    out[#out + 1] = { wstar = w, runs = runs, widths = widths, ratio = ratio, verdict = verdict, dense_rank = dense_rank,
+    out[#out + 1] = { wstar = w, runs = runs, widths = widths, ratio = ratio, ratio_mean = m, ratio_half = h,
+      verdict = verdict, dense_rank = dense_rank,
+      rejected = values(runs, function(r) return r.stop == "margin" and r.last_widths[1] or nil end),
       acc = values(runs, function(r) return r.final.test_acc end),
       dense_acc = values(runs, function(r) return r.dense_test_acc end) }
   end
@@ -383,9 +385,8 @@ local function teacher_csv_rows(trows)
   local out = {}
   for _, t in ipairs(trows) do
     local m, h = stats.ci95(t.widths)
-    local rm, rhalf = stats.ci95(t.ratio)
-    out[#out + 1] = { t.wstar, #t.runs, stops_text(t.runs), m or "", h or "", joined(t.widths, ";"), rm or "",
-      rhalf or "", t.verdict, joined(t.dense_rank, ";"), stats.mean(t.acc) or "", stats.mean(t.dense_acc) or "" }
+    out[#out + 1] = { t.wstar, #t.runs, stops_text(t.runs), m or "", h or "", joined(t.widths, ";"), t.ratio_mean or "",
+      t.ratio_half or "", t.verdict, joined(t.dense_rank, ";"), stats.mean(t.acc) or "", stats.mean(t.dense_acc) or "" }
   end
   return out
 end
@@ -397,9 +398,8 @@ local function teacher_section(d, trows, o)
     .. "student's first layer, per seed.", o.rank_measure))
   local rows = {}
   for _, t in ipairs(trows) do
-    local rejected = values(t.runs, function(r) return r.stop == "margin" and r.last_widths[1] or nil end)
     rows[#rows + 1] = { t.wstar, #t.runs, stops_text(t.runs), ci(t.widths, 3), joined(t.widths, ", "), ci(t.ratio, 3),
-      t.verdict, #rejected > 0 and joined(rejected, ", ") or "", joined(t.dense_rank, ", "), ci(t.acc, 4),
+      t.verdict, #t.rejected > 0 and joined(t.rejected, ", ") or "", joined(t.dense_rank, ", "), ci(t.acc, 4),
       ci(t.dense_acc, 4) }
   end
   d:add(doc.md_table({ "w*", "runs", "stops", "final width", "per seed", "final / w*", "verdict",
@@ -407,11 +407,10 @@ local function teacher_section(d, trows, o)
   local lines = {}
   for _, t in ipairs(trows) do
     if #t.runs > 0 then
-      local rejected = values(t.runs, function(r) return r.stop == "margin" and r.last_widths[1] or nil end)
-      local m, h = stats.ci95(t.ratio)
+      local m, h = t.ratio_mean, t.ratio_half
       lines[#lines + 1] = string.format("- w* = %d: the loop ended at width %s (per seed %s; stops: %s%s); final / w* "
-        .. "%s%s: %s.", t.wstar, ci(t.widths, 3), joined(t.widths, ", "), stops_text(t.runs), #rejected > 0
-        and string.format("; the widths that fell below the margin: %s", joined(rejected, ", ")) or "", ci(t.ratio, 3),
+        .. "%s%s: %s.", t.wstar, ci(t.widths, 3), joined(t.widths, ", "), stops_text(t.runs), #t.rejected > 0
+        and string.format("; the widths that fell below the margin: %s", joined(t.rejected, ", ")) or "", ci(t.ratio, 3),
         h and string.format(" (interval %.2f to %.2f)", m - h, m + h) or "", t.verdict)
     end
   end
