@@ -1,8 +1,9 @@
 -- report.lua - the low-rank-bias grid's grid.csv, figures and report.md. The three trends of
 -- Galanti et al. are each stated as holding or not from a Spearman correlation and its 95%
 -- interval over the runs (or, for weight decay 0, from the rank against that of the same
--- network at initialisation); the horizon H each run reached is reported beside, with the
--- batch trend at equal H (runs whose horizons agree, compared pair by pair).
+-- network at initialisation, seed by seed, with its interval over seeds); the horizon H each
+-- run reached is reported beside, with the batch trend at equal H (runs whose horizons agree,
+-- compared pair by pair and averaged within each seed).
 local rh = require "rankhost"
 local stats = require "common.stats"
 local doc = require "common.report"
@@ -39,21 +40,29 @@ end
 -- The batch trend at equal horizon: pairs of runs with the same seed and learning rate
 -- whose horizons agree within 10% but whose batch sizes differ (the larger batch then has
 -- the larger weight decay); the difference rank(larger batch) - rank(smaller batch) of each
--- pair. Returns the list of differences and the number of cell pairs matched.
+-- pair. The runs of one seed share their initial network and data order (and a run can sit
+-- in more than one pair), so the pairs of a seed are not independent: the differences are
+-- averaged within each seed first. Returns the per-seed mean differences (one per seed, the
+-- unit of the interval), the number of pairs of runs and the number of cell pairs matched.
 local function matched_h(runs, rank)
-  local diffs, cells = {}, {}
+  local by_seed, seeds, cells = {}, {}, {}
+  local pairs_n = 0
   for _, a in ipairs(runs) do
     for _, b in ipairs(runs) do
       if a.batch < b.batch and a.seed == b.seed and a.lr == b.lr and a.weight_decay > 0 and b.weight_decay > 0
           and math.abs(math.log(a.wd_horizon / b.wd_horizon)) < math.log(1.1) then
-        diffs[#diffs + 1] = rank(b) - rank(a)
+        if not by_seed[a.seed] then by_seed[a.seed] = {}; seeds[#seeds + 1] = a.seed end
+        table.insert(by_seed[a.seed], rank(b) - rank(a))
+        pairs_n = pairs_n + 1
         cells[string.format("%d/%g-%d/%g", a.batch, a.weight_decay, b.batch, b.weight_decay)] = true
       end
     end
   end
   local n = 0
   for _ in pairs(cells) do n = n + 1 end
-  return diffs, n
+  local diffs = {}
+  for i, seed in ipairs(seeds) do diffs[i] = stats.mean(by_seed[seed]) end
+  return diffs, pairs_n, n
 end
 
 local function corr(xs, ys)
@@ -78,7 +87,7 @@ end
 
 -- The normalised rank of the same architecture at initialisation, over the seeds (mean; runs
 -- of one seed start from the same network): recorded at training (record.init), or for a
--- record written before that field existed rebuilt from its seed (problem1/train.lua).
+-- record written before that field existed rebuilt from its seed (common/measure.lua).
 local function at_init(o, records, m)
   local xs = {}
   local seen = {}
@@ -89,6 +98,20 @@ local function at_init(o, records, m)
     end
   end
   return stats.mean(xs)
+end
+
+-- Rank at weight decay 0 minus that of the same network at initialisation, averaged within
+-- each seed (its runs differ only in batch size and share their initial network), one value
+-- per seed: the unit of the interval.
+local function wd0_diffs(o, wd0, rank, m)
+  local by_seed, seeds = {}, {}
+  for _, r in ipairs(wd0) do
+    if not by_seed[r.run_seed] then by_seed[r.run_seed] = {}; seeds[#seeds + 1] = r.run_seed end
+    table.insert(by_seed[r.run_seed], rank(r) - measure.at_init(r, "normalized", m))
+  end
+  local diffs = {}
+  for i, seed in ipairs(seeds) do diffs[i] = stats.mean(by_seed[seed]) end
+  return diffs
 end
 
 function M.write_all(out, o, plan, records)
@@ -117,7 +140,7 @@ function M.write_all(out, o, plan, records)
   local batch_trend = corr(col(wdpos, function(r) return r.batch end), col(wdpos, rank))
   local wd_trend = corr(col(wdpos, function(r) return r.weight_decay end), col(wdpos, rank))
   local h_trend = corr(col(wdpos, function(r) return math.log(r.wd_horizon) end), col(wdpos, rank))
-  local h_diffs, h_cells = matched_h(wdpos, rank)
+  local h_diffs, h_pairs, h_cells = matched_h(wdpos, rank)
   local init = at_init(o, runs, m)
   local r0 = col(wd0, rank)
   local rp = col(wdpos, rank)
@@ -128,13 +151,29 @@ function M.write_all(out, o, plan, records)
   lines[#lines + 1] = string.format("- **Larger weight decay, lower rank.** rho of the weight decay with the normalised "
     .. "rank over the runs with weight decay: %s; the trend %s.", rho_text(wd_trend), verdict(wd_trend, -1))
   if #r0 > 0 then
-    local m0, h0 = stats.ci95(r0)
-    local no_bias = m0 and init and m0 >= 0.95 * init
+    -- holds when the whole interval of the per-seed differences lies above -5% of the initial
+    -- rank (the networks end within 5% of it, or above); fails when it lies wholly below
+    local d0 = wd0_diffs(o, wd0, rank, m)
+    local dm, dh = stats.ci95(d0)
+    local margin = 0.05 * init
+    local words
+    if not dh then
+      words = "cannot be decided (one seed, no interval)"
+    elseif dm - dh > -margin then
+      words = "**holds**: the whole interval lies above -5% of the initial rank, so without weight decay the networks "
+        .. "end within 5% of their rank at initialisation or above it"
+    elseif dm + dh < -margin then
+      words = "**does not hold**: the whole interval lies below -5% of the initial rank, so without weight decay the "
+        .. "networks end more than 5% below their rank at initialisation"
+    else
+      words = "cannot be decided: the interval reaches both sides of -5% of the initial rank"
+    end
+    local pct = function(x) return string.format("%.1f%%", 100 * (1 + x / init)) end
     lines[#lines + 1] = string.format("- **No weight decay, no low-rank bias.** Normalised rank with weight decay 0: %s "
-      .. "(n = %d), at initialisation %s, with weight decay %s. The trend %s: without weight decay the networks end "
-      .. "%s.", stats.fmt_ci(r0), #r0, num(init, 3), stats.fmt_ci(rp), no_bias and "**holds**" or "**does not hold**",
-      no_bias and "within 5% of their rank at initialisation" or string.format("at %.0f%% of their rank at initialisation",
-        100 * (m0 or 0) / (init or 1)))
+      .. "(n = %d runs), at initialisation %s, with weight decay %s. Rank at weight decay 0 minus that of the same "
+      .. "network at initialisation, averaged within each seed: %s (n = %d seeds), i.e. %s of the initial rank%s. The "
+      .. "trend %s.", stats.fmt_ci(r0), #r0, num(init, 3), stats.fmt_ci(rp), stats.fmt_ci(d0), #d0, pct(dm),
+      dh and string.format(" [%s, %s]", pct(dm - dh), pct(dm + dh)) or "", words)
   end
   local hm, hh = stats.ci95(h_diffs)
   local h_words = "cannot be decided (no two cells of different batch size reach the same horizon)"
@@ -144,15 +183,16 @@ function M.write_all(out, o, plan, records)
         .. "equal epochs the smaller batch's lower rank goes with its larger horizon, not with the batch size itself"
       or "at equal horizon no difference between the batch sizes is shown (the interval contains 0)"
   elseif hm then
-    h_words = "one pair only: no interval"
+    h_words = "one seed only: no interval"
   end
   lines[#lines + 1] = string.format("- **The horizon.** A smaller batch takes more steps in the same epochs, and so more "
     .. "weight decay: rho of log H with the normalised rank: %s. At equal H (runs of the same seed whose horizons agree "
-    .. "within 10%%, from %d pairs of cells), the larger batch's rank minus the smaller batch's: %s (n = %d); %s.",
-    rho_text(h_trend), h_cells, stats.fmt_ci(h_diffs), #h_diffs, h_words)
+    .. "within 10%%: %d pairs of runs from %d pairs of cells), the larger batch's rank minus the smaller batch's, "
+    .. "averaged within each seed (its runs share their initial network): %s (n = %d seeds); %s.",
+    rho_text(h_trend), h_pairs, h_cells, stats.fmt_ci(h_diffs), #h_diffs, h_words)
   local settled = #col(runs, function(r) return r.ranks_settled and 1 or nil end)
-  lines[#lines + 1] = string.format("- **Settled?** In %d of %d runs the ranks of the last five checks were within 1 "
-    .. "(or 5%%) of each other at the end.", settled, #runs)
+  lines[#lines + 1] = string.format("- **Settled?** In %d of %d runs the %s rank of every layer moved by at most "
+    .. "max(1, 5%%) over fit's last five rank checks.", settled, #runs, m)
   d:p(table.concat(lines, "\n"))
   -- ---- the grid ----
   for _, lr in ipairs(o.lrs) do

@@ -15,6 +15,8 @@ local M = {}
 M.PHASE = { dense = 1, iterate = 2, cuttlefish = 2, same_time = 3, magnitude = 3, scratch = 3 }
 M.BASELINES = { "same_time", "magnitude", "scratch", "cuttlefish" }
 
+-- Parameters of an MLP dim-hidden...-classes (weights and biases), for a run's cost; the same
+-- count as problem1/space.lua's num_parameters, kept here so problem 2 does not load problem 1.
 local function num_parameters(dim, hidden, classes)
   local n, prev = 0, dim
   for _, w in ipairs(hidden) do n, prev = n + (prev + 1) * w, w end
@@ -60,7 +62,5 @@ function M.plan(o, variants, teacher_variant)
   end
   return runs
 end
-
-M.num_parameters = num_parameters
 
 return M

@@ -92,11 +92,14 @@ local function paired(a, b)
   return d
 end
 
+-- What a mean of one seed has instead of an interval.
+local NO_INTERVAL = "one seed, no interval"
+
 -- Words for a paired interval of differences.
 local function diff_words(d, more, less)
   local m, h = stats.ci95(d)
   if not m then return "cannot be compared (no seed in common)" end
-  if not h then return string.format("differs by %+.4f (one seed, no interval)", m) end
+  if not h then return string.format("differs by %+.4f (%s)", m, NO_INTERVAL) end
   if m - h > 0 then return string.format("is %s by %.4f ± %.4f", more, m, h) end
   if m + h < 0 then return string.format("is %s by %.4f ± %.4f", less, -m, h) end
   return string.format("differs by %+.4f ± %.4f, which these seeds cannot tell from no difference", m, h)
@@ -116,7 +119,7 @@ end
 
 local ITER_HEADER = { "run", "task", "variant", "seed", "iteration", "widths", "neurons", "parameters", "train_acc",
   "test_acc", "epochs", "seconds", "cum_seconds", "cum_flops", "weight_decay", "lr", "init", "loss", "stopped",
-  "wd_horizon", "ranks", "next_widths", "fixed_point", "final" }
+  "wd_horizon", "ranks", "rank_measure", "next_widths", "fixed_point", "final" }
 
 local function iteration_rows(loops, o)
   local out = {}
@@ -126,12 +129,12 @@ local function iteration_rows(loops, o)
       local nxt = l.rows[i + 1] and l.rows[i + 1].widths or (i == #l.rows and r.next_widths) or nil
       -- the verdict of the policy's answer after this iteration (none after a rejected one)
       local fp = nxt and yes(loop.fixed_point(row.widths, nxt, o.fp_slack, o.fp_rel_slack)) or ""
-      local ranks = {}
-      for j = 1, #row.widths do ranks[j] = row.ranks and row.ranks[j][row.rank_measure or "energy"] or "" end
+      local ranks, measure = {}, row.rank_measure or "energy"
+      for j = 1, #row.widths do ranks[j] = row.ranks and row.ranks[j][measure] or "" end
       out[#out + 1] = { r.id, r.task, r.variant, r.seed_index, row.iteration, joined(row.widths, ";"),
         joined(row.neurons, ";"), row.parameters, row.train_acc, row.test_acc, row.epochs, row.seconds, row.cum_seconds,
         row.cum_flops, row.weight_decay, row.lr, row.init, row.loss, row.stopped, row.wd_horizon, joined(ranks, ";"),
-        nxt and joined(nxt, ";") or "", fp, yes(row.iteration == r.final_iteration) }
+        measure, nxt and joined(nxt, ";") or "", fp, yes(row.iteration == r.final_iteration) }
     end
   end
   return out
@@ -238,8 +241,9 @@ local function headline(d, best, o)
   -- each criterion on the mean, and whether its whole 95% interval is on the right side
   local function crit(xs, bar, at_least)
     local mean, half = stats.ci95(xs)
-    local lo, hi = mean - (half or 0), mean + (half or 0)
     local ok = at_least and mean >= bar or (not at_least and mean <= bar)
+    if not half then return string.format("%s (%.3g: %s)", ok and "met" or "not met", mean, NO_INTERVAL) end
+    local lo, hi = mean - half, mean + half
     local whole = at_least and lo >= bar or (not at_least and hi <= bar)
     return string.format("%s (interval %.3g to %.3g%s)", ok and "met" or "not met", lo, hi,
       ok == whole and "" or (ok and ", which crosses the bar" or ", which reaches it"))
@@ -365,7 +369,9 @@ local function teacher_rows(plan, done, o)
     local m, h = stats.ci95(ratio)
     local verdict = not m and "no runs" or not h and "one run" or (m - h > 1 and "above w*")
       or (m + h < 1 and "below w*") or "w* inside the interval"
-    out[#out + 1] = { wstar = w, runs = runs, widths = widths, ratio = ratio, verdict = verdict, dense_rank = dense_rank,
+    out[#out + 1] = { wstar = w, runs = runs, widths = widths, ratio = ratio, ratio_mean = m, ratio_half = h,
+      verdict = verdict, dense_rank = dense_rank,
+      rejected = values(runs, function(r) return r.stop == "margin" and r.last_widths[1] or nil end),
       acc = values(runs, function(r) return r.final.test_acc end),
       dense_acc = values(runs, function(r) return r.dense_test_acc end) }
   end
@@ -379,9 +385,8 @@ local function teacher_csv_rows(trows)
   local out = {}
   for _, t in ipairs(trows) do
     local m, h = stats.ci95(t.widths)
-    local rm, rhalf = stats.ci95(t.ratio)
-    out[#out + 1] = { t.wstar, #t.runs, stops_text(t.runs), m or "", h or "", joined(t.widths, ";"), rm or "",
-      rhalf or "", t.verdict, joined(t.dense_rank, ";"), stats.mean(t.acc) or "", stats.mean(t.dense_acc) or "" }
+    out[#out + 1] = { t.wstar, #t.runs, stops_text(t.runs), m or "", h or "", joined(t.widths, ";"), t.ratio_mean or "",
+      t.ratio_half or "", t.verdict, joined(t.dense_rank, ";"), stats.mean(t.acc) or "", stats.mean(t.dense_acc) or "" }
   end
   return out
 end
@@ -393,9 +398,8 @@ local function teacher_section(d, trows, o)
     .. "student's first layer, per seed.", o.rank_measure))
   local rows = {}
   for _, t in ipairs(trows) do
-    local rejected = values(t.runs, function(r) return r.stop == "margin" and r.last_widths[1] or nil end)
     rows[#rows + 1] = { t.wstar, #t.runs, stops_text(t.runs), ci(t.widths, 3), joined(t.widths, ", "), ci(t.ratio, 3),
-      t.verdict, #rejected > 0 and joined(rejected, ", ") or "", joined(t.dense_rank, ", "), ci(t.acc, 4),
+      t.verdict, #t.rejected > 0 and joined(t.rejected, ", ") or "", joined(t.dense_rank, ", "), ci(t.acc, 4),
       ci(t.dense_acc, 4) }
   end
   d:add(doc.md_table({ "w*", "runs", "stops", "final width", "per seed", "final / w*", "verdict",
@@ -403,11 +407,10 @@ local function teacher_section(d, trows, o)
   local lines = {}
   for _, t in ipairs(trows) do
     if #t.runs > 0 then
-      local rejected = values(t.runs, function(r) return r.stop == "margin" and r.last_widths[1] or nil end)
-      local m, h = stats.ci95(t.ratio)
+      local m, h = t.ratio_mean, t.ratio_half
       lines[#lines + 1] = string.format("- w* = %d: the loop ended at width %s (per seed %s; stops: %s%s); final / w* "
-        .. "%s%s: %s.", t.wstar, ci(t.widths, 3), joined(t.widths, ", "), stops_text(t.runs), #rejected > 0
-        and string.format("; the widths that fell below the margin: %s", joined(rejected, ", ")) or "", ci(t.ratio, 3),
+        .. "%s%s: %s.", t.wstar, ci(t.widths, 3), joined(t.widths, ", "), stops_text(t.runs), #t.rejected > 0
+        and string.format("; the widths that fell below the margin: %s", joined(t.rejected, ", ")) or "", ci(t.ratio, 3),
         h and string.format(" (interval %.2f to %.2f)", m - h, m + h) or "", t.verdict)
     end
   end
@@ -441,6 +444,8 @@ function M.write_all(out, o, plan, done, ctx)
   end
   local all_loops = records(plan, done, "iterate")
   local loops = loop_rows(out, all_loops)
+  local rows_by_id = {} -- each loop run's iterations/<id>.jsonl, read once
+  for _, l in ipairs(loops) do rows_by_id[l.record.id] = l.rows end
   write("iterations.csv", doc.csv(ITER_HEADER, iteration_rows(loops, o)))
   write("loops.csv", doc.csv(LOOP_HEADER, loop_csv_rows(all_loops)))
   local base = {}
@@ -457,9 +462,10 @@ function M.write_all(out, o, plan, done, ctx)
   for _, s in ipairs(sums) do
     local rr = {}
     s.last_rows = {}
-    for _, l in ipairs(loop_rows(out, s.runs)) do
-      rr[#rr + 1] = l.rows
-      s.last_rows[#s.last_rows + 1] = l.rows[#l.rows]
+    for _, r in ipairs(s.runs) do
+      local rows = rows_by_id[r.id]
+      rr[#rr + 1] = rows
+      s.last_rows[#s.last_rows + 1] = rows[#rows]
     end
     if #rr > 0 then by_variant[#by_variant + 1] = { label = s.variant.label, runs_rows = rr } end
   end
@@ -484,8 +490,7 @@ function M.write_all(out, o, plan, done, ctx)
     local dense1 = records(plan, done, "dense", "img")[1]
     if dense1 and dense1.svals then spectra[1] = { name = "dense", svals = dense1.svals[1] } end
     for _, s in ipairs(sums) do
-      local l = s.runs[1] and loop_rows(out, { s.runs[1] })[1]
-      local row = l and l.rows[s.runs[1].final_iteration + 1]
+      local row = s.runs[1] and rows_by_id[s.runs[1].id][s.runs[1].final_iteration + 1]
       if row and row.svals then spectra[#spectra + 1] = { name = s.variant.label .. " final", svals = row.svals[1] } end
     end
     if #spectra > 0 then

@@ -9,6 +9,7 @@ package.path = src .. "/scripts/?.lua;" .. package.path
 local loop = require "problem2.loop"
 local plugins = require "problem2.plugins"
 local baselines = require "problem2.baselines"
+local measure = require "problem2.measure"
 
 -- ---- fixed point ----
 local fp = loop.fixed_point
@@ -43,13 +44,28 @@ T.raises("the width of layer 2 is 2.5, not a whole number", cw, pol, { 5, 2.5 },
 local broken = { path = "/tmp/broken.lua", widths = function() error("oops") end }
 T.raises("policy /tmp/broken.lua failed deciding iteration 2", plugins.widths, broken, { {}, {} }, { iteration = 2 }, 1)
 
--- ---- shipped policies read the singular values they are given (no SVD) ----
+-- ---- shipped policies read the ranks measure.stats took from the singular values (no SVD) ----
 local dir = src .. "/scripts/problem2"
-local stats = { { width = 6, svals = rh.tensor { 10, 10, 2, 0.1, 0, 0 }, rank = { energy = 2, numerical = 4,
-  effective = 2.4 } } }
 local ctx = { options = { tau = 0.99, tol = 1e-3, fraction = 0.5, saturation = 0.9, widen = 1.5 } }
+-- one hidden layer of 6 neurons whose weight has the singular values 10, 10, 2, 0.1, 0, 0
+local svals = rh.tensor { 10, 10, 2, 0.1, 0, 0 }
+local stats = measure.stats({ { neurons = 6 } }, { svals }, { { 6, 6 } }, ctx.options)
+T.eq(stats[1].width, 6, "the layer's width")
+T.eq(stats[1].rank.energy, 3, "energy at 0.99: 10^2+10^2 = 200 < 0.99 x 204.01 <= 204")
+T.eq(stats[1].rank.relative, 4, "relative at 1e-3: 0.1 / sqrt(204.01) = 0.007 > 1e-3, 0 is not")
+T.eq(stats[1].rank.numerical, 4, "numerical: 0.1 > 10 x 6 x eps(float32), 0 is not")
+T.near(stats[1].rank.effective, 2.610, 1e-3, "effective: exp(entropy of 10, 10, 2, 0.1 over 22.1)")
 local energy = assert(plugins.load("policy", dir, "policies", "energy", "widths"))
-T.eq(energy.widths(stats, ctx)[1], 3, "energy at 0.99: 10^2+10^2 = 200 < 0.99 x 204.01 <= 204")
+T.eq(energy.widths(stats, ctx)[1], 3, "the energy policy: the energy rank at --tau")
+local relative = assert(plugins.load("policy", dir, "policies", "relative", "widths"))
+T.eq(relative.widths(stats, ctx)[1], 4, "the relative policy: the relative rank at --tol")
+-- both follow --tau / --tol through measure.stats, and equal rh.rank's own functions there
+local o2 = { tau = 0.9, tol = 0.1 }
+local stats2 = measure.stats({ { neurons = 6 } }, { svals }, { { 6, 6 } }, o2)
+T.eq(energy.widths(stats2, { options = o2 })[1], 2, "--tau 0.9: 200 >= 0.9 x 204.01")
+T.eq(energy.widths(stats2, { options = o2 })[1], rh.rank.energy(svals, { tau = 0.9 }), "= rh.rank.energy at tau")
+T.eq(relative.widths(stats2, { options = o2 })[1], 3, "--tol 0.1: 2 / 14.28 = 0.14 > 0.1 > 0.1 / 14.28")
+T.eq(relative.widths(stats2, { options = o2 })[1], rh.rank.relative(svals, { tol = 0.1 }), "= rh.rank.relative at tol")
 for _, name in ipairs { "numerical", "relative", "effective", "fraction", "widen" } do
   local p = assert(plugins.load("policy", dir, "policies", name, "widths"))
   local got = plugins.widths(p, stats, { iteration = 1, options = ctx.options }, 1)
