@@ -20,6 +20,18 @@ local function opts(t)
   return o
 end
 
+-- An MLP 6-4-2 with one more parameter the loss does not use (its gradient stays 0), for a
+-- callback to make non-finite: returns the model and that parameter.
+local function spare_model()
+  local mlp, spare, spare_grad = nn.MLP{ 6, 4, 2 }, rh.zeros(3), rh.zeros(3)
+  local model = setmetatable({ parameters = function()
+    local ps, gs = mlp:parameters()
+    ps[#ps + 1], gs[#gs + 1] = spare, spare_grad
+    return ps, gs
+  end }, { __index = mlp })
+  return model, spare
+end
+
 -- ---- rank convergence alone: lr = 0 leaves every rank where it is ----
 do
   local h = rh.train.fit(nn.MLP{ 6, 16, 8, 2 }, data, opts { lr = 0, batch = 32, max_epochs = 50,
@@ -124,12 +136,7 @@ do
            opts { lr = 1e6, max_epochs = 20, batch = 16, shuffle = false, nonfinite = "error" })
   -- a non-finite weight with a finite loss is divergence too: a model with a parameter the
   -- loss does not use (its gradient stays 0), made infinite by the callback
-  local mlp, spare, spare_grad = nn.MLP{ 6, 4, 2 }, rh.zeros(3), rh.zeros(3)
-  local model = setmetatable({ parameters = function()
-    local ps, gs = mlp:parameters()
-    ps[#ps + 1], gs[#gs + 1] = spare, spare_grad
-    return ps, gs
-  end }, { __index = mlp })
+  local model, spare = spare_model()
   local h2 = rh.train.fit(model, data, opts { lr = 0.1, batch = 32, max_epochs = 5, callback = function(e)
     if e == 2 then spare:set(2, 1 / 0) end
   end })
@@ -206,12 +213,7 @@ do
   here(err, line)
   T.ok(err:find("loss is NaN at step 1 (epoch 1, batch 1)", 1, true), "the totals' step: " .. err)
   -- a parameter made infinite by the callback (the loss does not use it)
-  local mlp, spare, spare_grad = nn.MLP{ 6, 4, 2 }, rh.zeros(3), rh.zeros(3)
-  local model = setmetatable({ parameters = function()
-    local ps, gs = mlp:parameters()
-    ps[#ps + 1], gs[#gs + 1] = spare, spare_grad
-    return ps, gs
-  end }, { __index = mlp })
+  local model, spare = spare_model()
   local function poison(e) if e == 1 then spare:set(1, 1 / 0) end end
   line = debug.getinfo(1, "l").currentline + 1
   err = at(function() local h = rh.train.fit(model, data, opts { callback = poison, nonfinite = "error" }); return h end)
