@@ -4,6 +4,30 @@
 -- index of two labelings (Hubert & Arabie 1985).
 local M = {}
 
+-- The usable values f(item) of a list: nil and NaN are dropped (one rule for every study:
+-- a value that is not a number is not averaged, correlated or counted; common/verdicts.lua's
+-- usable). f defaults to the identity.
+local function usable(x) return type(x) == "number" and x == x end
+M.usable = usable
+function M.values(list, f)
+  local out = {}
+  for _, item in ipairs(list) do
+    local v = f and f(item) or (not f and item or nil)
+    if usable(v) then out[#out + 1] = v end
+  end
+  return out
+end
+
+-- Paired lists fx(item), fy(item) over a list, keeping the pairs where both are usable.
+function M.paired_values(list, fx, fy)
+  local xs, ys = {}, {}
+  for _, item in ipairs(list) do
+    local x, y = fx(item), fy(item)
+    if usable(x) and usable(y) then xs[#xs + 1], ys[#ys + 1] = x, y end
+  end
+  return xs, ys
+end
+
 function M.mean(xs)
   if #xs == 0 then return nil end
   local s = 0
