@@ -3,7 +3,7 @@
 local M = {}
 
 -- "mean ± half" with `digits` significant digits (3), "mean (n=1)" for one value, "n/a"
--- for none (the text of stats.fmt_ci).
+-- for none.
 function M.interval(iv, digits)
   if not iv or iv.mean == nil then return "n/a" end
   local f = "%." .. (digits or 3) .. "g"

@@ -1,7 +1,8 @@
 -- stats.lua - small statistics for study reports: mean, median, standard deviation, a 95%
 -- confidence interval of a mean (Student's t), min/max, Pearson and Spearman correlation
 -- (Spearman = Pearson of the ranks, ties given their average rank), and the adjusted Rand
--- index of two labelings (Hubert & Arabie 1985).
+-- index of two labelings (Hubert & Arabie 1985), and the one rule for a missing value
+-- (values, paired_values: nil and NaN are dropped). Their words are common/prose.lua's.
 local M = {}
 
 -- The usable values f(item) of a list: nil and NaN are dropped (one rule for every study:
@@ -117,15 +118,6 @@ function M.ci95(xs)
   local m, sd = M.mean(xs), M.sd(xs)
   if not sd then return m, nil end
   return m, M.t95(n - 1) * sd / math.sqrt(n)
-end
-
--- "mean ± half" with `digits` significant digits, or the mean alone for one value.
-function M.fmt_ci(xs, digits)
-  local m, h = M.ci95(xs)
-  if m == nil then return "n/a" end
-  local f = "%." .. (digits or 3) .. "g"
-  if h == nil then return string.format(f .. " (n=1)", m) end
-  return string.format(f .. " ± " .. f, m, h)
 end
 
 -- The q-quantile (0 <= q <= 1) by linear interpolation between order statistics (numpy's

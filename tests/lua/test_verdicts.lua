@@ -152,7 +152,8 @@ T.eq(V.usable(NaN), false, "NaN is not usable"); T.eq(V.usable(nil), false, "nil
 T.eq(facts.interval({ 2, NaN, 4 }).n, 2, "interval: NaN dropped"); T.eq(facts.interval({ 2, NaN, 4 }).mean, 3, "its mean")
 
 -- ---- the words ----
-T.eq(prose.interval(facts.interval { 1, 2, 3 }), stats.fmt_ci({ 1, 2, 3 }, 3), "interval text = stats.fmt_ci")
+T.eq(prose.interval(facts.interval { 1, 2, 3 }), "2 ± 2.48", "interval text: mean ± t half-width")
+T.eq(prose.interval(facts.interval { 0.123456, 0.2 }, 4), "0.1617 ± 0.4863", "digits")
 T.eq(prose.interval(facts.interval { 0.5 }), "0.5 (n=1)", "one value"); T.eq(prose.interval(facts.interval {}), "n/a", "none")
 T.eq(prose.spread(facts.spread { 1, 2, 3, 4 }), "2.5 (IQR 1.75-3.25, n = 4)", "spread text")
 T.eq(prose.spread(facts.spread {}), "n/a", "empty spread"); T.eq(prose.spread_cell(facts.spread { 1, 2, 3 }), "2 [1.5, 2.5]", "cell")
