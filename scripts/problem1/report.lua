@@ -68,9 +68,9 @@ local function findings(d, f)
       "they ended above their rank at initialisation",
       "no change from initialisation that these runs can tell from none (the interval contains 0)")
     lines[#lines + 1] = string.format("- **Rank under weight decay.** Converged real-label networks: median "
-      .. "normalised %s rank %s, median bottleneck %s rank %s; the same networks at initialisation: median "
-      .. "normalised %s rank %s. End minus initialisation, network by network: %s: %s.", m, prose.spread(rw.normalized),
-      m, num(rw.bottleneck_median), m, num(rw.init_median, 3), dt, words)
+      .. "normalised %s rank %s, median bottleneck %s rank %s;", m, prose.spread(rw.normalized), m, num(rw.bottleneck_median))
+      .. string.format(" the same networks at initialisation: median normalised %s rank %s.", m, num(rw.init_median, 3))
+      .. string.format(" End minus initialisation, network by network: %s: %s.", dt, words)
   end
   local w0 = F.wd0
   if w0 then
@@ -80,9 +80,11 @@ local function findings(d, f)
     local dw, wordsw = paired(w0.paired, "weight decay lowered the rank", "weight decay raised the rank",
       "no difference that these pairs can tell from none (the interval contains 0)")
     lines[#lines + 1] = string.format("- **Control, weight decay 0.** The same draws and seeds without weight decay: "
-      .. "median normalised %s rank %s, against a median of %s for the same networks at initialisation. End minus "
-      .. "initialisation, network by network: %s: %s. Paired difference (wd > 0 minus wd 0): %s, lower in %d of %d "
-      .. "pairs: %s.", m, prose.spread(w0.normalized), num(w0.init_median, 3), d0, words0, dw, w0.lower, w0.pairs, wordsw)
+      .. "median normalised %s rank %s, against a median of %s for the same networks at initialisation.", m,
+      prose.spread(w0.normalized), num(w0.init_median, 3))
+      .. string.format(" End minus initialisation, network by network: %s: %s.", d0, words0)
+      .. string.format(" Paired difference (wd > 0 minus wd 0): %s, lower in %d of %d pairs: %s.", dw, w0.lower, w0.pairs,
+        wordsw)
   end
   local rd = F.random
   if rd then
@@ -121,11 +123,14 @@ local function setup(d, f)
   local o, s = f.settings, f.setup
   local parts = {}
   for _, k in ipairs(s.kinds) do parts[#parts + 1] = string.format("%d %s (%s)", k.planned, k.kind, k.text) end
-  d:p(string.format("%d networks planned: %s; %d have results. Architectures: %d to %d hidden layers, widths "
-    .. "log-uniform in %d..%d (multiples of 8), at least %d parameters; the ladder uses hidden widths %s. "
-    .. "Training: SGD, learning rate %g, momentum %g, batch %d, weight decay %g (wd0: 0).",
-    s.planned, table.concat(parts, ", "), s.with_results, o.depth_min, o.depth_max, o.width_min, o.width_max,
-    o.min_params, table.concat(o.ladder_hidden, "-"), o.lr, o.momentum, o.batch, o.wd))
+  local planned = string.format("%d networks planned: %s; %d have results.", s.planned, table.concat(parts, ", "),
+    s.with_results)
+  local archs = string.format("Architectures: %d to %d hidden layers, widths log-uniform in %d..%d (multiples of 8), "
+    .. "at least %d parameters;", o.depth_min, o.depth_max, o.width_min, o.width_max, o.min_params)
+  local ladder_w = "the ladder uses hidden widths " .. table.concat(o.ladder_hidden, "-") .. "."
+  local training = string.format("Training: SGD, learning rate %g, momentum %g, batch %d, weight decay %g (wd0: 0).",
+    o.lr, o.momentum, o.batch, o.wd)
+  d:p(table.concat({ planned, archs, ladder_w, training }, " "))
   local t = f.time
   if t.starts > 0 then
     d:p(string.format("**Time.** This study took %s of wall time in %d start%s (each start timed by rh.clock from the "

@@ -56,11 +56,12 @@ local function headline(d, f)
   local best = find(f.variants, "variant", h.variant)
   local s = best.loop
   d:p(string.format("**Best configuration: the %s variant** (%s weight decay; chosen as the variant whose means meet "
-    .. "the most of the three criteria, then by accuracy). Over %d seeds its final network reaches test accuracy %s, "
-    .. "**%s of the dense network's** (dense: %s), with **%s of its parameters** (%s), in **%s times its training time** "
-    .. "(%s times its FLOPs, which other load on the machine does not change).",
-    best.label, best.wd_change, s.n, ci(s.acc, 4), ci(s.acc_frac, 4), ci(h.dense_acc, 4),
-    ci(s.param_frac, 3), table.concat(s.widths, ", "), ci(s.time_mult, 3), ci(s.flop_mult, 3)))
+    .. "the most of the three criteria, then by accuracy).", best.label, best.wd_change)
+    .. string.format(" Over %d seeds its final network reaches test accuracy %s, **%s of the dense network's** (dense: "
+      .. "%s),", s.n, ci(s.acc, 4), ci(s.acc_frac, 4), ci(h.dense_acc, 4))
+    .. string.format(" with **%s of its parameters** (%s),", ci(s.param_frac, 3), table.concat(s.widths, ", "))
+    .. string.format(" in **%s times its training time** (%s times its FLOPs, which other load on the machine does not "
+      .. "change).", ci(s.time_mult, 3), ci(s.flop_mult, 3)))
   local bar = f.thresholds.BAR
   d:p(string.format("**The bar (at least %g%% of dense accuracy with at most %g%% of its parameters in at most %gx its "
     .. "training time) is %s** on the means: accuracy %s; parameters %s; time %s.", 100 * bar.acc,
