@@ -187,8 +187,8 @@ local function decay_rate(opt)
   if type(opt.decay_per_step) == "function" then return opt:decay_per_step() end
 end
 
--- Everything a run needs, every option checked: the run's state (r).
-local function setup(fname, model, data, o)
+-- fit's options checked (every key, the counts, the choices): o, max_epochs, nonfinite, monitor.
+local function checked(fname, model, o)
   if type(model) ~= "table" or type(model.forward) ~= "function" then B.fail("%s: a model expected", fname) end
   if o ~= nil and type(o) ~= "table" then B.fail("%s: options must be a table, got %s", fname, type(o)) end
   o = o or {}
@@ -214,8 +214,12 @@ local function setup(fname, model, data, o)
   if o.callback ~= nil and type(o.callback) ~= "function" then
     B.fail("%s: callback must be a function, got %s", fname, type(o.callback))
   end
+  return o, max_epochs, nonfinite, monitor
+end
 
-  -- the stop rules: the loss rule, the rank rule, both at once ("converged"), then the user's
+-- The run's stop rules, in the order they are asked: the loss rule (patience), the rank rule
+-- (rank_converged), both at once ("converged"), then the user's (stop); and the rank check.
+local function stop_rules(fname, o, monitor, model)
   local saturation = o.patience ~= nil and stop.new_saturation(fname, { patience = o.patience, threshold = o.threshold,
     min_delta = o.min_delta, monitor = monitor }) or nil
   local probe = rank_probe(fname, o.rank_converged, model)
@@ -227,7 +231,13 @@ local function setup(fname, model, data, o)
     end
     for i, rule in ipairs(o.stop) do rules[#rules + 1] = stop.check_rule(fname, rule, "stop[" .. i .. "]") end
   end
+  return rules, probe
+end
 
+-- Everything a run needs, every option checked: the run's state (r).
+local function setup(fname, model, data, opts)
+  local o, max_epochs, nonfinite, monitor = checked(fname, model, opts)
+  local rules, probe = stop_rules(fname, o, monitor, model)
   local src = loader(data, { batch = o.batch or 64, shuffle = o.shuffle ~= false, seed = o.seed, drop_last = o.drop_last },
                      fname .. ": data")
   local eval = o.eval and loader(o.eval, { batch = o.eval_batch or 1000, shuffle = false }, fname .. ": eval")
