@@ -7,7 +7,8 @@ exits 1 if any.
 
 Runs trained to a wall-clock budget (problem 2's same_time baselines: a JSON record with a
 `budget`, a CSV row stopped at max_seconds) and figures of time (a name with "time") differ
-between any two runs of the same code; they are counted and left out."""
+between any two runs of the same code; they are counted and left out (--keep-budget: compared
+too)."""
 import csv, io, json, os, sys
 
 WALL = {"time", "wall_s", "wall_time", "seconds", "cum_seconds", "dense_seconds", "total_seconds",
@@ -30,13 +31,14 @@ def at(folder):
     FOLDER[:] = [folder.rstrip("/")]
 
 SKIPPED = {"records": 0, "rows": 0, "figures": 0}
+KEEP_BUDGET = False
 
 def jsonl(p):
     out = []
     for line in open(p):
         if not line.strip(): continue
         r = json.loads(line)
-        if isinstance(r, dict) and "budget" in r:
+        if isinstance(r, dict) and "budget" in r and not KEEP_BUDGET:
             SKIPPED["records"] += 1; continue
         out.append(strip(r))
     return sorted(out, key=key)
@@ -49,7 +51,7 @@ def table(p):
     st = head.index("stopped") if "stopped" in head else None
     body = []
     for r in rows[1:]:
-        if st is not None and r[st] == "max_seconds":
+        if st is not None and r[st] == "max_seconds" and not KEEP_BUDGET:
             SKIPPED["rows"] += 1; continue
         body.append([r[i] for i in keep])
     return [head[i] for i in keep], sorted(body)
@@ -84,7 +86,7 @@ def main(a, b):
             what = "%d rows x %d columns" % (len(ra), len(ha))
         elif ext in ("md",):
             continue  # prose with measured times: diffed by hand
-        elif "time" in f:
+        elif "time" in f and not KEEP_BUDGET:
             SKIPPED["figures"] += 1; continue
         else:
             n = int(open(pa, "rb").read() != open(pb, "rb").read())
@@ -99,4 +101,10 @@ def main(a, b):
     return 1 if bad else 0
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    args = sys.argv[1:]
+    if "--keep-budget" in args:
+        KEEP_BUDGET = True
+        args.remove("--keep-budget")
+    if len(args) != 2:
+        sys.exit("usage: same_results.py [--keep-budget] FOLDER_A FOLDER_B")
+    sys.exit(main(args[0], args[1]))
