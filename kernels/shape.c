@@ -2,6 +2,7 @@
 #include "shape.h"
 
 #include <math.h>
+#include <stdio.h>
 
 static int mul_ok(int64_t a, int64_t b, int64_t *r) { return !__builtin_mul_overflow(a, b, r); }
 static int add_ok(int64_t a, int64_t b, int64_t *r) { return !__builtin_add_overflow(a, b, r); }
@@ -19,11 +20,15 @@ rh_status rh_shape_numel(int ndim, const int64_t *size, int64_t *numel) {
   int64_t n = 1;
   for (int d = 0; d < ndim; d++)
     if (size[d] < 0) return rh_fail(RH_EARG, "negative size %lld in dim %d", (long long)size[d], d + 1);
+  /* the product with 0-sizes counted as 1 bounds the strides too (0 x 2^62 x 2^62 holds no
+     element, but its contiguous strides would overflow) */
+  int64_t reach = 1;
   for (int d = 0; d < ndim; d++) {
-    if (!mul_ok(n, size[d], &n) || n > RH_NUMEL_MAX) {
+    if (!mul_ok(reach, size[d] > 0 ? size[d] : 1, &reach) || reach > RH_NUMEL_MAX) {
       char b[128];
       return rh_fail(RH_ESHAPE, "shape %s has more than 2^60 elements", shape_text(ndim, size, b, sizeof b));
     }
+    n *= size[d]; /* <= reach */
   }
   *numel = n;
   return RH_OK;
@@ -61,12 +66,32 @@ rh_status rh_shape_infer(int ndim, int64_t *size, int64_t numel) {
   return RH_OK;
 }
 
+/* A 0-based position printed 1-based: exact even for INT64_MAX (as unsigned) and negatives. */
+const char *rh_shape_one_based(int64_t i, char *buf, size_t n) {
+  if (i >= 0)
+    snprintf(buf, n, "%llu", (unsigned long long)i + 1u);
+  else
+    snprintf(buf, n, "%lld", (long long)i + 1);
+  return buf;
+}
+
+rh_status rh_shape_index(int64_t index, int64_t size) {
+  if (index < 0 || index >= size) {
+    char b[32];
+    rh_shape_one_based(index, b, sizeof b);
+    return rh_fail(RH_EARG, "index %s out of range 1..%lld", b, (long long)size);
+  }
+  return RH_OK;
+}
+
 rh_status rh_shape_range(int64_t start, int64_t len, int64_t size) {
   if (start < 0 || len < 0 || start > size || len > size - start) {
     /* the message's last index, start + len, as a saturated sum */
-    long long last = (start > 0 && len > INT64_MAX - start) ? INT64_MAX : (long long)start + len;
-    return rh_fail(RH_EARG, "range %lld..%lld out of 1..%lld", (long long)start + (start < INT64_MAX), last,
-                   (long long)size);
+    int64_t last;
+    if (!add_ok(start, len, &last)) last = start > 0 ? INT64_MAX : INT64_MIN;
+    char b[32];
+    rh_shape_one_based(start, b, sizeof b);
+    return rh_fail(RH_EARG, "range %s..%lld out of 1..%lld", b, (long long)last, (long long)size);
   }
   return RH_OK;
 }
@@ -114,7 +139,8 @@ int rh_shape_overlap(const rh_tensor *a, const rh_tensor *b) {
 
 int rh_shape_index_from_double(double v, int64_t size, int64_t *out) {
   if (!isfinite(v) || v != floor(v)) return -1;
-  if (v < 1 || v > (double)size) return -2; /* compared as doubles: no cast yet */
+  /* compared as doubles, no cast yet; (double)INT64_MAX rounds up to 2^63, itself no int64 */
+  if (v < 1 || v > (double)size || v >= 9223372036854775808.0) return -2;
   *out = (int64_t)v - 1;
   return 0;
 }

@@ -17,7 +17,8 @@
 #define RH_NUMEL_MAX ((int64_t)1 << 60)
 
 /* *numel = size[0] * ... * size[ndim-1]; RH_EARG for a bad ndim or a negative size,
- * RH_ESHAPE when the product exceeds RH_NUMEL_MAX (checked at each step, never wrapped). */
+ * RH_ESHAPE when the product exceeds RH_NUMEL_MAX (checked at each step, never wrapped); the
+ * product with 0-sizes counted as 1 must stay within it too, which bounds every stride. */
 rh_status rh_shape_numel(int ndim, const int64_t *size, int64_t *numel);
 
 /* Row-major strides of a contiguous tensor of this (already checked) shape; a 0-size dim
@@ -27,6 +28,13 @@ void rh_shape_strides(int ndim, const int64_t *size, int64_t *stride);
 /* Resolves at most one -1 in size[] so that the shape holds `numel` elements (t:view(-1, n)).
  * Errors: two -1s, another negative size, a product that overflows, or no exact fit. */
 rh_status rh_shape_infer(int ndim, int64_t *size, int64_t numel);
+
+/* The 0-based position i written 1-based into buf (exact for any int64: INT64_MAX + 1 is
+ * printed as an unsigned number, not wrapped). Returns buf. */
+const char *rh_shape_one_based(int64_t i, char *buf, size_t n);
+
+/* 0 <= index < size; the message gives the 1-based index, exact for any int64. */
+rh_status rh_shape_index(int64_t index, int64_t size);
 
 /* 0 <= start, 0 <= len and start + len <= size, without computing a sum that could wrap.
  * Messages use 1-based positions (start + 1 .. start + len). */

@@ -162,8 +162,7 @@ static rh_status check_dim(const rh_tensor *t, int dim) {
 rh_status rh_view_select(rh_tensor *out, const rh_tensor *t, int dim, int64_t index) {
   rh_status st = check_dim(t, dim);
   if (st != RH_OK) return st;
-  if (index < 0 || index >= t->size[dim])
-    return rh_fail(RH_EARG, "index %lld out of range 1..%lld", (long long)index + 1, (long long)t->size[dim]);
+  if ((st = rh_shape_index(index, t->size[dim])) != RH_OK) return st;
   rh_tensor v = *t;
   v.offset += index * t->stride[dim];
   for (int d = dim; d < t->ndim - 1; d++) {

@@ -29,6 +29,9 @@ int main(void) {
   CHECK(rh_shape_numel(2, edge, &n) == RH_OK && n == RH_NUMEL_MAX);
   edge[1]++;
   CHECK(rh_shape_numel(2, edge, &n) == RH_ESHAPE);
+  int64_t empty_wide[3] = {0, INT64_C(1) << 40, INT64_C(1) << 40}; /* no element, strides of 2^80 */
+  CHECK(rh_shape_numel(3, empty_wide, &n) == RH_ESHAPE);
+  CHECK(rh_tensor_new(&v, 3, empty_wide, RH_CPU) == RH_ESHAPE && v.storage == NULL);
   int64_t neg[2] = {3, -4};
   CHECK(rh_shape_numel(2, neg, &n) == RH_EARG);
 

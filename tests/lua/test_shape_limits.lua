@@ -24,6 +24,7 @@ refused("bad argument #1 to 'view' (size 1 is not an integer)", function() retur
 T.eq(rh.ones(3, 4):view(2, -1):size(2), 6, "view with an inferred size still works")
 -- nothing bigger than memory is made either, and the refusal says why
 refused("more than 2^60 elements", function() return rh.zeros(2 ^ 31, 2 ^ 31, 2) end)
+refused("more than 2^60 elements", function() return rh.zeros(0, 2 ^ 40, 2 ^ 40) end) -- no element, but its strides would wrap
 
 -- rh.save of such a view wrote a file rh.load refuses: the view cannot be made, and a
 -- narrow view (a real window of a bigger storage) saves and loads as its own elements
