@@ -36,6 +36,9 @@ local depth = 0 -- a call from inside a sandboxed call counts against the outer 
 local function run(label, budget, fn, ...)
   if depth > 0 then return fn(...) end
   local old_hook, old_mask, old_count = debug.gethook()
+  -- a hook set from C (a fuzzer's, a profiler's) reads as a string and cannot be put back from
+  -- Lua: it is left alone, and whoever set it bounds the call
+  if old_hook ~= nil and type(old_hook) ~= "function" then return fn(...) end
   local runner = debug.getinfo(1, "f").func
   local over = false
   local function hook()
