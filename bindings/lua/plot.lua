@@ -91,7 +91,8 @@ end
 -- temporary name beside it, checked writes, fsync, rename): on any failure the old figure
 -- stays as it was and the error names the file.
 local function render(fname, o, write_data, script_lines)
-  local dir = rh.io.mkdtemp("rankhost-plot")
+  local made, dir = pcall(rh.io.mkdtemp, "rankhost-plot")
+  if not made then fail(fname, o.path .. ": " .. (tostring(dir):match("%((.*)%)$") or tostring(dir))) end
   local data, script, errf = dir .. "/data.dat", dir .. "/plot.gp", dir .. "/stderr.txt"
   local out = dir .. "/figure" .. (o.path:match("%.%w+$"))
   local function checked(what, ok, err) if not ok then error(what .. ": " .. tostring(err), 0) end end
@@ -103,7 +104,8 @@ local function render(fname, o, write_data, script_lines)
     checked("cannot write " .. path, closed, cerr)
   end
   local ok, err = pcall(function()
-    -- f:write returns nil and a message on a full disk: checked through a wrapper
+    -- f:write answers nil and a message on a full disk rather than raising: the data
+    -- writers get a file whose write raises it
     write_file(data, function(f)
       write_data(setmetatable({}, { __index = { write = function(_, ...) assert(f:write(...)) end } }))
     end)
