@@ -355,7 +355,9 @@ static int t_reshape(lua_State *L) {
 static int t_index_get(lua_State *L) {
   if (lua_type(L, 2) == LUA_TNUMBER) {
     rh_tensor *t = rhL_checktensor(L, 1);
-    lua_Integer i = lua_tointeger(L, 2);
+    int isint;
+    lua_Integer i = lua_tointegerx(L, 2, &isint);
+    if (!isint) return luaL_argerror(L, 2, lua_pushfstring(L, "index %f is not an integer", lua_tonumber(L, 2)));
     if (t->ndim == 0) return luaL_argerror(L, 2, "cannot index a scalar tensor");
     if (i < 1 || i > t->size[0])
       return luaL_argerror(L, 2, lua_pushfstring(L, "index %I out of range 1..%I", (LUAI_UACINT)i, (LUAI_UACINT)t->size[0]));

@@ -54,6 +54,7 @@ T.eq(t:index(2, { 4.0 }):get(2, 1), 8, "an integral float index is an index")
 -- messages print indices as they were given, not cast to int (2^32 + 1 printed "index 1")
 refused("index 4294967297 out of range 1..3 in dim 1", function() return t:get(2 ^ 32 + 1, 1) end)
 refused("index 4294967297 out of range 1..3", function() return t[2 ^ 32 + 1] end)
+refused("index 2.5 is not an integer", function() return t[2.5] end) -- was read as index 0
 refused("index 4294967297 out of range 1..3", function() return t:select(1, 2 ^ 32 + 1) end)
 refused("dim 4294967297 out of range", function() return t:size(2 ^ 32 + 1) end)
 
