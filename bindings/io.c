@@ -271,10 +271,12 @@ static int l_appender(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   int append = rhL_optboolfield(L, 2, "append", 0);
   int sync = rhL_optboolfield(L, 2, "sync", 1);
-  appender *a = lua_newuserdatauv(L, sizeof *a, 0);
+  appender *a = lua_newuserdatauv(L, sizeof *a, 1);
   a->fd = -1;
   a->sync = sync;
   luaL_setmetatable(L, APPENDER_MT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1); /* the path, for messages */
   struct stat sb;
   int existed = stat(path, &sb) == 0;
   if (existed && S_ISDIR(sb.st_mode)) return luaL_argerror(L, 1, lua_pushfstring(L, "%s: is a directory", path));
@@ -303,13 +305,23 @@ static int l_appender(lua_State *L) {
   return 2;
 }
 
-/* a:write(string): one write(2) of the whole string (O_APPEND), then fsync. */
+/* a:write(string): one write(2) of the whole string (O_APPEND), then fsync. A write that
+ * fails part-way (a full disk) is cut back off, so the file keeps whole lines only, and the
+ * error names the file (the path is the userdata's user value). */
 static int app_write(lua_State *L) {
   appender *a = check_appender(L);
   size_t n;
   const char *s = luaL_checklstring(L, 2, &n);
-  rhL_check(L, rh_write_all(a->fd, s, n, "appender"), 2);
-  if (a->sync && fsync(a->fd) != 0) return rhL_error(L, "fsync failed: %s", strerror(errno));
+  lua_getiuservalue(L, 1, 1);
+  const char *path = lua_tostring(L, -1);
+  off_t before = lseek(a->fd, 0, SEEK_END);
+  rh_status st = rh_write_all(a->fd, s, n, path ? path : "appender");
+  if (st == RH_OK && a->sync && fsync(a->fd) != 0)
+    st = rh_fail(RH_EIO, "%s: fsync failed: %s", path ? path : "appender", strerror(errno));
+  if (st != RH_OK) {
+    if (before >= 0 && ftruncate(a->fd, before) == 0 && a->sync) fsync(a->fd);
+    rhL_check(L, st, 0);
+  }
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "cuda/device.h"
 #include "ops.h"
 #include "rh_lua.h"
+#include "shape.h"
 #include "tensor_parts.h"
 
 /* ---- lifetime ---- */
@@ -214,7 +215,7 @@ static int64_t element_offset(lua_State *L, const rh_tensor *t, int first) {
     lua_Integer i = luaL_checkinteger(L, first + d);
     if (i < 1 || i > t->size[d])
       luaL_argerror(L, first + d,
-                    lua_pushfstring(L, "index %d out of range 1..%d in dim %d", (int)i, (int)t->size[d], d + 1));
+                    lua_pushfstring(L, "index %I out of range 1..%I in dim %d", (LUAI_UACINT)i, (LUAI_UACINT)t->size[d], d + 1));
     off += (i - 1) * t->stride[d];
   }
   return off;
@@ -281,6 +282,8 @@ static int t_select(lua_State *L) {
   rh_tensor *t = rhL_checktensor(L, 1);
   int d = rhL_checkdim(L, 2, t);
   lua_Integer i = luaL_checkinteger(L, 3);
+  if (i < 1 || i > t->size[d])
+    return luaL_argerror(L, 3, lua_pushfstring(L, "index %I out of range 1..%I", (LUAI_UACINT)i, (LUAI_UACINT)t->size[d]));
   rh_tensor *v = rhL_pushempty(L);
   return view_made(L, rh_view_select(v, t, d, (int64_t)i - 1), 3);
 }
@@ -290,6 +293,8 @@ static int t_narrow(lua_State *L) {
   int d = rhL_checkdim(L, 2, t);
   lua_Integer start = luaL_checkinteger(L, 3);
   lua_Integer len = luaL_checkinteger(L, 4);
+  if (start < 1) /* before the 0-based start - 1, which would wrap for math.mininteger */
+    return luaL_argerror(L, 3, lua_pushfstring(L, "start %I out of range 1..%I", (LUAI_UACINT)start, (LUAI_UACINT)t->size[d]));
   rh_tensor *v = rhL_pushempty(L);
   return view_made(L, rh_view_narrow(v, t, d, (int64_t)start - 1, (int64_t)len), 3);
 }
@@ -314,14 +319,16 @@ static int t_transpose(lua_State *L) {
 static int t_view(lua_State *L) {
   rh_tensor *t = rhL_checktensor(L, 1);
   int64_t size[RH_MAXDIM];
-  int ndim = 0, infer = -1;
-  int64_t known = 1;
+  int ndim = 0;
   if (lua_istable(L, 2)) {
-    ndim = (int)luaL_len(L, 2);
-    if (ndim > RH_MAXDIM) return luaL_argerror(L, 2, "at most 4 dims");
+    lua_Integer len = luaL_len(L, 2);
+    if (len > RH_MAXDIM) return luaL_argerror(L, 2, "at most 4 dims");
+    ndim = (int)len;
     for (int d = 0; d < ndim; d++) {
       lua_geti(L, 2, d + 1);
-      size[d] = (int64_t)luaL_checkinteger(L, -1);
+      int ok;
+      size[d] = (int64_t)lua_tointegerx(L, -1, &ok);
+      if (!ok) return luaL_argerror(L, 2, lua_pushfstring(L, "size %d is not an integer", d + 1));
       lua_pop(L, 1);
     }
   } else {
@@ -329,15 +336,7 @@ static int t_view(lua_State *L) {
     if (top - 1 > RH_MAXDIM) return luaL_argerror(L, 2, "at most 4 dims");
     for (int i = 2; i <= top; i++) size[ndim++] = (int64_t)luaL_checkinteger(L, i);
   }
-  for (int d = 0; d < ndim; d++) {
-    if (size[d] == -1 && infer < 0)
-      infer = d;
-    else if (size[d] < 0)
-      return luaL_argerror(L, 2, "sizes must be >= 0 (one may be -1)");
-    else
-      known *= size[d];
-  }
-  if (infer >= 0) size[infer] = known ? rh_numel(t) / known : 0;
+  rhL_check(L, rh_shape_infer(ndim, size, rh_numel(t)), 2);
   rh_tensor *v = rhL_pushempty(L);
   return view_made(L, rh_view_reshape(v, t, ndim, size), 2);
 }
@@ -356,10 +355,12 @@ static int t_reshape(lua_State *L) {
 static int t_index_get(lua_State *L) {
   if (lua_type(L, 2) == LUA_TNUMBER) {
     rh_tensor *t = rhL_checktensor(L, 1);
-    lua_Integer i = lua_tointeger(L, 2);
+    int isint;
+    lua_Integer i = lua_tointegerx(L, 2, &isint);
+    if (!isint) return luaL_argerror(L, 2, lua_pushfstring(L, "index %f is not an integer", lua_tonumber(L, 2)));
     if (t->ndim == 0) return luaL_argerror(L, 2, "cannot index a scalar tensor");
     if (i < 1 || i > t->size[0])
-      return luaL_argerror(L, 2, lua_pushfstring(L, "index %d out of range 1..%d", (int)i, (int)t->size[0]));
+      return luaL_argerror(L, 2, lua_pushfstring(L, "index %I out of range 1..%I", (LUAI_UACINT)i, (LUAI_UACINT)t->size[0]));
     if (t->ndim == 1) {
       lua_pushnumber(L, read_elem(L, t, t->offset + (i - 1) * t->stride[0]));
       return 1;
@@ -382,7 +383,7 @@ static int t_index_set(lua_State *L) {
   lua_Integer i = luaL_checkinteger(L, 2);
   if (t->ndim == 0) return luaL_argerror(L, 2, "cannot index a scalar tensor");
   if (i < 1 || i > t->size[0])
-    return luaL_argerror(L, 2, lua_pushfstring(L, "index %d out of range 1..%d", (int)i, (int)t->size[0]));
+    return luaL_argerror(L, 2, lua_pushfstring(L, "index %I out of range 1..%I", (LUAI_UACINT)i, (LUAI_UACINT)t->size[0]));
   const rh_tensor *src = lua_type(L, 3) == LUA_TNUMBER ? NULL : rhL_checktensor(L, 3);
   rh_tensor *row = rhL_pushempty(L);
   rhL_check(L, rh_view_select(row, t, 0, (int64_t)i - 1), 2);

@@ -4,6 +4,7 @@
 
 #include "ops.h"
 #include "rh_lua.h"
+#include "shape.h"
 #include "tensor_parts.h" /* declares the functions below that tensor.c calls */
 
 /* ---- elementwise arithmetic ---- */
@@ -316,20 +317,28 @@ static int t_index(lua_State *L) {
     n = (int64_t)luaL_len(L, 3);
   }
   int64_t *idx = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(int64_t), 0);
-  if (it) {
-    const rh_tensor *host = rhL_pushcontiguous(L, it, RH_CPU, 3);
-    for (int64_t i = 0; i < n; i++) idx[i] = (int64_t)rh_data(host)[i] - 1;
-    lua_pop(L, 1);
-  } else {
-    for (int64_t i = 0; i < n; i++) {
+  const rh_tensor *host = it ? rhL_pushcontiguous(L, it, RH_CPU, 3) : NULL;
+  for (int64_t i = 0; i < n; i++) {
+    double v;
+    if (host) {
+      v = rh_data(host)[i];
+    } else {
       lua_geti(L, 3, i + 1);
       int ok;
-      lua_Integer v = lua_tointegerx(L, -1, &ok);
+      v = lua_tonumberx(L, -1, &ok);
+      if (!ok)
+        return luaL_argerror(L, 3, lua_pushfstring(L, "entry %I (a %s) is not an integer", (LUAI_UACINT)(i + 1),
+                                                   luaL_typename(L, -1)));
       lua_pop(L, 1);
-      if (!ok) return luaL_argerror(L, 3, lua_pushfstring(L, "index %d is not an integer", (int)i + 1));
-      idx[i] = (int64_t)v - 1;
     }
+    /* checked as a double before any cast: NaN, 1e30 and 2.5 are refused, not truncated */
+    int r = rh_shape_index_from_double(v, t->size[d], &idx[i]);
+    if (r == -1) return luaL_argerror(L, 3, lua_pushfstring(L, "entry %I (%f) is not an integer", (LUAI_UACINT)(i + 1), v));
+    if (r == -2)
+      return luaL_argerror(L, 3, lua_pushfstring(L, "entry %I (%f) is out of range 1..%I in dim %d", (LUAI_UACINT)(i + 1),
+                                                 v, (LUAI_UACINT)t->size[d], d + 1));
   }
+  if (host) lua_pop(L, 1);
   int64_t size[RH_MAXDIM];
   memcpy(size, t->size, sizeof size);
   size[d] = n;

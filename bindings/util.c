@@ -123,7 +123,7 @@ void rhL_samedevice(lua_State *L, const rh_tensor *a, const rh_tensor *b, int ar
 
 int64_t rhL_checksize(lua_State *L, int arg) {
   lua_Integer n = luaL_checkinteger(L, arg);
-  if (n < 0) luaL_argerror(L, arg, lua_pushfstring(L, "size must be >= 0, got %d", (int)n));
+  if (n < 0) luaL_argerror(L, arg, lua_pushfstring(L, "size must be >= 0, got %I", (LUAI_UACINT)n));
   return (int64_t)n;
 }
 
@@ -131,22 +131,23 @@ int rhL_checkdim(lua_State *L, int arg, const rh_tensor *t) {
   lua_Integer d = luaL_checkinteger(L, arg);
   if (d < 0) d += t->ndim + 1;
   if (d < 1 || d > t->ndim)
-    luaL_argerror(L, arg, lua_pushfstring(L, "dim %d out of range for a %d-D tensor", (int)d, t->ndim));
+    luaL_argerror(L, arg, lua_pushfstring(L, "dim %I out of range for a %d-D tensor", (LUAI_UACINT)d, t->ndim));
   return (int)d - 1;
 }
 
 int rhL_checkshape(lua_State *L, int idx, int64_t *size) {
   int ndim = 0;
   if (lua_istable(L, idx)) {
-    ndim = (int)luaL_len(L, idx);
-    if (ndim > RH_MAXDIM) luaL_argerror(L, idx, lua_pushfstring(L, "at most %d dims, got %d", RH_MAXDIM, ndim));
+    lua_Integer len = luaL_len(L, idx);
+    if (len > RH_MAXDIM) luaL_argerror(L, idx, lua_pushfstring(L, "at most %d dims, got %I", RH_MAXDIM, (LUAI_UACINT)len));
+    ndim = (int)len;
     for (int d = 0; d < ndim; d++) {
       lua_geti(L, idx, d + 1);
       int ok;
       lua_Integer n = lua_tointegerx(L, -1, &ok);
       lua_pop(L, 1);
       if (!ok) luaL_argerror(L, idx, lua_pushfstring(L, "size %d is not an integer", d + 1));
-      if (n < 0) luaL_argerror(L, idx, lua_pushfstring(L, "size must be >= 0, got %d", (int)n));
+      if (n < 0) luaL_argerror(L, idx, lua_pushfstring(L, "size must be >= 0, got %I", (LUAI_UACINT)n));
       size[d] = n;
     }
     return ndim;

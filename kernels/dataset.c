@@ -1,5 +1,6 @@
 /* dataset.c - the dataset store, its views, and the batch gather. */
 #include "dataset.h"
+#include "shape.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -123,9 +124,13 @@ rh_status rh_dataset_new_f32(rh_dataset *ds, int64_t n, int64_t dim, int classes
 /* ---- views ---- */
 
 rh_status rh_dataset_subset(rh_dataset *out, const rh_dataset *ds, int64_t first, int64_t n) {
-  if (first < 0 || n < 0 || first > ds->n || n > ds->n - first)
-    return rh_fail(RH_EARG, "range %lld..%lld is outside 1..%lld", (long long)first + 1, (long long)(first + n),
-                   (long long)ds->n);
+  if (first < 0 || n < 0 || first > ds->n || n > ds->n - first) {
+    char a[32];
+    int64_t last; /* 1-based: first + n, saturated rather than wrapped */
+    if (__builtin_add_overflow(first, n, &last)) last = first > 0 ? INT64_MAX : INT64_MIN;
+    return rh_fail(RH_EARG, "range %s..%lld is outside 1..%lld", rh_shape_one_based(first, a, sizeof a),
+                   (long long)last, (long long)ds->n);
+  }
   rh_dataset_share(out, ds);
   out->first = ds->first + first;
   out->n = n;
@@ -237,9 +242,10 @@ void rh_gather_f32(float *dst, const float *src, int64_t dim, const int64_t *row
 
 rh_status rh_dataset_gather(const rh_dataset *ds, const int64_t *idx, int64_t b, float *x, float *y) {
   if (!ds->x) return rh_fail(RH_EARG, "dataset has been released");
+  char ib[32];
   for (int64_t r = 0; r < b; r++)
     if (idx[r] < 0 || idx[r] >= ds->n)
-      return rh_fail(RH_EARG, "index %lld is outside 1..%lld", (long long)idx[r] + 1, (long long)ds->n);
+      return rh_fail(RH_EARG, "index %s is outside 1..%lld", rh_shape_one_based(idx[r], ib, sizeof ib), (long long)ds->n);
   int64_t rows[GATHER_STEP];
   for (int64_t r0 = 0; r0 < b; r0 += GATHER_STEP) {
     int64_t m = b - r0 < GATHER_STEP ? b - r0 : GATHER_STEP;
@@ -281,9 +287,10 @@ rh_status rh_dataset_gather_to(const rh_dataset *ds, const int64_t *idx, int64_t
   if (y && (y->ndim != 1 || y->size[0] != b || !rh_is_contiguous(y) || rh_dev(y) != rh_dev(x)))
     return rh_fail(RH_ESHAPE, "label output must be a contiguous vector of %lld on the batch's device", (long long)b);
   if (rh_dev(x) == RH_CPU) return rh_dataset_gather(ds, idx, b, rh_data(x), y ? rh_data(y) : NULL);
+  char ib[32];
   for (int64_t r = 0; r < b; r++)
     if (idx[r] < 0 || idx[r] >= ds->n)
-      return rh_fail(RH_EARG, "index %lld is outside 1..%lld", (long long)idx[r] + 1, (long long)ds->n);
+      return rh_fail(RH_EARG, "index %s is outside 1..%lld", rh_shape_one_based(idx[r], ib, sizeof ib), (long long)ds->n);
   rh_status st = upload(ds->x);
   if (st == RH_OK) st = upload(ds->y);
   if (st != RH_OK) return st;

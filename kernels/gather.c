@@ -2,14 +2,16 @@
 #include <string.h>
 
 #include "ops.h"
+#include "shape.h"
 #include "ops_dispatch.h"
 
 rh_status rh_index_select(rh_tensor *out, const rh_tensor *a, int dim, const int64_t *idx, int64_t n) {
   if (a->ndim < 1 || a->ndim > 2 || dim < 0 || dim >= a->ndim)
     return rh_fail(RH_EARG, "index works on dim 1 or 2 of a 1-D or 2-D tensor");
-  for (int64_t i = 0; i < n; i++)
-    if (idx[i] < 0 || idx[i] >= a->size[dim])
-      return rh_fail(RH_EARG, "index %lld out of range 1..%lld", (long long)idx[i] + 1, (long long)a->size[dim]);
+  for (int64_t i = 0; i < n; i++) {
+    rh_status st = rh_shape_index(idx[i], a->size[dim]);
+    if (st != RH_OK) return st;
+  }
   int64_t expect[2] = {a->size[0], a->ndim == 2 ? a->size[1] : 0};
   expect[dim] = n;
   if (out->ndim != a->ndim || out->size[0] != expect[0] || (a->ndim == 2 && out->size[1] != expect[1]))

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cuda/device.h"
+#include "shape.h"
 #include "cuda/ops_cuda.h"
 
 static size_t live_bytes[2];
@@ -63,26 +64,17 @@ uint64_t rh_storage_total_bytes(rh_device dev) { return total_bytes[dev]; }
 
 rh_status rh_tensor_new(rh_tensor *t, int ndim, const int64_t *size, rh_device dev) {
   memset(t, 0, sizeof *t);
-  if (ndim < 0 || ndim > RH_MAXDIM) return rh_fail(RH_EARG, "a tensor has 0 to %d dims, not %d", RH_MAXDIM, ndim);
-  size_t n = 1;
-  for (int d = 0; d < ndim; d++) {
-    if (size[d] < 0) return rh_fail(RH_EARG, "negative size %lld in dim %d", (long long)size[d], d + 1);
-    if (size[d] > 0 && n > SIZE_MAX / 8 / (size_t)size[d])
-      return rh_fail(RH_ENOMEM, "tensor too large");
-    n *= (size_t)size[d];
-  }
+  int64_t n;
+  rh_status st = rh_shape_numel(ndim, size, &n);
+  if (st != RH_OK) return st;
   rh_storage *s;
-  rh_status st = rh_storage_new(n, dev, &s);
+  st = rh_storage_new((size_t)n, dev, &s);
   if (st != RH_OK) return st;
   t->storage = s;
   t->offset = 0;
   t->ndim = ndim;
-  int64_t stride = 1;
-  for (int d = ndim - 1; d >= 0; d--) {
-    t->size[d] = size[d];
-    t->stride[d] = stride;
-    stride *= size[d] > 0 ? size[d] : 1;
-  }
+  for (int d = 0; d < ndim; d++) t->size[d] = size[d];
+  rh_shape_strides(ndim, size, t->stride);
   return RH_OK;
 }
 
@@ -153,6 +145,14 @@ rh_status rh_check_2d(const rh_tensor *t, const char *what) {
   return RH_OK;
 }
 
+/* Hands out a view only when every element it reaches lies in its storage. */
+static rh_status share_view(rh_tensor *out, const rh_tensor *v) {
+  rh_status st = rh_shape_check_view(v);
+  if (st != RH_OK) return st;
+  rh_tensor_share(out, v);
+  return RH_OK;
+}
+
 static rh_status check_dim(const rh_tensor *t, int dim) {
   if (dim < 0 || dim >= t->ndim)
     return rh_fail(RH_EARG, "dim %d out of range for a %d-D tensor", dim + 1, t->ndim);
@@ -162,8 +162,7 @@ static rh_status check_dim(const rh_tensor *t, int dim) {
 rh_status rh_view_select(rh_tensor *out, const rh_tensor *t, int dim, int64_t index) {
   rh_status st = check_dim(t, dim);
   if (st != RH_OK) return st;
-  if (index < 0 || index >= t->size[dim])
-    return rh_fail(RH_EARG, "index %lld out of range 1..%lld", (long long)index + 1, (long long)t->size[dim]);
+  if ((st = rh_shape_index(index, t->size[dim])) != RH_OK) return st;
   rh_tensor v = *t;
   v.offset += index * t->stride[dim];
   for (int d = dim; d < t->ndim - 1; d++) {
@@ -171,21 +170,17 @@ rh_status rh_view_select(rh_tensor *out, const rh_tensor *t, int dim, int64_t in
     v.stride[d] = t->stride[d + 1];
   }
   v.ndim = t->ndim - 1;
-  rh_tensor_share(out, &v);
-  return RH_OK;
+  return share_view(out, &v);
 }
 
 rh_status rh_view_narrow(rh_tensor *out, const rh_tensor *t, int dim, int64_t start, int64_t len) {
   rh_status st = check_dim(t, dim);
   if (st != RH_OK) return st;
-  if (start < 0 || len < 0 || start + len > t->size[dim])
-    return rh_fail(RH_EARG, "range %lld..%lld out of 1..%lld", (long long)start + 1, (long long)(start + len),
-                   (long long)t->size[dim]);
+  if ((st = rh_shape_range(start, len, t->size[dim])) != RH_OK) return st;
   rh_tensor v = *t;
   v.offset += start * t->stride[dim];
   v.size[dim] = len;
-  rh_tensor_share(out, &v);
-  return RH_OK;
+  return share_view(out, &v);
 }
 
 rh_status rh_view_transpose(rh_tensor *out, const rh_tensor *t, int d0, int d1) {
@@ -197,17 +192,13 @@ rh_status rh_view_transpose(rh_tensor *out, const rh_tensor *t, int d0, int d1) 
   v.size[d1] = t->size[d0];
   v.stride[d0] = t->stride[d1];
   v.stride[d1] = t->stride[d0];
-  rh_tensor_share(out, &v);
-  return RH_OK;
+  return share_view(out, &v);
 }
 
 rh_status rh_view_reshape(rh_tensor *out, const rh_tensor *t, int ndim, const int64_t *size) {
-  if (ndim < 0 || ndim > RH_MAXDIM) return rh_fail(RH_EARG, "a tensor has 0 to %d dims, not %d", RH_MAXDIM, ndim);
-  int64_t n = 1;
-  for (int d = 0; d < ndim; d++) {
-    if (size[d] < 0) return rh_fail(RH_EARG, "negative size %lld", (long long)size[d]);
-    n *= size[d];
-  }
+  int64_t n;
+  rh_status st = rh_shape_numel(ndim, size, &n);
+  if (st != RH_OK) return st;
   if (n != rh_numel(t)) {
     char b[64];
     return rh_fail(RH_ESHAPE, "cannot view %s (%lld elements) as %lld elements", rh_shape_str(t, b, sizeof b),
@@ -216,14 +207,9 @@ rh_status rh_view_reshape(rh_tensor *out, const rh_tensor *t, int ndim, const in
   if (!rh_is_contiguous(t)) return rh_fail(RH_EARG, "view needs a contiguous tensor (call :contiguous() first)");
   rh_tensor v = *t;
   v.ndim = ndim;
-  int64_t stride = 1;
-  for (int d = ndim - 1; d >= 0; d--) {
-    v.size[d] = size[d];
-    v.stride[d] = stride;
-    stride *= size[d] > 0 ? size[d] : 1;
-  }
-  rh_tensor_share(out, &v);
-  return RH_OK;
+  for (int d = 0; d < ndim; d++) v.size[d] = size[d];
+  rh_shape_strides(ndim, size, v.stride);
+  return share_view(out, &v);
 }
 
 /* Strided element copy on the host, innermost dim in the inner loop. */
@@ -253,6 +239,14 @@ rh_status rh_copy(rh_tensor *dst, const rh_tensor *src) {
     return rh_fail(RH_ESHAPE, "cannot copy %s into %s", rh_shape_str(src, a, sizeof a), rh_shape_str(dst, b, sizeof b));
   }
   if (rh_numel(src) == 0) return RH_OK;
+  if (rh_shape_overlap(dst, src)) { /* two views of one storage that share elements: copy
+                                       through a temporary, as if src were read first */
+    rh_tensor tmp;
+    rh_status st = rh_clone(&tmp, src);
+    if (st == RH_OK) st = rh_copy(dst, &tmp);
+    rh_tensor_release(&tmp);
+    return st;
+  }
   rh_device dd = rh_dev(dst), sd = rh_dev(src);
   if (dd != RH_CPU && sd != RH_CPU) return rh_cuda_copy(dst, src); /* strided copy on the device */
   if (dd != RH_CPU || sd != RH_CPU) {

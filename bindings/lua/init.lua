@@ -11,5 +11,6 @@ rh.train = require "rankhost.train"
 
 rh.log = require "rankhost.log"
 rh.plot = require "rankhost.plot"
+rh.sandbox = require "rankhost.sandbox"
 
 return rh

@@ -139,12 +139,34 @@ local function check_size(n, what, fname)
   end
 end
 
+-- The host's memory in bytes (Linux's MemTotal), or nil where it cannot be read.
+local function host_memory()
+  local f = io.open("/proc/meminfo", "r")
+  local kb = f and f:read("a"):match("MemTotal:%s*(%d+)")
+  if f then f:close() end
+  return kb and tonumber(kb) * 1024
+end
+local HOST_MEMORY = host_memory() -- read once, when the library loads
+
+-- A layer of in x out weights must fit: its weight and gradient (8 bytes an element on the
+-- CPU) within the host's memory. A width of 1e9 from a policy is refused here, naming the
+-- layer and its sizes, instead of failing deep inside an allocation.
+local function check_fits(nin, nout, fname)
+  local bytes = 8.0 * nin * nout -- as a float: no integer overflow
+  local mem = rh.device() == "cpu" and HOST_MEMORY
+  if mem and bytes > mem then
+    error(string.format("%s(%d, %d): its weight and gradient need %.3g GB, more than this machine's %.3g GB of memory",
+                        fname, nin, nout, bytes / 1e9, mem / 1e9), 3)
+  end
+end
+
 -- nn.Linear(in, out [, {init="default"|"kaiming_uniform"|"kaiming_normal"|"xavier_uniform"|
 --   "xavier_normal"|"normal"|"zeros", std=, bias=true}])
 -- Other initialisations than the default set the bias to zero.
 function nn.Linear(nin, nout, opts)
   check_size(nin, "in", "nn.Linear")
   check_size(nout, "out", "nn.Linear")
+  check_fits(nin, nout, "nn.Linear")
   opts = opts or {}
   local init = opts.init or "default"
   if not inits[init] then error("nn.Linear: unknown init '" .. tostring(init) .. "'", 2) end

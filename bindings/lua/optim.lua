@@ -83,7 +83,20 @@ end
 -- with _same_parameters (every nn module: Linear, Sequential and the parameterless ones say
 -- so without building lists) are asked first; the lists are built only for others, or to
 -- name what changed.
+-- The settings a step multiplies by: a NaN or infinite one (a typo'd 1e400, a schedule gone
+-- wrong) would silently turn every weight into NaN, so each step refuses it.
+local FINITE = { "lr", "momentum", "dampening", "weight_decay", "eps" }
+
+local function finite(v) return v == v and v ~= math.huge and v ~= -math.huge end
+
 local function check_group(self, g, gi)
+  for _, k in ipairs(FINITE) do
+    local v = g[k]
+    if type(v) == "number" and not finite(v) then
+      error(string.format("optim.%s:step: group %d's %s is %s (it must be a finite number)", self.name, gi, k,
+                          tostring(v)), 3)
+    end
+  end
   local m = g.module
   if not m then return end
   if m._same_parameters and m:_same_parameters(g.params, g.grads, 1) == #g.params + 1 then return end
@@ -122,7 +135,9 @@ function Optimizer:__tostring()
 end
 
 local function nonneg(fname, k, v)
-  if type(v) ~= "number" or v < 0 then error(string.format("%s: %s must be a number >= 0, got %s", fname, k, tostring(v)), 4) end
+  if type(v) ~= "number" or not finite(v) or v < 0 then
+    error(string.format("%s: %s must be a finite number >= 0, got %s", fname, k, tostring(v)), 4)
+  end
 end
 
 local function new(name, params, opts, defaults, validate)

@@ -77,43 +77,66 @@ local function header(o, out)
   return s
 end
 
--- Writes the files, runs gnuplot, renames the image into place, cleans up.
+-- Whether img is a whole image of its format: a PNG ends with its IEND chunk, an SVG with
+-- its closing tag (gnuplot on a full disk leaves a truncated file and may still exit 0).
+local function complete_image(img, path)
+  if path:match("%.png$") then
+    return img:sub(1, 8) == "\137PNG\r\n\26\n" and img:sub(-12) == "\0\0\0\0IEND\174\066\096\130"
+  end
+  return img:match("</svg>%s*$") ~= nil
+end
+
+-- Writes the data and script into a private folder, runs gnuplot there, checks its exit and
+-- that the image is whole, then puts it onto o.path with rh.io.write_atomic (a unique
+-- temporary name beside it, checked writes, fsync, rename): on any failure the old figure
+-- stays as it was and the error names the file.
 local function render(fname, o, write_data, script_lines)
-  local dir = rh.io.mkdtemp("rankhost-plot")
+  local made, dir = pcall(rh.io.mkdtemp, "rankhost-plot")
+  if not made then fail(fname, o.path .. ": " .. (tostring(dir):match("%((.*)%)$") or tostring(dir))) end
   local data, script, errf = dir .. "/data.dat", dir .. "/plot.gp", dir .. "/stderr.txt"
   local out = dir .. "/figure" .. (o.path:match("%.%w+$"))
+  local function checked(what, ok, err) if not ok then error(what .. ": " .. tostring(err), 0) end end
+  local function write_file(path, fill)
+    local f = assert(io.open(path, "w"))
+    local ok, err = pcall(fill, f)
+    local closed, cerr = f:close()
+    checked("cannot write " .. path, ok, err)
+    checked("cannot write " .. path, closed, cerr)
+  end
   local ok, err = pcall(function()
-    local f = assert(io.open(data, "w"))
-    write_data(f)
-    f:close()
+    -- f:write answers nil and a message on a full disk rather than raising: the data
+    -- writers get a file whose write raises it
+    write_file(data, function(f)
+      write_data(setmetatable({}, { __index = { write = function(_, ...) assert(f:write(...)) end } }))
+    end)
     local lines = header(o, out)
     for _, l in ipairs(script_lines(data)) do lines[#lines + 1] = l end
     lines[#lines + 1] = "unset output"
-    local g = assert(io.open(script, "w"))
-    g:write(table.concat(lines, "\n"), "\n")
-    g:close()
+    write_file(script, function(f) assert(f:write(table.concat(lines, "\n"), "\n")) end)
     local ran = os.execute(shq(gnuplot_cmd()) .. " " .. shq(script) .. " 2>" .. shq(errf))
-    if not ran then
-      local ef = io.open(errf, "r")
-      local msg = ef and ef:read("a") or ""
-      if ef then ef:close() end
-      error("gnuplot failed: " .. msg:gsub("%s+$", ""), 0)
+    local ef = io.open(errf, "r")
+    local msg = ef and ef:read("a") or ""
+    if ef then ef:close() end
+    if not ran then error("gnuplot failed: " .. msg:gsub("%s+$", ""), 0) end
+    local src = io.open(out, "rb")
+    local img = src and src:read("a") or ""
+    if src then src:close() end
+    if not complete_image(img, o.path) then
+      error(string.format("gnuplot left an incomplete image (%d bytes) for %s%s", #img, o.path,
+                          msg ~= "" and (": " .. msg:gsub("%s+$", "")) or ""), 0)
     end
-    -- a temporary name beside the target, then rename: readers never see half a file
-    local tmp = o.path .. ".tmp"
-    local src = assert(io.open(out, "rb"))
-    local img = src:read("a")
-    src:close()
-    local dst, derr = io.open(tmp, "wb")
-    if not dst then error("cannot write the figure: " .. derr, 0) end
-    dst:write(img)
-    dst:close()
-    local moved, merr = os.rename(tmp, o.path)
-    if not moved then os.remove(tmp); error("cannot write the figure: " .. merr, 0) end
+    local wrote, werr = pcall(rh.io.write_atomic, o.path, img)
+    if not wrote then
+      local why = tostring(werr):match("%((.*)%)$") or tostring(werr)
+      error(why:find(o.path, 1, true) and why or (o.path .. ": " .. why), 0)
+    end
   end)
   for _, p in ipairs { data, script, errf, out } do os.remove(p) end
   os.remove(dir)
-  if not ok then fail(fname, tostring(err)) end
+  if not ok then -- every failure names the figure, whatever file the detail names
+    err = tostring(err)
+    fail(fname, err:find(o.path, 1, true) and err or (o.path .. ": " .. err))
+  end
   return o.path
 end
 

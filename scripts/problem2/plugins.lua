@@ -2,17 +2,24 @@
 -- a file shipped in scripts/problem2/policies or schedules, or a path), the variants of a
 -- study (a schedule with its own --gamma), and the checks of what a policy or schedule
 -- returns. Bad output is refused with a message that names the file and the layer.
+--
+-- A policy or schedule runs sandboxed (rh.sandbox, bindings/lua/sandbox.lua): the pure parts
+-- of Lua and a view of rh without files or processes, require of problem2.net only, and an
+-- instruction budget on loading and on every call; os.exit, io, os.execute and the like are
+-- errors naming the file.
 local M = {}
+
+-- The modules a policy may require (its init may build networks with problem2.net).
+M.REQUIRE = { "problem2.net" }
 
 -- Loads a policy or schedule: `name` is a path (it has a '/' or ends in .lua) or the name of
 -- a file in dir/folder. Returns the table (with .path), or nil and a message.
 function M.load(kind, dir, folder, name, required)
   local path = name
   if not name:find("/", 1, true) and not name:match("%.lua$") then path = dir .. "/" .. folder .. "/" .. name .. ".lua" end
-  local chunk, err = loadfile(path)
-  if not chunk then return nil, "cannot load " .. kind .. " '" .. name .. "': " .. err end
-  local ok, t = pcall(chunk)
-  if not ok then return nil, kind .. " " .. path .. " failed: " .. tostring(t) end
+  if not rh.io.exists(path) then return nil, "cannot load " .. kind .. " '" .. name .. "': cannot open " .. path end
+  local t, err = rh.sandbox.load(path, { what = kind, require = M.REQUIRE })
+  if t == nil and err then return nil, kind .. " " .. path .. " failed: " .. err end
   if type(t) ~= "table" or type(t[required]) ~= "function" then
     return nil, kind .. " " .. path .. " must return a table with a function '" .. required .. "'"
   end

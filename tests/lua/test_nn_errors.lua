@@ -65,6 +65,31 @@ T.raises("sgd_steps: parameter 2 is not a live tensor",
 T.raises("has no gradient", optim.SGD, { rh.zeros(2) }, { lr = 0.1 })
 T.raises("nesterov momentum requires", optim.SGD, nn.Linear(2, 2), { lr = 0.1, nesterov = true })
 T.raises("betas must be", optim.Adam, nn.Linear(2, 2), { betas = { 1.5, 0.9 } })
-T.raises("lr must be a number >= 0", optim.SGD, nn.Linear(2, 2), { lr = -1 })
+T.raises("lr must be a finite number >= 0", optim.SGD, nn.Linear(2, 2), { lr = -1 })
+-- non-finite settings (issue 24): --lr 1e400 is infinity, and NaN passed every "< 0" test
+T.raises("optim.SGD: lr must be a finite number >= 0, got inf", optim.SGD, nn.Linear(2, 2), { lr = 1e400 })
+T.raises("optim.SGD: lr must be a finite number >= 0, got", optim.SGD, nn.Linear(2, 2), { lr = 0 / 0 })
+T.raises("optim.SGD: momentum must be a finite number >= 0", optim.SGD, nn.Linear(2, 2), { lr = 0.1, momentum = math.huge })
+T.raises("optim.SGD: weight_decay must be a finite number >= 0", optim.SGD, nn.Linear(2, 2), { lr = 0.1, weight_decay = 0 / 0 })
+T.raises("optim.Adam: eps must be a finite number >= 0", optim.Adam, nn.Linear(2, 2), { eps = 0 / 0 })
+T.raises("optim.AdamW: lr must be a finite number >= 0", optim.AdamW, nn.Linear(2, 2), { lr = math.huge })
+T.raises("optim.AdamW: weight_decay must be a finite number >= 0", optim.AdamW, nn.Linear(2, 2), { weight_decay = 1e400 })
+-- a setting made non-finite between steps (a schedule gone wrong) is refused by the step
+do
+  local o = optim.SGD(nn.Linear(2, 2), { lr = 0.1 })
+  o.groups[1].lr = 0 / 0
+  T.raises("optim.SGD:step: group 1's lr is", o.step, o)
+  local a = optim.Adam(nn.Linear(2, 2), { lr = 0.1 })
+  a.groups[1].eps = math.huge
+  T.raises("optim.Adam:step: group 1's eps is inf (it must be a finite number)", a.step, a)
+end
+
+-- absurd layer sizes name the layer and the sizes (a policy's width of 1e9 used to end in
+-- "nn.lua:151: empty: out of memory")
+T.raises("nn.Linear(784, 1000000000): its weight and gradient need", nn.Linear, 784, 1000000000)
+T.raises("nn.Linear(9223372036854775807, 2): its weight and gradient need", nn.Linear, math.maxinteger, 2)
+T.raises("nn.Linear(784, 1000000000)", nn.MLP, { 784, 1000000000, 10 })
+T.raises("nn.Linear: out must be a positive integer, got 1000000000.0", nn.Linear, 3, 1e9)
+T.raises("nn.Linear: in must be a positive integer, got 0", nn.Linear, 0, 3)
 
 T.done()

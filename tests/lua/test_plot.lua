@@ -53,7 +53,44 @@ T.raises("series[1] has 2 x values and 1 y values", rh.plot.line, opts { path = 
 T.raises("series[1].y[2] is a string", rh.plot.line, opts { path = path("e.png"), series = { { x = { 1, 2 }, y = { 1, "a" } } } })
 T.raises("no finite point", rh.plot.line, opts { path = path("e.png"), series = { { x = { 0 / 0 }, y = { 1 } } } })
 T.raises("'series' must be a non-empty list", rh.plot.line, opts { path = path("e.png") })
-T.raises("cannot write the figure", rh.plot.line, opts { path = dir .. "/missing/e.png", series = { { x = { 1 }, y = { 1 } } } })
+T.raises("missing/e.png: cannot create a temporary file beside it", rh.plot.line,
+         opts { path = dir .. "/missing/e.png", series = { { x = { 1 }, y = { 1 } } } })
+
+-- gnuplot that leaves half a PNG and exits 0 (what it does on a full disk), or fails: the
+-- figure already there stays byte for byte, the error names it, nothing is left beside it.
+-- $RH_GNUPLOT is rh.plot's documented choice of program; a child rankhost gets it.
+local function read(p) local f = assert(io.open(p, "rb")); local s = f:read("a"); f:close(); return s end
+local good = path("good.png")
+rh.plot.line(opts { path = good, series = { { name = "a", x = { 1, 2 }, y = { 1, 2 } } } })
+local before = read(good)
+local function with_gnuplot(body)
+  local fake = path("fake-gnuplot.sh")
+  local f = assert(io.open(fake, "w"))
+  f:write("#!/bin/sh\n", body, "\n")
+  f:close()
+  os.execute("chmod +x '" .. fake .. "'")
+  local child = path("child.lua")
+  f = assert(io.open(child, "w"))
+  f:write(string.format([[local ok, err = pcall(rh.plot.line, { path = %q, title = "t", xlabel = "x", ylabel = "y",
+    series = { { name = "a", x = { 1, 2 }, y = { 2, 1 } } } }) print(ok and "succeeded" or err)]], good))
+  f:close()
+  local p = io.popen("RH_GNUPLOT='" .. fake .. "' '" .. os.getenv("RANKHOST") .. "' '" .. child .. "' 2>&1")
+  local said = p:read("a")
+  p:close()
+  os.remove(fake)
+  os.remove(child)
+  return said
+end
+-- the output name is on the script's "set output" line; half of a real PNG is written there
+local said = with_gnuplot([[out=$(sed -n "s/^set output '\\(.*\\)'$/\\1/p" "$1"); head -c 300 ']] .. good .. [[' > "$out"; exit 0]])
+T.ok(said:find("gnuplot left an incomplete image (300 bytes) for " .. good, 1, true), "a truncated PNG is refused: " .. said)
+T.eq(read(good), before, "the old figure is kept when gnuplot leaves half a PNG")
+said = with_gnuplot("echo 'no room' >&2; exit 1")
+T.ok(said:find(good .. ": gnuplot failed: no room", 1, true), "gnuplot's failure names the figure: " .. said)
+T.eq(read(good), before, "the old figure is kept when gnuplot fails")
+local left = {}
+for _, name in ipairs(rh.io.listdir(dir)) do if not name:match("^%a+%.png$") then left[#left + 1] = name end end
+T.eq(table.concat(left, " "), "", "no temporary file is left beside the figures")
 
 for _, name in ipairs(rh.io.listdir(dir)) do os.remove(path(name)) end
 os.remove(dir)
