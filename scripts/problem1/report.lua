@@ -209,7 +209,7 @@ function M.text(o, plan, records, measures, ctx, figs, timing)
     .. "log-uniform in %d..%d (multiples of 8), at least %d parameters; the ladder uses hidden widths %s. "
     .. "Training: SGD, learning rate %g, momentum %g, batch %d, weight decay %g (wd0: 0).",
     #plan, table.concat(parts, ", "), #records, o.depth_min, o.depth_max, o.width_min, o.width_max, o.min_params,
-    table.concat(o.ladder_hidden, "-"), o.lr, o.momentum, o.batch, o.wd))
+    table.concat(o.ladder_hidden, "-"), o.lr, o.momentum, o.batch, o.weight_decay))
   if timing and timing.starts > 0 then
     local jobs = {}
     for j in pairs(timing.jobs) do jobs[#jobs + 1] = j end
