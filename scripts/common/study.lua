@@ -229,9 +229,13 @@ function M.run(s)
     modernise(spec, recorded.options)
     -- --merge joins the study the shards recorded: their settings, the command line's analysis options
     if o.merge then results.adopt_options(o, recorded.options) end
-  elseif #results.files(out) > 0 then
-    fail(string.format("%s holds results (%s) but no config.json: the settings they were trained under are unknown; "
-      .. "restore its config.json, or use another --out", out, results.files(out)[1]))
+  else
+    -- results without their settings: never adopted under whatever settings this start has
+    local okr, by_id = pcall(results.read, out)
+    if not okr or next(by_id) ~= nil then
+      fail(string.format("%s holds results (%s) but no config.json: the settings they were trained under are "
+        .. "unknown; restore its config.json, or use another --out", out, results.files(out)[1]))
+    end
   end
   if s.settle then s.settle(o, recorded) end
   if recorded then
