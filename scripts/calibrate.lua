@@ -100,7 +100,7 @@ local function train(run, ctx)
     batch = o.batch, seed = run.run_seed, min_epochs = min_epochs, max_epochs = o.max_epochs, progress = false,
     rank_converged = regime.rank_rule(o) })
   local rec = { id = run.id, kind = run.kind, k = run.k, C = run.C, seed = run.seed_index, run_seed = run.run_seed,
-    known = task.known, loss = task.loss }
+    known = run.kind == "teacher_C" and run.C - 1 or task.known, loss = task.loss }
   if h.stopped == "diverged" then
     rec.status = "diverged"
     rec.wall_time = rh.clock() - t0

@@ -16,7 +16,12 @@ M.LADDERS = { "linear", "multi_index", "teacher", "parity", "teacher_C", "fmnist
 M.K_TASKS = { "linear", "multi_index", "parity" } -- where the first layer's rank must be k (issue 22: done when)
 M.LEARNED = 0.9 -- parity: a rung counts when every seed's test accuracy reaches this
 
-local function rung_of(rec) return rec.known end
+-- A record's rung: k on the k ladders, C - 1 (the loss-set rank) on the C ladders.
+local function rung_of(rec)
+  if rec.kind == "teacher_C" or rec.kind == "fmnist" then return rec.C - 1 end
+  return rec.k
+end
+M.rung_of = rung_of
 
 -- The records of a task that count: ok, and for parity only the rungs every seed learned.
 function M.usable(records, kind)
@@ -72,9 +77,11 @@ end
 local function yesno(v) return v == true and "yes" or v == false and "no" or "cannot tell" end
 
 local function cell(f)
-  if f.slope == nil then return "no fit" end
-  return string.format("b %s [%s, %s], worst r/k %s: %s", doc.num(f.slope, 3), doc.num(f.slope_lo, 3),
-    doc.num(f.slope_hi, 3), doc.num(f.worst_ratio, 3), yesno(f.recovers))
+  if f.slope == nil then return string.format("no fit (%s), worst r/k %s: %s", f.unfit or "", doc.num(f.worst_ratio, 3),
+    yesno(f.recovers)) end
+  local part = f.n_fit < f.n and string.format(" (%d of %d seeds fitted: %s)", f.n_fit, f.n, f.unfit) or ""
+  return string.format("b %s [%s, %s]%s, worst r/k %s: %s", doc.num(f.slope, 3), doc.num(f.slope_lo, 3),
+    doc.num(f.slope_hi, 3), part, doc.num(f.worst_ratio, 3), yesno(f.recovers))
 end
 
 function M.write_all(out, o, records)
@@ -109,8 +116,9 @@ function M.write_all(out, o, records)
     if all then winners[#winners + 1] = m end
   end
   d:p(string.format("First layer, every measure: the fit log r = a + b log k over each task's ladder (b with its 95%% "
-    .. "interval over %d seeds), the worst r/k (mean over seeds), and whether the measure **recovers k** (b in "
-    .. "[%g, %g] and every rung's mean r/k in [%g, %g]).", o.seeds, V.SLOPE_LO, V.SLOPE_HI, V.RATIO_LO, V.RATIO_HI))
+    .. "interval over %d seeds, the mean of each seed's fit), the worst r/k (each seed's ratio farthest from 1, "
+    .. "mean over seeds), and whether the measure **recovers k**: that mean b in [%g, %g] and every rung's r/k "
+    .. "(the rank's mean over seeds over k) in [%g, %g].", o.seeds, V.SLOPE_LO, V.SLOPE_HI, V.RATIO_LO, V.RATIO_HI))
   d:add(doc.md_table({ "measure", "linear", "multi-index", "teacher (C = " .. o.teacher_c .. ")", "parity" }, trows))
   if #winners > 0 then
     d:p("**The measure(s) that recover k on the first layer of the linear, multi-index and parity tasks: "
@@ -119,6 +127,58 @@ function M.write_all(out, o, records)
     d:p("**No measure recovers k on the first layer of all of the linear, multi-index and parity tasks** "
       .. "(the rows above give, per task, the slope or the rung that fails the rule).")
   end
+  -- the plainest number: networks whose first layer's rank is exactly the known k
+  local erows = {}
+  for _, m in ipairs(rh.rank.measure_names) do
+    local line = { m }
+    for _, kind in ipairs({ "linear", "multi_index", "teacher", "parity" }) do
+      local recs = M.usable(records, kind)
+      local hit = 0
+      for _, r in ipairs(recs) do if r.layers[1].ranks[m] == rung_of(r) then hit = hit + 1 end end
+      line[#line + 1] = #recs > 0 and string.format("%d of %d", hit, #recs) or "not run"
+    end
+    erows[#erows + 1] = line
+  end
+  d:p("Networks whose first-layer rank is exactly k, per measure (every seed and rung of the task):")
+  d:add(doc.md_table({ "measure", "linear", "multi-index", "teacher", "parity" }, erows))
+  -- why each measure fails where it does (the rule that decided)
+  local why = {}
+  for _, m in ipairs(rh.rank.measure_names) do
+    local parts = {}
+    for _, kind in ipairs(M.K_TASKS) do
+      local f = find[kind .. "/first/" .. m]
+      if f and f.recovers ~= true then parts[#parts + 1] = kind .. ": " .. f.why end
+    end
+    if #parts > 0 then why[#why + 1] = "- " .. m .. ": " .. table.concat(parts, "; ") end
+  end
+  if #why > 0 then
+    d:p("Where a measure fails on the first layer of the linear, multi-index and parity tasks, the rule that "
+      .. "decided (rung i is the i-th k of the ladder; r/k is the mean over seeds):")
+    d:add(table.concat(why, "\n") .. "\n")
+  end
+  -- how well the networks learned each rung (a measure cannot find a rank the network did not learn)
+  local prow = {}
+  for _, kind in ipairs(M.LADDERS) do
+    local by = {}
+    local rungs = {}
+    for _, r in ipairs(records) do
+      if r.kind == kind and r.status == "ok" then
+        local k = rung_of(r)
+        if not by[k] then by[k] = {}; rungs[#rungs + 1] = k end
+        table.insert(by[k], r.loss == "mse" and r.test_loss or r.test_acc)
+      end
+    end
+    table.sort(rungs)
+    if #rungs > 0 then
+      local cells = {}
+      for _, k in ipairs(rungs) do cells[#cells + 1] = string.format("%s: %s", k, stats.fmt_ci(by[k], 3)) end
+      local is_mse = kind == "linear" or kind == "multi_index"
+      prow[#prow + 1] = { kind, (kind == "teacher_C" or kind == "fmnist") and "C - 1" or "k",
+        is_mse and "test MSE" or "test accuracy", table.concat(cells, "; ") }
+    end
+  end
+  d:p("How well the networks learned each rung (mean ± 95% interval over seeds):")
+  d:add(doc.md_table({ "task", "rung", "metric", "per rung" }, prow))
   local _, dropped = M.usable(records, "parity")
   if #dropped > 0 then
     d:p(string.format("Parity: the rungs k = %s are left out: some seed's test accuracy stayed below %g (the networks "
@@ -156,6 +216,9 @@ function M.write_all(out, o, records)
     .. "log (C - 1).", V.C_SLACK, V.C_SLACK, o.teacher_c, o.teacher_k))
   d:add(doc.md_table({ "measure", "teacher k-ladder: last hidden", "classifier", "teacher C-ladder: last hidden",
     "classifier", "fmnist: last hidden", "classifier" }, crows))
+  d:p("A classifier has C rows, so its rank is at most C and a full-rank classifier (rank C) is inside C - 1 +- 1: "
+    .. "a \"yes\" in a classifier column says the layer is not above C, not that the loss's C - 1 was found; the "
+    .. "last hidden layer (64 x 64) has no such bound.")
   local n_ok, n_all, wall = 0, #records, 0
   for _, r in ipairs(records) do
     if r.status == "ok" then n_ok = n_ok + 1 end

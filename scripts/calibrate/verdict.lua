@@ -48,9 +48,9 @@ end
 
 -- One ladder: points = {{k =, seed =, r =}, ...} for one task, family and measure. Per seed
 -- the fit and the worst ratio; their mean with a 95% interval over seeds (t, n - 1 df); the
--- per-rung mean ratio over seeds; the verdict on the seed means (slope from the fit of the
--- rung means, every rung's mean r/k). Returns a table of facts, including `recovers`
--- (true/false/nil when it cannot be fitted) and `why`.
+-- per-rung mean ratio over seeds; the verdict on the mean slope over seeds and every rung's
+-- mean r/k. Returns a table of facts, including `recovers` (true/false/nil when it cannot be
+-- fitted) and `why`.
 function M.ladder(points)
   local by_seed, by_k, klist = {}, {}, {}
   for _, p in ipairs(points) do
@@ -72,7 +72,7 @@ function M.ladder(points)
     end
     worsts[#worsts + 1] = M.worst_ratio(s.ks, s.rs)
   end
-  local f = { n = #seeds, ks = klist, rung_ratio = {} }
+  local f = { n = #seeds, n_fit = #slopes, ks = klist, rung_ratio = {}, unfit = failed }
   f.slope, f.slope_lo, f.slope_hi = interval(slopes)
   f.intercept, f.intercept_lo, f.intercept_hi = interval(intercepts)
   f.worst_ratio, f.worst_ratio_lo, f.worst_ratio_hi = interval(worsts)
@@ -81,9 +81,9 @@ function M.ladder(points)
     means[i] = stats.mean(by_k[k])
     f.rung_ratio[i] = means[i] / k
   end
-  local _, b = M.loglog_fit(klist, means)
-  f.mean_slope = type(b) == "number" and b or nil
-  f.recovers, f.why = M.recovers(f.mean_slope, f.rung_ratio, failed or (type(b) == "string" and b) or nil)
+  -- the verdict reads the slope reported (the mean of the seeds' slopes; none when a seed
+  -- could not be fitted) and each rung's mean ratio
+  f.recovers, f.why = M.recovers(not failed and f.slope or nil, f.rung_ratio, failed)
   return f
 end
 
@@ -126,7 +126,7 @@ function M.follows_C(points)
 end
 
 -- calibration.csv's columns, one row per task, family and measure.
-M.COLUMNS = { "task", "family", "measure", "n", "slope", "slope_lo", "slope_hi", "intercept", "intercept_lo",
+M.COLUMNS = { "task", "family", "measure", "n", "n_fit", "slope", "slope_lo", "slope_hi", "intercept", "intercept_lo",
   "intercept_hi", "worst_ratio", "worst_ratio_lo", "worst_ratio_hi", "recovers", "why" }
 
 function M.row(task, family, measure, f)

@@ -65,6 +65,19 @@ local zero = { { k = 1, seed = 1, r = 0 }, { k = 2, seed = 1, r = 2 } }
 f = V.ladder(zero)
 T.eq(f.recovers, false, "rank 0 at k = 1: the rung ratio 0 fails the rule")
 T.eq(f.slope, nil, "no slope from that seed")
+T.eq(f.n_fit, 0, "no seed fitted")
+T.ok(f.unfit:find("seed 1: a rank of 0 at k = 1", 1, true), "which seed and why: " .. tostring(f.unfit))
+
+-- the verdict reads the slope it reports: seeds of slopes 0.5 and 1.1 (mean 0.8) whose rung
+-- means happen to be near k do not recover k
+local mixed = {}
+for _, k in ipairs({ 1, 4, 16 }) do
+  mixed[#mixed + 1] = { k = k, seed = 1, r = k ^ 0.5 * 1.0 }
+  mixed[#mixed + 1] = { k = k, seed = 2, r = 2 * k ^ 1.1 }
+end
+f = V.ladder(mixed)
+T.near(f.slope, 0.8, 1e-12, "mean of the seeds' slopes")
+T.eq(f.recovers, false, "decided on the reported slope 0.8")
 
 -- follows C
 T.eq((V.follows_C({ { C = 10, k = 4, r = 9 }, { C = 10, k = 8, r = 10 }, { C = 5, k = 4, r = 3.2 } })), true,

@@ -20,7 +20,7 @@ for f in calibration.csv report.md runs.jsonl config.json; do check "$f exists" 
 python3 - "$out/c" > "$out/py.log" 2>&1 <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1] + "/calibration.csv")))
-need = ["task", "family", "measure", "n", "slope", "slope_lo", "slope_hi", "intercept", "intercept_lo", "intercept_hi",
+need = ["task", "family", "measure", "n", "n_fit", "slope", "slope_lo", "slope_hi", "intercept", "intercept_lo", "intercept_hi",
         "worst_ratio", "worst_ratio_lo", "worst_ratio_hi", "recovers", "follows_C"]
 for c in need:
     assert c in rows[0], "calibration.csv lacks " + c
