@@ -89,10 +89,10 @@ end
 
 -- ---- data (common/data.lua; training accuracy on the whole training set) ----
 local task
-local function prepare(ctx)
-  local o = ctx.o
-  task = data.finish(data.real(o, o.dataset), o, 0)
-  local sizes = sizes_of(o)
+local function prepare(ctx) task = data.finish(data.real(ctx.o, ctx.o.dataset), ctx.o, 0) end
+
+local function announce(ctx)
+  local o, sizes = ctx.o, sizes_of(ctx.o)
   print(string.format("low-rank bias grid: %d networks (%d batch sizes x %d weight decays x %d learning rates x %d seeds), "
     .. "%s, %d epochs each -> %s", #ctx.plan, #o.batches, #o.wds, #o.lrs, o.seeds, table.concat(sizes, "-"), o.epochs,
     ctx.out))
@@ -147,7 +147,7 @@ end
 study.run {
   name = "lowrank_bias", usage = USAGE, options = SPEC, keys = RUN_KEYS, argv = { ... }, dirs = { "history" }, unit = "networks",
   fields = { "status" },
-  check = check, plan = plan_of, prepare = prepare, train = train,
+  check = check, plan = plan_of, announce = announce, prepare = prepare, train = train,
   describe = function(run) return string.format("[batch %d, wd %g, lr %g]", run.batch, run.weight_decay, run.lr) end,
   summary = function(rec, ctx)
     if rec.status ~= "ok" then return rec.status end

@@ -39,6 +39,7 @@
 --                                start and kept (recorded: config.json's table, or nil)
 --   config   = function(o) -> table,                 [optional] more fields of config.json
 --   plan     = function(o) -> runs,                  each run { id =, cost =, phase = }
+--   announce = function(ctx) end,                   [optional] the header lines, once the plan is made
 --   prepare  = function(ctx, share) end,             [optional] before training (data: loaded
 --                                once, shared by the workers); a raised error is a failure
 --   train    = function(run, ctx) -> record,         one run (in a worker process); the
@@ -196,7 +197,7 @@ function M.run(s)
   -- ---- config.json: whose folder, which settings ----
   local recorded, not_ours = results.recorded_config(config_path)
   if not_ours then
-    fail(config_path .. " is not a study's settings (" .. not_ours .. "); is " .. out .. " another program's folder?")
+    fail(config_path .. " is not a " .. s.name .. " study's settings (" .. not_ours .. "); is " .. out .. " another program's folder?")
   end
   if recorded and owner(recorded) and owner(recorded) ~= s.name then
     fail(string.format("%s belongs to the study %s (its config.json says so), not to %s; use another --out", out,
@@ -220,6 +221,7 @@ function M.run(s)
   local okp, plan = pcall(s.plan, o)
   if not okp then usage_error(first_part(plan)) end
   ctx.plan = plan
+  if s.announce then s.announce(ctx) end
   local function read_done()
     local by_id, counts, dups = results.read(out, s.fields)
     return by_id, counts, dups
@@ -242,7 +244,7 @@ function M.run(s)
       if not ok then fail("cannot create " .. out .. "/" .. d .. ": " .. tostring(err)) end
     end
     -- this process's results file, opened (and a torn last line cut) before config.json is written
-    local okw, writer = pcall(sweep.open, place, out, ctx.say)
+    local okw, writer = pcall(sweep.open, place, out)
     if not okw then fail(tostring(writer)) end
     writer:close()
     local settings = {}
@@ -268,7 +270,7 @@ function M.run(s)
         local runs = {}
         for _, r in ipairs(plan) do if (r.phase or 1) == p then runs[#runs + 1] = r end end
         local _, lost, used = sweep.run { place = place, plan = runs, done = ctx.done, out = out, jobs = o.jobs,
-          workers_dir = workers_dir, say = ctx.say,
+          workers_dir = workers_dir,
           describe = s.describe and function(run) return s.describe(run, ctx) end,
           summary = s.summary and function(rec) return s.summary(rec, ctx) end,
           train = function(run)
@@ -321,8 +323,8 @@ function M.run(s)
     rh.io.write_atomic(out .. "/runs.jsonl", results.joined_text(plan, by_id))
   end
   if #missing > 0 then
-    io.stderr:write(string.format("%s: warning: %d of %d planned runs have no results yet: %s\n", prog, #missing,
-      #plan, table.concat(missing, " ")))
+    io.stderr:write(string.format("%s: warning: %d of %d planned %s have no results yet: %s\n", prog, #missing,
+      #plan, s.unit or "runs", table.concat(missing, " ")))
   end
   -- this start's wall time, written just before the report (so that the report counts it)
   write_timing(ctx, t_start, workers_used, o.merge)
