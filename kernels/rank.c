@@ -152,7 +152,7 @@ rh_status rh_rank_gavish_donoho(const float *s, int64_t k, int64_t m, int64_t n,
  * integrand in u in [0, pi] is smooth (also at beta = 1, where the density is infinite at
  * 0), so Simpson's rule on a fixed grid gives the CDF to ~1e-9; the quantile is the u where
  * the normalised CDF crosses q, interpolated linearly. */
-#define MP_GRID 2048
+#define MP_GRID 512
 static double mp_x(double a, double b, double u) { return a + (b - a) * 0.5 * (1.0 - cos(u)); }
 #define RH_PI 3.14159265358979323846
 static double mp_g(double a, double b, double beta, double u) {

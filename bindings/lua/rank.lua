@@ -228,11 +228,18 @@ rank.register {
   end,
 }
 
--- Every parameter key rank.all takes (the union over measures, and shape).
+-- Every parameter key rank.all takes (the union over measures, and shape); the list is
+-- rebuilt when a measure was registered since (rank.all runs once per layer per check).
+local keys_cache, keys_count
 local function all_keys()
-  local keys = { "shape" }
-  for _, e in ipairs(registry) do for _, q in ipairs(e.params) do keys[#keys + 1] = q.name end end
-  return keys
+  if keys_count ~= #registry then
+    keys_cache = { "shape" }
+    for _, e in ipairs(registry) do for _, q in ipairs(e.params) do keys_cache[#keys_cache + 1] = q.name end end
+    keys_count = #registry
+  end
+  local copy = {}
+  for i, k in ipairs(keys_cache) do copy[i] = k end
+  return copy
 end
 rank.all_keys = all_keys
 
@@ -244,7 +251,10 @@ function rank.all(M, opts, level)
   if opts ~= nil and type(opts) ~= "table" then
     error("bad argument #2 to 'all' (options table expected, got " .. type(opts) .. ")", level)
   end
-  rh.check_options("all", opts, all_keys(), level)
+  if opts ~= nil then
+    if keys_count ~= #registry then all_keys() end
+    rh.check_options("all", opts, keys_cache, level)
+  end
   local s, m, n = C_svals("all", M, opts and opts.shape)
   local shape = { m, n }
   local res = {}
