@@ -1,7 +1,7 @@
 /* linalg.c - the Lua face of kernels/linalg.h and kernels/rank.h: rh.linalg (svdvals, svd,
- * norm, qr_pivoted, lstsq) and the C half of rh.rank (numerical, relative, effective,
- * stable, energy, all). The Lua half of rh.rank (network, spectra_writer) is
- * bindings/lua/rank.lua. */
+ * norm, qr_pivoted, lstsq) and the C half of rh.rank (the singular values every measure
+ * reads, and each C measure from them). The registry of measures and the Lua half of
+ * rh.rank (all, network, spectra_writer) are bindings/lua/rank.lua. */
 #include <math.h>
 #include <string.h>
 
@@ -84,158 +84,154 @@ static int l_lstsq(lua_State *L) {
   return 2;
 }
 
-/* ---- rh.rank: options ---- */
+/* ---- rh.rank: the C half of the measure registry (bindings/lua/rank.lua) ----
+ * The registry in Lua declares each measure once (name, definition, parameters, their
+ * checks, scale invariance) and calls these two functions: rank._svals gives the one
+ * vector of singular values every measure reads, rank._measure computes one measure of
+ * kernels/rank.c from it. */
 
-/* A number field of the options table at idx: *v set and 1 returned when present. */
-static int numfield(lua_State *L, int idx, const char *k, double *v) {
-  if (!lua_istable(L, idx)) return 0;
-  lua_getfield(L, idx, k);
-  int present = !lua_isnil(L, -1);
-  if (present) {
-    if (lua_type(L, -1) != LUA_TNUMBER)
-      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s' must be a number, got %s", k, luaL_typename(L, -1)));
-    *v = lua_tonumber(L, -1);
-    if (!(*v >= 0)) luaL_argerror(L, idx, lua_pushfstring(L, "field '%s' must be >= 0, got %f", k, *v));
-  }
-  lua_pop(L, 1);
-  return present;
+/* An error about argument 1 of the user's call `fname`, in luaL_argerror's format, at the
+ * position of that call (level 2: the registry's function is level 1). */
+static int argfail(lua_State *L, const char *fname, const char *msg) {
+  luaL_where(L, 2);
+  lua_pushfstring(L, "bad argument #1 to '%s' (%s)", fname, msg);
+  lua_concat(L, 2);
+  return lua_error(L);
 }
 
-/* Options at idx: a table {tol=, rtol=, relative_tol=, energy_tau=, tau=} or, for the
- * one-tolerance functions, a bare number naming `bare` ("tol", "relative_tol", "energy_tau"). */
-static rh_rank_opts checkopts(lua_State *L, int idx, const char *bare) {
-  rh_rank_opts o = rh_rank_defaults();
-  if (lua_isnoneornil(L, idx)) return o;
-  if (lua_type(L, idx) == LUA_TNUMBER && bare) {
-    double v = lua_tonumber(L, idx);
-    if (strcmp(bare, "energy_tau") == 0) o.energy_tau = v;
-    else if (!(v >= 0)) luaL_argerror(L, idx, lua_pushfstring(L, "tolerance must be >= 0, got %f", v));
-    else if (strcmp(bare, "tol") == 0) o.tol = v;
-    else o.relative_tol = v;
-  } else {
-    luaL_checktype(L, idx, LUA_TTABLE);
-    static const char *const keys[] = {"tol", "rtol", "relative_tol", "energy_tau", "tau", "shape", NULL};
-    rhL_checkoptions(L, idx, keys);
-    numfield(L, idx, "tol", &o.tol);
-    numfield(L, idx, "rtol", &o.rtol);
-    /* relative() and energy() take their own tolerance as `tol` / `tau` too */
-    if (bare && strcmp(bare, "relative_tol") == 0) numfield(L, idx, "tol", &o.relative_tol), o.tol = -1;
-    numfield(L, idx, "relative_tol", &o.relative_tol);
-    lua_getfield(L, idx, "energy_tau");
-    if (lua_isnil(L, -1)) { lua_pop(L, 1); lua_getfield(L, idx, "tau"); }
-    if (!lua_isnil(L, -1)) {
-      if (lua_type(L, -1) != LUA_TNUMBER) luaL_argerror(L, idx, "field 'energy_tau' must be a number");
-      o.energy_tau = lua_tonumber(L, -1);
-    }
-    lua_pop(L, 1);
-  }
-  rhL_check(L, rh_rank_check_opts(&o), idx);
-  return o;
-}
-
-/* The matrix shape for numpy's tolerance when only singular values are given: opts.shape. */
-static void optshape(lua_State *L, int idx, int64_t k, int64_t *m, int64_t *n) {
-  *m = *n = k;
-  if (!lua_istable(L, idx)) return;
-  lua_getfield(L, idx, "shape");
-  if (lua_istable(L, -1)) {
-    lua_geti(L, -1, 1);
-    lua_geti(L, -2, 2);
-    *m = (int64_t)luaL_optinteger(L, -2, k);
-    *n = (int64_t)luaL_optinteger(L, -1, k);
-    lua_pop(L, 2);
-  } else if (!lua_isnil(L, -1)) {
-    luaL_argerror(L, idx, "field 'shape' must be a table {rows, cols}");
-  }
-  lua_pop(L, 1);
-}
-
-/* ---- rh.rank: singular values of argument 1 ---- */
-
-/* Pushes a contiguous CPU tensor of argument 1's singular values (argument 1 itself when
- * it is already a contiguous CPU 1-D tensor) and returns it; sets the matrix shape. */
-static rh_tensor *push_svals(lua_State *L, int optidx, int64_t *m, int64_t *n) {
-  rh_tensor *w = rhL_checktensor(L, 1);
+/* rank._svals(fname, M [, shape]) -> s, m, n: the singular values of M (a 2-D matrix: one
+ * SVD) or M itself (a 1-D tensor of singular values, of a matrix of `shape` {m, n}, default
+ * k x k) as a contiguous CPU tensor, descending (a sorted copy when M is not), every value
+ * checked finite and >= 0. Errors name argument 1 of fname. */
+static int l_svals(lua_State *L) {
+  const char *fname = luaL_checkstring(L, 1);
+  rh_tensor *w = rhL_totensor(L, 2);
   char b[64];
+  if (!w) return argfail(L, fname, lua_pushfstring(L, "tensor expected, got %s", luaL_typename(L, 2)));
+  if (!w->storage) return argfail(L, fname, "tensor has been released");
+  int64_t m, n, k;
+  rh_tensor *s;
   if (w->ndim == 2) {
-    rhL_check(L, rh_check_2d(w, "input"), 1);
+    rh_status st = rh_check_2d(w, "input");
+    if (st != RH_OK) return argfail(L, fname, rhL_detail(st));
     if (w->size[0] == 0 || w->size[1] == 0)
-      return luaL_argerror(L, 1, lua_pushfstring(L, "matrix is empty (%s)", rh_shape_str(w, b, sizeof b))), NULL;
-    int64_t k = kdim(w);
-    *m = w->size[0], *n = w->size[1];
-    rh_tensor *s = rhL_newtensor(L, 1, &k, RH_CPU);
-    rhL_check(L, rh_svdvals_host(rh_data(s), w), 1);
-    return s;
+      return argfail(L, fname, lua_pushfstring(L, "matrix is empty (%s)", rh_shape_str(w, b, sizeof b)));
+    k = kdim(w);
+    m = w->size[0], n = w->size[1];
+    s = rhL_newtensor(L, 1, &k, RH_CPU);
+    st = rh_svdvals_host(rh_data(s), w);
+    if (st != RH_OK) return argfail(L, fname, rhL_detail(st));
+  } else if (w->ndim == 1) {
+    k = w->size[0];
+    if (k == 0) return argfail(L, fname, "no singular values (empty tensor)");
+    m = n = k;
+    if (lua_istable(L, 3)) {
+      lua_geti(L, 3, 1);
+      lua_geti(L, 3, 2);
+      if (!lua_isinteger(L, -2) || !lua_isinteger(L, -1))
+        return luaL_error(L, "bad argument #2 to '%s' (field 'shape' must be a table {rows, cols} of integers)", fname);
+      /* (luaL_error's position is the registry's line; these name the option, which suffices) */
+      m = (int64_t)lua_tointeger(L, -2), n = (int64_t)lua_tointeger(L, -1);
+      lua_pop(L, 2);
+    } else if (!lua_isnoneornil(L, 3)) {
+      return luaL_error(L, "bad argument #2 to '%s' (field 'shape' must be a table {rows, cols})", fname);
+    }
+    if (m < k || n < k)
+      return argfail(L, fname, lua_pushfstring(L, "a %dx%d matrix cannot have %d singular values", (int)m, (int)n, (int)k));
+    if (rh_dev(w) == RH_CPU && rh_is_contiguous(w)) {
+      lua_pushvalue(L, 2);
+      s = w;
+    } else {
+      s = rhL_newtensor(L, 1, &k, RH_CPU);
+      rhL_check(L, rh_copy(s, w), 2);
+    }
+  } else {
+    return argfail(L, fname, lua_pushfstring(L, "expected a 2-D matrix or a 1-D tensor of singular values, got %s",
+                                             rh_shape_str(w, b, sizeof b)));
   }
-  if (w->ndim != 1)
-    return luaL_argerror(L, 1, lua_pushfstring(L, "expected a 2-D matrix or a 1-D tensor of singular values, got %s",
-                                               rh_shape_str(w, b, sizeof b))), NULL;
-  if (w->size[0] == 0) return luaL_argerror(L, 1, "no singular values (empty tensor)"), NULL;
-  optshape(L, optidx, w->size[0], m, n);
-  if (rh_dev(w) == RH_CPU && rh_is_contiguous(w)) {
-    lua_pushvalue(L, 1);
-    return w;
+  float *v = rh_data(s);
+  int sorted = 1;
+  for (int64_t i = 0; i < k; i++) {
+    if (!isfinite(v[i]) || v[i] < 0)
+      return argfail(L, fname, lua_pushfstring(L, "singular value %d is %f; they must be finite and >= 0", (int)(i + 1),
+                                               (double)v[i]));
+    if (i > 0 && v[i] > v[i - 1]) sorted = 0;
   }
-  rh_tensor *s = rhL_newtensor(L, 1, &w->size[0], RH_CPU);
-  rhL_check(L, rh_copy(s, w), 1);
-  return s;
+  if (!sorted) { /* a sorted copy: the caller's tensor is never modified */
+    rh_tensor *c = rhL_newtensor(L, 1, &k, RH_CPU);
+    float *cv = rh_data(c);
+    memcpy(cv, v, (size_t)k * sizeof *cv);
+    for (int64_t i = 1; i < k; i++) { /* insertion sort, descending: k is a layer's width */
+      float x = cv[i];
+      int64_t j = i;
+      for (; j > 0 && cv[j - 1] < x; j--) cv[j] = cv[j - 1];
+      cv[j] = x;
+    }
+    s = c;
+  }
+  lua_pushinteger(L, (lua_Integer)m);
+  lua_pushinteger(L, (lua_Integer)n);
+  return 3;
 }
 
-static rh_rank_result measure(lua_State *L, const char *bare, rh_tensor **svals) {
-  rh_rank_opts o = checkopts(L, 2, bare);
-  int64_t m = 0, n = 0;
-  rh_tensor *s = push_svals(L, 2, &m, &n);
-  rh_rank_result r;
-  rhL_check(L, rh_rank_measures(rh_data(s), s->size[0], m, n, &o, &r), 1);
-  if (svals) *svals = s;
-  return r;
+/* rank._measure(name, s, m, n [, p1, p2, p3]) -> value [, aux...]: one measure of the
+ * descending singular values s (from rank._svals) with its parameters, checked by the
+ * registry (a failed kernel check is still an error). */
+static int l_measure(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  rh_tensor *t = rhL_checktensor(L, 2);
+  int64_t m = (int64_t)luaL_checkinteger(L, 3), n = (int64_t)luaL_checkinteger(L, 4), k = t->size[0];
+  if (t->ndim != 1 || rh_dev(t) != RH_CPU || !rh_is_contiguous(t)) return luaL_argerror(L, 2, "1-D CPU tensor expected");
+  const float *s = rh_data(t);
+  double p1 = luaL_optnumber(L, 5, -1), p2 = luaL_optnumber(L, 6, -1), p3 = luaL_optnumber(L, 7, -1);
+  double aux = 0, aux2 = 0;
+  int64_t r = 0;
+  if (strcmp(name, "summary") == 0 || strcmp(name, "numerical") == 0 || strcmp(name, "relative") == 0 ||
+      strcmp(name, "effective") == 0 || strcmp(name, "stable") == 0 || strcmp(name, "energy") == 0) {
+    rh_rank_opts o = rh_rank_defaults();
+    if (strcmp(name, "numerical") == 0) o.tol = p1, o.rtol = p2;
+    if (strcmp(name, "relative") == 0) o.relative_tol = p1;
+    if (strcmp(name, "energy") == 0) o.energy_tau = p1;
+    rh_rank_result res;
+    rhL_check(L, rh_rank_measures(s, k, m, n, &o, &res), 0);
+    switch (name[0]) {
+    case 'n': lua_pushinteger(L, (lua_Integer)res.numerical), lua_pushnumber(L, res.tol_used), lua_pushnumber(L, res.rtol_used); return 3;
+    case 'r': lua_pushinteger(L, (lua_Integer)res.relative); return 1;
+    case 'e': if (name[1] == 'f') lua_pushnumber(L, res.effective); else lua_pushinteger(L, (lua_Integer)res.energy); return 1;
+    case 's':
+      if (name[1] == 't') { lua_pushnumber(L, res.stable); return 1; }
+      lua_pushnumber(L, res.smax), lua_pushnumber(L, res.fro), lua_pushnumber(L, res.nuclear);
+      return 3;
+    }
+  }
+  if (strcmp(name, "gavish_donoho") == 0) {
+    rhL_check(L, rh_rank_gavish_donoho(s, k, m, n, &aux, &r), 0);
+  } else if (strcmp(name, "spikes") == 0) {
+    rhL_check(L, rh_rank_spikes(s, k, m, n, p1, &aux2, &aux, &r), 0);
+    lua_pushinteger(L, (lua_Integer)r), lua_pushnumber(L, aux), lua_pushnumber(L, aux2);
+    return 3;
+  } else if (strcmp(name, "gap") == 0) {
+    rhL_check(L, rh_rank_gap(s, k, p1, &aux, &r), 0);
+  } else if (strcmp(name, "floor") == 0) {
+    rhL_check(L, rh_rank_floor(s, k, p1, p2, p3, &aux, &r), 0);
+  } else {
+    return luaL_argerror(L, 1, lua_pushfstring(L, "no C measure '%s'", name));
+  }
+  lua_pushinteger(L, (lua_Integer)r), lua_pushnumber(L, aux);
+  return 2;
 }
 
-static int l_numerical(lua_State *L) { lua_pushinteger(L, (lua_Integer)measure(L, "tol", NULL).numerical); return 1; }
-static int l_relative(lua_State *L) { lua_pushinteger(L, (lua_Integer)measure(L, "relative_tol", NULL).relative); return 1; }
-static int l_effective(lua_State *L) { lua_pushnumber(L, measure(L, NULL, NULL).effective); return 1; }
-static int l_stable(lua_State *L) { lua_pushnumber(L, measure(L, NULL, NULL).stable); return 1; }
-static int l_energy(lua_State *L) { lua_pushinteger(L, (lua_Integer)measure(L, "energy_tau", NULL).energy); return 1; }
-
-static void setnum(lua_State *L, const char *k, double v) { lua_pushnumber(L, v); lua_setfield(L, -2, k); }
-static void setint(lua_State *L, const char *k, int64_t v) { lua_pushinteger(L, (lua_Integer)v); lua_setfield(L, -2, k); }
-
-/* rh.rank.all(W [, opts]) -> table: every measure from one SVD, and what they used */
-static int l_all(lua_State *L) {
-  rh_rank_opts o = checkopts(L, 2, NULL);
-  rh_tensor *s = NULL;
-  rh_rank_result r = measure(L, NULL, &s);
-  int svals = lua_gettop(L);
-  lua_createtable(L, 0, 16);
-  setint(L, "numerical", r.numerical);
-  setint(L, "relative", r.relative);
-  setnum(L, "effective", r.effective);
-  setnum(L, "stable", r.stable);
-  setint(L, "energy", r.energy);
-  lua_pushvalue(L, svals);
-  lua_setfield(L, -2, "svals");
-  lua_createtable(L, 2, 0);
-  lua_pushinteger(L, (lua_Integer)r.m);
-  lua_rawseti(L, -2, 1);
-  lua_pushinteger(L, (lua_Integer)r.n);
-  lua_rawseti(L, -2, 2);
-  lua_setfield(L, -2, "shape");
-  setnum(L, "tol", r.tol_used);
-  setnum(L, "rtol", r.rtol_used);
-  setnum(L, "relative_tol", o.relative_tol);
-  setnum(L, "energy_tau", o.energy_tau);
-  setnum(L, "smax", r.smax);
-  setnum(L, "fro", r.fro);
-  setnum(L, "nuclear", r.nuclear);
-  setint(L, "k", r.k);
+/* rank._mp_quantile(beta, q): the Marchenko-Pastur quantile (for tests and the docs). */
+static int l_mp_quantile(lua_State *L) {
+  lua_pushnumber(L, rh_mp_quantile(luaL_checknumber(L, 1), luaL_checknumber(L, 2)));
   return 1;
 }
 
 void rhb_open_linalg(lua_State *L) {
   static const luaL_Reg linalg[] = {{"svdvals", l_svdvals}, {"svd", l_svd}, {"norm", l_norm},
                                     {"qr_pivoted", l_qr_pivoted}, {"lstsq", l_lstsq}, {NULL, NULL}};
-  static const luaL_Reg rank[] = {{"numerical", l_numerical}, {"relative", l_relative}, {"effective", l_effective},
-                                  {"stable", l_stable}, {"energy", l_energy}, {"all", l_all}, {NULL, NULL}};
+  static const luaL_Reg rank[] = {{"_svals", l_svals}, {"_measure", l_measure}, {"_mp_quantile", l_mp_quantile},
+                                  {NULL, NULL}};
   luaL_newlib(L, linalg);
   lua_setfield(L, -2, "linalg");
   luaL_newlib(L, rank);

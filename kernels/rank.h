@@ -41,4 +41,39 @@ rh_status rh_rank_measures(const float *s, int64_t k, int64_t m, int64_t n, cons
 /* Only the option checks of rh_rank_measures (so bindings can refuse before an SVD). */
 rh_status rh_rank_check_opts(const rh_rank_opts *opts);
 
+/* ---- Estimators of the rank of a noisy low-rank matrix (docs/rank.md) ----
+ * Each takes the k singular values s of an m x n matrix (any order: a sorted copy is used
+ * when s is not descending; finite and >= 0), returns its rank in *rank and the threshold
+ * it compared with in *threshold (may be NULL). */
+
+/* Gavish & Donoho (2014), unknown noise: omega(beta) = 0.56 b^3 - 0.95 b^2 + 1.82 b + 1.43,
+ * beta = min(m,n)/max(m,n). */
+double rh_gd_omega(double beta);
+/* #{s_i > omega(beta) * median(s)}. */
+rh_status rh_rank_gavish_donoho(const float *s, int64_t k, int64_t m, int64_t n, double *threshold, int64_t *rank);
+
+/* The median of the Marchenko-Pastur law of ratio beta in (0, 1] and variance 1 (the law of
+ * the eigenvalues of X^T X / N, X an N x M matrix of iid unit-variance entries, beta = M/N),
+ * and more generally its q-quantile, q in (0, 1). */
+double rh_mp_quantile(double beta, double q);
+/* Spikes above the Marchenko-Pastur bulk: sigma fitted so that the median of the bulk (the
+ * values not counted as spikes) sits at the MP quantile it would have for pure noise,
+ * iterated until the count stops changing; the edge is sigma * sqrt(e^2 + tw * e * c),
+ * e = sqrt(m) + sqrt(n), c = (1/sqrt(m) + 1/sqrt(n))^(1/3): the MP edge e*sigma moved up by
+ * tw Tracy-Widom scales (Johnstone 2001; tw = 0 is the bare edge). *sigma (may be NULL) is
+ * the fitted noise level per entry. */
+rh_status rh_rank_spikes(const float *s, int64_t k, int64_t m, int64_t n, double tw, double *sigma, double *threshold,
+                         int64_t *rank);
+
+/* The position i < k of the largest ratio s_i / max(s_(i+1), floor * s_1) over the i with
+ * s_i > floor * s_1: values below the relative floor (0 < floor < 1) count as the floor, so
+ * the tail's ratios are ignored. The first such i among equal ratios (1 for a flat
+ * spectrum, which has no gap), 1 when k = 1, 0 for the zero matrix. *threshold: the ratio. */
+rh_status rh_rank_gap(const float *s, int64_t k, double floor, double *threshold, int64_t *rank);
+
+/* #{s_i > c * s0_max * exp(-horizon)}: above what weight decay alone leaves of an
+ * initialisation whose largest singular value was s0_max. */
+rh_status rh_rank_floor(const float *s, int64_t k, double s0_max, double horizon, double c, double *threshold,
+                        int64_t *rank);
+
 #endif

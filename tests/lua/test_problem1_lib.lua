@@ -266,7 +266,8 @@ rh.seed(11)
 local init = measure.initial(rh.nn.MLP({ 12, 8, 6, 3 }))
 T.eq(#init.layers, 3, "a rank entry per layer")
 for _, m in ipairs(rh.rank.measure_names) do
-  T.ok(init.network["normalized:" .. m] > 0 and init.network["normalized:" .. m] <= 1, "initial normalised " .. m)
+  -- >= 0: the noise-aware estimators (gavish_donoho, spikes, floor) find no signal in a random init
+  T.ok(init.network["normalized:" .. m] >= 0 and init.network["normalized:" .. m] <= 1, "initial normalised " .. m)
   local b = math.min(init.layers[1].ranks[m], init.layers[2].ranks[m])
   T.eq(init.network["bottleneck:" .. m], b, "initial bottleneck " .. m .. ": the lowest hidden layer")
 end

@@ -147,13 +147,15 @@ T.raises("bad argument #1 to 'numerical' (matrix is empty (0x3))", function() re
 T.raises("expected a 2-D matrix or a 1-D tensor of singular values, got 2x2x2",
   function() return rh.rank.all(rh.zeros(2, 2, 2)) end)
 T.raises("bad argument #1 to 'svdvals' (tensor expected, got no value)", function() return rh.linalg.svdvals() end)
-T.raises("bad argument #2 to 'numerical' (field 'tol' must be >= 0", function() return rh.rank.numerical(row, { tol = -1 }) end)
-T.raises("bad argument #2 to 'numerical' (tolerance must be >= 0", function() return rh.rank.numerical(row, -1) end)
+T.raises("bad argument #2 to 'numerical' (field 'tol' must be a finite number >= 0, got -1)", function() return rh.rank.numerical(row, { tol = -1 }) end)
+T.raises("bad argument #2 to 'numerical' (field 'tol' must be a finite number >= 0", function() return rh.rank.numerical(row, -1) end)
+T.raises("bad argument #2 to 'numerical' (field 'rtol' must be a finite number >= 0, got inf)", function() return rh.rank.numerical(row, { rtol = math.huge }) end)
+T.raises("bad argument #2 to 'numerical' (field 'tol' must be a finite number >= 0, got ", function() return rh.rank.numerical(row, { tol = 0 / 0 }) end)
 T.raises("not both", function() return rh.rank.numerical(row, { tol = 1, rtol = 0.1 }) end)
-T.raises("bad argument #2 to 'relative' (tolerance must be >= 0", function() return rh.rank.relative(row, -0.1) end)
-T.raises("bad argument #2 to 'energy' (energy tau must be in (0, 1], got 1.5)", function() return rh.rank.energy(row, 1.5) end)
-T.raises("energy tau must be in (0, 1], got 0", function() return rh.rank.energy(row, 0) end)
-T.raises("energy tau must be in (0, 1]", function() return rh.rank.all(row, { energy_tau = -1 }) end)
+T.raises("bad argument #2 to 'relative' (field 'relative_tol' must be a finite number >= 0, got -0.1)", function() return rh.rank.relative(row, -0.1) end)
+T.raises("bad argument #2 to 'energy' (field 'energy_tau' must be a number in (0, 1], got 1.5)", function() return rh.rank.energy(row, 1.5) end)
+T.raises("field 'energy_tau' must be a number in (0, 1], got 0", function() return rh.rank.energy(row, 0) end)
+T.raises("bad argument #2 to 'all' (field 'energy_tau' must be a number in (0, 1], got -1)", function() return rh.rank.all(row, { energy_tau = -1 }) end)
 T.raises("bad argument #2 to 'norm' (norm must be 'fro', 2 or 'nuc')", function() return rh.linalg.norm(row, 1) end)
 T.raises("bad argument #2 to 'lstsq' (shapes 20x5 and 19x2 do not match", function() return rh.linalg.lstsq(A2, rh.ones(19, 2)) end)
 T.raises("cannot have 3 singular values", function() return rh.rank.all(rh.tensor { 3, 2, 1 }, { shape = { 2, 5 } }) end)
@@ -254,6 +256,81 @@ do
   local s1 = rh.rank.svals({ layers[1].weight })
   T.ok(T.same_elements(s1[1], sv[1]), "a list of weight tensors")
   T.raises("bad argument #1 to 'svals' (layer 1 has no weight tensor)", function() return rh.rank.svals({ {} }) end)
+end
+
+
+-- ---- the registry: views, per-measure options, a toy measure ----
+do
+  local names = rh.rank.measure_names
+  T.eq(table.concat(names, ","), "numerical,relative,effective,stable,energy,gavish_donoho,spikes,gap,floor",
+    "measure_names: the registry's order")
+  for _, n in ipairs(names) do
+    local e = rh.rank.measure_info[n]
+    T.eq(rh.rank.measures[n], e.doc, n .. ": measures[] is the registry's definition")
+    T.eq(type(rh.rank[n]), "function", n .. ": its own function")
+    T.eq(type(e.scale_invariant), "boolean", n .. ": scale invariance declared")
+  end
+  T.eq(rh.rank.measure_info.floor.scale_invariant, false, "the floor is not scale-invariant")
+  local W = rh.tensor { { 3, 0, 0 }, { 0, 1, 0 }, { 0, 0, 0.001 } }
+  -- each measure takes only its own parameters (and their aliases), rank.all their union
+  T.raises("energy: unknown option 'tol'", rh.rank.energy, W, { tau = 0.5, tol = 3 })
+  T.raises("relative: unknown option 'tau'; did you mean 'tol'?", rh.rank.relative, W, { tau = 3 })
+  T.raises("effective: unknown option 'energy_tau'", rh.rank.effective, W, { energy_tau = 0.5 })
+  T.raises("bad argument #2 to 'stable' (the stable rank has no parameter)", rh.rank.stable, W, 0.5)
+  T.raises("gap: unknown option 'gap_flor'; did you mean 'gap_floor'?", rh.rank.gap, W, { gap_flor = 0.1 })
+  T.raises("all: unknown option 'horizn'; did you mean 'horizon'?", rh.rank.all, W, { horizn = 1 })
+  T.raises("bad argument #2 to 'floor' (field 'horizon' must be a finite number >= 0, got -1)", rh.rank.floor, W,
+    { horizon = -1 })
+  T.raises("bad argument #2 to 'all' (field 'gap_floor' must be a number in (0, 1), got 0)", rh.rank.all, W,
+    { gap_floor = 0 })
+  T.eq(rh.rank.energy(W, { tau = 0.5 }), 1, "energy's alias tau")
+  T.eq(rh.rank.relative(W, { tol = 1e-3 }), 2, "relative's alias tol (0.001/3.16 < 1e-3)")
+  local a = rh.rank.all(W, { energy_tau = 0.5, gap_floor = 0.01, s0_max = 1, horizon = 0, floor_c = 2 })
+  T.eq(a.energy, 1, "all: energy at its tau")
+  T.eq(a.gap, 2, "all: gap at its floor (3/1 < 1/0.03)")
+  T.eq(a.floor, 1, "all: floor 2 * 1 * e^0 = 2: only s_1 = 3 above")
+  T.eq(a.floor_threshold, 2, "all: the floor's threshold")
+  T.eq(a.gap_floor, 0.01, "all reports each parameter used")
+  T.eq(a.horizon, 0, "all reports the horizon used")
+  for _, n in ipairs(names) do T.eq(a[n], rh.rank[n](W, n == "floor" and { s0_max = 1 } or
+    n == "energy" and { energy_tau = 0.5 } or n == "gap" and { gap_floor = 0.01 } or nil), "all." .. n .. " = " .. n .. "()") end
+  -- floor's default s0_max: PyTorch's default init's largest singular value for the shape
+  local r0 = rh.rank.all(W)
+  T.near(r0.s0_max, (math.sqrt(3) + math.sqrt(3)) / math.sqrt(9), 1e-12, "floor: the default init's s0_max")
+  -- a toy measure: registered once, it is a function, in all, in the views and in network
+  rh.rank.register {
+    name = "toy_top", doc = "toy: #{s_i >= toy_frac * s_1}", scale_invariant = true, integer = true,
+    params = { { name = "toy_frac", default = 0.5, check = function(v)
+      if type(v) ~= "number" or v <= 0 then return "a number > 0" end end } },
+    fn = function(s, shape, p)
+      local c = 0
+      for _, v in ipairs(s:totable()) do if v >= p.toy_frac * s:get(1) then c = c + 1 end end
+      return c, { toy_shape = shape[1] .. "x" .. shape[2] }
+    end,
+  }
+  T.eq(rh.rank.measure_names[#rh.rank.measure_names], "toy_top", "the toy joins measure_names")
+  T.eq(rh.rank.measures.toy_top, "toy: #{s_i >= toy_frac * s_1}", "and measures")
+  T.eq(rh.rank.toy_top(W), 1, "its function, default parameter")
+  T.eq(rh.rank.toy_top(W, 0.3), 2, "a bare number is its first parameter")
+  T.eq(rh.rank.toy_top(rh.tensor { 1, 3, 2 }), 2, "from unsorted singular values: sorted first")
+  T.raises("bad argument #2 to 'toy_top' (field 'toy_frac' must be a number > 0, got -1)", rh.rank.toy_top, W,
+    { toy_frac = -1 })
+  local at = rh.rank.all(W, { toy_frac = 0.3 })
+  T.eq(at.toy_top, 2, "rank.all computes the toy")
+  T.eq(at.toy_shape, "3x3", "with its extras")
+  local net = rh.rank.network({ W, W }, { toy_frac = 0.3 })
+  T.eq(net.sum.toy_top, 4, "rank.network sums the toy")
+  T.raises("rank.register: 'toy_top' is already a name in rh.rank", rh.rank.register,
+    { name = "toy_top", doc = "x", scale_invariant = true, fn = print })
+  T.raises("parameter 'energy_tau' of 'toy2' is already a parameter of 'energy'", rh.rank.register,
+    { name = "toy2", doc = "x", scale_invariant = true, fn = print, params = { { name = "energy_tau" } } })
+  T.raises("rank.register: 'all' is already a name in rh.rank", rh.rank.register,
+    { name = "all", doc = "x", scale_invariant = true, fn = print })
+  -- network: s0_max per layer
+  local n2 = rh.rank.network({ W, rh.tensor { { 1, 0 }, { 0, 0.5 } } }, { s0_max = { 1, 0.1 }, horizon = 0 })
+  T.eq(n2.layers[1].floor, 1, "layer 1's floor from its own s0_max (2)")
+  T.eq(n2.layers[2].floor, 2, "layer 2's floor from its own s0_max (0.2)")
+  T.raises("opts.s0_max must be a number or list one value per layer", rh.rank.network, { W }, { s0_max = { 1, 2 } })
 end
 
 T.done()
