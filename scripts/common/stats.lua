@@ -120,6 +120,13 @@ function M.ci95(xs)
   return m, M.t95(n - 1) * sd / math.sqrt(n)
 end
 
+-- "mean ± half" of a list (its 95% interval, prose.interval's words); "n/a" for none. For
+-- study reports written by hand (examples/my_study.lua, the calibration report).
+function M.fmt_ci(xs, digits)
+  local m, h = M.ci95(xs)
+  return require("common.prose").interval(m and { mean = m, half = h } or nil, digits)
+end
+
 -- The q-quantile (0 <= q <= 1) by linear interpolation between order statistics (numpy's
 -- default); nil for an empty list.
 function M.quantile(xs, q)

@@ -37,7 +37,7 @@ at(e, l, "rh.train.fit: data must be a dataset, {x=, y=} or a function, got numb
 l, e = line(), err_of(function() local h = rh.train.fit(42, data); return h end)
 at(e, l, "rh.train.fit: a model expected")
 l, e = line(), err_of(function() local h = rh.train.fit(m, data, { lr = -1 }); return h end)
-at(e, l, "rh.train.fit: optim.SGD: lr must be a number >= 0, got -1")
+at(e, l, "rh.train.fit: optim.SGD: lr must be a finite number >= 0, got -1")
 l, e = line(), err_of(function() local h = rh.train.fit(m, data, { eval = true, progress = false }); return h end)
 at(e, l, "rh.train.fit: eval must be a dataset, {x=, y=} or a function, got boolean")
 l, e = line(), err_of(function() local h = rh.train.fit(m, { x = data.x, y = rh.zeros(3) }); return h end)
