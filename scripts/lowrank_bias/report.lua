@@ -219,8 +219,8 @@ function M.write_all(out, o, plan, records)
     local series = {}
     for _, s in ipairs(f.series) do if #s.x > 0 then series[#series + 1] = s end end
     if #series == 0 then return end
-    draw { path = out .. "/" .. file, title = f.title, xlabel = f.xlabel, ylabel = f.ylabel, series = series, logx = f.logx,
-      points = true }
+    draw { path = out .. "/" .. file, svg = true, title = f.title, xlabel = f.xlabel, ylabel = f.ylabel, series = series,
+      logx = f.logx, points = true, ybounds = { 0, 1 } }   -- a normalised rank lies in [0, 1]
     figs[#figs + 1] = { file = file, title = f.title, caption = caption }
     written[#written + 1] = file
   end
@@ -236,7 +236,8 @@ function M.write_all(out, o, plan, records)
     end
     by_wd[#by_wd + 1] = { name = string.format("wd %g", wd), x = x, y = y, err = e }
   end
-  add("rank_vs_batch.png", rh.plot.line, { title = "Normalised " .. m .. " rank against batch size (lr " .. lr .. ")",
+  add("rank_vs_batch.png", rh.plot.line, {
+    title = "Normalised " .. measure.describe(m) .. " against batch size (lr " .. lr .. ")",
     xlabel = "batch size", ylabel = "normalised rank (mean, 95% interval)", series = by_wd, logx = true },
     "One line per weight decay; mean over seeds with the 95% interval.")
   local by_b = {}
@@ -252,7 +253,8 @@ function M.write_all(out, o, plan, records)
     end
     by_b[#by_b + 1] = { name = "batch " .. b, x = x, y = y, err = e }
   end
-  add("rank_vs_weight_decay.png", rh.plot.line, { title = "Normalised " .. m .. " rank against weight decay (lr " .. lr .. ")",
+  add("rank_vs_weight_decay.png", rh.plot.line, {
+    title = "Normalised " .. measure.describe(m) .. " against weight decay (lr " .. lr .. ")",
     xlabel = "weight decay (log scale; wd 0 is in the table)", ylabel = "normalised rank (mean, 95% interval)",
     series = by_b, logx = true }, "One line per batch size; mean over seeds with the 95% interval.")
   local by_bh = {}
@@ -261,7 +263,8 @@ function M.write_all(out, o, plan, records)
     for _, r in ipairs(wdpos) do if r.batch == b then s.x[#s.x + 1], s.y[#s.y + 1] = r.wd_horizon, rank(r) end end
     by_bh[#by_bh + 1] = s
   end
-  add("rank_vs_horizon.png", rh.plot.scatter, { title = "Normalised " .. m .. " rank against the weight-decay horizon",
+  add("rank_vs_horizon.png", rh.plot.scatter, {
+    title = "Normalised " .. measure.describe(m) .. " against the weight-decay horizon",
     xlabel = "H = sum over steps of lr*wd/(1-momentum) (log scale)", ylabel = "normalised rank", series = by_bh,
     logx = true }, "Every run with weight decay; colours are batch sizes.")
   d:h(2, "Figures")
