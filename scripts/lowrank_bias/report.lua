@@ -215,7 +215,10 @@ function M.write_all(out, o, plan, records)
   end
   -- ---- figures ----
   local figs = {}
+  local can_draw, no_draw = rh.plot.available()   -- without gnuplot: the tables and report alone
+  if not can_draw then io.stderr:write("lowrank_bias: figures not drawn: ", tostring(no_draw), "\n") end
   local function add(file, draw, f, caption)
+    if not can_draw then return end
     local series = {}
     for _, s in ipairs(f.series) do if #s.x > 0 then series[#series + 1] = s end end
     if #series == 0 then return end

@@ -26,7 +26,14 @@ local function history_bottleneck(line, m)
 end
 
 -- ctx: what analysis.write_all computed once (ctx.pairs: the twin pairs under o.measure).
+-- Without gnuplot no figure is drawn (the study's tables and report are written all the same:
+-- a machine lent for a GPU has none), and stderr says so.
 function M.all(out, o, records, ctx)
+  local can, why = rh.plot.available()
+  if not can then
+    io.stderr:write("problem1: figures not drawn: ", tostring(why), "\n")
+    return {}
+  end
   local m = o.measure
   local mt = measure.describe(m)   -- "energy rank (tau 0.99)"
   local figs = {}
