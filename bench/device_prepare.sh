@@ -20,7 +20,7 @@
 #                  of its sources (device_check.sh compares it with the tree it runs in).
 # Fails when the payload exceeds 58 MiB (the device tool carries 64 MiB in all, the
 # repository's own ~2 MiB included). Needs apt's package lists (`apt-get update`), and nvcc
-# for the prebuilt build. About 2 minutes on 2 cores.
+# for the prebuilt build. About 5 minutes on 2 busy cores (the CUDA build most of it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 payload=bench/device_payload
