@@ -1,10 +1,13 @@
 -- gpu_train.lua - the seed MLP (784-784-784-784-10, batch 64, SGD) on Fashion-MNIST:
 -- seconds per epoch, then the singular values of all its layers, on one device.
 -- Prints one JSON object per line; compare with bench/torch_train.py on the same GPU.
---   rankhost bench/gpu_train.lua [device=cuda] [epochs=3] [dir=/usr/share/datasets/fashion-mnist]
+--   rankhost bench/gpu_train.lua [device=cuda] [epochs=3] [dir=/usr/share/datasets/fashion-mnist] [batches=0]
+-- batches > 0 stops each epoch after that many batches (a smoke run of the script; the
+-- figures compared with PyTorch are of whole epochs, batches 0).
 local device = arg[1] or "cuda"
 local epochs = tonumber(arg[2] or "3")
 local dir = arg[3] or "/usr/share/datasets/fashion-mnist"
+local max_batches = tonumber(arg[4] or "0")
 local nn, optim, data = rh.nn, rh.optim, rh.data
 
 rh.device(device)
@@ -29,10 +32,11 @@ for epoch = 1, epochs do
     model:backward(X, crit:backward(y, Y))
     opt:step()
     sum, n = sum + loss, n + 1
+    if n == max_batches then break end
   end
   sync()
-  print(string.format('{"bench":"rankhost_epoch","device":"%s","epoch":%d,"seconds":%.4f,"loss":%.5f}', device,
-                      epoch, rh.clock() - t0, sum / n))
+  print(string.format('{"bench":"rankhost_epoch","device":"%s","epoch":%d,"batches":%d,"seconds":%.4f,"loss":%.5f}',
+                      device, epoch, n, rh.clock() - t0, sum / n))
 end
 
 local layers = model:linear_layers()

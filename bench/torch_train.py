@@ -5,7 +5,9 @@ Fashion-MNIST, seconds per epoch, then torch.linalg.svdvals of every layer's wei
 The data sit on the device as uint8 and batches are gathered and scaled there, as in
 rankhost's device store. Prints one JSON object per line.
 
-    python3 bench/torch_train.py [device=cuda] [epochs=3] [dir=/usr/share/datasets/fashion-mnist]
+    python3 bench/torch_train.py [device=cuda] [epochs=3] [dir=/usr/share/datasets/fashion-mnist] [batches=0]
+
+batches > 0 stops each epoch after that many batches (a smoke run, as in gpu_train.lua).
 """
 import gzip
 import json
@@ -28,6 +30,7 @@ def main():
     device = sys.argv[1] if len(sys.argv) > 1 else "cuda"
     epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     root = sys.argv[3] if len(sys.argv) > 3 else "/usr/share/datasets/fashion-mnist"
+    max_batches = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     torch.manual_seed(1)
     images = torch.from_numpy(read_idx(f"{root}/train-images-idx3-ubyte.gz").reshape(-1, 784).copy()).to(device)
     labels = torch.from_numpy(read_idx(f"{root}/train-labels-idx1-ubyte.gz").astype(np.int64)).to(device)
@@ -58,9 +61,11 @@ def main():
             opt.step()
             total += loss.item()  # rankhost's loop reads the loss each step too
             steps += 1
+            if steps == max_batches:
+                break
         sync()
         print(json.dumps({"bench": "torch_epoch", "device": device, "epoch": epoch,
-                          "seconds": round(time.perf_counter() - t0, 4), "loss": round(total / steps, 5)}))
+                          "batches": steps, "seconds": round(time.perf_counter() - t0, 4), "loss": round(total / steps, 5)}))
     weights = [m.weight.detach() for m in model if isinstance(m, torch.nn.Linear)]
     for rep in range(1, 4):
         sync()

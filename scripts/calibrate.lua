@@ -45,13 +45,13 @@ local SPEC = regime.splice {
   { name = "n", type = "int", default = 2048, min = 64, help = "training samples per task" },
   { name = "n-test", type = "int", default = 1024, min = 64, help = "test samples per task" },
   { name = "width", type = "int", default = 64, min = 4, help = "width of the 3 hidden layers" },
-  { name = "wd", type = "number", default = 5e-3, min = 0, help = "weight decay (problem 1's default)" },
+  { name = "weight-decay", type = "number", default = 5e-3, min = 0, aliases = { "wd" }, help = "weight decay (problem 1's default)" },
   { regime = true },
 }
-local RUN_KEYS = regime.run_keys { "seed", "n", "n_test", "width", "wd", "data_dir", "teacher_k", "teacher_c" }
+local RUN_KEYS = regime.run_keys { "seed", "n", "n_test", "width", "weight_decay", "data_dir", "teacher_k", "teacher_c" }
 
 local function check(o)
-  if o.wd <= 0 then return "--wd must be > 0: the study's regime is one where weight decay acts" end
+  if o.weight_decay <= 0 then return "--weight-decay must be > 0: the study's regime is one where weight decay acts" end
   if o.batch > o.n then return string.format("--batch %d is larger than the data (--n %d)", o.batch, o.n) end
 end
 
@@ -77,7 +77,7 @@ end
 local function prepare(ctx)
   local o = ctx.o
   print(string.format("calibration: %d networks (%d seeds per rung), width %d, wd %g, H >= %g -> %s", #ctx.plan,
-    o.seeds, o.width, o.wd, o.min_horizon, ctx.out))
+    o.seeds, o.width, o.weight_decay, o.min_horizon, ctx.out))
 end
 
 -- One network: the regime's training (fit's rank rule, no stop before the horizon reaches
@@ -95,8 +95,8 @@ local function train(run, ctx)
   for i, s in ipairs((rh.rank.svals(model))) do s0[i] = s:get(1) end
   local crit = task.loss == "mse" and rh.nn.MSELoss() or rh.nn.CrossEntropyLoss()
   local n = o.n
-  local min_epochs = regime.min_epochs(o.lr, o.wd, o.momentum, o.batch, n, o.min_horizon, o.max_epochs)
-  local h = rh.train.fit(model, task.train, { lr = o.lr, momentum = o.momentum, weight_decay = o.wd, loss = crit,
+  local min_epochs = regime.min_epochs(o.lr, o.weight_decay, o.momentum, o.batch, n, o.min_horizon, o.max_epochs)
+  local h = rh.train.fit(model, task.train, { lr = o.lr, momentum = o.momentum, weight_decay = o.weight_decay, loss = crit,
     batch = o.batch, seed = run.run_seed, min_epochs = min_epochs, max_epochs = o.max_epochs, progress = false,
     rank_converged = regime.rank_rule(o) })
   local rec = { id = run.id, kind = run.kind, k = run.k, C = run.C, seed = run.seed_index, run_seed = run.run_seed,
@@ -108,7 +108,7 @@ local function train(run, ctx)
   end
   local H = h.wd_horizon or 0
   if o.cooldown > 0 then
-    local c = rh.train.fit(model, task.train, { lr = o.lr * o.cooldown_factor, momentum = o.momentum, weight_decay = o.wd,
+    local c = rh.train.fit(model, task.train, { lr = o.lr * o.cooldown_factor, momentum = o.momentum, weight_decay = o.weight_decay,
       loss = crit, batch = o.batch, seed = run.run_seed + 7919, max_epochs = o.cooldown, progress = false })
     H = H + (c.wd_horizon or 0)
   end

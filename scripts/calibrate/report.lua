@@ -226,7 +226,7 @@ function M.write_all(out, o, records)
   end
   d:p(string.format("%d networks (%d trained to the end), %.0f s of training in all. Regime: %s; weight decay %g, "
     .. "lr %g, batch %d, horizon H >= %g; %d training samples per task, width %d. The measures: %s.",
-    n_all, n_ok, wall, regime.text(o), o.wd, o.lr, o.batch, o.min_horizon, o.n, o.width,
+    n_all, n_ok, wall, regime.text(o), o.weight_decay, o.lr, o.batch, o.min_horizon, o.n, o.width,
     table.concat(rh.rank.measure_names, ", ")))
   doc.write(out .. "/report.md", d:text())
   -- the facts the report's sentences read, with the rules and thresholds that decided them

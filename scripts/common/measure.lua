@@ -14,6 +14,16 @@ function M.pick(r)
   return t
 end
 
+-- A rank measure as figure titles name it, with its parameter: "energy rank (tau 0.99)",
+-- "relative rank (tol 0.001)". The parameter is o.tau / o.tol where a study sets them
+-- (problem 2's --tau, --tol), else rh.rank's default (problem 1 measures at the defaults).
+M.PARAMETER = { energy = { key = "tau", default = 0.99 }, relative = { key = "tol", default = 1e-3 } }
+function M.describe(m, o)
+  local p = M.PARAMETER[m]
+  if not p then return m .. " rank" end
+  return string.format("%s rank (%s %g)", m, p.key, (o and o[p.key]) or p.default)
+end
+
 -- Loss and accuracy on a dataset, evaluated in batches of 1000.
 function M.evaluate(model, ds) return rh.train.evaluate(model, ds, { batch = 1000 }) end
 

@@ -141,12 +141,15 @@ local function draw_figures(out, o, records)
   local wdpos = {}
   for _, r in ipairs(runs) do if r.weight_decay > 0 then wdpos[#wdpos + 1] = r end end
   local figs = {}
+  local can_draw, no_draw = rh.plot.available()   -- without gnuplot: the tables and report alone
+  if not can_draw then io.stderr:write("lowrank_bias: figures not drawn: ", tostring(no_draw), "\n") end
   local function add(file, draw, f, caption)
+    if not can_draw then return end
     local series = {}
     for _, s in ipairs(f.series) do if #s.x > 0 then series[#series + 1] = s end end
     if #series == 0 then return end
-    draw { path = out .. "/" .. file, title = f.title, xlabel = f.xlabel, ylabel = f.ylabel, series = series, logx = f.logx,
-      points = true }
+    draw { path = out .. "/" .. file, svg = true, title = f.title, xlabel = f.xlabel, ylabel = f.ylabel, series = series,
+      logx = f.logx, points = true, ybounds = { 0, 1 } }   -- a normalised rank lies in [0, 1]
     figs[#figs + 1] = { file = file, title = f.title, caption = caption }
   end
   local lr = o.lrs[1]
@@ -161,7 +164,8 @@ local function draw_figures(out, o, records)
     end
     by_wd[#by_wd + 1] = { name = string.format("wd %g", wd), x = x, y = y, err = e }
   end
-  add("rank_vs_batch.png", rh.plot.line, { title = "Normalised " .. m .. " rank against batch size (lr " .. lr .. ")",
+  add("rank_vs_batch.png", rh.plot.line, {
+    title = "Normalised " .. measure.describe(m) .. " against batch size (lr " .. lr .. ")",
     xlabel = "batch size", ylabel = "normalised rank (mean, 95% interval)", series = by_wd, logx = true },
     "One line per weight decay; mean over seeds with the 95% interval.")
   local by_b = {}
@@ -177,7 +181,8 @@ local function draw_figures(out, o, records)
     end
     by_b[#by_b + 1] = { name = "batch " .. b, x = x, y = y, err = e }
   end
-  add("rank_vs_weight_decay.png", rh.plot.line, { title = "Normalised " .. m .. " rank against weight decay (lr " .. lr .. ")",
+  add("rank_vs_weight_decay.png", rh.plot.line, {
+    title = "Normalised " .. measure.describe(m) .. " against weight decay (lr " .. lr .. ")",
     xlabel = "weight decay (log scale; wd 0 is in the table)", ylabel = "normalised rank (mean, 95% interval)",
     series = by_b, logx = true }, "One line per batch size; mean over seeds with the 95% interval.")
   local by_bh = {}
@@ -186,7 +191,8 @@ local function draw_figures(out, o, records)
     for _, r in ipairs(wdpos) do if r.batch == b then s.x[#s.x + 1], s.y[#s.y + 1] = r.wd_horizon, rank(r) end end
     by_bh[#by_bh + 1] = s
   end
-  add("rank_vs_horizon.png", rh.plot.scatter, { title = "Normalised " .. m .. " rank against the weight-decay horizon",
+  add("rank_vs_horizon.png", rh.plot.scatter, {
+    title = "Normalised " .. measure.describe(m) .. " against the weight-decay horizon",
     xlabel = "H = sum over steps of lr*wd/(1-momentum) (log scale)", ylabel = "normalised rank", series = by_bh,
     logx = true }, "Every run with weight decay; colours are batch sizes.")
   return figs

@@ -1,5 +1,6 @@
--- figures.lua - problem 1's figures (PNG, through rh.plot). Each names the rank measure it
--- uses; report.md shows them with a caption. A figure with nothing to draw is skipped.
+-- figures.lua - problem 1's figures (PNG and SVG, through rh.plot). Each title names the rank
+-- measure it uses with its parameter; report.md shows them with a caption. A figure with
+-- nothing to draw is skipped.
 --   rank_over_horizon      bottleneck rank against the weight-decay horizon, per run
 --   normalized_by_kind     the normalised network rank of every run, by kind (controls)
 --   twins                  each draw's normalised rank with weight decay against without
@@ -10,10 +11,9 @@ local rh = require "rankhost"
 local stats = require "common.stats"
 local analysis = require "problem1.analysis"
 local ladder = require "problem1.ladder"
+local measure = require "common.measure"
 
 local M = {}
-
-local KIND_X = { real = 1, wd0 = 2, random = 3, teacher = 4, parity = 5, noise = 6, mnist = 7 }
 
 local function finite(x) return type(x) == "number" and x == x and math.abs(x) ~= math.huge end
 
@@ -26,8 +26,16 @@ local function history_bottleneck(line, m)
 end
 
 -- ctx: what analysis.write_all computed once (ctx.pairs: the twin pairs under o.measure).
+-- Without gnuplot no figure is drawn (the study's tables and report are written all the same:
+-- a machine lent for a GPU has none), and stderr says so.
 function M.all(out, o, records, ctx)
+  local can, why = rh.plot.available()
+  if not can then
+    io.stderr:write("problem1: figures not drawn: ", tostring(why), "\n")
+    return {}
+  end
   local m = o.measure
+  local mt = measure.describe(m)   -- "energy rank (tau 0.99)"
   local figs = {}
   local function add(file, draw, fig, caption)
     local series = {}
@@ -39,11 +47,12 @@ function M.all(out, o, records, ctx)
           if e then e[#e + 1] = finite(s.err[k]) and s.err[k] or 0 end
         end
       end
-      if #x > 0 then series[#series + 1] = { name = s.name, x = x, y = y, err = e } end
+      if #x > 0 then series[#series + 1] = { name = s.name, x = x, y = y, err = e, line = s.line } end
     end
     if #series == 0 then return end
-    draw { path = out .. "/" .. file, title = fig.title, xlabel = fig.xlabel, ylabel = fig.ylabel, series = series,
-      logx = fig.logx, points = fig.points, width = fig.width }
+    draw { path = out .. "/" .. file, svg = true, title = fig.title, xlabel = fig.xlabel, ylabel = fig.ylabel,
+      series = series, logx = fig.logx, points = fig.points, width = fig.width, categories = fig.categories,
+      ybounds = fig.ybounds, key = fig.key }
     figs[#figs + 1] = { file = file, title = fig.title, caption = caption, measure = m }
   end
 
@@ -64,7 +73,7 @@ function M.all(out, o, records, ctx)
         end
       end
     end
-    add("rank_over_horizon.png", rh.plot.line, { title = "Bottleneck " .. m .. " rank during training (real labels, wd > 0)",
+    add("rank_over_horizon.png", rh.plot.line, { title = "Bottleneck " .. mt .. " during training (real labels, wd > 0)",
       xlabel = "weight-decay horizon H = sum of lr*wd/(1-momentum) over steps", ylabel = "lowest hidden-layer " .. m .. " rank",
       series = series, width = 1100 },
       "Each line is one network (seed 1 of each architecture), plotted against its weight-decay horizon; the right "
@@ -73,18 +82,22 @@ function M.all(out, o, records, ctx)
 
   -- ---- the normalised rank of every run, by kind ----
   do
-    local series = {}
+    -- a categorical axis: one position per kind present, labelled with the kind
+    local series, categories = {}, {}
     for _, k in ipairs(analysis.KINDS) do
       local x, y = {}, {}
       for _, r in ipairs(analysis.of_kind(records, k)) do
-        x[#x + 1] = KIND_X[k] + (((#x * 37) % 11) - 5) * 0.03
+        x[#x + 1] = #categories + 1 + (((#x * 37) % 11) - 5) * 0.03
         y[#y + 1] = r.network["normalized:" .. m]
       end
-      if #x > 0 then series[#series + 1] = { name = analysis.KIND_TEXT[k], x = x, y = y } end
+      if #x > 0 then
+        categories[#categories + 1] = analysis.KIND_TEXT[k]
+        series[#series + 1] = { name = analysis.KIND_TEXT[k], x = x, y = y }
+      end
     end
-    add("normalized_by_kind.png", rh.plot.scatter, { title = "Normalised network " .. m .. " rank at the end, by kind",
-      xlabel = "kind: 1 real, 2 wd0, 3 random labels, 4 teacher, 5 parity, 6 label noise, 7 MNIST",
-      ylabel = "sum of layer ranks / sum of min(rows, cols)", series = series, width = 1100 },
+    add("normalized_by_kind.png", rh.plot.scatter, { title = "Normalised network " .. mt .. " at the end, by kind",
+      xlabel = "kind of network", ylabel = "sum of layer ranks / sum of min(rows, cols)", series = series,
+      categories = categories, key = "off", width = 1100 },
       "Every trained network, one point each (jittered sideways within its kind); 1.0 is full rank.")
   end
 
@@ -94,9 +107,9 @@ function M.all(out, o, records, ctx)
     for _, p in ipairs(ctx.pairs) do
       x[#x + 1], y[#y + 1] = p[2].network["normalized:" .. m], p[1].network["normalized:" .. m]
     end
-    add("twins.png", rh.plot.scatter, { title = "The same draw with and without weight decay (" .. m .. " rank)",
+    add("twins.png", rh.plot.scatter, { title = "The same draw with and without weight decay: normalised " .. mt,
       xlabel = "normalised rank, weight decay 0", ylabel = "normalised rank, weight decay " .. o.weight_decay,
-      series = { { name = "a draw and its twin", x = x, y = y }, { name = "y = x", x = { 0, 1 }, y = { 0, 1 } } } },
+      series = { { name = "a draw and its twin", x = x, y = y }, { name = "y = x", x = { 0, 1 }, y = { 0, 1 }, line = true } } },
       "One point per twin pair (the same architecture and seed); a point below the diagonal is a pair whose rank "
       .. "weight decay lowered.")
   end
@@ -112,7 +125,7 @@ function M.all(out, o, records, ctx)
     end
     local series = {}
     for d = 1, 16 do if by_depth[d] then series[#series + 1] = by_depth[d] end end
-    add("bottleneck_vs_accuracy.png", rh.plot.scatter, { title = "Convergent bottleneck rank vs test accuracy (" .. m .. ")",
+    add("bottleneck_vs_accuracy.png", rh.plot.scatter, { title = "Convergent bottleneck " .. mt .. " vs test accuracy",
       xlabel = "lowest hidden-layer " .. m .. " rank", ylabel = "test accuracy", series = series },
       "Converged real-label networks with weight decay; colours are depths.")
   end
@@ -133,9 +146,9 @@ function M.all(out, o, records, ctx)
         end
         series[#series + 1] = { name = f:gsub("_", " ") .. " rank", x = x, y = y, err = e }
       end
-      add("ladder_" .. fam.kind .. ".png", rh.plot.line, { title = "Convergent " .. m .. " rank against " .. fam.what,
+      add("ladder_" .. fam.kind .. ".png", rh.plot.line, { title = "Convergent " .. mt .. " against " .. fam.what,
         xlabel = fam.what, ylabel = m .. " rank (mean, 95% interval over seeds)", series = series, points = true,
-        logx = fam.kind ~= "noise" },
+        logx = fam.kind ~= "noise", ybounds = { 0 } },
         "Mean over the converged seeds of each rung, with the 95% interval of the mean (Student's t).")
     end
   end
@@ -154,7 +167,7 @@ function M.all(out, o, records, ctx)
         end
         series[#series + 1] = { name = r.id .. (k == 1 and " (wd " .. o.weight_decay .. ")" or " (wd 0)"), x = x, y = y }
       end
-      rh.plot.line { path = out .. "/spectra.png", title = "Singular values of the last hidden layer, " .. p[1].id
+      rh.plot.line { path = out .. "/spectra.png", svg = true, title = "Singular values of the last hidden layer, " .. p[1].id
         .. " and its twin", xlabel = "index i", ylabel = "s_i / s_1 (log scale)", logy = true, series = series }
       figs[#figs + 1] = { file = "spectra.png", title = "Singular values, a draw and its wd0 twin", measure = "none",
         caption = "The spectrum of the last hidden layer of one twin pair, each normalised by its largest value." }

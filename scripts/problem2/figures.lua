@@ -1,4 +1,5 @@
--- figures.lua - problem 2's PNG figures, each a list of named series drawn by rh.plot.line:
+-- figures.lua - problem 2's figures (PNG and SVG), each a list of named series drawn by
+-- rh.plot.line; each title ends with the policy and its rank measure with its parameter:
 --   accuracy_vs_time.png  test accuracy against cumulative training seconds, per variant: the
 --                         mean over seeds at each iteration with its 95% band; the baselines
 --                         of one variant as points with 95% error bars
@@ -8,17 +9,31 @@
 --                         each variant's final one (seed 1)
 local rh = require "rankhost"
 local stats = require "common.stats"
+local measure = require "common.measure"
 
 local M = {}
+
+-- "[policy energy: energy rank (tau 0.99)]": the policy that chose the widths and the rank
+-- measure it reads, at the study's --tau / --tol (o: the study's options; nil: no suffix).
+function M.policy_text(o)
+  if not o or not o.policy then return "" end
+  local p = tostring(o.policy)
+  local is_measure = false
+  for _, m in ipairs(rh.rank.measure_names) do if m == p then is_measure = true end end
+  if is_measure then return string.format(" [policy %s: %s]", p, measure.describe(p, o)) end
+  if p == "fraction" then return string.format(" [policy fraction: %g of each width kept]", o.fraction or 0.5) end
+  if p == "widen" then return " [policy widen: " .. measure.describe("energy", o) .. " / width]" end
+  return " [policy " .. (p:match("([^/]+)%.lua$") or p) .. "]"
+end
 
 -- Renders fig {title, xlabel, ylabel, logx, logy, points, scatter, series} to path (lines, or
 -- points alone with scatter). Returns true, or false and why (e.g. no gnuplot).
 function M.draw(path, fig)
   local ok, why = rh.plot.available()
   if not ok then return false, why end
-  return pcall(fig.scatter and rh.plot.scatter or rh.plot.line, { path = path, title = fig.title, xlabel = fig.xlabel,
-    ylabel = fig.ylabel,
-    logx = fig.logx or false, logy = fig.logy or false, points = fig.points ~= false, series = fig.series })
+  return pcall(fig.scatter and rh.plot.scatter or rh.plot.line, { path = path, svg = true, title = fig.title,
+    xlabel = fig.xlabel, ylabel = fig.ylabel, logx = fig.logx or false, logy = fig.logy or false,
+    points = fig.points ~= false, series = fig.series, ybounds = fig.ybounds })
 end
 
 -- Mean and 95% half-width of f(row) over the runs' rows of iteration k, k = 0, 1, ...: lists
@@ -40,7 +55,7 @@ end
 
 -- rows_by_variant: list of {label, runs_rows = {rows per run}}; points: list of {name, x = {mean,
 -- half}, y = {mean, half}} drawn as single points with error bars.
-function M.accuracy_vs_time(rows_by_variant, points)
+function M.accuracy_vs_time(rows_by_variant, points, o)
   local series = {}
   for _, v in ipairs(rows_by_variant) do
     local t = by_iteration(v.runs_rows, function(r) return r.cum_seconds end)
@@ -52,11 +67,11 @@ function M.accuracy_vs_time(rows_by_variant, points)
   for _, p in ipairs(points or {}) do
     series[#series + 1] = { name = p.name, x = { p.x }, y = { p.y }, err = { p.err or 0 } }
   end
-  return { title = "Test accuracy against cumulative training time", xlabel = "training seconds (cumulative, mean)",
-    ylabel = "test accuracy", series = series }
+  return { title = "Test accuracy against cumulative training time" .. M.policy_text(o),
+    xlabel = "training seconds (cumulative, mean)", ylabel = "test accuracy", series = series, ybounds = { 0, 1 } }
 end
 
-function M.widths(rows_by_variant, nlayers)
+function M.widths(rows_by_variant, nlayers, o)
   local series = {}
   for _, v in ipairs(rows_by_variant) do
     for l = 1, nlayers do
@@ -66,29 +81,30 @@ function M.widths(rows_by_variant, nlayers)
       series[#series + 1] = s
     end
   end
-  return { title = "Hidden widths by iteration (mean over seeds)", xlabel = "iteration", ylabel = "width", logy = true,
-    series = series }
+  return { title = "Hidden widths by iteration (mean over seeds)" .. M.policy_text(o), xlabel = "iteration",
+    ylabel = "width", logy = true, series = series }
 end
 
 -- points: list of {wstar, width} (one per run).
-function M.teacher(points, wstars)
+function M.teacher(points, wstars, o)
   local runs = { name = "a run's final width", x = {}, y = {} }
   for i, p in ipairs(points) do runs.x[i], runs.y[i] = p.wstar, p.width end
-  local diag = { name = "width = w*", x = {}, y = {} }
+  local diag = { name = "width = w*", x = {}, y = {}, line = true }
   for i, w in ipairs(wstars) do diag.x[i], diag.y[i] = w, w end
-  return { title = "Teacher MLPs: final width against w*", xlabel = "teacher hidden width w*",
+  return { title = "Teacher MLPs: final width against w*" .. M.policy_text(o), xlabel = "teacher hidden width w*",
     ylabel = "final width (first hidden layer)", logx = true, logy = true, scatter = true, series = { diag, runs } }
 end
 
 -- spectra: list of {name, svals (list)}.
-function M.spectra(spectra)
+function M.spectra(spectra, o)
   local series = {}
   for i, sp in ipairs(spectra) do
     local s = { name = sp.name, x = {}, y = {} }
     for j, v in ipairs(sp.svals) do s.x[j], s.y[j] = j, v end
     series[i] = s
   end
-  return { title = "Singular values of the first hidden layer (seed 1)", xlabel = "index", ylabel = "singular value",
+  return { title = "Singular values of the first hidden layer (seed 1)" .. M.policy_text(o), xlabel = "index",
+    ylabel = "singular value",
     logy = true, points = false, series = series }
 end
 

@@ -258,11 +258,11 @@ local function draw_figures(out, o, plan, done, f, a, rows_by_id)
           err = b.acc.half }
       end
     end
-    figs[#figs + 1] = { file = "accuracy_vs_time.png", fig = figures.accuracy_vs_time(by_variant, points),
+    figs[#figs + 1] = { file = "accuracy_vs_time.png", fig = figures.accuracy_vs_time(by_variant, points, o),
       caption = "Mean test accuracy over seeds at each iteration (the runs that reached it) against the mean cumulative "
         .. "training time, with its 95% band; the baselines at the best variant's final widths as points with 95% "
         .. "error bars." }
-    figs[#figs + 1] = { file = "widths.png", fig = figures.widths(by_variant, #o.hidden),
+    figs[#figs + 1] = { file = "widths.png", fig = figures.widths(by_variant, #o.hidden, o),
       caption = "Mean width of each hidden layer by iteration (runs that reached the iteration)." }
     local spectra = {}
     local dense1 = p2facts.records(plan, done, "dense", "img")[1]
@@ -273,12 +273,12 @@ local function draw_figures(out, o, plan, done, f, a, rows_by_id)
       if row and row.svals then spectra[#spectra + 1] = { name = s.label .. " final", svals = row.svals[1] } end
     end
     if #spectra > 0 then
-      figs[#figs + 1] = { file = "spectra.png", fig = figures.spectra(spectra),
+      figs[#figs + 1] = { file = "spectra.png", fig = figures.spectra(spectra, o),
         caption = "Singular values of the first hidden layer's weight after the cooldown, seed 1." }
     end
   end
   if #a.teacher_points > 0 then
-    figs[#figs + 1] = { file = "teacher_widths.png", fig = figures.teacher(a.teacher_points, o.teacher_widths),
+    figs[#figs + 1] = { file = "teacher_widths.png", fig = figures.teacher(a.teacher_points, o.teacher_widths, o),
       caption = "Each teacher run's final width (first hidden layer) against the teacher's hidden width w*; the line "
         .. "is width = w*." }
   end

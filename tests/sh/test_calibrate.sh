@@ -2,7 +2,7 @@
 # test_calibrate.sh - scripts/calibrate.lua --quick end to end: calibration.csv has one row
 # per task, layer family and measure with the columns issue 22 names (read with Python's csv
 # module), every verdict is one of yes/no/cannot tell, report.md opens with the table and
-# says which measure recovers k (or that none does); a second start trains nothing; --wd 0
+# says which measure recovers k (or that none does); a second start trains nothing; --weight-decay 0
 # is a usage error (status 2) naming the option.
 set -u
 data=/usr/share/datasets/fashion-mnist
@@ -51,7 +51,7 @@ check "report.md names the measures that recover k, or says none does" \
   'grep -q "^\*\*The measure(s) that recover k\|^\*\*No measure recovers k" "$out/c/report.md"'
 cal > "$out/log2" 2>&1
 check "a second start trains nothing" '[ $? -eq 0 ] && grep -q "48 of 48 networks already finished" "$out/log2" || { cat "$out/log2"; false; }'
-"$RANKHOST" "$C" --wd 0 --out "$out/bad" > "$out/log3" 2>&1
+"$RANKHOST" "$C" --weight-decay 0 --out "$out/bad" > "$out/log3" 2>&1
 st=$?
-check "--wd 0 is a usage error" '[ $st -eq 2 ] && grep -q -- "--wd must be > 0" "$out/log3"'
+check "--weight-decay 0 is a usage error" '[ $st -eq 2 ] && grep -q -- "--weight-decay must be > 0" "$out/log3"'
 exit $fail

@@ -28,6 +28,12 @@ for f in runs.jsonl summary.csv classes.csv complexity.csv ladder_spearman.csv r
   check "$f exists and is not empty" '[ -s "$out/s/$f" ]'
 done
 check "figures are PNG" '[ "$(head -c 4 "$out/s/twins.png" | tail -c 3)" = "PNG" ]'
+check "each figure also as SVG" '[ "$(head -c 5 "$out/s/twins.svg")" = "<?xml" ] && [ -s "$out/s/normalized_by_kind.svg" ]'
+# without gnuplot (a machine lent for a GPU has none) the analysis is written, figures skipped
+cp -r "$out/s" "$out/nognuplot" && rm -f "$out/nognuplot"/*.png "$out/nognuplot"/*.svg
+RH_GNUPLOT=/nonexistent/gnuplot "$RANKHOST" "$P1" --merge --out "$out/nognuplot" > "$out/nog.log" 2>&1
+check "without gnuplot --merge exits 0, writes the report, says the figures were not drawn" \
+  '[ $? -eq 0 ] && [ -s "$out/nognuplot/report.md" ] && grep -q "figures not drawn: gnuplot was not found" "$out/nog.log" && ! ls "$out/nognuplot"/*.png >/dev/null 2>&1 || { cat "$out/nog.log"; false; }'
 check "progress lines" 'grep -q "run 5/5 p1-1-teacher2-s1" "$out/log1" && grep -q "p1-1-1-s1 epoch 1/4" "$out/log1"'
 check "the stop rule is printed" 'grep -q "stop rule: from the epoch where the weight-decay horizon reaches 0" "$out/log1"'
 
