@@ -7,6 +7,7 @@
 local rh = require "rankhost"
 local stats = require "common.stats"
 local doc = require "common.report"
+local measure = require "common.measure"
 local prose = require "common.prose"
 local facts_io = require "common.facts"
 local grid_facts = require "lowrank_bias.facts"
