@@ -224,7 +224,9 @@ function train.fit(model, data, o)
   local rule = rank_rule(fname, o.rank_converged)
   local layers
   if rule then
-    layers = type(model.linear_layers) == "function" and model:linear_layers() or {}
+    local ok, ls = pcall(rh.nn.rank_layers, model) -- a Linear left out is an error naming its module
+    if not ok then error(fname .. ": rank_converged: " .. tostring(ls), 2) end
+    layers = ls
     if #layers == 0 then error(fname .. ": rank_converged needs a model with Linear layers (model:linear_layers())", 2) end
   end
   local threshold, min_delta = o.threshold or 1e-3, o.min_delta or 0

@@ -104,7 +104,7 @@ function Net:linear_layers()
   local layers = {}
   for i, layer in ipairs(self.hidden) do
     if layer.lin then layers[i] = layer.lin else
-      layers[i] = setmetatable({}, { __index = function(_, k)
+      layers[i] = setmetatable({ parts = { layer.down, layer.up } }, { __index = function(_, k)
         if k == "weight" then return (self:affine(i)) end
       end })
     end
