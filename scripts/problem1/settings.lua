@@ -30,8 +30,10 @@ M.SPEC = regime.splice {
   { name = "full", type = "preset", help = "a larger study: all 60,000 images, wider nets; 32 architectures x 3 seeds (96 real, 24 wd0), 6 random, "
     .. "5 seeds a ladder rung",
     sets = { n = 32, seeds = 3, wd0_runs = 8, random_runs = 6, train_subset = 0, test_subset = 0, width_min = 64,
-      width_max = 1024, min_params = 100000, max_epochs = 300, ladder_seeds = 5, probe = 512 } },
+      width_max = 1024, min_params = 100000, max_epochs = 300, ladder_seeds = 5, probe = 512, save_weights = false } },
   { name = "out", type = "string", default = "results/problem1", metavar = "DIR", help = "output folder" },
+  { name = "save-weights", type = "bool", default = true,
+    help = "keep each network's final weights in --out/weights/<id>.safetensors (rh.checkpoint; --no-save-weights: not)" },
   { name = "resume", type = "bool", default = false,
     help = "require an existing study in --out and continue it (a restart with the same --out continues anyway)" },
   { name = "jobs", type = "int", default = 0, min = 0,

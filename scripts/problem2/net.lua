@@ -156,6 +156,17 @@ function Net:tensors()
   return t
 end
 
+-- A checkpoint's metadata (docs/problem2.md): study, architecture ("784-256-r8:64-10": a
+-- factored layer is r<rank>:<neurons>), plus the caller's fields (id, seed, iteration) as strings.
+function Net:metadata(fields)
+  local parts = { tostring(self.spec.input) }
+  for _, h in ipairs(self.spec.hidden) do parts[#parts + 1] = h.rank and ("r" .. h.rank .. ":" .. h.neurons) or tostring(h.neurons) end
+  parts[#parts + 1] = tostring(self.spec.classes)
+  local meta = { study = "problem2", architecture = table.concat(parts, "-") }
+  for k, v in pairs(fields or {}) do meta[k] = tostring(v) end
+  return meta
+end
+
 -- The inverse of tensors(): a net of `spec` holding the saved weights.
 function Net.from_tensors(spec, t)
   local net = Net.build(spec)
