@@ -12,5 +12,6 @@ rh.checkpoint = require "rankhost.checkpoint"
 
 rh.log = require "rankhost.log"
 rh.plot = require "rankhost.plot"
+rh.help = require("rankhost.help").help
 
 return rh
