@@ -261,6 +261,7 @@ end
 
 local function encode(v)
   if math.type(v) == "integer" then return string.format("%d", v) end
+  if v == math.huge then return "inf" elseif v == -math.huge then return "-inf" end
   if type(v) == "number" then return string.format("%.17g", v) end
   if type(v) == "boolean" then return tostring(v) end
   if type(v) == "table" then
@@ -272,16 +273,17 @@ local function encode(v)
 end
 
 -- The value of a stored string, of the kind `like` is.
-local function decode(str, like, key)
+local decode
+function decode(str, like, key)
   local v
   if type(like) == "boolean" then
     if str == "true" then v = true elseif str == "false" then v = false end
   elseif type(like) == "table" then
     v = {}
-    for x in tostring(str):gmatch("[^,]+") do v[#v + 1] = tonumber(x) end
+    for x in tostring(str):gmatch("[^,]+") do v[#v + 1] = decode(x, 0, key) end
     if #v ~= #like then v = nil end
   else
-    v = math.tointeger(str) or tonumber(str)
+    v = math.tointeger(str) or tonumber(str) or (str == "inf" and math.huge) or (str == "-inf" and -math.huge) or nil
   end
   if v == nil then error(string.format("load_state_dict: '%s' = %s is not a %s", key, tostring(str), type(like)), 4) end
   return v
@@ -377,6 +379,37 @@ end
 local Scheduler = {}
 Scheduler.__index = Scheduler
 function Scheduler:get_last_lr() return lrs(self.opt) end
+
+-- sched:state_dict() -> meta: the scheduler's counters and numbers (last_epoch, base_lrs,
+-- ReduceLROnPlateau's best, num_bad_epochs, cooldown_counter, ...) as strings, written as the
+-- optimizer's are; sched:load_state_dict(meta) sets them on a scheduler built the same way.
+local function plain(v)
+  if type(v) == "number" or type(v) == "boolean" then return true end
+  if type(v) ~= "table" or #v == 0 then return false end
+  for _, x in ipairs(v) do if type(x) ~= "number" then return false end end
+  return true
+end
+
+function Scheduler:state_dict()
+  local meta = {}
+  for k, v in pairs(self) do
+    if type(k) == "string" and k ~= "opt" and plain(v) then meta[k] = encode(v) end
+  end
+  return meta
+end
+
+function Scheduler:load_state_dict(meta)
+  if type(meta) ~= "table" then error("bad argument #1 to 'load_state_dict' (metadata table expected)", 2) end
+  local new = {}
+  for k, v in pairs(self) do
+    if type(k) == "string" and k ~= "opt" and plain(v) then
+      if meta[k] == nil then error("load_state_dict: the scheduler's state lacks '" .. k .. "'", 2) end
+      new[k] = decode(meta[k], v, k)
+    end
+  end
+  for k, v in pairs(new) do self[k] = v end
+  return self
+end
 
 local function scheduler(opt, fname)
   if type(opt) ~= "table" or type(opt.groups) ~= "table" then error(fname .. ": an optimizer expected", 3) end

@@ -95,6 +95,38 @@ for _, kind in ipairs(kinds) do
   T.eq(meta["optimizer.optimizer"], o2.name, name .. ": optimizer kind")
 end
 
+-- schedulers: StepLR and ReduceLROnPlateau (its best starts at +inf) through a checkpoint
+do
+  local function run(m, opt, s1, s2, from, to)
+    for e = from, to do
+      train(m, opt, e, e)
+      s1:step()
+      s2:step(10 - e % 3) -- a metric that stalls: the plateau rule acts
+    end
+  end
+  local a = build(4)
+  local oa = optim.SGD(a, { lr = 0.1, momentum = 0.9 })
+  local sa, pa = optim.StepLR(oa, { step = 2, gamma = 0.5 }), optim.ReduceLROnPlateau(oa, { patience = 1, factor = 0.5 })
+  run(a, oa, sa, pa, 1, 8)
+  local b = build(4)
+  local ob = optim.SGD(b, { lr = 0.1, momentum = 0.9 })
+  local sb, pb = optim.StepLR(ob, { step = 2, gamma = 0.5 }), optim.ReduceLROnPlateau(ob, { patience = 1, factor = 0.5 })
+  T.eq(pb:state_dict().best, "inf", "an infinite best is written as inf")
+  run(b, ob, sb, pb, 1, 3)
+  rh.checkpoint.save(path, { model = b, optimizer = ob, scheduler = sb })
+  local meta_p = pb:state_dict()
+  local c = build(5)
+  local oc = optim.SGD(c, { lr = 0.1, momentum = 0.9 })
+  local sc, pc = optim.StepLR(oc, { step = 2, gamma = 0.5 }), optim.ReduceLROnPlateau(oc, { patience = 1, factor = 0.5 })
+  rh.checkpoint.load(path, { model = c, optimizer = oc, scheduler = sc })
+  pc:load_state_dict(meta_p)
+  T.eq(sc.last_epoch, 3, "StepLR's epoch restored")
+  run(c, oc, sc, pc, 4, 8)
+  T.ok(same_model(a, c), "with schedulers: 3 epochs + save + load + 5 == 8 straight, bit for bit")
+  T.eq(oc.groups[1].lr, oa.groups[1].lr, "the schedules' learning rate")
+  T.raises("load_state_dict: the scheduler's state lacks '", function() return sc:load_state_dict({}) end)
+end
+
 -- an optimizer saved before its first step (no momentum buffer yet) loads as fresh
 do
   local a, b = build(3), build(3)

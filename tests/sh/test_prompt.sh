@@ -63,31 +63,50 @@ def expect(pattern, what):
                 sys.exit(1)
             buf += chunk
 def send(s): os.write(fd, s.encode())
+# Each line is sent once its prompt is shown: readline puts the terminal in raw mode before
+# it prints the prompt, and a Ctrl-D typed ahead while the terminal is still in canonical
+# mode would be taken by the line discipline and lost.
+def prompt(what): expect(r"> $", "the prompt before " + what)  # the prompt, last on the screen
 expect(r"Ctrl-D to quit", "banner")
-expect(r"> ", "first prompt")
+prompt("6*7")
 send("6*7\r")
 expect(r"\r\n42\r\n", "6*7")
+prompt("the up arrow")
 send("\x1b[A")                      # up arrow: the last statement comes back
 expect(r"6\*7", "history recalls 6*7")
 send("\r")
 expect(r"\r\n42\r\n", "the recalled statement runs")
+prompt("Tab")
 send("rh.rank.ene\t")               # Tab completes the unique name
 expect(r"rh\.rank\.energy", "Tab completes rh.rank.energy")
 send("(rh.eye(3))\r")
 expect(r"\r\n3\r\n", "the completed call runs")
+prompt("a double Tab")
 send("rh.rank.s\t\t")               # ambiguous: a double Tab lists the choices
 expect(r"rh\.rank\.stable", "the choices are listed")
 expect(r"rh\.rank\.svals", "all of them")
-send("\x15")                        # Ctrl-U: clear the line
+send("\x15\r")                      # Ctrl-U clears the line; an empty line runs nothing
+prompt("t = ...")
 send("t = rh.ones(2, 3)\r")
+prompt("t:nume Tab")
 send("t:nume\t()\r")                # a tensor's methods, through its metatable
 expect(r"t:numel\(\)\r\n6\r\n", "Tab completes t:numel")
+prompt("help")
 send("help(rh.rank.energy)\r")
 expect(r"rh\.rank\.energy\(W \[, tau=0\.99\]\) +-- smallest k", "help() at the terminal")
+prompt("Ctrl-D")
 send("\x04")                        # Ctrl-D
-_, status = os.waitpid(pid, 0)
-if os.WEXITSTATUS(status) != 0:
-    print("FAIL: Ctrl-D: exit status %d" % os.WEXITSTATUS(status)); sys.exit(1)
+end = time.time() + 20
+while True:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    if time.time() > end:
+        os.kill(pid, 9)
+        print("FAIL: Ctrl-D: the prompt did not exit within 20 s"); sys.exit(1)
+    time.sleep(0.05)
+if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+    print("FAIL: Ctrl-D: ended with status %r" % status); sys.exit(1)
 print("terminal: ok")
 PYEOF
   check "the terminal prompt (readline: history, completion, help, Ctrl-D)" 'grep -q "^terminal: ok" "$tmp/tty" || { cat "$tmp/tty"; false; }'
