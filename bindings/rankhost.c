@@ -1,5 +1,7 @@
 /* rankhost.c - luaopen_rankhost: builds the `rh` table from the C binding modules and
  * runs the embedded Lua half of the library (bindings/lua/init.lua) over it. */
+#define _GNU_SOURCE /* dladdr */
+#include <dlfcn.h>
 #include <string.h>
 
 #include "embedded.h"
@@ -35,7 +37,18 @@ static void add_searcher(lua_State *L) {
   lua_pop(L, 2);
 }
 
+/* Loaded as a Lua module (rankhost.so), this library is opened RTLD_LOCAL by Lua's
+ * package.loadlib; the CUDA module (librankhost_cuda.so) takes its kernels' symbols from
+ * whoever loaded it, so the library makes its own symbols global once. In the program the
+ * code lives in the executable, whose symbols are already there: nothing changes. */
+static void share_symbols(void) {
+  Dl_info info;
+  if (dladdr((void *)share_symbols, &info) && info.dli_fname && info.dli_fname[0])
+    (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL);
+}
+
 int luaopen_rankhost(lua_State *L) {
+  share_symbols();
   add_searcher(L);
   lua_newtable(L); /* rh */
 #define RH_CALL_OPEN(name) rhb_open_##name(L);

@@ -11,6 +11,7 @@ local function Scale(n)
     return gy * self.s
   end
   function self:parameters() return { self.s }, { self.grad_s } end
+  function self:linear_layers() return {} end  -- for the rank tools: s is not a Linear layer's
   return self
 end
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "blas_control.h"
+#include "lineedit.h"
 #include "rankhost.h"
 
 #define PROGNAME "rankhost"
@@ -141,30 +142,37 @@ static int apply_setting(lua_State *L, const char *fname, const char *value, int
 }
 
 /* Interactive prompt: a line is tried as `return line` first, then as a statement;
- * an incomplete statement continues on the next line. */
+ * an incomplete statement continues on the next line. Lines come through readline when
+ * built with it and stdin is a terminal (lineedit.c: editing, history, Tab completion of
+ * names); otherwise plain lines, with no prompt printed when stdin is not a terminal.
+ * Chunks are loaded as text only: a stray escape sequence is not taken for bytecode. */
 static void doREPL(lua_State *L) {
-  char line[4096];
   int tty = isatty(0);
-  if (tty) printf("rankhost %s (Lua 5.4) -- rh is loaded; Ctrl-D to quit\n", RH_VERSION);
+  rh_lineedit_init(L, tty);
+  if (tty)
+    printf("rankhost %s (Lua 5.4) -- rh is loaded; help(rh.rank.energy) documents a function; Ctrl-D to quit\n",
+           RH_VERSION);
   lua_pushliteral(L, "");
   for (;;) {
-    if (tty) {
-      fputs(lua_rawlen(L, -1) ? ">> " : "> ", stdout);
-      fflush(stdout);
+    char *line = rh_lineedit_read(tty ? (lua_rawlen(L, -1) ? ">> " : "> ") : NULL);
+    if (!line) break;
+    if (line[0] == '\x1b' && !rh_lineedit_readline()) {
+      fprintf(stderr, "%s: a line starting with an escape sequence (an arrow key?) was ignored: line editing "
+              "needs a terminal and a build with readline\n", PROGNAME);
+      free(line);
+      continue;
     }
-    if (!fgets(line, sizeof line, stdin)) break;
-    size_t l = strlen(line);
-    if (l && line[l - 1] == '\n') line[--l] = 0;
     lua_pushvalue(L, -1);
     lua_pushstring(L, line);
+    free(line);
     lua_concat(L, 2); /* accumulated source */
     const char *src = lua_tostring(L, -1);
     const char *ret = lua_pushfstring(L, "return %s", src);
-    int status = luaL_loadbuffer(L, ret, strlen(ret), "=stdin");
+    int status = luaL_loadbufferx(L, ret, strlen(ret), "=stdin", "t");
     lua_remove(L, -2);
     if (status != LUA_OK) {
       lua_pop(L, 1);
-      status = luaL_loadbuffer(L, src, strlen(src), "=stdin");
+      status = luaL_loadbufferx(L, src, strlen(src), "=stdin", "t");
       if (status == LUA_ERRSYNTAX) {
         const char *msg = lua_tostring(L, -1);
         size_t ml = strlen(msg);
@@ -177,6 +185,7 @@ static void doREPL(lua_State *L) {
         }
       }
     }
+    rh_lineedit_remember(lua_tostring(L, -2)); /* the whole statement, as lua.c keeps it */
     lua_remove(L, -2); /* the accumulated source */
     if (status == LUA_OK) {
       int base = lua_gettop(L);
@@ -268,6 +277,9 @@ static int pmain(lua_State *L) {
   luaL_checkversion(L);
   luaL_openlibs(L);
   luaL_requiref(L, "rankhost", luaopen_rankhost, 0);
+  lua_getfield(L, -1, "help"); /* help(f): the library's doc line of f, a global for the prompt */
+  if (lua_isfunction(L, -1)) lua_setglobal(L, "help");
+  else lua_pop(L, 1);
   lua_setglobal(L, "rh");
   createargtable(L, argv, argc, o->script);
   lua_gc(L, LUA_GCRESTART);

@@ -8,9 +8,11 @@ rh.data = require "rankhost.data"
 rh.nn = require "rankhost.nn"
 rh.optim = require "rankhost.optim"
 rh.train = require "rankhost.train"
+rh.checkpoint = require "rankhost.checkpoint"
 
 rh.log = require "rankhost.log"
 rh.plot = require "rankhost.plot"
 rh.sandbox = require "rankhost.sandbox"
+rh.help = require("rankhost.help").help
 
 return rh

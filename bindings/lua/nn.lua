@@ -20,6 +20,8 @@ nn.is_tensor = is_tensor
 
 -- ---------------------------------------------------------------- Module (base)
 
+local describe -- below: the name of any module for error messages
+
 local Module = {}
 Module.__index = Module
 Module.__name = "Module"
@@ -56,7 +58,19 @@ function Module:_same_parameters(ps, gs, k)
   if self.parameters == Module.parameters then return k end
   return same_listed(self, ps, gs, k)
 end
-function Module:linear_layers() return {} end
+-- The rank-tool protocol (docs/training.md, "Modules the rank tools read"): a module lists
+-- every Linear layer it uses, in the order its forward calls them. The default answers {}
+-- only for a module without parameters: one with parameters must say which are Linear
+-- layers (a module whose parameters are not Linear layers, a scale, returns {}).
+function Module:linear_layers()
+  if self.parameters ~= Module.parameters and #(self:parameters()) > 0 then
+    error(describe(self) .. " has parameters but does not define linear_layers() (list its Linear layers, "
+      .. "or return {} when none of its parameters is a Linear layer's)", 0)
+  end
+  return {}
+end
+-- The modules a container holds (for naming the module that owns a parameter).
+function Module:children() return {} end
 function Module:train() self.training = true; return self end
 function Module:evaluate() self.training = false; return self end
 function Module:to(device) self._bufs = {}; return self end
@@ -97,7 +111,7 @@ end
 nn.buffer = buffer
 
 -- Name of any module for error messages ("Linear 784->256", "ReLU", "Lua module").
-local function describe(m)
+function describe(m)
   if type(m.describe) == "function" then return m:describe() end
   return m.name or "Lua module"
 end
@@ -182,9 +196,17 @@ function nn.Linear(nin, nout, opts)
   return self
 end
 
+-- parameter tensor -> the Linear that owns it: how the rank tools see a Linear layer that a
+-- module's linear_layers() leaves out.
+nn.linear_of = setmetatable({}, { __mode = "kv" })
+
 function Linear:_register()
   nn.grads[self.weight] = self.grad_weight
-  if self.bias then nn.grads[self.bias] = self.grad_bias end
+  nn.linear_of[self.weight] = self
+  if self.bias then
+    nn.grads[self.bias] = self.grad_bias
+    nn.linear_of[self.bias] = self
+  end
 end
 
 function Linear:describe() return string.format("Linear %d->%d", self.in_features, self.out_features) end
@@ -451,15 +473,30 @@ function Sequential:train() self.training = true; return each(self, "train") end
 function Sequential:evaluate() self.training = false; return each(self, "evaluate") end
 function Sequential:to(device) return each(self, "to", device) end
 
+-- Each module's Linear layers in order. A module with parameters and no linear_layers() is
+-- an error naming it: its Linear layers would otherwise be left out without a word.
 function Sequential:linear_layers()
   local out = {}
-  for _, m in ipairs(self.modules) do
+  for i, m in ipairs(self.modules) do
+    local ok, ls
     if type(m.linear_layers) == "function" then
-      for _, l in ipairs(m:linear_layers()) do out[#out + 1] = l end
+      ok, ls = pcall(m.linear_layers, m)
+    elseif type(m.parameters) == "function" and #(m:parameters()) > 0 then
+      ok, ls = false, "has parameters but no linear_layers() (list its Linear layers, or return {} when none "
+        .. "of its parameters is a Linear layer's)"
+    else
+      ok, ls = true, {}
     end
+    if not ok then
+      error(string.format("%s module %d (%s): %s", self:describe(), i, describe(m),
+                          tostring(ls):gsub("^[^\n:]+:%d+: ", "", 1)), 0)
+    end
+    for _, l in ipairs(ls) do out[#out + 1] = l end
   end
   return out
 end
+
+function Sequential:children() return self.modules end
 
 function Sequential:__tostring()
   local lines = { string.format("nn.%s {  -- %d parameters", self:describe(), self:num_parameters()) }
@@ -492,6 +529,84 @@ function nn.MLP(sizes)
   s.name = "MLP"
   s.sizes = { table.unpack(sizes) }
   return s
+end
+
+-- ---------------------------------------------------------------- Residual
+
+local Residual = nn.class("Residual")
+nn.ResidualClass = Residual
+
+-- nn.Residual(f [, name]): y = x + f(x); f must keep the width (B x d -> B x d).
+function nn.Residual(f, name)
+  check_module(f, 1, "nn.Residual")
+  return setmetatable({ block = f, name = name, training = true, _bufs = {} }, Residual)
+end
+
+function Residual:describe() return self.name or "Residual" end
+function Residual:__tostring()
+  local mt = getmetatable(self.block)
+  local inner = ((mt and mt.__tostring) and tostring(self.block) or describe(self.block)):gsub("\n", "\n  ")
+  return "nn." .. self:describe() .. "(x + f(x), f = " .. inner .. ")"
+end
+
+-- Errors inside f name it: "Residual (f = Sequential): message".
+local function residual_call(self, method, ...)
+  local f = self.block
+  local ok, y = pcall(f[method], f, ...)
+  if not ok then
+    if type(y) == "string" then y = y:gsub("^[^\n:]+:%d+: ", "", 1) end
+    error(string.format("%s (f = %s): %s", self:describe(), describe(f), tostring(y)), 3)
+  end
+  return y
+end
+
+function Residual:forward(x)
+  local fx = residual_call(self, "forward", x)
+  if not is_tensor(fx) or fx:dim() ~= x:dim() or (x:dim() == 2 and (fx:size(1) ~= x:size(1) or fx:size(2) ~= x:size(2))) then
+    error(string.format("%s: f must keep its input's shape (%s), got %s", self:describe(), table.concat(x:shape(), "x"),
+                        is_tensor(fx) and table.concat(fx:shape(), "x") or type(fx)), 2)
+  end
+  local y = x:dim() == 2 and buffer(self, "output", x, x:size(1), x:size(2)) or rh.zeros_like(x)
+  y:copy(x):add_(fx)
+  self.output = y
+  return y
+end
+
+-- grad_x = grad_y + f's grad_x; with skip_input_grad only f's parameter gradients are made.
+function Residual:backward(x, gy, skip_input_grad)
+  local gf = residual_call(self, "backward", x, gy, skip_input_grad)
+  if skip_input_grad then self.grad_input = nil; return nil end
+  local gx = gy:dim() == 2 and buffer(self, "grad_input", gy, gy:size(1), gy:size(2)) or rh.zeros_like(gy)
+  gx:copy(gy):add_(gf)
+  self.grad_input = gx
+  return gx
+end
+
+function Residual:parameters()
+  if type(self.block.parameters) ~= "function" then return {}, {} end
+  return self.block:parameters()
+end
+function Residual:_same_parameters(ps, gs, k)
+  local f = self.block
+  if f._same_parameters then return f:_same_parameters(ps, gs, k) end
+  if f.parameters then return same_listed(f, ps, gs, k) end
+  return k
+end
+function Residual:zero_grad()
+  local f = self.block
+  if f.zero_grad then f:zero_grad() else Module.zero_grad(self) end
+  return self
+end
+function Residual:linear_layers()
+  return Sequential.linear_layers({ modules = { self.block }, describe = function() return self:describe() end })
+end
+function Residual:children() return { self.block } end
+function Residual:train() self.training = true; if self.block.train then self.block:train() end; return self end
+function Residual:evaluate() self.training = false; if self.block.evaluate then self.block:evaluate() end; return self end
+function Residual:to(device)
+  if self.block.to then self.block:to(device) end
+  self._bufs = {}
+  return self
 end
 
 -- ---------------------------------------------------------------- losses
@@ -588,5 +703,9 @@ end
 
 nn.CrossEntropyLoss, nn.CrossEntropyLossClass = criterion("CrossEntropyLoss", C.cross_entropy, C.cross_entropy_acc)
 nn.MSELoss, nn.MSELossClass = criterion("MSELoss", C.mse)
+
+-- state dicts (nn_state.lua) and what the rank tools read (nn_rank.lua), in files of their own
+require("rankhost.nn_state")(nn)
+require("rankhost.nn_rank")(nn)
 
 return nn

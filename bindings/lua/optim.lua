@@ -264,6 +264,123 @@ function Adam:step()
   end
 end
 
+-- ---------------------------------------------------------------- state dicts
+-- opt:state_dict() -> tensors, meta: what the next step depends on, under names (docs/training.md):
+--   tensors "<g>.<j>.momentum_buffer" (SGD, once made), "<g>.<j>.exp_avg", "<g>.<j>.exp_avg_sq"
+--   (Adam, AdamW) for parameter j of group g; meta (strings, as safetensors metadata wants)
+--   "optimizer" (SGD|Adam|AdamW), "groups", "<g>.params", "<g>.<option>" (lr, momentum, ...,
+--   betas as "b1,b2"; numbers written with 17 digits, so they read back exactly) and
+--   "<g>.<j>.step" (Adam). The tensors are the optimizer's own, not copies.
+-- opt:load_state_dict(tensors, meta) sets them on an optimizer built the same way (the same
+-- kind, groups and parameter shapes; anything else is an error naming what differs).
+
+local function encode(v)
+  if math.type(v) == "integer" then return string.format("%d", v) end
+  if v == math.huge then return "inf" elseif v == -math.huge then return "-inf" end
+  if type(v) == "number" then return string.format("%.17g", v) end
+  if type(v) == "boolean" then return tostring(v) end
+  if type(v) == "table" then
+    local parts = {}
+    for i, x in ipairs(v) do parts[i] = encode(x) end
+    return table.concat(parts, ",")
+  end
+  error("state_dict: cannot store a " .. type(v), 3)
+end
+
+-- The value of a stored string, of the kind `like` is.
+local decode
+function decode(str, like, key)
+  local v
+  if type(like) == "boolean" then
+    if str == "true" then v = true elseif str == "false" then v = false end
+  elseif type(like) == "table" then
+    v = {}
+    for x in tostring(str):gmatch("[^,]+") do v[#v + 1] = decode(x, 0, key) end
+    if #v ~= #like then v = nil end
+  else
+    v = math.tointeger(str) or tonumber(str) or (str == "inf" and math.huge) or (str == "-inf" and -math.huge) or nil
+  end
+  if v == nil then error(string.format("load_state_dict: '%s' = %s is not a %s", key, tostring(str), type(like)), 4) end
+  return v
+end
+
+function Optimizer:state_dict()
+  local t = {}
+  local meta = { optimizer = self.name, groups = encode(#self.groups) }
+  local names = option_names(self.defaults)
+  for gi, g in ipairs(self.groups) do
+    local pre = gi .. "."
+    meta[pre .. "params"] = encode(#g.params)
+    for _, k in ipairs(names) do meta[pre .. k] = encode(g[k]) end
+    for j in ipairs(g.params) do self:_state_out(g.state[j], pre .. j .. ".", t, meta) end
+  end
+  return t, meta
+end
+
+function Optimizer:load_state_dict(t, meta)
+  if type(t) ~= "table" or type(meta) ~= "table" then
+    error("bad arguments to 'load_state_dict' (tensors and metadata expected, as state_dict returns them)", 2)
+  end
+  if meta.optimizer ~= self.name then
+    error(string.format("load_state_dict: the state is %s's, this optimizer is %s", tostring(meta.optimizer), self.name), 2)
+  end
+  if tonumber(meta.groups) ~= #self.groups then
+    error(string.format("load_state_dict: the state has %s groups, this optimizer %d", tostring(meta.groups), #self.groups), 2)
+  end
+  local names = option_names(self.defaults)
+  local opts = {}
+  for gi, g in ipairs(self.groups) do -- every check before anything is set
+    local pre = gi .. "."
+    if tonumber(meta[pre .. "params"]) ~= #g.params then
+      error(string.format("load_state_dict: group %d has %s parameters in the state, %d here", gi,
+                          tostring(meta[pre .. "params"]), #g.params), 2)
+    end
+    opts[gi] = {}
+    for _, k in ipairs(names) do
+      if meta[pre .. k] == nil then error("load_state_dict: the state lacks '" .. pre .. k .. "'", 2) end
+      opts[gi][k] = decode(meta[pre .. k], g[k], pre .. k)
+    end
+    for j, p in ipairs(g.params) do
+      for name, x in pairs(t) do
+        if name:sub(1, #(pre .. j .. ".")) == pre .. j .. "." and x:numel() ~= p:numel() then
+          error(string.format("load_state_dict: '%s' is %s, parameter %d of group %d is %s", name,
+                              shape_str(x), j, gi, shape_str(p)), 2)
+        end
+      end
+    end
+  end
+  for gi, g in ipairs(self.groups) do
+    for k, v in pairs(opts[gi]) do g[k] = v end
+    for j, p in ipairs(g.params) do g.state[j] = self:_state_in(g.state[j], gi .. "." .. j .. ".", t, meta, p) end
+  end
+  return self
+end
+
+-- A copy of x on p's device, shaped as p.
+local function like_param(x, p)
+  local y = x:to(p:device())
+  if rawequal(y, x) then y = x:clone() end
+  return y:view(table.unpack(p:shape()))
+end
+
+function SGD:_state_out(buf, pre, t)
+  if buf then t[pre .. "momentum_buffer"] = buf end
+end
+function SGD:_state_in(_, pre, t, _, p)
+  local b = t[pre .. "momentum_buffer"]
+  return b and like_param(b, p) or nil
+end
+
+function Adam:_state_out(st, pre, t, meta)
+  t[pre .. "exp_avg"], t[pre .. "exp_avg_sq"] = st.m, st.v
+  meta[pre .. "step"] = encode(st.step)
+end
+function Adam:_state_in(st, pre, t, meta, p)
+  local m, v, step = t[pre .. "exp_avg"], t[pre .. "exp_avg_sq"], math.tointeger(meta[pre .. "step"])
+  if not (m and v and step) then error("load_state_dict: the state lacks " .. pre .. "exp_avg, exp_avg_sq or step", 3) end
+  return { m = like_param(m, p), v = like_param(v, p), step = step }
+end
+
 -- ---------------------------------------------------------------- schedules
 -- Each scheduler is stepped once per epoch (or per evaluation) after training steps,
 -- as in PyTorch; it writes the new learning rates into opt.groups[i].lr.
@@ -277,6 +394,37 @@ end
 local Scheduler = {}
 Scheduler.__index = Scheduler
 function Scheduler:get_last_lr() return lrs(self.opt) end
+
+-- sched:state_dict() -> meta: the scheduler's counters and numbers (last_epoch, base_lrs,
+-- ReduceLROnPlateau's best, num_bad_epochs, cooldown_counter, ...) as strings, written as the
+-- optimizer's are; sched:load_state_dict(meta) sets them on a scheduler built the same way.
+local function plain(v)
+  if type(v) == "number" or type(v) == "boolean" then return true end
+  if type(v) ~= "table" or #v == 0 then return false end
+  for _, x in ipairs(v) do if type(x) ~= "number" then return false end end
+  return true
+end
+
+function Scheduler:state_dict()
+  local meta = {}
+  for k, v in pairs(self) do
+    if type(k) == "string" and k ~= "opt" and plain(v) then meta[k] = encode(v) end
+  end
+  return meta
+end
+
+function Scheduler:load_state_dict(meta)
+  if type(meta) ~= "table" then error("bad argument #1 to 'load_state_dict' (metadata table expected)", 2) end
+  local new = {}
+  for k, v in pairs(self) do
+    if type(k) == "string" and k ~= "opt" and plain(v) then
+      if meta[k] == nil then error("load_state_dict: the scheduler's state lacks '" .. k .. "'", 2) end
+      new[k] = decode(meta[k], v, k)
+    end
+  end
+  for k, v in pairs(new) do self[k] = v end
+  return self
+end
 
 local function scheduler(opt, fname)
   if type(opt) ~= "table" or type(opt.groups) ~= "table" then error(fname .. ": an optimizer expected", 3) end

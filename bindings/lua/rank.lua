@@ -283,7 +283,10 @@ local function linear_list(model, fname)
   end
   local layers
   if type(model.linear_layers) == "function" then
-    layers = model:linear_layers()
+    -- the protocol's checks (bindings/lua/nn.lua): a Linear left out is an error naming its module
+    local ok, ls = pcall(require("rankhost.nn").rank_layers, model)
+    if not ok then error(string.format("bad argument #1 to '%s' (%s)", fname, tostring(ls)), 3) end
+    layers = ls
   elseif is_tensor(model) then
     layers = { model }
   else
@@ -341,26 +344,18 @@ local function measure_list(layers, what, ropts)
   return res
 end
 
--- Outputs of each Linear block on data X: for a model with a `modules` list (Sequential),
--- the output after the Linear and the modules that follow it up to the next Linear (the
--- post-ReLU activation); otherwise the model is taken as an MLP: ReLU after every Linear
--- but the last.
+-- Each layer's activation on data X. A model (anything with linear_layers()) is read
+-- through the protocol: its own activations(X), or its forward traced (nn.rank_activations:
+-- layer i's activation is the input of the Linear called next, the last one's the output);
+-- one it cannot read is refused. Only a plain list of layers or weights, which has no
+-- forward to trace, is read as an MLP: ReLU after every Linear but the last.
 local function activations(model, layers, X)
-  local acts = {}
-  local is_linear = {}
-  for i, l in ipairs(layers) do is_linear[l] = i end
-  if type(model) == "table" and type(model.modules) == "table" and #model.modules > 0 then
-    local x, current = X, 0
-    for _, m in ipairs(model.modules) do
-      if is_linear[m] and current > 0 then acts[current] = x end
-      if is_linear[m] then current = is_linear[m] end
-      x = m:forward(x)
-    end
-    if current > 0 then acts[current] = x end
-    if #acts == #layers then return acts end
-    acts = {} -- nested containers: fall back to the MLP reading
+  if type(model.linear_layers) == "function" then
+    local ok, acts = pcall(require("rankhost.nn").rank_activations, model, layers, X)
+    if not ok then error("bad argument #1 to 'network' (" .. tostring(acts) .. ")", 3) end
+    return acts
   end
-  local x = X
+  local acts, x = {}, X
   for i, l in ipairs(layers) do
     x = rh.matmul(x, l.weight:t())
     if l.bias then x = x + l.bias end

@@ -162,7 +162,8 @@ local function rank_probe(fname, r, model)
   end
   B.check_count(fname, "rank_converged.every", r.every, 1)
   local rule = stop.new_ranks(fname, r, "rank_converged.")
-  local layers = type(model.linear_layers) == "function" and model:linear_layers() or {}
+  local ok, layers = pcall(rh.nn.rank_layers, model) -- a Linear left out is an error naming its module
+  if not ok then B.fail("%s: rank_converged: %s", fname, tostring(layers)) end
   if #layers == 0 then B.fail("%s: rank_converged needs a model with Linear layers (model:linear_layers())", fname) end
   return { measure = measure, param = param, tol = r.tol, every = r.every or 1, rule = rule, layers = layers }
 end

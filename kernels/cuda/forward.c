@@ -5,7 +5,8 @@
  *
  * Where the module is looked for, in order: $RANKHOST_CUDA_MODULE (alone, when set); beside
  * the program (/proc/self/exe: the build folder); ../lib/rankhost/ from the program's folder
- * (an installed tree); the library search path (LD_LIBRARY_PATH, ld.so.conf). It is tried
+ * (an installed tree); when loaded as the Lua module rankhost.so, the module's folder,
+ * ../../rankhost and rankhost/ from it; the library search path (LD_LIBRARY_PATH, ld.so.conf). It is tried
  * once per process; when it cannot be loaded, every forwarder fails with RH_EDEVICE and the
  * reason (dlerror's text), and rh_cuda_device_count() answers 0.
  *
@@ -52,9 +53,21 @@ static void *open_module(void) {
   }
   char dir[PATH_MAX], file[PATH_MAX + 64];
   program_dir(dir, sizeof dir);
-  const char *const beside[] = {"", "/../lib/rankhost"};
-  for (size_t i = 0; dir[0] && i < sizeof beside / sizeof *beside; i++) {
-    snprintf(file, sizeof file, "%s%s/%s", dir, beside[i], RH_CUDA_MODULE_FILE);
+  /* loaded as the Lua module rankhost.so into another program (lua5.4): also the module's
+   * folder (the build folder), ../../rankhost from it (cmake --install: lib/lua/5.4 and
+   * lib/rankhost) and rankhost/ in it (a LuaRocks tree puts lib/ files there) */
+  char mdir[PATH_MAX] = "";
+  Dl_info self;
+  if (dladdr((void *)open_module, &self) && self.dli_fname && realpath(self.dli_fname, mdir)) {
+    char *slash = strrchr(mdir, '/');
+    if (slash) *slash = '\0';
+    if (strcmp(mdir, dir) == 0) mdir[0] = '\0';
+  }
+  const char *const bases[] = {dir, dir, mdir, mdir, mdir};
+  const char *const beside[] = {"", "/../lib/rankhost", "", "/../../rankhost", "/rankhost"};
+  for (size_t i = 0; i < sizeof beside / sizeof *beside; i++) {
+    if (!bases[i][0]) continue;
+    snprintf(file, sizeof file, "%s%s/%s", bases[i], beside[i], RH_CUDA_MODULE_FILE);
     if (access(file, F_OK) != 0) continue;
     void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
     if (!h) snprintf(why, sizeof why, "CUDA backend not available: %s", dlerror());

@@ -28,8 +28,10 @@ M.SPEC = regime.splice {
   { name = "full", type = "preset", help = "a larger study: all 60,000 images, wider nets; 32 architectures x 3 seeds (96 real, 24 wd0), 6 random, "
     .. "5 seeds a ladder rung",
     sets = { n = 32, seeds = 3, wd0_runs = 8, random_runs = 6, train_size = 0, test_size = 0, width_min = 64,
-      width_max = 1024, min_params = 100000, max_epochs = 300, ladder_seeds = 5, probe = 512 } },
+      width_max = 1024, min_params = 100000, max_epochs = 300, ladder_seeds = 5, probe = 512, save_weights = false } },
   -- --out, --resume, --jobs, --progress-every, --shard, --merge: the driver's (common/study.lua)
+  { name = "save-weights", type = "bool", default = true,
+    help = "keep each network's final weights in --out/weights/<id>.safetensors (rh.checkpoint)" },
   -- ---- the sweep of random networks ----
   { name = "n", type = "int", default = 16, min = 0, help = "random architectures drawn for the real task (kind real)" },
   { name = "seeds", type = "int", default = 3, min = 1, help = "networks per architecture (initialisation and order seeds)" },

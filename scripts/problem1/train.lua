@@ -152,6 +152,12 @@ function M.train(run, task, o, history_path, say)
     record.ranks_after_cooldown = hc.ranks
   end
   record.final, record.layers, record.network = measure.model(model, task, svals)
+  if o.save_weights ~= false then -- the final weights: <out>/weights/<id>.safetensors (docs/problem1.md)
+    local dir = (history_path:match("^(.*)/history/[^/]*$") or ".") .. "/weights"
+    rh.io.mkdir_p(dir)
+    rh.checkpoint.save(dir .. "/" .. run.id .. ".safetensors", { model = model, meta = { study = "problem1", id = run.id,
+      seed = run.run_seed, iteration = h.steps + (hc and hc.steps or 0), epochs = h.epochs, sweep_seed = o.seed } })
+  end
   return ended()
 end
 

@@ -140,7 +140,9 @@ function M.run(run, env)
       end
     end
     local rec = train.fit(net, task, env.rules, wd, lr, run.run_seed + 101 * (k + 1))
-    if rec.svals then rh.save(checkpoint(k + 1), net:tensors()) end
+    if rec.svals then
+      rh.save(checkpoint(k + 1), net:tensors(), net:metadata { id = run.id, seed = run.run_seed, iteration = k + 1 })
+    end
     local row = M.row(k + 1, net, rec, wd, lr, method, last, o)
     row.id = run.id
     log:write(row)

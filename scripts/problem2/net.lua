@@ -104,7 +104,7 @@ function Net:linear_layers()
   local layers = {}
   for i, layer in ipairs(self.hidden) do
     if layer.lin then layers[i] = layer.lin else
-      layers[i] = setmetatable({}, { __index = function(_, k)
+      layers[i] = setmetatable({ parts = { layer.down, layer.up } }, { __index = function(_, k)
         if k == "weight" then return (self:affine(i)) end
       end })
     end
@@ -154,6 +154,17 @@ function Net:tensors()
     t[prefix .. ".bias"] = lin.bias:to("cpu")
   end)
   return t
+end
+
+-- A checkpoint's metadata (docs/problem2.md): study, architecture ("784-256-r8:64-10": a
+-- factored layer is r<rank>:<neurons>), plus the caller's fields (id, seed, iteration) as strings.
+function Net:metadata(fields)
+  local parts = { tostring(self.spec.input) }
+  for _, h in ipairs(self.spec.hidden) do parts[#parts + 1] = h.rank and ("r" .. h.rank .. ":" .. h.neurons) or tostring(h.neurons) end
+  parts[#parts + 1] = tostring(self.spec.classes)
+  local meta = { study = "problem2", architecture = table.concat(parts, "-") }
+  for k, v in pairs(fields or {}) do meta[k] = tostring(v) end
+  return meta
 end
 
 -- The inverse of tensors(): a net of `spec` holding the saved weights.

@@ -18,7 +18,9 @@ local function dense(run, env)
   local stable_init = {}
   for i, l in ipairs(net:linear_layers()) do stable_init[i] = rh.rank.stable(rh.linalg.svdvals(l.weight):to("cpu")) end
   local rec = train.fit(net, task, env.rules, o.weight_decay, o.lr, run.run_seed)
-  if rec.svals then rh.save(env.checkpoint(run.id), net:tensors()) end
+  if rec.svals then
+    rh.save(env.checkpoint(run.id), net:tensors(), net:metadata { id = run.id, seed = run.run_seed, iteration = 0 })
+  end
   local r = loop.row(0, net, rec, o.weight_decay, o.lr, "fresh", nil, o)
   r.id, r.kind, r.task, r.wstar, r.seed_index, r.task_name = run.id, run.kind, run.task, run.wstar, run.seed_index,
     task.name

@@ -183,7 +183,9 @@ end
 T.ok(net.tolerances.numerical:find("numpy", 1, true), "default tolerance named")
 -- activations: X W1^T -> relu -> W2 -> relu -> W3, compared with a hand-made forward
 local X = rh.randn(40, 4)
-local res = rh.rank.network(fake, { data = X, relative_tol = 0.01 })
+-- a model with linear_layers() but nothing to trace is refused; the plain list is read as an MLP
+T.raises("has linear_layers() but no forward() or activations(X)", function() return rh.rank.network(fake, { data = X }) end)
+local res = rh.rank.network(fake._l, { data = X, relative_tol = 0.01 })
 local h1 = rh.matmul(X, W1:t()):relu()
 local h2 = rh.matmul(h1, W2:t()):relu()
 T.eq(#res.activations.layers, 3, "activation ranks per layer")

@@ -27,6 +27,8 @@ for f in runs.jsonl summary.csv classes.csv complexity.csv ladder_spearman.csv r
          normalized_by_kind.png twins.png rank_over_horizon.png spectra.png; do
   check "$f exists and is not empty" '[ -s "$out/s/$f" ]'
 done
+check "final weights of every network (rh.checkpoint)" '[ "$(ls "$out/s/weights" | wc -l)" = 5 ] &&
+  "$RANKHOST" -e "local t, m = rh.load(\"$out/s/weights/p1-1-1-s1.safetensors\"); assert(m.id == \"p1-1-1-s1\" and m.study == \"problem1\" and t[\"model.1.weight\"])"'
 check "figures are PNG" '[ "$(head -c 4 "$out/s/twins.png" | tail -c 3)" = "PNG" ]'
 check "each figure also as SVG" '[ "$(head -c 5 "$out/s/twins.svg")" = "<?xml" ] && [ -s "$out/s/normalized_by_kind.svg" ]'
 # without gnuplot (a machine lent for a GPU has none) the analysis is written, figures skipped

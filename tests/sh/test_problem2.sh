@@ -57,6 +57,11 @@ for f in report.md facts.json iterations.csv loops.csv baselines.csv teacher.csv
          checkpoints/p2-1-img-constant-s1/iter-2.safetensors; do
   check "output $f" "[ -s $TMP/run/$f ]"
 done
+"$RANKHOST" -e "local _, m = rh.load('$TMP/run/checkpoints/p2-1-img-constant-s1/iter-2.safetensors')
+  print(m.study, m.id, m.iteration, m.seed ~= nil, m.architecture)" > "$TMP/meta" 2>&1
+cat "$TMP/meta"
+check "checkpoints carry study, id, seed, iteration and architecture" \
+  "grep -Eq '^problem2	p2-1-img-constant-s1	2	true	784(-r?[0-9:]+)+-10$' $TMP/meta"
 check "iterations.csv has a fixed_point column" "head -1 $TMP/run/iterations.csv | grep -q ',fixed_point,'"
 check "iterations.csv names the measure of its ranks" "head -1 $TMP/run/iterations.csv | grep -q ',ranks,rank_measure,' && grep -q '^p2-1-img-constant-s1,img,constant,1,2,6;4,.*,energy,' $TMP/run/iterations.csv"
 check "three iterations per image run (0..2: the cap)" "[ \$(grep -c '^p2-1-img-constant-s1,' $TMP/run/iterations.csv) -eq 3 ]"
