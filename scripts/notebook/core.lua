@@ -129,6 +129,18 @@ function M.measure(model, eval_set, measure, tol)
   return r
 end
 
+-- The ranks of a network's weights as initialised (the control: what a layer's rank is before
+-- any training), under `measure` and numpy's numerical rank; and each layer's full rank min(m, n).
+function M.init_ranks(model, measure, tol)
+  local r = { ranks = {}, numerical = {}, full = {} }
+  for i, l in ipairs(model:linear_layers()) do
+    local shape = l.weight:shape()
+    r.ranks[i], r.numerical[i] = M.rank_of(svals_of(l.weight), shape, measure, tol)
+    r.full[i] = math.min(shape[1], shape[2])
+  end
+  return r
+end
+
 -- The evolve rule over the networks' accuracies now (acc) and at the last check (prev, nil
 -- at the first check): every one >= acc_min and none improved by more than delta.
 function M.evolve(acc, prev, acc_min, delta)
@@ -161,7 +173,7 @@ M.same = same
 -- data = {train, eval (the set the rule reads), test, inputs, classes}; hooks.epoch(d, rec)
 -- is called after every network's epoch (rec: that epoch's record, with the check's fields on
 -- check epochs; plateau_best and plateau_bad: the scheduler's state after its step). Returns per
--- depth {widths, next_widths, last (check), check_epoch, epochs, last_loss, seconds, lr, model} and
+-- depth {widths, next_widths, last (check), init (init_ranks), check_epoch, epochs, last_loss, seconds, lr, model} and
 -- whether it evolved, and at which epoch.
 function M.meta_iteration(meta, widths, data, o, hooks)
   local nets = {}
@@ -171,7 +183,7 @@ function M.meta_iteration(meta, widths, data, o, hooks)
     if o.device and o.device ~= "" then model:to(o.device) end
     local opt = M.optimizer(model, o)
     nets[d] = { model = model, opt = opt, sched = M.scheduler(opt, o), crit = nn.CrossEntropyLoss(), widths = w,
-      seconds = 0 }
+      seconds = 0, init = M.init_ranks(model, o.measure, o.tol) }
   end
   local prev, evolved_at, epoch = nil, nil, 0
   while epoch < o.epochs do
@@ -211,7 +223,7 @@ function M.meta_iteration(meta, widths, data, o, hooks)
   for d, net in ipairs(nets) do
     out[d] = { widths = net.widths, next_widths = M.next_widths(net.last.ranks), last = net.last,
       check_epoch = net.last_epoch, epochs = epoch, last_loss = net.last_loss, seconds = net.seconds, lr = net.opt.groups[1].lr,
-      parameters = net.model:num_parameters(), model = net.model }
+      parameters = net.model:num_parameters(), init = net.init, model = net.model }
   end
   return out, evolved_at
 end

@@ -10,8 +10,11 @@ local core = require "notebook.core"
 
 local M = {}
 
+-- A network within this much of chance accuracy (1 / classes) is said not to learn.
+local CHANCE_MARGIN = 0.02
+
 M.META_COLUMNS = { "meta", "n_layers", "widths", "parameters", "epochs", "evolved", "check_epoch", "accuracy",
-  "test_accuracy", "last_loss", "figure", "ranks", "numerical", "grad_ranks", "grad_numerical", "norms", "next_widths",
+  "test_accuracy", "last_loss", "figure", "init_ranks", "ranks", "numerical", "grad_ranks", "grad_numerical", "norms", "next_widths",
   "fixed", "lr", "seconds", "meta_seconds" }
 
 local function dash(t, fmt)
@@ -26,7 +29,7 @@ function M.meta_row(r)
   local c = r.last
   return { meta = r.meta, n_layers = r.n_layers, widths = dash(r.widths), parameters = r.parameters, epochs = r.epochs,
     evolved = r.evolved_at and 1 or 0, check_epoch = r.check_epoch, accuracy = c.accuracy, test_accuracy = c.test_accuracy,
-    last_loss = r.last_loss, figure = c.figure, ranks = dash(c.ranks), numerical = dash(c.numerical),
+    last_loss = r.last_loss, figure = c.figure, init_ranks = dash(r.init.ranks), ranks = dash(c.ranks), numerical = dash(c.numerical),
     grad_ranks = dash(c.grad_ranks), grad_numerical = dash(c.grad_numerical), norms = dash(c.norms, "%.4g"),
     next_widths = dash(r.next_widths), fixed = core.same(r.widths, r.next_widths) and 1 or 0, lr = r.lr,
     seconds = r.seconds, meta_seconds = r.meta_seconds }
@@ -77,17 +80,35 @@ function M.facts(o, metas)
     end
     f.depths[d] = { n_layers = n, rows = rows, fixed_at = fixed_at }
   end
+  -- per meta-iteration: layers below full rank min(m, n), as initialised and at the last check
+  f.deficits = {}
+  for m, meta in ipairs(metas) do
+    local e = { layers = 0, init_below = 0, last_below = 0, init_sum = 0, last_sum = 0 }
+    for _, r in ipairs(meta.nets) do
+      for i, full in ipairs(r.init.full) do
+        local di, dl = full - r.init.ranks[i], full - r.last.ranks[i]
+        e.layers = e.layers + 1
+        if di > 0 then e.init_below = e.init_below + 1 end
+        if dl > 0 then e.last_below = e.last_below + 1 end
+        e.init_sum, e.last_sum = e.init_sum + di, e.last_sum + dl
+      end
+    end
+    f.deficits[m] = e
+  end
   return f
 end
 
-local function fixed_sentence(dd, measure)
+local function fixed_sentence(dd, measure, set, chance)
   local last = dd.rows[#dd.rows]
   if dd.fixed_at then
-    return string.format("n_layers %d: fixed point at meta-iteration %d (widths %s kept; %s rank)", dd.n_layers,
-      dd.fixed_at, dash(dd.rows[dd.fixed_at].widths), measure)
+    local r = dd.rows[dd.fixed_at]
+    return string.format("n_layers %d: fixed point at meta-iteration %d (widths %s kept; %s rank), %s accuracy %.4f%s",
+      dd.n_layers, dd.fixed_at, dash(r.widths), measure, set, r.last.accuracy,
+      r.last.accuracy <= chance + CHANCE_MARGIN and string.format(" (chance is %.2f: a network that does not learn)", chance) or "")
   end
-  return string.format("n_layers %d: no fixed point in %d meta-iterations (the last went from %s to %s; %s rank)",
-    dd.n_layers, #dd.rows, dash(last.widths), dash(last.next_widths), measure)
+  return string.format("n_layers %d: no fixed point in %d meta-iterations (the last went from %s to %s; %s rank), "
+    .. "%s accuracy %.4f at the last", dd.n_layers, #dd.rows, dash(last.widths), dash(last.next_widths), measure, set,
+    last.last.accuracy)
 end
 
 -- The figures of one network (depth index d), from history.jsonl's records; returns file names.
@@ -207,8 +228,22 @@ function M.write_all(out, o, data, metas, run)
   doc:add(creport.md_table(header, rows))
   doc:h(2, "Fixed point")
   local lines = {}
-  for _, dd in ipairs(f.depths) do lines[#lines + 1] = "- " .. fixed_sentence(dd, o.measure) end
+  for _, dd in ipairs(f.depths) do
+    lines[#lines + 1] = "- " .. fixed_sentence(dd, o.measure, o.stop_on, 1 / data.classes)
+  end
   doc:p(table.concat(lines, "\n"))
+  doc:h(2, "Rank below full, against initialisation")
+  doc:p("The control: every network's layers as initialised (before any step) measured the same way. A layer's "
+    .. "deficit is min(m, n) minus its rank (" .. mname .. ")."
+    .. (o.measure == "numerical" and " An initialised square layer can already be a rank short under numpy's float32 "
+      .. "tolerance, its smallest singular value lying near it: the columns at init count how often." or ""))
+  rows = {}
+  for m, e in ipairs(f.deficits) do
+    rows[#rows + 1] = { m, e.layers, e.init_below, e.last_below, string.format("%.2f", e.init_sum / e.layers),
+      string.format("%.2f", e.last_sum / e.layers) }
+  end
+  doc:add(creport.md_table({ "meta-iteration", "layers", "below full rank at init", "below full rank at the last check",
+    "mean deficit at init", "mean deficit at the last check" }, rows))
   doc:h(2, "Each network's last check, per meta-iteration")
   doc:p("Ranks of each layer's weight and of its last batch's gradient under the " .. mname .. " (and the numerical "
     .. "rank at numpy's default beside), spectral norms, and the notebook's printed figure sum(ranks) / (sum(widths) + 10).")
@@ -217,11 +252,11 @@ function M.write_all(out, o, data, metas, run)
     for d, r in ipairs(meta.nets) do
       local c = r.last
       rows[#rows + 1] = { m, o.depths[d], r.check_epoch, string.format("%.4f", c.accuracy),
-        string.format("%.4f", c.test_accuracy), dash(c.ranks), dash(c.numerical), dash(c.grad_ranks),
+        string.format("%.4f", c.test_accuracy), dash(r.init.ranks), dash(c.ranks), dash(c.numerical), dash(c.grad_ranks),
         dash(c.grad_numerical), dash(c.norms, "%.3g"), string.format("%.4f", c.figure), string.format("%.0f", r.seconds) }
     end
   end
-  doc:add(creport.md_table({ "meta", "n_layers", "check epoch", "acc (" .. o.stop_on .. ", the rule's)", "test acc", "rank W",
+  doc:add(creport.md_table({ "meta", "n_layers", "check epoch", "acc (" .. o.stop_on .. ", the rule's)", "test acc", "rank W at init", "rank W",
     "numerical W", "rank grad", "numerical grad", "spectral norms", "figure", "s" }, rows))
   if o.figures then
     local okp, why = rh.plot.available()

@@ -235,6 +235,8 @@ do
   T.near(c.figure, (c.ranks[1] + c.ranks[2] + c.ranks[3]) / (6 + 6 + 3), 1e-12, "figure = sum(ranks) / (sum(widths) + 10)")
   T.eq(table.concat(r4[1].next_widths, ","), c.ranks[1] .. "," .. c.ranks[2], "next widths: the last ranks but the classifier")
   T.eq(r4[1].next_widths[1], 3, "so h_0 shrinks from 6 to 3")
+  T.eq(table.concat(r4[1].init.full, ","), "3,6,3", "full ranks min(m, n): 6x3, 6x6, 3x6")
+  T.eq(r4[1].init.ranks[1], 3, "the control: as initialised, Linear(3 -> 6) has rank 3 too")
   T.near(c.accuracy, select(2, rh.train.evaluate(r4[1].model, test)), 1e-12, "accuracy on the rule's set")
   -- a rule that holds at the second check: evolve at epoch 4 of at most 10
   local _, at = core.meta_iteration(2, { { 6, 6 } }, data, opts { epochs = 10, evolve_acc = 0, evolve_delta = 1 })

@@ -25,14 +25,17 @@ R="$TMP/a/report.md"
 check "Fashion-MNIST stands in for MNIST, and the report says so" "grep -q 'Fashion-MNIST stands in' '$R'"
 check "meta.csv: a header and 2 meta-iterations x 2 depths" "[ \$(wc -l < '$TMP/a/meta.csv') -eq 5 ]"
 check "history.jsonl: 2 meta-iterations x 4 epochs x 2 networks" "[ \$(wc -l < '$TMP/a/history.jsonl') -eq 16 ]"
-# columns 2 n_layers, 3 widths, 17 next_widths: meta 2's widths are meta 1's next widths
-chain=$(awk -F, 'NR > 1 { if ($1 == 1) nxt[$2] = $17; else if ($3 != nxt[$2]) bad = 1 } END { print bad ? "broken" : "kept" }' "$TMP/a/meta.csv")
+# meta 2's widths are meta 1's next widths (columns found by their header names)
+chain=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  { if ($c["meta"] == 1) nxt[$c["n_layers"]] = $c["next_widths"]; else if ($c["widths"] != nxt[$c["n_layers"]]) bad = 1 }
+  END { print (NR == 5 && !bad) ? "kept" : "broken" }' "$TMP/a/meta.csv")
 check "each meta-iteration starts from the last one's next widths" "[ '$chain' = kept ]"
 check "the first meta-iteration's widths are --width" "awk -F, 'NR == 2 { exit !(\$3 == \"16-16-16\") }' '$TMP/a/meta.csv'"
 for opt in "--optimizer sgd --weight-decay W" "--measure NAME" "--device cpu" "--batches 64" "--stop-on validation"; do
   check "the report names the option $opt" "grep -q -- '$opt' '$R'"
 done
 check "the widths table has a column per depth" "grep -q '| meta-iteration | epochs | evolved | n_layers 2 | n_layers 3 |' '$R'"
+check "the report compares the ranks with initialisation" "grep -q 'below full rank at init' '$R'"
 check "the report says whether the widths reached a fixed point" "grep -q -E 'n_layers 3: (fixed point at|no fixed point in)' '$R'"
 check "the rank measure is named" "grep -q 'energy rank (tol 0.9)' '$R'"
 if "$RANKHOST" -e 'os.exit(rh.plot.available() and 0 or 1)'; then
