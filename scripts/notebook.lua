@@ -66,6 +66,7 @@ local okrun, rerr = pcall(function()
     local t0 = rh.clock()
     local hooks = { epoch = function(d, rec)
       rec.n_layers = o.depths[d]
+      rec.id = nbreport.run_id(meta, rec.n_layers)
       history:write(rec)
       if rec.check then
         io.stdout:write(string.format("  meta %d epoch %d n_layers %d: acc %.4f, ranks %s, figure %.4f\n", meta, rec.epoch,

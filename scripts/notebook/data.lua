@@ -1,7 +1,7 @@
 -- data.lua - the notebook's data: MNIST's 60k training and 10k test images (28x28 in [0,1],
 -- flattened to 784). Where MNIST is not on rh.data's search path (and no --data-dir names
 -- it), Fashion-MNIST stands in and `note` says so; a folder holding only the t10k files is
--- split 4:1 into training and test images. With --stop-on validation a --validation
+-- split 5:1 into training and test images (as every study does). With --stop-on validation a --validation
 -- fraction of the training images is held out for the evolve rule, which then never reads
 -- the test set.
 local rh = require "rankhost"
@@ -19,8 +19,8 @@ local function splits(name, dir, seed)
   if not ok then return nil, tostring(test) end
   local ok_train, train = pcall(load, { dir = dir, split = "train" })
   if ok_train then return train, test end
-  local a, b = test:split(0.8, seed)
-  return a, b, "only the 10k test split was found: 4/5 of it train, 1/5 test"
+  local a, b = test:split(5 / 6, seed)
+  return a, b, "only the 10k test split was found: 5/6 of it train, 1/6 test"
 end
 
 -- M.load(o) -> {train, eval, test, inputs, classes, name, dataset, note} or nil, message.

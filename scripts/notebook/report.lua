@@ -13,27 +13,35 @@ local M = {}
 -- A network within this much of chance accuracy (1 / classes) is said not to learn.
 local CHANCE_MARGIN = 0.02
 
-M.META_COLUMNS = { "meta", "n_layers", "widths", "parameters", "epochs", "evolved", "check_epoch", "accuracy",
+M.META_COLUMNS = { "id", "meta", "n_layers", "widths", "parameters", "epochs", "evolved", "check_epoch", "accuracy",
   "test_accuracy", "last_loss", "figure", "init_ranks", "ranks", "numerical", "grad_ranks", "grad_numerical", "norms", "next_widths",
   "fixed", "lr", "seconds", "meta_seconds" }
 
-local function dash(t, fmt)
+-- A list's elements joined by sep (each with fmt, or as common/report.lua's num writes numbers).
+local function join(t, sep, fmt)
   local p = {}
   for i, v in ipairs(t) do p[i] = fmt and string.format(fmt, v) or creport.num(v) end
-  return table.concat(p, "-")
+  return table.concat(p, sep)
 end
+-- Prose writes widths as 784-783-783; a CSV cell joins a list with ';' (docs/results.md).
+local function dash(t, fmt) return join(t, "-", fmt) end
+local function cell(t, fmt) return join(t, ";", fmt) end
 M.dash = dash
 
--- A meta.csv row from one network's result in a meta-iteration.
+-- A meta.csv row from one network's result in a meta-iteration (its id: "meta<m>-n<n_layers>").
 function M.meta_row(r)
   local c = r.last
-  return { meta = r.meta, n_layers = r.n_layers, widths = dash(r.widths), parameters = r.parameters, epochs = r.epochs,
-    evolved = r.evolved_at and 1 or 0, check_epoch = r.check_epoch, accuracy = c.accuracy, test_accuracy = c.test_accuracy,
-    last_loss = r.last_loss, figure = c.figure, init_ranks = dash(r.init.ranks), ranks = dash(c.ranks), numerical = dash(c.numerical),
-    grad_ranks = dash(c.grad_ranks), grad_numerical = dash(c.grad_numerical), norms = dash(c.norms, "%.4g"),
-    next_widths = dash(r.next_widths), fixed = core.same(r.widths, r.next_widths) and 1 or 0, lr = r.lr,
+  return { id = M.run_id(r.meta, r.n_layers), meta = r.meta, n_layers = r.n_layers, widths = cell(r.widths),
+    parameters = r.parameters, epochs = r.epochs, evolved = r.evolved_at and "true" or "false",
+    check_epoch = r.check_epoch, accuracy = c.accuracy, test_accuracy = c.test_accuracy, last_loss = r.last_loss,
+    figure = c.figure, init_ranks = cell(r.init.ranks), ranks = cell(c.ranks), numerical = cell(c.numerical),
+    grad_ranks = cell(c.grad_ranks), grad_numerical = cell(c.grad_numerical), norms = cell(c.norms, "%.6g"),
+    next_widths = cell(r.next_widths), fixed = core.same(r.widths, r.next_widths) and "true" or "false", lr = r.lr,
     seconds = r.seconds, meta_seconds = r.meta_seconds }
 end
+
+-- The id of one network of one meta-iteration, on its meta.csv row and history.jsonl rows.
+function M.run_id(meta, n_layers) return string.format("meta%d-n%d", meta, n_layers) end
 
 function M.widths_text(res, field)
   local p = {}

@@ -26,7 +26,7 @@ M.SPEC = {
   { name = "dataset", type = "choice", choices = { "mnist", "fashion-mnist" }, default = "mnist",
     help = "the notebook's MNIST; Fashion-MNIST stands in where MNIST is not found (the report says so)" },
   { name = "data-dir", type = "string", default = "", metavar = "DIR",
-    help = "folder of the IDX files (default: rh.data's search path); with only t10k files there, they are split 4:1" },
+    help = "folder of the IDX files (default: rh.data's search path); with only t10k files there, they are split 5:1" },
   { name = "train-size", type = "int", default = 4000, min = 0, help = "first N training images (0: all, the notebook's 60k)" },
   { name = "test-size", type = "int", default = 0, min = 0, help = "first N test images (0: all)" },
   -- ---- the networks ----

@@ -30,7 +30,11 @@ chain=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
   { if ($c["meta"] == 1) nxt[$c["n_layers"]] = $c["next_widths"]; else if ($c["widths"] != nxt[$c["n_layers"]]) bad = 1 }
   END { print (NR == 5 && !bad) ? "kept" : "broken" }' "$TMP/a/meta.csv")
 check "each meta-iteration starts from the last one's next widths" "[ '$chain' = kept ]"
-check "the first meta-iteration's widths are --width" "awk -F, 'NR == 2 { exit !(\$3 == \"16-16-16\") }' '$TMP/a/meta.csv'"
+check "the first meta-iteration's widths are --width, a list joined by ;" "grep -q '^meta1-n2,1,2,16;16;16,' '$TMP/a/meta.csv'"
+bools=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  { if ($c["evolved"] !~ /^(true|false)$/ || $c["fixed"] !~ /^(true|false)$/) bad = 1 } END { print bad ? "bad" : "ok" }' "$TMP/a/meta.csv")
+check "meta.csv's booleans are true/false" "[ '$bools' = ok ]"
+check "every history row carries its network's id" "[ \$(grep -c '\"id\":\"meta[12]-n[23]\"' '$TMP/a/history.jsonl') -eq 16 ]"
 for opt in "--optimizer sgd --weight-decay W" "--measure NAME" "--device cpu" "--batches 64" "--stop-on validation"; do
   check "the report names the option $opt" "grep -q -- '$opt' '$R'"
 done
@@ -53,7 +57,7 @@ mkdir "$TMP/t10k" && ln -s "$FASHION"/t10k-*-ubyte.gz "$TMP/t10k"/ || exit 1
 check "SGD with weight decay on a t10k-only folder exits 0" "[ $rc -eq 0 ]" || cat "$TMP/log"
 R="$TMP/b/report.md"
 check "the t10k split is said" "grep -q 'only the 10k test split was found' '$R'"
-check "a validation set is held out" "grep -q '/ 100 test / 1600 validation' '$R'"
+check "a validation set is held out" "grep -q '/ 100 test / 1667 validation' '$R'"
 check "the weight-decay defect is off" "grep -q '| no weight decay |.*| switched off |' '$R'"
 check "one pass: 200 / 32 -> 7 steps an epoch" "grep -q '\"steps\":7' '$TMP/b/history.jsonl'"
 
