@@ -36,12 +36,14 @@ local function hidden_min(layers, m)
 end
 M.FIGURES = {
   { name = "bottleneck", of = "weights", tables = { record = 1, class = 1, ladder = 1, trend = 2 },
-    doc = "the lowest hidden-layer rank (the classifier is left out: its rank is bounded by the number of classes)",
+    doc = "the lowest rank of a hidden layer (the classifier layer is left out: its rank is bounded by the number of "
+      .. "classes, and Galanti et al. leave it out too)",
     value = function(net, m) return hidden_min(net.layers, m) end },
   { name = "last_hidden", of = "activations", tables = { record = 2, class = 2, ladder = 2, trend = 3 },
-    doc = "the rank of the last hidden representation on the probe batch",
+    doc = "the rank of the last hidden representation (post-ReLU activations) on a fixed probe batch",
     value = function(net, m) local a = net.activations.layers; return #a > 1 and a[#a - 1][m] or nil end },
-  { name = "classifier", of = "weights", tables = { record = 3, trend = 4 }, doc = "the classifier layer's rank",
+  { name = "classifier", of = "weights", tables = { record = 3, trend = 4 },
+    doc = "the classifier (last) layer's rank, reported apart",
     value = function(net, m) return net.layers[#net.layers][m] end },
   { name = "normalized", of = "weights", tables = { record = 4, ladder = 4, trend = 1 },
     doc = "the sum of layer ranks over the sum of min(rows, cols)", value = function(net, m) return net.normalized[m] end },
@@ -52,7 +54,7 @@ M.FIGURES = {
   { name = "activation_normalized", of = "activations", tables = { record = 7 },
     doc = "the normalised sum of the activations' ranks on the probe batch",
     value = function(net, m) return net.activations.normalized[m] end },
-  { name = "first_layer", of = "layers", tables = { ladder = 3 }, doc = "the first Linear layer's rank",
+  { name = "first_layer", of = "layers", tables = { ladder = 3 }, doc = "the first layer's rank (the complexity ladder)",
     value = function(layers, m) return layers[1] and layers[1].ranks[m] end },
 }
 M.figure_info = {}
