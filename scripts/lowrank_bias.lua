@@ -17,6 +17,7 @@ local study = require "common.study"
 local data = require "common.data"
 local measure = require "common.measure"
 local grid_report = require "lowrank_bias.report"
+local grid_facts = require "lowrank_bias.facts"
 
 local USAGE = "usage: rankhost scripts/lowrank_bias.lua [options]\n"
   .. "Galanti et al.'s low-rank bias grid: batch size x weight decay (x learning rate) x seeds, one\n"
@@ -45,7 +46,7 @@ local SPEC = {
   { name = "train-size", type = "int", default = 5000, min = 1, aliases = { "train-subset" }, help = "first N training images" },
   { name = "test-size", type = "int", default = 2000, min = 1, aliases = { "test-subset" }, help = "first N test images" },
   { name = "probe", type = "int", default = 512, min = 1, help = "samples for activation and gradient ranks" },
-  { name = "measure", type = "choice", choices = { "energy", "relative", "numerical", "effective", "stable" },
+  { name = "measure", type = "choice", choices = rh.rank.measure_names,
     default = "relative", help = "the rank measure of grid.csv and the report (Galanti et al.: relative, 1e-3)" },
 }
 -- Settings that change what a run records: a grid is only continued under the same ones
@@ -99,12 +100,10 @@ local function announce(ctx)
     ctx.out))
 end
 
--- The number of rank checks of a run of `epochs` epochs, one every `every` and one at the end.
-local function checks_of(epochs, every) return epochs // every + (epochs % every == 0 and 0 or 1) end
-
 -- one network of the grid: a fixed number of epochs (min_epochs = max_epochs: fit never stops
--- it early); fit's rank rule says whether the ranks had settled by the end: every layer's
--- rank within max(1, 5% of it) over the last 5 checks (all of them when a run has fewer)
+-- it early); fit's rank rule (lowrank_bias/facts.lua's settle_rule) says whether the ranks
+-- had settled by the end: every layer's rank within max(1, 5% of it) over the last 5 checks
+-- (all of them when a run has fewer)
 local function train(run, ctx)
   local o, out = ctx.o, ctx.out
   local t0 = rh.clock()
@@ -115,11 +114,8 @@ local function train(run, ctx)
   local opt = rh.optim.SGD(model, { lr = run.lr, momentum = o.momentum, weight_decay = run.weight_decay })
   local history = rh.log.jsonl(out .. "/history/" .. run.id .. ".jsonl", { sync = false })
   local last = -math.huge
-  local every = math.max(1, o.epochs // 10)
   local h = rh.train.fit(model, task.train, { optimizer = opt, batch = run.batch, seed = run.run_seed,
-    min_epochs = o.epochs, max_epochs = o.epochs, progress = false,
-    rank_converged = { measure = o.measure, every = every, slack = 1, rel_slack = 0.05,
-      patience = math.max(2, math.min(5, checks_of(o.epochs, every))) },
+    min_epochs = o.epochs, max_epochs = o.epochs, progress = false, rank_converged = grid_facts.settle_rule(o),
     callback = function(epoch, rec)
       history:write { id = run.id, epoch = epoch, loss = rec.loss, acc = rec.accuracy, wd_horizon = rec.wd_horizon,
         ranks = rec.ranks }

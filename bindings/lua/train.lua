@@ -135,14 +135,11 @@ local FIT_OPTIONS = { "optimizer", "lr", "momentum", "weight_decay", "loss", "ba
   "min_epochs", "max_epochs", "epochs", "max_seconds", "eval", "eval_batch", "monitor", "patience", "threshold", "min_delta",
   "rank_converged", "stop", "scheduler", "callback", "progress", "nonfinite" }
 local RANK_RULE_OPTIONS = { "measure", "tol", "patience", "slack", "rel_slack", "every" }
--- The option of rh.rank's function that `tol` sets, for the measures that have a tolerance;
--- every other measure of rh.rank.measure_names has none.
-local RANK_TOL = { numerical = "tol", relative = "relative_tol", energy = "energy_tau" }
-
-local function is_measure(name)
-  for _, m in ipairs(rh.rank.measure_names) do if m == name then return true end end
-  return false
-end
+-- The parameter of a measure that rank_converged's `tol` sets: its first one in the
+-- registry (rh.rank.measure_info[name].params, the one a number sets in rh.rank.<name>(W, x)),
+-- read at each call so that a measure registered later is a choice too; nil for a measure
+-- without parameters.
+local function tol_param(measure) return rh.rank.measure_info[measure].params[1] end
 
 -- The rank check of opts.rank_converged (nil when absent): which measure, with which
 -- tolerance, every how many epochs; and its rule (stop.ranks).
@@ -151,14 +148,17 @@ local function rank_probe(fname, r, model)
   if type(r) ~= "table" then B.fail("%s: rank_converged must be a table, got %s", fname, type(r)) end
   B.check_options(fname .. ": rank_converged", r, RANK_RULE_OPTIONS)
   local measure = r.measure or "relative"
-  if not is_measure(measure) then
+  if type(measure) ~= "string" or not rh.rank.measure_info[measure] then
     B.fail("%s: rank_converged.measure '%s' is not a rank measure (%s)", fname, tostring(measure),
            table.concat(rh.rank.measure_names, ", "))
   end
-  local param = RANK_TOL[measure]
-  if r.tol ~= nil and (not param or type(r.tol) ~= "number" or r.tol < 0) then
-    B.fail("%s: rank_converged.tol %s", fname, param and "must be a number >= 0"
-           or ("is not used by the " .. measure .. " rank, which has no tolerance"))
+  local q = tol_param(measure)
+  local param = q and q.name
+  if r.tol ~= nil then
+    local want = not q and ("is not used by the " .. measure .. " rank, which has no tolerance")
+      or (type(r.tol) ~= "number" or r.tol ~= r.tol or r.tol < 0) and "must be a number >= 0"
+      or q.check and q.check(r.tol) and ("must be " .. q.check(r.tol) .. " (the " .. measure .. " rank's " .. param .. ")")
+    if want then B.fail("%s: rank_converged.tol %s", fname, want) end
   end
   B.check_count(fname, "rank_converged.every", r.every, 1)
   local rule = stop.new_ranks(fname, r, "rank_converged.")

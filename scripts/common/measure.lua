@@ -27,21 +27,75 @@ end
 -- Loss and accuracy on a dataset, evaluated in batches of 1000.
 function M.evaluate(model, ds) return rh.train.evaluate(model, ds, { batch = 1000 }) end
 
--- The figures of the weights (per measure m) from rh.rank.network's result `net`: sum:m,
--- normalized:m, min:m, classifier:m, bottleneck:m (all whole-network figures but the
--- activations' ones).
-M.WEIGHT_FIGURES = { "bottleneck", "classifier", "normalized", "sum", "min" }
-local function weight_figures(net)
+-- ---- the network figures, declared once ----
+--
+-- A whole-network figure under measure m (docs/problem1.md): name, doc, what it is read from
+-- (`weights`: rh.rank.network's result net; `activations`: net.activations, on the probe
+-- batch; `layers`: a run record's per-layer ranks), value(net, m) (nil where the network has
+-- no such part), and in `tables` its position in each table that lists it:
+--   record   a "figure:m" key of a run record's network (summary.csv's columns, in this order)
+--   class    equivalence classes may be taken on it (problem 1's --class-figure, its classes
+--            under each measure)
+--   ladder   compared along the complexity ladder (complexity.csv, the ladder's rho and figures)
+--   trend    its Spearman rho with accuracy, gap, parameters and width (problem 1's trends)
+-- A figure added here is recorded, listed and compared by every study that reads the tables.
+local function hidden_min(layers, m)
+  local b = math.huge
+  for i = 1, #layers - 1 do b = math.min(b, layers[i][m]) end
+  return #layers > 1 and b or nil
+end
+M.FIGURES = {
+  { name = "bottleneck", of = "weights", tables = { record = 1, class = 1, ladder = 1, trend = 2 },
+    doc = "the lowest rank of a hidden layer (the classifier layer is left out: its rank is bounded by the number of "
+      .. "classes, and Galanti et al. leave it out too)",
+    value = function(net, m) return hidden_min(net.layers, m) end },
+  { name = "last_hidden", of = "activations", tables = { record = 2, class = 2, ladder = 2, trend = 3 },
+    doc = "the rank of the last hidden representation (post-ReLU activations) on a fixed probe batch",
+    value = function(net, m) local a = net.activations.layers; return #a > 1 and a[#a - 1][m] or nil end },
+  { name = "classifier", of = "weights", tables = { record = 3, trend = 4 },
+    doc = "the classifier (last) layer's rank, reported apart",
+    value = function(net, m) return net.layers[#net.layers][m] end },
+  { name = "normalized", of = "weights", tables = { record = 4, ladder = 4, trend = 1 },
+    doc = "the sum of layer ranks over the sum of min(rows, cols)", value = function(net, m) return net.normalized[m] end },
+  { name = "sum", of = "weights", tables = { record = 5 }, doc = "the sum of layer ranks",
+    value = function(net, m) return net.sum[m] end },
+  { name = "min", of = "weights", tables = { record = 6 }, doc = "the lowest layer rank (classifier included)",
+    value = function(net, m) return net.min[m] end },
+  { name = "activation_normalized", of = "activations", tables = { record = 7 },
+    doc = "the normalised sum of the activations' ranks on the probe batch",
+    value = function(net, m) return net.activations.normalized[m] end },
+  { name = "first_layer", of = "layers", tables = { ladder = 3 }, doc = "the first layer's rank (the complexity ladder)",
+    value = function(layers, m) return layers[1] and layers[1].ranks[m] end },
+}
+M.figure_info = {}
+for _, f in ipairs(M.FIGURES) do M.figure_info[f.name] = f end
+
+-- The names of the figures in table t (one of the keys of `tables` above), in its order; read
+-- at each call, so that a figure added to M.FIGURES is listed too.
+function M.figures(t)
+  local list = {}
+  for _, f in ipairs(M.FIGURES) do if f.tables[t] then list[#list + 1] = f end end
+  table.sort(list, function(a, b) return a.tables[t] < b.tables[t] end)
+  local names = {}
+  for i, f in ipairs(list) do names[i] = f.name end
+  return names
+end
+
+-- Figure `name` of run record r under measure m: its "figure:m" key, or read from r.layers.
+function M.figure_of(r, name, m)
+  local f = M.figure_info[name]
+  if f and f.of == "layers" then return r.layers and f.value(r.layers, m) end
+  return r.network and r.network[name .. ":" .. m]
+end
+
+-- The figures of a network under every measure from rh.rank.network's result `net`, "figure:m"
+-- keys: those of the weights only, or (with_activations) those of the activations too.
+local function network_figures(net, with_activations)
   local network = {}
-  local nl = #net.layers
-  for _, m in ipairs(rh.rank.measure_names) do
-    network["sum:" .. m] = net.sum[m]
-    network["normalized:" .. m] = net.normalized[m]
-    network["min:" .. m] = net.min[m]
-    network["classifier:" .. m] = net.layers[nl][m]
-    local b = math.huge
-    for i = 1, nl - 1 do b = math.min(b, net.layers[i][m]) end
-    network["bottleneck:" .. m] = nl > 1 and b or nil
+  for _, f in ipairs(M.FIGURES) do
+    if f.tables.record and (f.of == "weights" or (with_activations and f.of == "activations")) then
+      for _, m in ipairs(rh.rank.measure_names) do network[f.name .. ":" .. m] = f.value(net, m) end
+    end
   end
   return network
 end
@@ -54,11 +108,11 @@ function M.initial(model)
   local net = rh.rank.network(model)
   local layers = {}
   for i, l in ipairs(net.layers) do layers[i] = { ranks = M.pick(l) } end
-  return { layers = layers, network = weight_figures(net) }
+  return { layers = layers, network = network_figures(net, false) }
 end
 
 -- The ranks of run record r's network at initialisation (M.initial's table), and figure f
--- (one of M.WEIGHT_FIGURES) under measure m of it: record.init, written at training
+-- (one of M.FIGURES of the weights) under measure m of it: record.init, written at training
 -- (problem 1 and lowrank_bias.lua). A record written before that field existed (a study
 -- continued from an older version) has its network rebuilt as its training built it,
 -- rh.seed(run_seed) then rh.nn.MLP(architecture), once per record; this reseeds the global
@@ -96,17 +150,12 @@ function M.model(model, task, svals)
   local net = rh.rank.network(model, { svals = svals, data = task.probe_x, grads = true })
   model:zero_grad()
   local layers = {}
-  local nl = #net.layers
   for i, l in ipairs(net.layers) do
     layers[i] = { shape = l.shape, ranks = pick(l), spectral_norm = l.smax, frobenius = l.fro, nuclear_norm = l.nuclear,
       grad_ranks = pick(net.grads.layers[i]), activation_ranks = pick(net.activations.layers[i]),
       spectrum = l.svals:totable() }
   end
-  local network = weight_figures(net)
-  for _, m in ipairs(rh.rank.measure_names) do
-    network["activation_normalized:" .. m] = net.activations.normalized[m]
-    network["last_hidden:" .. m] = nl > 1 and net.activations.layers[nl - 1][m] or nil
-  end
+  local network = network_figures(net, true)
   return { train_loss = tr_loss, train_acc = tr_acc, test_loss = te_loss, test_acc = te_acc, gap = tr_acc - te_acc },
     layers, network
 end

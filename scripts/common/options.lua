@@ -198,10 +198,16 @@ end
 
 -- Loads a config file: a Lua chunk returning a table (keys with '-' or '_').
 function M.load_config(path)
-  local chunk, err = loadfile(path, "t", {})
+  local chunk, err = loadfile(path, "t", {}) -- text only; a file that cannot be read or parsed
   if not chunk then return nil, "cannot load config file: " .. err end
-  local ok, t = pcall(chunk)
-  if not ok then return nil, "config file " .. path .. " failed: " .. tostring(t) end
+  -- run as policies are (rh.sandbox): the pure parts of Lua, no files or processes, and an
+  -- instruction budget, so that a config that loops is stopped with an error naming it
+  local t, err2 = require("rankhost").sandbox.load(path, { what = "config file" })
+  if t == nil then
+    err2 = tostring(err2)
+    if err2:find("config file " .. path, 1, true) == 1 then return nil, err2 end -- the budget's words name it
+    return nil, "config file " .. path .. " failed: " .. err2
+  end
   if type(t) ~= "table" then return nil, "config file " .. path .. " must return a table" end
   return t
 end

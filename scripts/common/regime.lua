@@ -19,7 +19,7 @@ M.SPEC = {
     help = "no run stops before its weight-decay horizon lr*wd*steps/(1-momentum) reaches H (or --max-epochs)" },
   { name = "max-epochs", type = "int", default = 150, min = 1,
     help = "the cap: a run still moving here has not converged" },
-  { name = "rank-measure", type = "choice", choices = { "energy", "relative", "numerical", "effective", "stable" },
+  { name = "rank-measure", type = "choice", choices = rh.rank.measure_names,
     default = "energy", help = "rank convergence: the measure watched" },
   { name = "rank-patience", type = "int", default = 5, min = 2, help = "rank convergence: checks in the window" },
   { name = "rank-every", type = "int", default = 2, min = 1, help = "rank convergence: epochs between checks" },

@@ -167,8 +167,13 @@ function M.eta_squared(values, groups)
     total = total + (values[i] - m) ^ 2
   end
   if total == 0 then return nil end
+  -- the groups in sorted order: pairs' order of string keys differs from process to process
+  -- (Lua seeds its string hashes), and so would the sum's last bits
+  local keys = {}
+  for g in pairs(sum) do keys[#keys + 1] = g end
+  table.sort(keys)
   local between = 0
-  for g, s in pairs(sum) do between = between + count[g] * (s / count[g] - m) ^ 2 end
+  for _, g in ipairs(keys) do between = between + count[g] * (sum[g] / count[g] - m) ^ 2 end
   return between / total
 end
 

@@ -72,6 +72,9 @@ M.OPTIONS = {
     help = "runs trained at once in local worker processes, one BLAS thread each (0: one per core)" },
   { name = "progress-every", type = "number", default = 5, min = 0, metavar = "SECONDS",
     help = "a progress line of a run at most this often (0: every epoch)" },
+  { name = "require", type = "strings", default = {}, metavar = "MODULE,...",
+    help = "Lua modules or .lua files loaded before the options are read (e.g. one registering a rank measure with "
+      .. "rh.rank.register: a choice of --measure, columns of the tables; examples/my_measure.lua)" },
 }
 M.SHARD_OPTIONS = {
   { name = "shard", type = "string", default = "", metavar = "I/K",
@@ -175,12 +178,38 @@ end
 -- The first line of an error (a worker's error comes with its traceback).
 local function first_part(err) return (tostring(err):gsub("\nstack traceback:.*$", "")) end
 
+-- Loads --require's modules (a name for require, or a path ending in .lua), each once. The
+-- command line's are loaded before its options are parsed, so that what they register (a
+-- rank measure) is a valid choice there; a config file's, after.
+local required = {}
+local function load_required(list, usage_error)
+  for _, name in ipairs(list) do
+    if name ~= "" and not required[name] then
+      required[name] = true
+      local ok, err = pcall(function()
+        if name:match("%.lua$") then dofile(name) else require(name) end
+      end)
+      if not ok then usage_error(string.format("--require %s: %s", name, tostring(err))) end
+    end
+  end
+end
+local function argv_required(argv)
+  local list = {}
+  for i, a in ipairs(argv) do
+    local v = a:match("^%-%-require=(.*)$") or (a == "--require" and argv[i + 1]) or nil
+    if v then for part in (v .. ","):gmatch("([^,]*),") do list[#list + 1] = part end end
+  end
+  return list
+end
+
 function M.run(s)
   local t_start = rh.clock()
   local prog = s.name .. ".lua"
   local spec = M.spec(s)
-  local o = options.parse_or_exit(spec, s.argv or {}, s.usage, prog)
   local usage_error, fail = options.exits(prog)
+  load_required(argv_required(s.argv or {}), usage_error)
+  local o = options.parse_or_exit(spec, s.argv or {}, s.usage, prog)
+  load_required(o.require or {}, usage_error)
   o.shard, o.merge = o.shard or "", o.merge or false
   if s.check then
     local bad = s.check(o)

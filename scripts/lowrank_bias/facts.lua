@@ -115,6 +115,17 @@ local function grid(o, runs, rank)
   return out
 end
 
+-- The rank rule that says whether a network's ranks settled (rh.train.fit's rank_converged,
+-- kept from stopping the grid: min_epochs = max_epochs): every layer's rank within
+-- max(slack, rel_slack * rank) over the last `patience` checks, one every `every` epochs (5
+-- checks, or all of them when a run has fewer, and at least 2). The training and the report's
+-- words both read it here.
+function M.settle_rule(o)
+  local every = math.max(1, o.epochs // 10)
+  local checks = o.epochs // every + (o.epochs % every == 0 and 0 or 1)
+  return { measure = o.measure, every = every, slack = 1, rel_slack = 0.05, patience = math.max(2, math.min(5, checks)) }
+end
+
 function M.build(o, plan, records)
   local m = o.measure
   local runs = ok_runs(records)
@@ -144,7 +155,8 @@ function M.build(o, plan, records)
   end
   local diffs, pairs_n, cells = matched_h(wdpos, rank)
   f.equal_horizon = { diff = facts.against(diffs), pairs = pairs_n, cells = cells, match = verdicts.HORIZON_MATCH }
-  f.settled = { settled = #stats.values(runs, function(r) return r.ranks_settled and 1 or nil end), runs = #runs }
+  f.settled = { settled = #stats.values(runs, function(r) return r.ranks_settled and 1 or nil end), runs = #runs,
+    rule = M.settle_rule(o) }
   f.grid = grid(o, runs, rank)
   return f
 end

@@ -93,8 +93,10 @@ local function trends(d, f)
     .. "within %g%%: %d pairs of runs from %d pairs of cells), the larger batch's rank minus the smaller batch's, "
     .. "averaged within each seed (its runs share their initial network): %s (n = %d seeds); %s.",
     prose.rho(t.horizon), 100 * h.match, h.pairs, h.cells, ci(h.diff), h.diff.n, H_WORDS[h.diff.side])
+  local sr = f.settled.rule
   lines[#lines + 1] = string.format("- **Settled?** In %d of %d runs the %s rank of every layer moved by at most "
-    .. "max(1, 5%%) over fit's last five rank checks.", f.settled.settled, f.settled.runs, m)
+    .. "max(%g, %g%%) over fit's last %d rank checks (one every %d epochs).", f.settled.settled, f.settled.runs, m,
+    sr.slack, 100 * sr.rel_slack, sr.patience, sr.every)
   d:p(table.concat(lines, "\n"))
 end
 

@@ -49,6 +49,7 @@ function M.summary(records, measures)
   local header = { "id", "kind", "level", "dataset", "teacher_rank", "architecture", "depth", "parameters", "status",
     "converged", "rule", "stopped", "epochs", "wd_horizon", "weight_decay", "train_loss", "train_acc", "test_loss",
     "test_acc", "test_acc_before_cooldown", "gap", "wall_s" }
+  local base = #header -- the run's own cells, before the measures'
   for _, m in ipairs(measures) do header[#header + 1] = "ranks:" .. m end
   for _, m in ipairs(measures) do
     for _, f in ipairs(trainer.FIGURES) do header[#header + 1] = f .. ":" .. m end
@@ -67,21 +68,24 @@ function M.summary(records, measures)
       #r.architecture - 2, r.num_parameters, r.status, r.converged, r.rule, r.stopped, r.epochs, r.wd_horizon,
       r.hyper and r.hyper.weight_decay, f.train_loss, f.train_acc, f.test_loss, f.test_acc, r.test_acc_before_cooldown,
       f.gap, r.wall_time }
+    -- cells by count, not by #row: a nil cell (no cooldown, a diverged run) must not shift the rest
+    local n = base
+    local function put(v) n = n + 1; row[n] = v end
     for _, m in ipairs(measures) do
       local parts = {}
       for i, l in ipairs(r.layers or {}) do parts[i] = string.format("%.4g", l.ranks[m]) end
-      row[#row + 1] = table.concat(parts, ";")
+      put(table.concat(parts, ";"))
     end
     for _, m in ipairs(measures) do
-      for _, fig in ipairs(trainer.FIGURES) do row[#row + 1] = r.network and r.network[fig .. ":" .. m] end
+      for _, fig in ipairs(trainer.FIGURES) do put(r.network and r.network[fig .. ":" .. m]) end
     end
     local init = measure.init_of(r)
     for _, m in ipairs(measures) do
       local parts = {}
       for i, l in ipairs(init and init.layers or {}) do parts[i] = string.format("%.4g", l.ranks[m]) end
-      row[#row + 1] = table.concat(parts, ";")
-      row[#row + 1] = init and init.network["normalized:" .. m]
-      row[#row + 1] = init and init.network["bottleneck:" .. m]
+      put(table.concat(parts, ";"))
+      put(init and init.network["normalized:" .. m])
+      put(init and init.network["bottleneck:" .. m])
     end
     rows[#rows + 1] = row
   end
@@ -109,7 +113,8 @@ end
 
 -- ---- trends over the converged wd>0 real-label networks ----
 
-M.TREND_FIGURES = { "normalized", "bottleneck", "last_hidden", "classifier" }
+-- the figures compared: common/measure.lua's registry, table "trend"
+M.TREND_FIGURES = measure.figures("trend")
 M.TARGETS = {
   { key = "test_acc", text = "test accuracy", get = function(r) return r.final.test_acc end },
   { key = "gap", text = "generalisation gap (train - test accuracy)", get = function(r) return r.final.gap end },

@@ -8,13 +8,22 @@
 -- Runs are taken in order of their value; each class is led by its first member and a run
 -- joins the first class whose leader is within `tol` of it (every layer, for a profile) - a
 -- leader rule, so that classes do not chain.
+local rh = require "rankhost"
 local stats = require "common.stats"
+local measure = require "common.measure"
 
 local M = {}
 
-M.FIGURES = { "bottleneck", "last_hidden", "profile" }
--- The real-valued measures: their values are taken to the nearest integer before classes.
-M.ROUNDED = { effective = true, stable = true }
+-- What classes may be taken on: the figures of common/measure.lua's registry (table "class"),
+-- then "profile".
+M.FIGURES = measure.figures("class")
+M.FIGURES[#M.FIGURES + 1] = "profile"
+-- Whether measure m is real-valued (rh.rank's registry: integer = false, read when called, so
+-- that a measure registered later counts): its values are taken to the nearest integer before classes.
+function M.rounded(m)
+  local e = rh.rank.measure_info[m]
+  return e ~= nil and not e.integer
+end
 
 -- The value of run r that classes are taken on: a number, or a list for a profile.
 function M.value(r, figure, measure)
@@ -39,9 +48,9 @@ function M.architecture(r) return table.concat(r.architecture, "-") end
 
 -- classes(runs, figure, measure, tol [, round]) -> list of { id, figure, measure, value,
 -- members }; round takes each value to the nearest integer first (by default for the
--- real-valued effective and stable ranks, so that every measure's classes have one resolution).
+-- real-valued measures, M.rounded: effective, stable; so that every measure's classes have one resolution).
 function M.classes(runs, figure, measure, tol, round)
-  if round == nil then round = M.ROUNDED[measure] == true end
+  if round == nil then round = M.rounded(measure) end
   local items = {}
   for _, r in ipairs(runs) do
     local v = M.value(r, figure, measure)

@@ -116,7 +116,7 @@ end
 -- narrowest width, and whether it crosses architectures without reducing to the widths.
 local function measure_choice(o, measures, ctx)
   local rows = {}
-  for _, figure in ipairs { "bottleneck", "last_hidden" } do
+  for _, figure in ipairs(measure.figures("class")) do
     for _, mm in ipairs(measures) do
       -- the headline figure and measure's classes were made once, in analysis.write_all
       local headline = figure == o.class_figure and mm == o.measure
@@ -126,7 +126,7 @@ local function measure_choice(o, measures, ctx)
       local w = M.rho(tr[figure] and tr[figure].min_width or {})
       local follows = verdicts.follows_width(w)
       local verdict, why = verdicts.crosses_architectures(a, follows)
-      rows[#rows + 1] = { figure = figure, measure = mm, rounded = classes.ROUNDED[mm] == true, classes = a.classes,
+      rows[#rows + 1] = { figure = figure, measure = mm, rounded = classes.rounded(mm), classes = a.classes,
         multi = a.multi, replicated = a.replicated, consistent = a.consistent, eta2 = a.eta2, ari = a.ari,
         twins_ari = tw.ari, median = stats.median(values(ctx.real, function(r) return r.network[figure .. ":" .. mm] end)),
         min_width = w, follows_width = follows, follows_rule = verdicts.FOLLOWS_WIDTH_RULE, verdict = verdict,

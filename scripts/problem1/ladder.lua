@@ -3,6 +3,7 @@
 -- several seeds per rung: means with 95% intervals, and Spearman's rho of the complexity
 -- with each network figure over every converged run of a family.
 local stats = require "common.stats"
+local measure = require "common.measure"
 
 local M = {}
 
@@ -13,13 +14,11 @@ M.FAMILIES = {
   { kind = "noise", what = "label-noise fraction f" },
   { kind = "mnist", what = "MNIST (a reference rung)" },
 }
-M.FIGURES = { "bottleneck", "last_hidden", "first_layer", "normalized" }
+-- the figures compared: common/measure.lua's registry, table "ladder"
+M.FIGURES = measure.figures("ladder")
 
--- A figure of run r under measure m; first_layer is the first Linear layer's rank.
-function M.figure(r, name, m)
-  if name == "first_layer" then return r.layers and r.layers[1] and r.layers[1].ranks[m] end
-  return r.network and r.network[name .. ":" .. m]
-end
+-- A figure of run r under measure m (first_layer is the first Linear layer's rank).
+M.figure = measure.figure_of
 
 local function usable(r) return r.status == "ok" and r.converged end
 

@@ -7,6 +7,7 @@
 local rh = require "rankhost"
 local doc = require "common.report"
 local prose = require "common.prose"
+local measure = require "common.measure"
 
 local M = {}
 
@@ -144,11 +145,10 @@ local function setup(d, f)
   local l = {}
   for _, mm in ipairs(rh.rank.measure_names) do l[#l + 1] = string.format("- **%s**: %s", mm, rh.rank.measures[mm] or "") end
   d:p("**Rank measures.** Each is computed from the same singular values, one SVD per layer:\n\n" .. table.concat(l, "\n"))
-  d:p("**Network figures** (comparable across depths and widths): *bottleneck* = the lowest rank of a hidden layer "
-    .. "(the classifier layer is left out: its rank is bounded by the number of classes, and Galanti et al. leave it "
-    .. "out too); *last hidden* = the rank of the last hidden representation (post-ReLU activations) on a fixed "
-    .. "probe batch; *normalised* = the sum of layer ranks over the sum of min(rows, cols); *classifier* = the last "
-    .. "layer's rank, reported apart.")
+  local fl = {} -- common/measure.lua's registry of figures
+  for _, fig in ipairs(measure.FIGURES) do fl[#fl + 1] = string.format("- **%s**: %s", fig.name, fig.doc) end
+  d:p("**Network figures** (comparable across depths and widths; `figure:m` in summary.csv under measure m):\n\n"
+    .. table.concat(fl, "\n"))
 end
 
 -- ---- the tables ----

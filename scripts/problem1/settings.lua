@@ -6,6 +6,7 @@
 -- weight-decay horizon (26 epochs) before a run may stop, then until the training
 -- loss has saturated and every layer's rank has settled. docs/problem1.md shows the
 -- measurements these defaults were chosen from.
+local rh = require "rankhost"
 local regime = require "common.regime"
 local classes = require "problem1.classes"
 
@@ -87,7 +88,7 @@ M.SPEC = regime.splice {
   { name = "ladder-mnist", type = "choice", choices = { "auto", "on", "off" }, default = "auto",
     help = "an MNIST rung (auto: when rh.data's search path finds MNIST's files)" },
   -- ---- analysis ----
-  { name = "measure", type = "choice", choices = { "energy", "relative", "numerical", "effective", "stable" },
+  { name = "measure", type = "choice", choices = rh.rank.measure_names,
     default = "energy", help = "rank measure of the classes and the headline figures" },
   { name = "class-figure", type = "choice", choices = classes.FIGURES,
     default = "last_hidden", help = "what equivalence classes are taken on (see docs/problem1.md)" },

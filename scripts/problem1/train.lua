@@ -15,15 +15,9 @@ local space = require "problem1.space"
 
 local M = {}
 
--- The whole-network figures of a run (per measure m): see docs/problem1.md.
---   sum:m, normalized:m       sum of layer ranks, and over the sum of min(rows, cols)
---   min:m                     the lowest layer rank (classifier included)
---   bottleneck:m              the lowest hidden-layer rank (the classifier is left out: its
---                             rank is bounded by the number of classes)
---   classifier:m              the classifier layer's rank
---   last_hidden:m             the rank of the last hidden representation on the probe batch
---   activation_normalized:m   normalised sum of the activations' ranks on the probe batch
-M.FIGURES = { "bottleneck", "last_hidden", "classifier", "normalized", "sum", "min", "activation_normalized" }
+-- The whole-network figures of a run (per measure m, "figure:m" keys of its network): those
+-- of common/measure.lua's registry (measure.FIGURES; docs/problem1.md), here in summary.csv's order.
+M.FIGURES = measure.figures("record")
 
 local pick, evaluate = measure.pick, measure.evaluate
 

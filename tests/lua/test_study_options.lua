@@ -83,5 +83,14 @@ p = spit("d.jsonl", '[1,2]\n')
 T.raises("d.jsonl:1: a record must be a JSON object", results.read_file, p, {})
 p = spit("e.jsonl", '{"status":"ok"}\n')
 T.raises("e.jsonl:1: the record has no id (a string)", results.read_file, p, { "id" })
+-- a config file runs sandboxed (rh.sandbox, as policies do): the pure parts of Lua, no io
+local cspec = { { name = "n", type = "int", default = 1, help = "n" }, { name = "config", type = "string", default = "",
+  help = "config" } }
+p = spit("cfg_ok.lua", "return { n = math.floor(7.5) }\n")
+T.eq(assert(options.parse(cspec, { "--config", p })).n, 7, "a config file may use math")
+p = spit("cfg_io.lua", "return { n = #io.lines('/etc/passwd') }\n")
+local ok_cfg, cfg_err = options.parse(cspec, { "--config", p })
+T.ok(not ok_cfg and tostring(cfg_err):find("cfg_io.lua", 1, true) and tostring(cfg_err):find("'io' is not available", 1, true),
+  "a config file reading io is refused, naming the file: " .. tostring(cfg_err))
 os.execute("rm -rf '" .. dir .. "'")
 T.done()

@@ -47,7 +47,7 @@ expect 2 "unknown option 'max_epoch'" "config with an unknown option" sweep --co
 printf 'return { lr = "fast" }\n' > "$out/badval.lua"
 expect 2 "bad value for 'lr'" "config with a bad value" sweep --config "$out/badval.lua"
 printf 'os.exit(0)\n' > "$out/sandbox.lua"
-expect 2 "attempt to index a nil value" "config cannot call the os library" sweep --config "$out/sandbox.lua"
+expect 2 "os.exit is not allowed" "config runs sandboxed: os.exit refused" sweep --config "$out/sandbox.lua"
 expect 2 "holds a study with other settings" "other settings in --out" sweep --lr 0.2
 
 touch "$out/afile"
