@@ -208,7 +208,7 @@ function M.run(s)
   local spec = M.spec(s)
   local usage_error, fail = options.exits(prog)
   load_required(argv_required(s.argv or {}), usage_error)
-  local o = options.parse_or_exit(spec, s.argv or {}, s.usage, prog)
+  local o = options.parse_or_exit(spec, s.argv or {}, s.usage or ("usage: rankhost " .. prog .. " [options]"), prog)
   load_required(o.require or {}, usage_error)
   o.shard, o.merge = o.shard or "", o.merge or false
   if s.check then
