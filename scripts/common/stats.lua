@@ -1,8 +1,33 @@
 -- stats.lua - small statistics for study reports: mean, median, standard deviation, a 95%
 -- confidence interval of a mean (Student's t), min/max, Pearson and Spearman correlation
 -- (Spearman = Pearson of the ranks, ties given their average rank), and the adjusted Rand
--- index of two labelings (Hubert & Arabie 1985).
+-- index of two labelings (Hubert & Arabie 1985), and the one rule for a missing value
+-- (values, paired_values: nil and NaN are dropped). Their words are common/prose.lua's.
 local M = {}
+
+-- The usable values f(item) of a list: nil and NaN are dropped (one rule for every study:
+-- a value that is not a number is not averaged, correlated or counted; common/verdicts.lua's
+-- usable). f defaults to the identity.
+local function usable(x) return type(x) == "number" and x == x end
+M.usable = usable
+function M.values(list, f)
+  local out = {}
+  for _, item in ipairs(list) do
+    local v = f and f(item) or (not f and item or nil)
+    if usable(v) then out[#out + 1] = v end
+  end
+  return out
+end
+
+-- Paired lists fx(item), fy(item) over a list, keeping the pairs where both are usable.
+function M.paired_values(list, fx, fy)
+  local xs, ys = {}, {}
+  for _, item in ipairs(list) do
+    local x, y = fx(item), fy(item)
+    if usable(x) and usable(y) then xs[#xs + 1], ys[#ys + 1] = x, y end
+  end
+  return xs, ys
+end
 
 function M.mean(xs)
   if #xs == 0 then return nil end
@@ -93,15 +118,6 @@ function M.ci95(xs)
   local m, sd = M.mean(xs), M.sd(xs)
   if not sd then return m, nil end
   return m, M.t95(n - 1) * sd / math.sqrt(n)
-end
-
--- "mean ± half" with `digits` significant digits, or the mean alone for one value.
-function M.fmt_ci(xs, digits)
-  local m, h = M.ci95(xs)
-  if m == nil then return "n/a" end
-  local f = "%." .. (digits or 3) .. "g"
-  if h == nil then return string.format(f .. " (n=1)", m) end
-  return string.format(f .. " ± " .. f, m, h)
 end
 
 -- The q-quantile (0 <= q <= 1) by linear interpolation between order statistics (numpy's

@@ -1,7 +1,7 @@
 -- analysis.lua - problem 1's analysis of finished runs: summary.csv (one row per network),
--- the controls table (every kind side by side), the twin comparison (weight decay against
--- none), the trends of the convergent rank with accuracy, gap and size, and write_all,
--- which writes every table, figure and the report.
+-- the twin comparison (weight decay against none), the trends of the convergent rank with
+-- accuracy, gap and size, and write_all, which writes every table, figure, facts.json
+-- (problem1/facts.lua: the report's numbers and verdicts) and the report written from them.
 local rh = require "rankhost"
 local stats = require "common.stats"
 local doc = require "common.report"
@@ -39,14 +39,8 @@ function M.of_kind(records, kind, converged_only)
   return out
 end
 
-local function values(runs, f)
-  local xs = {}
-  for _, r in ipairs(runs) do
-    local v = f(r)
-    if v ~= nil and v == v then xs[#xs + 1] = v end
-  end
-  return xs
-end
+-- the usable values (nil and NaN dropped: common/stats.lua's one rule)
+local values = stats.values
 M.values = values
 
 -- ---- summary.csv ----
@@ -93,47 +87,6 @@ function M.summary(records, measures)
   return header, rows
 end
 
--- ---- the controls table: every kind side by side ----
-
--- Rows of quantities, a column per kind present: how runs ended, accuracies (mean with 95%
--- interval over the kind's trained runs), and the whole-network figures under measure m
--- (median and interquartile range, or mean with interval).
-function M.controls(records, m)
-  local present = {}
-  for _, k in ipairs(M.KINDS) do
-    if #M.of_kind(records, k) > 0 then present[#present + 1] = k end
-  end
-  local header = { "quantity" }
-  for _, k in ipairs(present) do header[#header + 1] = k end
-  local function row(label, cell)
-    local out = { label }
-    for _, k in ipairs(present) do out[#out + 1] = cell(M.of_kind(records, k), k) end
-    return out
-  end
-  local function ci(f) return function(runs) return stats.fmt_ci(values(runs, f), 3) end end
-  local function med(f)
-    return function(runs)
-      local xs = values(runs, f)
-      if #xs == 0 then return "n/a" end
-      return string.format("%.3g [%.3g, %.3g]", stats.median(xs), stats.quantile(xs, 0.25), stats.quantile(xs, 0.75))
-    end
-  end
-  local rows = {
-    row("networks trained", function(runs) return #runs end),
-    row("converged (both rules)", function(runs) return #values(runs, function(r) return r.converged and 1 or nil end) end),
-    row("stopped at the cap", function(runs) return #values(runs, function(r) return r.stopped == "max_epochs" and 1 or nil end) end),
-    row("epochs, median", function(runs) return stats.median(values(runs, function(r) return r.epochs end)) end),
-    row("weight-decay horizon H, median", function(runs) return stats.median(values(runs, function(r) return r.wd_horizon end)) end),
-    row("train accuracy", ci(function(r) return r.final.train_acc end)),
-    row("test accuracy", ci(function(r) return r.final.test_acc end)),
-    row("normalised " .. m .. " rank, median [IQR]", med(function(r) return r.network["normalized:" .. m] end)),
-    row("bottleneck " .. m .. " rank", ci(function(r) return r.network["bottleneck:" .. m] end)),
-    row("last hidden representation, " .. m .. " rank", ci(function(r) return r.network["last_hidden:" .. m] end)),
-    row("classifier " .. m .. " rank", ci(function(r) return r.network["classifier:" .. m] end)),
-  }
-  return header, rows
-end
-
 -- ---- twins: the same draw with and without weight decay ----
 
 -- For each wd0 run whose twin trained: the paired difference (twin minus wd0) of figure f
@@ -166,29 +119,19 @@ M.TARGETS = {
       return w end },
 }
 
--- Spearman's rho (with its 95% interval) of each figure under m with each target, over runs.
+-- Spearman's rho (with its 95% interval) of each figure under m with each target, over runs
+-- (the pairs where both are usable numbers): detail[figure][target] = {rho, lo, hi, n}.
 function M.trends(runs, m)
-  local header = { "figure" }
-  for _, t in ipairs(M.TARGETS) do header[#header + 1] = "rho with " .. t.key end
-  local rows = {}
   local detail = {}
   for _, f in ipairs(M.TREND_FIGURES) do
-    local row = { f .. ":" .. m }
     detail[f] = {}
     for _, t in ipairs(M.TARGETS) do
-      local xs, ys = {}, {}
-      for _, r in ipairs(runs) do
-        local x, y = ladder.figure(r, f, m), t.get(r)
-        if x and y then xs[#xs + 1], ys[#ys + 1] = x, y end
-      end
+      local xs, ys = stats.paired_values(runs, function(r) return ladder.figure(r, f, m) end, t.get)
       local rho, lo, hi = stats.spearman_ci(xs, ys)
       detail[f][t.key] = { rho = rho, lo = lo, hi = hi, n = #xs }
-      row[#row + 1] = rho and (lo and string.format("%.2f [%.2f, %.2f]", rho, lo, hi) or string.format("%.2f", rho))
-        or "n/a"
     end
-    rows[#rows + 1] = row
   end
-  return header, rows, detail
+  return detail
 end
 
 -- ---- time ----
@@ -218,11 +161,13 @@ local function contains(list, x)
   return false
 end
 
--- Writes summary.csv, classes.csv, complexity.csv, ladder_spearman.csv, the figures and
--- report.md into out. Returns the list of files written.
+-- Writes summary.csv, classes.csv, complexity.csv, ladder_spearman.csv, the figures,
+-- facts.json (problem1/facts.lua) and report.md (problem1/report.lua, from those facts) into out. Returns the list of files written.
 function M.write_all(out, o, plan, records)
   local figures = require "problem1.figures"
   local report = require "problem1.report"
+  local facts = require "problem1.facts"
+  local facts_io = require "common.facts"
   local measures = M.measures(records)
   if #measures == 0 then measures = rh.rank.measure_names end
   local written = {}
@@ -249,14 +194,16 @@ function M.write_all(out, o, plan, records)
   ctx.pairs, ctx.diffs = M.twin_pairs(records, "normalized", o.measure)
   local trend_measures = { table.unpack(measures) }
   if not contains(measures, o.measure) then trend_measures[#trend_measures + 1] = o.measure end
-  for _, mm in ipairs(trend_measures) do
-    local th, trows, detail = M.trends(real, mm)
-    ctx.trends[mm] = { header = th, rows = trows, detail = detail }
-  end
+  for _, mm in ipairs(trend_measures) do ctx.trends[mm] = { detail = M.trends(real, mm) } end
   local figs = figures.all(out, o, records, ctx)
   for _, f in ipairs(figs) do written[#written + 1] = f.file end
   if o._before_report then o._before_report() end
-  put("report.md", report.text(o, plan, records, measures, ctx, figs, M.timing(out)))
+  -- the report's facts (facts.json), then its prose from those facts alone
+  local f = facts.build(o, plan, records, measures, ctx, M.timing(out))
+  f.figures = {}
+  for _, fig in ipairs(figs) do f.figures[#f.figures + 1] = { title = fig.title, file = fig.file, caption = fig.caption } end
+  written[#written + 1] = facts_io.write(out, f)
+  put("report.md", report.text(f))
   return written
 end
 

@@ -71,13 +71,14 @@ function M.rows(records, measures)
 end
 
 -- Spearman's rho of the level with a figure over the converged runs of a family: rho, its
--- approximate 95% interval, n (nil rho when fewer than 3 runs or a constant figure).
+-- approximate 95% interval, n (nil rho when fewer than 3 runs or a constant figure; a NaN
+-- figure is dropped, stats.usable).
 function M.spearman(records, kind, figure, m)
   local xs, ys = {}, {}
   for _, r in ipairs(records) do
     if r.kind == kind and usable(r) then
       local v = M.figure(r, figure, m)
-      if v then xs[#xs + 1], ys[#ys + 1] = r.level or 0, v end
+      if stats.usable(v) then xs[#xs + 1], ys[#ys + 1] = r.level or 0, v end
     end
   end
   local rho, lo, hi = stats.spearman_ci(xs, ys)

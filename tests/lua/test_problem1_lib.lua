@@ -279,22 +279,16 @@ for _, m in ipairs(rh.rank.measure_names) do
     "a record without init: its network rebuilt from its seed, " .. m)
 end
 
--- ---- problem 1's report: does a figure follow the narrowest width? (decided on rho's 95% interval) ----
-T.eq(p1report.follows_width({ rho = 0.93, lo = 0.87, hi = 0.96, n = 48 }), "cannot tell", "interval contains 0.9")
-T.eq(p1report.follows_width({ rho = 0.95, lo = 0.91, hi = 0.97, n = 48 }), "yes", "interval above 0.9")
-T.eq(p1report.follows_width({ rho = 0.88, lo = 0.80, hi = 0.89, n = 48 }), "no", "interval below 0.9")
-T.eq(p1report.follows_width({ rho = 1, n = 48 }), "yes", "perfectly monotone")
-T.eq(p1report.follows_width({ rho = 0.95, n = 4 }), "cannot tell", "too few runs for an interval")
-T.eq(p1report.follows_width({ n = 48 }), "no", "a constant figure")
-
--- ---- problem 1's report: a paired difference's verdict follows its 95% interval ----
-local function verdict(xs) return select(2, p1report.paired(xs, "below", "above", "none")) end
-T.eq(verdict({ -0.5, -0.4, -0.6 }), "below", "interval below 0")
-T.eq(verdict({ 0.5, 0.4, 0.6 }), "above", "interval above 0")
-T.eq(verdict({ -0.5, 0.4, 0.1 }), "none", "interval contains 0")
-T.eq(verdict({ -0.5 }), "one network only: no interval", "one difference: no verdict")
-T.eq(verdict({}), "cannot be assessed (no network)", "no difference")
-T.eq(p1report.paired({ -0.5, -0.4, -0.6 }, "", "", ""), "-0.5 ± 0.248 (n = 3)", "mean, interval and n")
+-- ---- problem 1's report: a paired difference's words follow its 95% interval (the rules
+-- themselves: test_verdicts.lua) ----
+local facts = require "common.facts"
+local function words(xs) return select(2, p1report.paired(facts.against(xs), "below", "above", "none")) end
+T.eq(words({ -0.5, -0.4, -0.6 }), "below", "interval below 0")
+T.eq(words({ 0.5, 0.4, 0.6 }), "above", "interval above 0")
+T.eq(words({ -0.5, 0.4, 0.1 }), "none", "interval contains 0")
+T.eq(words({ -0.5 }), "one network only: no interval", "one difference: no verdict")
+T.eq(words({}), "cannot be assessed (no network)", "no difference")
+T.eq(p1report.paired(facts.against({ -0.5, -0.4, -0.6 }), "", "", ""), "-0.5 ± 0.248 (n = 3)", "mean, interval and n")
 
 -- ---- report helpers ----
 T.eq(report.csv({ "a", "b" }, { { 1, "x,y" }, { 0.5, 'q"' } }), 'a,b\n1,"x,y"\n0.5,"q"""\n', "csv quoting")

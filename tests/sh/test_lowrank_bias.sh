@@ -18,7 +18,7 @@ grid() { "$RANKHOST" --threads 1 "$G" "${TINY[@]}" --out "$out/g" "$@"; }
 
 grid > "$out/log1" 2>&1
 check "the grid exits 0" '[ $? -eq 0 ] || { cat "$out/log1"; false; }'
-for f in grid.csv report.md runs.jsonl config.json rank_vs_batch.png rank_vs_horizon.png; do
+for f in grid.csv report.md facts.json runs.jsonl config.json rank_vs_batch.png rank_vs_horizon.png; do
   check "$f exists" '[ -s "$out/g/$f" ]'
 done
 cat > "$out/parse.lua" <<'LUA'
@@ -52,6 +52,13 @@ for _, s in ipairs { "**Smaller batch, lower rank.**", "**Larger weight decay, l
                      "**No weight decay, no low-rank bias.**", "**The horizon.**", "(H " } do
   assert(rep:find(s, 1, true), "report lacks " .. s)
 end
+-- facts.json: the settled count agrees with grid.csv and with the sentence that states it
+local fh = io.open(dir .. "/facts.json"); local facts = rh.json.decode(fh:read("a")); fh:close()
+local settled = 0
+for _, r in ipairs(rows) do if r.ranks_settled == "true" or r.ranks_settled == true then settled = settled + 1 end end
+assert(facts.settled.settled == settled and facts.settled.runs == #rows, "settled: facts.json against grid.csv")
+assert(rep:find(string.format("In %d of %d runs", settled, #rows), 1, true), "settled: the sentence")
+assert(facts.trends.batch.rule == "rho_sign" and facts.trends.batch.verdict, "a trend's verdict and rule")
 print("parsed")
 LUA
 "$RANKHOST" "$out/parse.lua" "$out/g" > "$out/parse.log" 2>&1

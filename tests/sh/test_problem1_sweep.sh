@@ -22,7 +22,7 @@ study() { "$RANKHOST" "$P1" "${TINY[@]}" --out "$out/s" "$@"; }
 
 study > "$out/log1" 2>&1
 check "first study exits 0" '[ $? -eq 0 ] || { cat "$out/log1"; false; }'
-for f in runs.jsonl summary.csv classes.csv complexity.csv ladder_spearman.csv report.md config.json \
+for f in runs.jsonl summary.csv classes.csv complexity.csv ladder_spearman.csv report.md facts.json config.json \
          history/p1-1-1-s1.jsonl history/p1-1-1-s1-wd0.jsonl history/p1-1-r1.jsonl history/p1-1-teacher2-s1.jsonl \
          normalized_by_kind.png twins.png rank_over_horizon.png spectra.png; do
   check "$f exists and is not empty" '[ -s "$out/s/$f" ]'
@@ -100,6 +100,13 @@ for _, s in ipairs { "## Findings", "## Setup", "## Controls side by side", "whi
   assert(rep:find(s, 1, true), "report.md lacks " .. s)
 end
 assert(not rep:find("full rank (1.0)", 1, true), "no verdict from a fixed threshold without an interval")
+-- facts.json: the numbers the sentences state, each verdict beside its rule
+local fh = io.open(dir .. "/facts.json"); local facts = rh.json.decode(fh:read("a")); fh:close()
+local c = facts.findings.convergence
+assert(rep:find(string.format("%d of %d trained real-label networks", c.converged, c.trained), 1, true), "convergence fact")
+assert(facts.thresholds.FOLLOWS_WIDTH == 0.9 and facts.rules.follows_width, "thresholds and rules in facts.json")
+assert(#facts.measure_choice > 0 and facts.measure_choice[1].follows_rule == "follows_width", "measure verdicts")
+assert(facts.findings.classes.rule == "classes_vs_architecture", "the classes verdict names its rule")
 print("parsed")
 LUA
 "$RANKHOST" "$out/parse.lua" "$out/s" > "$out/parse.log" 2>&1

@@ -52,7 +52,7 @@ check "after the fix the run exits 0" "[ $? -eq 0 ]" || cat "$TMP/log2"
 check "it continues after iteration 1" "grep -q 'p2-1-img-constant-s1: continuing after iteration 1' $TMP/log2"
 check "and does not train the dense networks again" "! grep -q 'dense\]' $TMP/log2"
 check "iteration 2 of that run" "grep -q 'p2-1-img-constant-s1 iteration 2:' $TMP/log2 && ! grep -q 'p2-1-img-constant-s1 iteration 1:' $TMP/log2"
-for f in report.md iterations.csv loops.csv baselines.csv teacher.csv runs.jsonl config.json accuracy_vs_time.png \
+for f in report.md facts.json iterations.csv loops.csv baselines.csv teacher.csv runs.jsonl config.json accuracy_vs_time.png \
          widths.png spectra.png teacher_widths.png checkpoints/p2-1-img-s1-dense.safetensors \
          checkpoints/p2-1-img-constant-s1/iter-2.safetensors; do
   check "output $f" "[ -s $TMP/run/$f ]"
@@ -71,6 +71,12 @@ check "the teacher table has w* = 4" "grep -q '^4,3,' $TMP/run/teacher.csv"
 check "the report states the bar" "grep -q 'The bar (at least 98% of dense accuracy' $TMP/run/report.md"
 check "the report has the teacher table" "grep -q 'Ground truth: teacher MLPs' $TMP/run/report.md"
 check "the report says how runs stopped" "grep -q 'cap: 2 iterations' $TMP/run/report.md"
+check "facts.json holds the bar's verdict and the best variant the report names" "\"\$RANKHOST\" -e '
+  local fh = io.open(\"$TMP/run/facts.json\"); local f = rh.json.decode(fh:read(\"a\")); fh:close()
+  local rep = io.open(\"$TMP/run/report.md\"):read(\"a\")
+  assert(f.thresholds.BAR.acc == 0.98 and f.headline.bar.acc.rule == \"criterion\")
+  local label; for _, v in ipairs(f.variants) do if v.variant == f.best then label = v.label end end
+  assert(rep:find(\"Best configuration: the \" .. label .. \" variant\", 1, true))'"
 
 # a finished study trains nothing again
 "$RANKHOST" "$P2" "${TINY[@]}" --policy "$TMP/halve.lua" --out "$TMP/run" > "$TMP/log3" 2>&1

@@ -1,0 +1,201 @@
+-- verdicts.lua - every threshold the study reports decide by, as a named constant, and every
+-- rule that turns a number into a verdict. A rule returns a short verdict key (the report's
+-- prose maps keys to words) and the facts keep the key beside the rule's name, so a reader
+-- of facts.json sees which rule, at which threshold, decided each sentence. One rule per
+-- idea: every study asks these functions, none decides inline.
+local stats = require "common.stats"
+
+local M = {}
+
+-- ---- the thresholds ----
+
+-- Spearman's rho of exactly +1 or -1 has no Fisher interval (it would be a point); over at
+-- least this many runs it is taken as a direction (a perfectly monotone relation), below it
+-- as too few runs. The same count stats.spearman_ci needs for an interval.
+M.RHO_PERFECT_MIN_N = 5
+-- A figure "follows the narrowest hidden width" when its rho with that width lies at or
+-- above this (problem 1: a network rank that only restates the widths is not a new measure).
+M.FOLLOWS_WIDTH = 0.9
+-- A random-label network "memorised" its labels at this training accuracy or above.
+M.MEMORISED_TRAIN_ACC = 0.9
+-- Architectures "keep their seeds in one class" when at least this share of those with
+-- replicates has every seed in one class; below it, seeds scatter over classes.
+M.SEEDS_KEEP_CLASS = 0.5
+-- Problem 2's bar (issue 16): at least this fraction of the dense network's accuracy, with
+-- at most this fraction of its parameters, in at most this multiple of its training time.
+M.BAR = { acc = 0.98, params = 0.20, time = 3 }
+-- Low-rank-bias grid: without weight decay "no low-rank bias" holds when the networks end
+-- within this fraction of their initial rank (or above it).
+M.WD0_INIT_MARGIN = 0.05
+-- Low-rank-bias grid: two runs are "at equal horizon" when their horizons agree within this
+-- relative amount (|log(H_a / H_b)| < log(1 + HORIZON_MATCH)).
+M.HORIZON_MATCH = 0.1
+-- Problem 2: a variant's first weight decay is "constant" when within this of the base one.
+M.SAME_WD_TOL = 1e-12
+
+-- ---- one rule for a missing value ----
+
+-- A usable number: not nil and not NaN (a diverged run's loss, a rank of an empty matrix).
+-- Every study drops the others before a statistic (stats.values, stats.paired_values).
+M.usable = stats.usable
+
+-- ---- the rules ----
+
+-- Each rule's name (what a verdict in facts.json names) and what it decides by.
+M.RULES = {}
+
+-- The sign of Spearman's rho s = {rho, lo, hi, n}: "undefined" (no rho: too few runs or a
+-- constant list), "positive" / "negative" (the 95% interval excludes 0, or rho = +-1 over
+-- at least RHO_PERFECT_MIN_N runs), "none" (the interval contains 0), "no_interval" (a rho
+-- but too few runs for an interval).
+M.RHO_SIGN_RULE = "rho_sign"
+M.RULES.rho_sign = "95% interval excludes 0, or rho = +-1 over n >= RHO_PERFECT_MIN_N"
+function M.rho_sign(s)
+  if not s or not M.usable(s.rho) then return "undefined" end
+  if s.lo then
+    if s.lo > 0 then return "positive" end
+    if s.hi < 0 then return "negative" end
+    return "none"
+  end
+  if (s.n or 0) >= M.RHO_PERFECT_MIN_N and s.rho >= 1 then return "positive" end
+  if (s.n or 0) >= M.RHO_PERFECT_MIN_N and s.rho <= -1 then return "negative" end
+  return "no_interval"
+end
+
+-- Whether a figure follows the narrowest hidden width, from its rho with it: "yes" when the
+-- 95% interval lies at or above FOLLOWS_WIDTH (or rho = 1 over RHO_PERFECT_MIN_N runs or
+-- more), "no" when it lies below (or rho is undefined: a constant figure; or rho = -1 over
+-- enough runs), "cannot tell" when the interval contains the threshold or there are too
+-- few runs for one.
+M.FOLLOWS_WIDTH_RULE = "follows_width"
+M.RULES.follows_width = "rho's 95% interval at or above FOLLOWS_WIDTH (yes), below it (no), containing it (cannot tell)"
+function M.follows_width(s)
+  if not s or not M.usable(s.rho) then return "no" end
+  if s.lo then
+    if s.hi < M.FOLLOWS_WIDTH then return "no" end
+    if s.lo >= M.FOLLOWS_WIDTH then return "yes" end
+    return "cannot tell"
+  end
+  if (s.n or 0) >= M.RHO_PERFECT_MIN_N and s.rho >= 1 then return "yes" end
+  if (s.n or 0) >= M.RHO_PERFECT_MIN_N and s.rho <= -1 then return "no" end
+  return "cannot tell"
+end
+
+-- Where the 95% interval of a mean iv = {mean, half, n} lies against a reference value
+-- (0 for a difference, 1 for a ratio): "empty" (no value), "one" (one value: no interval),
+-- "below" / "above" (the whole interval strictly on that side), "contains".
+M.SIDE_RULE = "side"
+M.RULES.side = "the whole 95% interval of the mean strictly below or above the reference, else contains it"
+function M.side(iv, ref)
+  ref = ref or 0
+  if not iv or not M.usable(iv.mean) then return "empty" end
+  if not M.usable(iv.half) then return "one" end
+  if iv.mean + iv.half < ref then return "below" end
+  if iv.mean - iv.half > ref then return "above" end
+  return "contains"
+end
+
+-- A random-label network memorised its labels: train accuracy >= MEMORISED_TRAIN_ACC.
+M.MEMORISED_RULE = "memorised"
+M.RULES.memorised = "train accuracy >= MEMORISED_TRAIN_ACC"
+function M.memorised(train_acc) return M.usable(train_acc) and train_acc >= M.MEMORISED_TRAIN_ACC end
+
+-- Seeds scatter: of the architectures with replicates, fewer than SEEDS_KEEP_CLASS keep
+-- every seed in one class. a = classes.against_architecture's table.
+function M.seeds_scatter(a)
+  return a.replicated > 0 and a.consistent < M.SEEDS_KEEP_CLASS * a.replicated
+end
+
+-- How classes relate to architectures: "no_join" (no class holds two architectures),
+-- "fixed" (every replicated architecture keeps its seeds in one class, and classes join
+-- architectures), "scatter" (seeds_scatter), "join" (classes join architectures and at
+-- least SEEDS_KEEP_CLASS of the architectures keep their seeds in one class).
+M.CLASSES_RULE = "classes_vs_architecture"
+M.RULES.classes_vs_architecture = "no class with >= 2 architectures (no_join); all replicated architectures "
+  .. "in one class (fixed); fewer than SEEDS_KEEP_CLASS of them (scatter); else join"
+function M.classes_vs_architecture(a)
+  if a.multi == 0 then return "no_join" end
+  if a.replicated > 0 and a.consistent == a.replicated then return "fixed" end
+  if M.seeds_scatter(a) then return "scatter" end
+  return "join"
+end
+
+-- Whether a figure makes classes that cross architectures without reducing to the widths:
+-- some class joins architectures, seeds do not scatter, and it does not follow the widths.
+-- Returns "crosses" | "undecided" (the other two hold but follows_width cannot tell) |
+-- "fails", and the list of reasons ("no_join", "scatter", "follows_width",
+-- "cannot_tell_width") that make it fail.
+M.CROSSES_RULE = "crosses_architectures"
+M.RULES.crosses_architectures = "a class joins architectures, seeds do not scatter (SEEDS_KEEP_CLASS), "
+  .. "and follows_width is no"
+function M.crosses_architectures(a, follows)
+  local why = {}
+  if a.multi == 0 then why[#why + 1] = "no_join" end
+  if M.seeds_scatter(a) then why[#why + 1] = "scatter" end
+  if follows == "yes" then
+    why[#why + 1] = "follows_width"
+  elseif follows == "cannot tell" and #why > 0 then
+    why[#why + 1] = "cannot_tell_width"
+  end
+  if #why == 0 and follows == "cannot tell" then return "undecided", why end
+  if #why == 0 then return "crosses", why end
+  return "fails", why
+end
+
+-- One criterion of problem 2's bar on a mean iv = {mean, half, n}: met on the mean (mean >=
+-- bar for at_least, else mean <= bar; an empty list never meets it), and whether the whole
+-- interval lies on the same side ("whole": nil without an interval).
+M.CRITERION_RULE = "criterion"
+M.RULES.criterion = "the mean at least (or at most) the bar; whole: the 95% interval too"
+function M.criterion(iv, bar, at_least)
+  local mean = iv and iv.mean
+  if not M.usable(mean) then return { met = false } end
+  local met = (at_least and mean >= bar) or (not at_least and mean <= bar)
+  if not M.usable(iv.half) then return { met = met } end
+  local lo, hi = mean - iv.half, mean + iv.half
+  return { met = met, whole = (at_least and lo >= bar) or (not at_least and hi <= bar) }
+end
+
+-- Problem 2's bar on the three means: {acc, params, time, count} (criteria met).
+function M.meets_bar(acc_frac, param_frac, time_mult)
+  local m = { acc = M.criterion(acc_frac, M.BAR.acc, true).met, params = M.criterion(param_frac, M.BAR.params, false).met,
+    time = M.criterion(time_mult, M.BAR.time, false).met }
+  m.count = (m.acc and 1 or 0) + (m.params and 1 or 0) + (m.time and 1 or 0)
+  return m
+end
+
+-- "No weight decay, no low-rank bias" (low-rank-bias grid) from the per-seed differences
+-- iv = {mean, half, n} of the rank at weight decay 0 minus the rank at initialisation, and
+-- the initial rank: "holds" when the whole interval lies above -WD0_INIT_MARGIN x initial
+-- rank, "fails" when it lies wholly below, "undecided" when it reaches both sides, "one"
+-- for one seed, "empty" for none.
+M.WD0_RULE = "wd0_no_bias"
+M.RULES.wd0_no_bias = "the 95% interval of (rank at wd 0 - rank at init) above -WD0_INIT_MARGIN x initial rank"
+function M.wd0_no_bias(iv, init)
+  if not iv or not M.usable(iv.mean) or not M.usable(init) then return "empty" end
+  if not M.usable(iv.half) then return "one" end
+  local margin = M.WD0_INIT_MARGIN * init
+  if iv.mean - iv.half > -margin then return "holds" end
+  if iv.mean + iv.half < -margin then return "fails" end
+  return "undecided"
+end
+
+-- Whether two horizons are "equal" (HORIZON_MATCH).
+function M.same_horizon(ha, hb) return math.abs(math.log(ha / hb)) < math.log(1 + M.HORIZON_MATCH) end
+
+-- A problem 2 variant's first weight decay against the base one: "constant" (within
+-- SAME_WD_TOL), "lowered", "raised"; "" without one.
+function M.wd_change(wd1, wd)
+  if not wd1 then return "" end
+  if math.abs(wd1 - wd) <= M.SAME_WD_TOL then return "constant" end
+  return wd1 < wd and "lowered" or "raised"
+end
+
+-- The named constants, for facts.json (a reader sees the thresholds beside the verdicts).
+function M.constants()
+  return { RHO_PERFECT_MIN_N = M.RHO_PERFECT_MIN_N, FOLLOWS_WIDTH = M.FOLLOWS_WIDTH,
+    MEMORISED_TRAIN_ACC = M.MEMORISED_TRAIN_ACC, SEEDS_KEEP_CLASS = M.SEEDS_KEEP_CLASS, BAR = M.BAR,
+    WD0_INIT_MARGIN = M.WD0_INIT_MARGIN, HORIZON_MATCH = M.HORIZON_MATCH, SAME_WD_TOL = M.SAME_WD_TOL }
+end
+
+return M

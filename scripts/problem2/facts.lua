@@ -1,0 +1,249 @@
+-- facts.lua - problem 2's analysis as facts: per image variant, its loop runs' final
+-- networks and their ratios to the dense network of the same seed (means with 95%
+-- intervals, Student's t over seeds), the bar's verdict on each (common/verdicts.lua's BAR
+-- and criterion), the baselines at the same widths with their accuracy minus the loop's
+-- (paired by seed), the best variant, the teacher table (final width / w* against 1), the
+-- dense networks, and the iterations. build returns the facts (facts.json; report.lua's
+-- prose reads only these) and the runs they were taken over (for the CSV files and figures).
+local rh = require "rankhost"
+local stats = require "common.stats"
+local facts = require "common.facts"
+local verdicts = require "common.verdicts"
+local options = require "common.options"
+local settings = require "problem2.settings"
+local plan_of = require "problem2.plan"
+local train = require "problem2.train"
+
+local M = {}
+
+local values = stats.values
+local iv = facts.interval
+local function joined(w, sep) return table.concat(w, sep or "-") end
+
+-- Records of the plan's runs of `kind` (optionally of one task and variant) that finished, in
+-- plan order; skipped ones are left out.
+function M.records(plan, done, kind, task, variant)
+  local out = {}
+  for _, run in ipairs(plan) do
+    local r = done[run.id]
+    if r and not r.skipped and run.kind == kind and (not task or run.task == task)
+      and (not variant or run.variant == variant) then
+      out[#out + 1] = r
+    end
+  end
+  return out
+end
+local records = M.records
+
+-- What a method's final network scored, per record: the loop's final network, or a baseline.
+local function final_of(r)
+  if r.kind == "iterate" then
+    return { acc = r.final.test_acc, params = r.final.parameters, widths = r.final.widths, seconds = r.total_seconds,
+      flops = r.total_flops }
+  end
+  return { acc = r.test_acc, params = r.parameters, widths = r.cuttlefish_ranks or r.widths, seconds = r.total_seconds,
+    flops = r.total_flops }
+end
+
+-- Per-seed ratios to the dense network of the same seed over a list of records: the facts
+-- (intervals, widths, the bar) and, apart, each seed's accuracy (for paired differences).
+local function ratios(list)
+  local acc, acc_frac, param_frac, time_mult, flop_mult, widths, by_seed = {}, {}, {}, {}, {}, {}, {}
+  for _, r in ipairs(list) do
+    local f = final_of(r)
+    acc[#acc + 1] = f.acc
+    acc_frac[#acc_frac + 1] = f.acc / r.dense_test_acc
+    param_frac[#param_frac + 1] = f.params / r.dense_parameters
+    time_mult[#time_mult + 1] = f.seconds / r.dense_seconds
+    flop_mult[#flop_mult + 1] = f.flops / r.dense_flops
+    widths[#widths + 1] = joined(f.widths)
+    by_seed[r.seed_index] = f.acc
+  end
+  local s = { n = #list, acc = iv(acc), acc_frac = iv(acc_frac), param_frac = iv(param_frac), time_mult = iv(time_mult),
+    flop_mult = iv(flop_mult), widths = widths }
+  s.meets = verdicts.meets_bar(s.acc_frac, s.param_frac, s.time_mult)
+  return s, by_seed
+end
+
+-- Paired differences b - a of accuracies by seed.
+local function paired(a, b)
+  local d = {}
+  for seed, x in pairs(a) do
+    if b[seed] then d[#d + 1] = b[seed] - x end
+  end
+  return d
+end
+
+local function stop_counts(runs)
+  local c = {}
+  for _, r in ipairs(runs) do c[r.stop] = (c[r.stop] or 0) + 1 end
+  return c
+end
+
+-- Per image variant: its loop runs' facts, its baselines' (each with its accuracy minus the
+-- loop's, paired by seed), the H of each run's last iteration and the runs themselves.
+local function variant_summaries(plan, done, ctx, rows_by_id)
+  local out, runs_of = {}, {}
+  for _, v in ipairs(ctx.image_variants) do
+    local runs = records(plan, done, "iterate", "img", v.id)
+    local loop, loop_seeds = ratios(runs)
+    local last_h = {}
+    for _, r in ipairs(runs) do
+      local rows = rows_by_id[r.id]
+      last_h[#last_h + 1] = rows[#rows] and rows[#rows].wd_horizon
+    end
+    local s = { variant = v.id, label = v.label, wd1 = v.wd1, wd_change = verdicts.wd_change(v.wd1, ctx.weight_decay),
+      runs = #runs, stops = stop_counts(runs), iterations = iv(values(runs, function(r) return r.iterations end)),
+      loop = loop, last_horizon = iv(values(last_h)), baselines = {} }
+    for _, kind in ipairs(plan_of.BASELINES) do
+      local list = records(plan, done, kind, "img", kind ~= "cuttlefish" and v.id or nil)
+      if #list > 0 then
+        local b, b_seeds = ratios(list)
+        b.kind = kind
+        b.vs_loop = facts.against(paired(loop_seeds, b_seeds))
+        b.seconds = stats.mean(values(list, function(r) return r.total_seconds end))
+        s.baselines[#s.baselines + 1] = b
+      end
+    end
+    out[#out + 1] = s
+    runs_of[#out] = runs
+  end
+  return out, runs_of
+end
+
+-- The best configuration: the most of the bar's criteria met (on means), then the highest
+-- accuracy fraction.
+local function best_of(sums)
+  local best
+  for _, s in ipairs(sums) do
+    if s.loop.n > 0 then
+      local af = s.loop.acc_frac.mean
+      if not best or s.loop.meets.count > best.loop.meets.count
+        or (s.loop.meets.count == best.loop.meets.count and af > best.loop.acc_frac.mean) then
+        best = s
+      end
+    end
+  end
+  return best
+end
+
+-- Each criterion of the bar on the best variant's means, with its interval's ends.
+local function bar_facts(s)
+  local function crit(x, bar, at_least)
+    local c = verdicts.criterion(x, bar, at_least)
+    c.mean, c.bar, c.at_least, c.rule = x.mean, bar, at_least, verdicts.CRITERION_RULE
+    if x.half then c.lo, c.hi = x.mean - x.half, x.mean + x.half end
+    return c
+  end
+  return { acc = crit(s.acc_frac, verdicts.BAR.acc, true), params = crit(s.param_frac, verdicts.BAR.params, false),
+    time = crit(s.time_mult, verdicts.BAR.time, false), met = s.meets.count == 3, count = s.meets.count }
+end
+
+-- The headline: the best variant, the dense accuracy of its seeds, the bar, the most
+-- accurate baseline and the most accurate of those that meet the bar.
+local function headline(best, runs)
+  if not best then return nil end
+  local h = { variant = best.variant, dense_acc = iv(values(runs, function(r) return r.dense_test_acc end)),
+    bar = bar_facts(best.loop), selection = "the most of the bar's criteria met on the means, then the highest accuracy / dense" }
+  local win, win_bar
+  for _, b in ipairs(best.baselines) do
+    if not win or b.acc.mean > win.acc.mean then win = b end
+    if b.meets.count == 3 and (not win_bar or b.acc.mean > win_bar.acc.mean) then win_bar = b end
+  end
+  h.most_accurate_baseline = win and win.kind
+  h.most_accurate_meeting_bar = win_bar and win_bar.kind
+  return h
+end
+
+-- The teacher table: per w*, where the loop's final first hidden layer lands.
+local function teacher_rows(plan, done, o)
+  local out, points = {}, {}
+  for _, w in ipairs(o.teacher_widths) do
+    local runs = records(plan, done, "iterate", "t" .. w)
+    local widths = values(runs, function(r) return r.final.widths[1] end)
+    local dense_rank = {}
+    for _, r in ipairs(runs) do
+      local dr = done[r.dense]
+      if dr and dr.ranks then dense_rank[#dense_rank + 1] = dr.ranks[1][dr.rank_measure or "energy"] end
+      points[#points + 1] = { wstar = w, width = r.final.widths[1] }
+    end
+    local ratio = facts.against(values(runs, function(r) return r.final.widths[1] / w end), 1)
+    if ratio.half then ratio.lo, ratio.hi = ratio.mean - ratio.half, ratio.mean + ratio.half end
+    out[#out + 1] = { wstar = w, runs = #runs, stops = stop_counts(runs), width = iv(widths), widths = widths,
+      ratio = ratio, dense_rank = dense_rank,
+      rejected = values(runs, function(r) return r.stop == "margin" and r.last_widths[1] or nil end),
+      acc = iv(values(runs, function(r) return r.final.test_acc end)),
+      dense_acc = iv(values(runs, function(r) return r.dense_test_acc end)) }
+  end
+  return out, points
+end
+
+-- How the runs were trained: the --jobs their records give (sorted).
+local function jobs_of(list)
+  local seen, order = {}, {}
+  for _, r in ipairs(list) do
+    local j = r.jobs or 1
+    if not seen[j] then seen[j] = true; order[#order + 1] = j end
+  end
+  table.sort(order)
+  return order
+end
+
+local function dense_facts(dense_img)
+  return { n = #dense_img, parameters = dense_img[1] and dense_img[1].parameters,
+    epochs = iv(values(dense_img, function(r) return r.epochs end)),
+    horizon = iv(values(dense_img, function(r) return r.wd_horizon end)),
+    converged = #values(dense_img, function(r) return r.converged and 1 or nil end),
+    seconds = iv(values(dense_img, function(r) return r.seconds end)), jobs = jobs_of(dense_img) }
+end
+
+-- Per variant and iteration k: the runs that reached it, their widths and means.
+local function iteration_facts(sums, runs_of, rows_by_id)
+  local out = {}
+  for i, s in ipairs(sums) do
+    local rr = {}
+    for _, r in ipairs(runs_of[i]) do rr[#rr + 1] = rows_by_id[r.id] end
+    for k = 0, math.huge do
+      local at = {}
+      for _, rows in ipairs(rr) do if rows[k + 1] then at[#at + 1] = rows[k + 1] end end
+      if #at == 0 then break end
+      local widths = {}
+      for _, r in ipairs(at) do widths[#widths + 1] = joined(r.widths) end
+      out[#out + 1] = { variant = s.label, iteration = k, runs = #at, widths = widths,
+        test_acc = iv(values(at, function(r) return r.test_acc end)), epochs = iv(values(at, function(r) return r.epochs end)),
+        horizon = iv(values(at, function(r) return r.wd_horizon end)),
+        converged = #values(at, function(r) return r.converged and 1 or nil end),
+        cum_seconds = iv(values(at, function(r) return r.cum_seconds end)) }
+    end
+  end
+  return out
+end
+
+local function stop_lines(plan, done)
+  local out = {}
+  for _, r in ipairs(records(plan, done, "iterate", "img")) do
+    out[#out + 1] = { id = r.id, stop_text = r.stop_text, iterations = r.iterations, seconds = r.total_seconds,
+      time_mult = r.total_seconds / r.dense_seconds, dense_seconds = r.dense_seconds }
+  end
+  return out
+end
+
+-- Every fact of the report. ctx = {variants, order, image_variants, teacher_variant, rules,
+-- tasks, policy}; rows_by_id: each loop run's iterations/<id>.jsonl rows.
+function M.build(o, plan, done, ctx, rows_by_id)
+  local sums, runs_of = variant_summaries(plan, done, { image_variants = ctx.image_variants, weight_decay = o.weight_decay },
+    rows_by_id)
+  local best = best_of(sums)
+  local best_runs
+  for i, s in ipairs(sums) do if s == best then best_runs = runs_of[i] end end
+  local trows, tpoints = teacher_rows(plan, done, o)
+  local dense_img = records(plan, done, "dense", "img")
+  local f = { study = "problem2", settings = facts.options(o), options_text = options.describe(settings.SPEC, o),
+    image_task = ctx.tasks.image.name, teacher_variant = ctx.teacher_variant and ctx.teacher_variant.label, policy = ctx.policy.path,
+    rules_text = train.rule_text(ctx.rules), dense = dense_facts(dense_img), variants = sums,
+    best = best and best.variant, headline = headline(best, best_runs), teacher = trows, stops = stop_lines(plan, done),
+    iterations = iteration_facts(sums, runs_of, rows_by_id) }
+  return f, { sums = sums, runs_of = runs_of, best = best, teacher_points = tpoints }
+end
+
+return M

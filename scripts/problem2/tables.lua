@@ -1,0 +1,90 @@
+-- tables.lua - problem 2's CSV files: iterations.csv (every iteration of every loop run,
+-- with its fixed_point verdict), loops.csv (one row per loop run), baselines.csv and
+-- teacher.csv (from problem2/facts.lua's teacher facts). Each function returns a header and rows.
+local loop = require "problem2.loop"
+
+local M = {}
+
+local function joined(w, sep) return table.concat(w, sep or "-") end
+local function yes(b) return b and "yes" or "no" end
+
+local function stops_text(counts)
+  local parts = {}
+  for _, k in ipairs { "fixed_point", "margin", "cap", "diverged" } do
+    if counts[k] then parts[#parts + 1] = string.format("%s %d", k:gsub("_", " "), counts[k]) end
+  end
+  return table.concat(parts, ", ")
+end
+M.stops_text = stops_text
+
+-- The teacher verdict's words (problem2/facts.lua: the side of final width / w* against 1).
+M.TEACHER_WORDS = { empty = "no runs", one = "one run", above = "above w*", below = "below w*",
+  contains = "w* inside the interval" }
+
+local ITER_HEADER = { "run", "task", "variant", "seed", "iteration", "widths", "neurons", "parameters", "train_acc",
+  "test_acc", "epochs", "seconds", "cum_seconds", "cum_flops", "weight_decay", "lr", "init", "loss", "stopped",
+  "wd_horizon", "ranks", "rank_measure", "next_widths", "fixed_point", "final" }
+
+function M.iterations(loops, o)
+  local out = {}
+  for _, l in ipairs(loops) do
+    local r = l.record
+    for i, row in ipairs(l.rows) do
+      local nxt = l.rows[i + 1] and l.rows[i + 1].widths or (i == #l.rows and r.next_widths) or nil
+      -- the verdict of the policy's answer after this iteration (none after a rejected one)
+      local fp = nxt and yes(loop.fixed_point(row.widths, nxt, o.fp_slack, o.fp_rel_slack)) or ""
+      local ranks, measure = {}, row.rank_measure or "energy"
+      for j = 1, #row.widths do ranks[j] = row.ranks and row.ranks[j][measure] or "" end
+      out[#out + 1] = { r.id, r.task, r.variant, r.seed_index, row.iteration, joined(row.widths, ";"),
+        joined(row.neurons, ";"), row.parameters, row.train_acc, row.test_acc, row.epochs, row.seconds, row.cum_seconds,
+        row.cum_flops, row.weight_decay, row.lr, row.init, row.loss, row.stopped, row.wd_horizon, joined(ranks, ";"),
+        measure, nxt and joined(nxt, ";") or "", fp, yes(row.iteration == r.final_iteration) }
+    end
+  end
+  return ITER_HEADER, out
+end
+
+local LOOP_HEADER = { "run", "task", "wstar", "variant", "seed", "stop", "iterations", "final_iteration",
+  "final_widths", "final_parameters", "final_test_acc", "dense_test_acc", "dense_parameters", "total_seconds",
+  "dense_seconds", "acc_vs_dense", "params_vs_dense", "time_vs_dense", "flops_vs_dense", "next_widths", "stop_text" }
+
+function M.loops(list)
+  local out = {}
+  for _, r in ipairs(list) do
+    out[#out + 1] = { r.id, r.task, r.wstar or "", r.variant, r.seed_index, r.stop, r.iterations, r.final_iteration,
+      joined(r.final.widths, ";"), r.final.parameters, r.final.test_acc, r.dense_test_acc, r.dense_parameters,
+      r.total_seconds, r.dense_seconds, r.final.test_acc / r.dense_test_acc, r.final.parameters / r.dense_parameters,
+      r.total_seconds / r.dense_seconds, r.total_flops / r.dense_flops, r.next_widths and joined(r.next_widths, ";") or "",
+      r.stop_text }
+  end
+  return LOOP_HEADER, out
+end
+
+local BASE_HEADER = { "run", "method", "task", "variant", "seed", "of", "widths", "neurons", "parameters", "train_acc",
+  "test_acc", "seconds", "total_seconds", "epochs", "stopped", "wd_horizon", "dense_test_acc", "acc_vs_dense",
+  "params_vs_dense", "time_vs_dense", "flops_vs_dense" }
+
+function M.baselines(list)
+  local out = {}
+  for _, r in ipairs(list) do
+    out[#out + 1] = { r.id, r.kind, r.task, r.variant or "", r.seed_index, r.of or r.dense,
+      joined(r.cuttlefish_ranks or r.widths, ";"), joined(r.neurons, ";"), r.parameters, r.train_acc, r.test_acc,
+      r.seconds, r.total_seconds, r.epochs, r.stopped, r.wd_horizon, r.dense_test_acc, r.test_acc / r.dense_test_acc,
+      r.parameters / r.dense_parameters, r.total_seconds / r.dense_seconds, r.total_flops / r.dense_flops }
+  end
+  return BASE_HEADER, out
+end
+
+local TEACHER_HEADER = { "wstar", "runs", "stops", "final_width_mean", "final_width_ci95", "final_widths",
+  "width_over_wstar_mean", "width_over_wstar_ci95", "verdict", "dense_rank_layer1", "final_test_acc", "dense_test_acc" }
+
+function M.teacher(trows)
+  local out = {}
+  for _, t in ipairs(trows) do
+    out[#out + 1] = { t.wstar, t.runs, stops_text(t.stops), t.width.mean or "", t.width.half or "", joined(t.widths, ";"),
+      t.ratio.mean or "", t.ratio.half or "", M.TEACHER_WORDS[t.ratio.side], joined(t.dense_rank, ";"), t.acc.mean or "", t.dense_acc.mean or "" }
+  end
+  return TEACHER_HEADER, out
+end
+
+return M
