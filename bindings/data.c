@@ -429,7 +429,7 @@ typedef struct loader {
   int64_t *order; /* this epoch's order of positions (malloc'd) */
   int64_t n, batch, pos, epoch, ordered_epoch;
   uint64_t seed;
-  int shuffle, drop_last;
+  int shuffle, drop_last, reseed;
 } loader;
 
 enum { UV_DS = 1, UV_X, UV_Y, UV_XS, UV_YS, UV_COUNT = UV_YS };
@@ -443,16 +443,19 @@ static int loader_gc(lua_State *L) {
   return 0;
 }
 
-/* data.loader(ds, {batch=64, shuffle=true, seed=, drop_last=false}): the batches are
- * reused buffers on the device the dataset had when the loader was made. */
+/* data.loader(ds, {batch=64, shuffle=true, seed=, drop_last=false, reseed=false}): the
+ * batches are reused buffers on the device the dataset had when the loader was made.
+ * reseed: epoch e is ordered by the seed seed + e (the first epoch of a loader seeded
+ * seed + e), the order rh.train.fit has always used, from one loader. */
 static int l_loader(lua_State *L) {
   rh_dataset *ds = check_ds(L, 1);
-  static const char *const keys[] = {"batch", "shuffle", "seed", "drop_last", NULL};
+  static const char *const keys[] = {"batch", "shuffle", "seed", "drop_last", "reseed", NULL};
   rhL_checkoptions(L, 2, keys);
   lua_Integer batch = rhL_optintfield(L, 2, "batch", 64);
   if (batch < 1 || batch > MAXN) luaL_argerror(L, 2, "field 'batch' must be >= 1");
   int shuffle = rhL_optboolfield(L, 2, "shuffle", 1);
   int drop_last = rhL_optboolfield(L, 2, "drop_last", 0);
+  int reseed = rhL_optboolfield(L, 2, "reseed", 0);
   uint64_t seed = lua_istable(L, 2) ? seed_field(L, 2) : rh_rng_u32(rhL_rng());
   loader *ld = lua_newuserdatauv(L, sizeof *ld, UV_COUNT);
   memset(ld, 0, sizeof *ld);
@@ -462,6 +465,7 @@ static int l_loader(lua_State *L) {
   ld->seed = seed;
   ld->shuffle = shuffle;
   ld->drop_last = drop_last;
+  ld->reseed = reseed;
   ld->epoch = 1;
   ld->order = malloc((size_t)(ds->n ? ds->n : 1) * sizeof *ld->order);
   if (!ld->order) return luaL_error(L, "loader: out of memory");
@@ -502,7 +506,10 @@ static int loader_step(lua_State *L, loader *ld) {
     return 1;
   }
   if (ld->ordered_epoch != ld->epoch) {
-    rh_epoch_order(ld->order, ld->n, ld->seed, (uint64_t)ld->epoch, ld->shuffle);
+    if (ld->reseed)
+      rh_epoch_order(ld->order, ld->n, ld->seed + (uint64_t)ld->epoch, 1, ld->shuffle);
+    else
+      rh_epoch_order(ld->order, ld->n, ld->seed, (uint64_t)ld->epoch, ld->shuffle);
     ld->ordered_epoch = ld->epoch;
   }
   lua_getiuservalue(L, 1, UV_DS);

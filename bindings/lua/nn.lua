@@ -6,6 +6,7 @@
 -- buffers: outputs and gradients are allocated once per batch size and reused, so a
 -- steady training loop allocates no tensor memory.
 local rh = require "rankhost"
+local B = require "rankhost.boundary"
 local C = rh._nn
 
 local nn = {}
@@ -486,20 +487,11 @@ end
 local function criterion(name, kernel, kernel_acc)
   local cls = nn.class(name)
   cls.__tostring = function() return "nn." .. name .. "()" end
-  -- Errors name the line that called forward, forward_async or backward: check runs under
-  -- grad_buffer, under run or record, under those methods.
+  -- Errors are failures (rankhost.boundary) placed by forward, forward_async and backward at
+  -- the line that called them; a kernel's error keeps its detail.
   local function check(y, target)
-    if not is_tensor(y) then error(name .. ": prediction must be a tensor, got " .. type(y), 5) end
-    if not is_tensor(target) then error(name .. ": target must be a tensor, got " .. type(target), 5) end
-  end
-  local function call(f, ...)
-    local ok, res = pcall(f, ...)
-    if not ok then
-      local msg = tostring(res):gsub("^[^\n:]+:%d+: ", "", 1)
-      msg = msg:match("^bad argument #%d+ to '[^']*' %((.*)%)$") or msg -- keep the kernel's detail
-      error(name .. ": " .. msg, 4)
-    end
-    return res
+    if not is_tensor(y) then B.fail("%s: prediction must be a tensor, got %s", name, type(y)) end
+    if not is_tensor(target) then B.fail("%s: target must be a tensor, got %s", name, type(target)) end
   end
   -- The gradient buffer for y (checked with target), kept with the y it served: a model's
   -- output is the same tensor step after step.
@@ -515,7 +507,7 @@ local function criterion(name, kernel, kernel_acc)
   end
   local function run(self, y, target)
     local g = grad_buffer(self, y, target)
-    local loss = call(kernel, y, target, g)
+    local loss = B.call(name, kernel, y, target, g)
     self.output, self.grad_input, self._y, self._t = loss, g, y, target
     return loss
   end
@@ -534,44 +526,37 @@ local function criterion(name, kernel, kernel_acc)
   local function record(self, y, target)
     local g = grad_buffer(self, y, target)
     if kernel_acc then
-      call(kernel_acc, y, target, g, meter(self, y))
+      B.call(name, kernel_acc, y, target, g, meter(self, y))
     else
-      local loss = call(kernel, y, target, g)
+      local loss = B.call(name, kernel, y, target, g)
       cpu_like = cpu_like or rh.zeros(1)
       C.meter_record(meter(self, cpu_like), loss, y:dim() > 0 and y:size(1) or 1)
     end
     self.output, self.grad_input, self._y, self._t = self._last, g, y, target
     return self._last
   end
-  -- (not tail calls, so that the error levels above count to the caller's line)
-  function cls:forward(y, target)
-    local loss = run(self, y, target)
-    return loss
-  end
-  function cls:backward(y, target)
+  cls.forward = B.wrap(run)
+  cls.backward = B.wrap(function(self, y, target)
     if not (rawequal(y, self._y) and rawequal(target, self._t)) then run(self, y, target) end
     return self.grad_input
-  end
-  function cls:forward_async(y, target)
-    local last = record(self, y, target)
-    return last
-  end
+  end)
+  cls.forward_async = B.wrap(record)
   -- {loss = mean loss per row, accuracy = (CrossEntropyLoss), n = rows, steps =,
   --  last = the last step's loss, nonfinite_step = 0 or the first step whose loss was NaN
   --  or infinite (counted since reset_totals), nonfinite_loss =}; reads the meter (waits
   -- for the device). A bad label refused on the device is raised here.
-  function cls:totals()
+  cls.totals = B.wrap(function(self)
     local m = self._meter
     if not m then return { loss = 0 / 0, n = 0, steps = 0, last = 0 / 0, nonfinite_step = 0 } end
     local t = C.meter_read(m)
     if t.bad_pos > 0 then
-      error(string.format("%s: label %g at position %d of step %d is not a class id (an integer in 1..%s)", name,
-                          t.bad_value, t.bad_pos, t.bad_step, tostring(self._classes or "C")), 2)
+      B.fail("%s: label %g at position %d of step %d is not a class id (an integer in 1..%s)", name, t.bad_value,
+             t.bad_pos, t.bad_step, tostring(self._classes or "C"))
     end
     t.loss = t.n > 0 and t.sum / t.n or 0 / 0
     if kernel_acc then t.accuracy = t.n > 0 and t.correct / t.n or 0 / 0 end
     return t
-  end
+  end)
   function cls:reset_totals()
     if self._meter then self._meter:zero() end
     return self

@@ -134,6 +134,16 @@ T.eq(table.concat(r1b, ","), table.concat(r1, ","), "same seed, same order")
 local Ld = data.loader(tiny, { batch = 32, seed = 2, drop_last = true })
 local rd, nd = epoch_rows(Ld)
 T.ok(nd == 3 and #rd == 96, "drop_last drops the short batch")
+-- reseed: epoch e is ordered as the first epoch of a loader seeded seed + e (rh.train.fit's
+-- order), from one loader; set_epoch moves it
+local Lr = data.loader(tiny, { batch = 32, seed = 7, reseed = true })
+for e = 1, 3 do
+  T.eq(table.concat(epoch_rows(Lr), ","), table.concat(epoch_rows(data.loader(tiny, { batch = 32, seed = 7 + e })), ","),
+       "reseed: epoch " .. e .. " is the first epoch of seed 7 + " .. e)
+end
+Lr:set_epoch(2)
+T.eq(table.concat(epoch_rows(Lr), ","), table.concat(epoch_rows(data.loader(tiny, { batch = 32, seed = 9 })), ","),
+     "reseed after set_epoch(2): seed 7 + 2")
 local Ls = data.loader(tiny, { batch = 10, shuffle = false })
 local rs = epoch_rows(Ls)
 T.eq(table.concat(rs, ",", 1, 5), "1,2,3,4,5", "no shuffle keeps order")
