@@ -32,7 +32,6 @@ local function number_in(lo, hi, lo_open, hi_open)
     end
   end
 end
-local nonneg = function(v) if type(v) ~= "number" or not (v >= 0) then return "a number >= 0" end end
 local finite_nonneg = function(v) if type(v) ~= "number" or not (v >= 0) or v == math.huge then return "a finite number >= 0" end end
 local positive = function(v) if type(v) ~= "number" or not (v > 0) or v == math.huge then return "a finite number > 0" end end
 
@@ -134,8 +133,8 @@ rank.register {
   doc = "numerical rank: #{s_i > tol}; default tol = smax*max(m,n)*eps(float32) (numpy.linalg.matrix_rank), "
     .. "or the given tol (absolute) / rtol (tol = rtol*smax)",
   params = {
-    { name = "tol", check = nonneg, doc = "absolute tolerance (default: smax*max(m,n)*eps(float32))" },
-    { name = "rtol", check = nonneg, doc = "tolerance relative to s_1 (default max(m,n)*eps(float32))" },
+    { name = "tol", check = finite_nonneg, doc = "absolute tolerance (default: smax*max(m,n)*eps(float32))" },
+    { name = "rtol", check = finite_nonneg, doc = "tolerance relative to s_1 (default max(m,n)*eps(float32))" },
   },
   check_all = function(p) if p.tol and p.rtol then return "give tol (absolute) or rtol (relative to s_1), not both" end end,
   fn = function(s, shape, p)

@@ -147,8 +147,10 @@ T.raises("bad argument #1 to 'numerical' (matrix is empty (0x3))", function() re
 T.raises("expected a 2-D matrix or a 1-D tensor of singular values, got 2x2x2",
   function() return rh.rank.all(rh.zeros(2, 2, 2)) end)
 T.raises("bad argument #1 to 'svdvals' (tensor expected, got no value)", function() return rh.linalg.svdvals() end)
-T.raises("bad argument #2 to 'numerical' (field 'tol' must be a number >= 0, got -1)", function() return rh.rank.numerical(row, { tol = -1 }) end)
-T.raises("bad argument #2 to 'numerical' (field 'tol' must be a number >= 0", function() return rh.rank.numerical(row, -1) end)
+T.raises("bad argument #2 to 'numerical' (field 'tol' must be a finite number >= 0, got -1)", function() return rh.rank.numerical(row, { tol = -1 }) end)
+T.raises("bad argument #2 to 'numerical' (field 'tol' must be a finite number >= 0", function() return rh.rank.numerical(row, -1) end)
+T.raises("bad argument #2 to 'numerical' (field 'rtol' must be a finite number >= 0, got inf)", function() return rh.rank.numerical(row, { rtol = math.huge }) end)
+T.raises("bad argument #2 to 'numerical' (field 'tol' must be a finite number >= 0, got ", function() return rh.rank.numerical(row, { tol = 0 / 0 }) end)
 T.raises("not both", function() return rh.rank.numerical(row, { tol = 1, rtol = 0.1 }) end)
 T.raises("bad argument #2 to 'relative' (field 'relative_tol' must be a finite number >= 0, got -0.1)", function() return rh.rank.relative(row, -0.1) end)
 T.raises("bad argument #2 to 'energy' (field 'energy_tau' must be a number in (0, 1], got 1.5)", function() return rh.rank.energy(row, 1.5) end)
