@@ -24,7 +24,7 @@ local USAGE = "usage: rankhost scripts/lowrank_bias.lua [options]\n"
 
 local SPEC = {
   { name = "quick", type = "preset", help = "the same grid on small data and a small network (under a minute)",
-    sets = { train_subset = 2000, test_subset = 1000, hidden = { 64, 64 }, epochs = 60, seeds = 3, probe = 256 } },
+    sets = { train_size = 2000, test_size = 1000, hidden = { 64, 64 }, epochs = 60, seeds = 3, probe = 256 } },
   { name = "progress-every", type = "number", default = 10, min = 0, metavar = "SECONDS",
     help = "a progress line of a network at most this often (0: every epoch)" },
   { name = "batches", type = "ints", default = { 8, 16, 32, 64, 128 }, min = 1, metavar = "B,B,...", help = "batch sizes" },
@@ -36,13 +36,14 @@ local SPEC = {
   { name = "momentum", type = "number", default = 0, min = 0, max = 0.99, help = "SGD momentum" },
   { name = "epochs", type = "int", default = 40, min = 1, help = "epochs every network trains (Galanti et al.: fixed)" },
   { name = "hidden", type = "ints", default = { 256, 256 }, min = 1, metavar = "W,W,...", help = "hidden widths" },
-  { name = "dataset", type = "choice", choices = { "fashion_mnist", "mnist" }, default = "fashion_mnist", help = "data" },
+  { name = "dataset", type = "choice", choices = { "fashion-mnist", "mnist" }, default = "fashion-mnist",
+    value_aliases = { fashion_mnist = "fashion-mnist" }, help = "data" },
   { name = "data-dir", type = "string", default = "", metavar = "DIR", help = "folder of the IDX files (empty: search path)" },
   { name = "train-split", type = "choice", choices = { "train", "test" }, default = "train", help = "training split" },
   { name = "holdout", type = "number", default = 0, min = 0, max = 0.9, metavar = "F",
     help = "if > 0, the test set is this fraction of the training split" },
-  { name = "train-subset", type = "int", default = 5000, min = 1, help = "first N training images" },
-  { name = "test-subset", type = "int", default = 2000, min = 1, help = "first N test images" },
+  { name = "train-size", type = "int", default = 5000, min = 1, aliases = { "train-subset" }, help = "first N training images" },
+  { name = "test-size", type = "int", default = 2000, min = 1, aliases = { "test-subset" }, help = "first N test images" },
   { name = "probe", type = "int", default = 512, min = 1, help = "samples for activation and gradient ranks" },
   { name = "measure", type = "choice", choices = { "energy", "relative", "numerical", "effective", "stable" },
     default = "relative", help = "the rank measure of grid.csv and the report (Galanti et al.: relative, 1e-3)" },
@@ -50,12 +51,12 @@ local SPEC = {
 -- Settings that change what a run records: a grid is only continued under the same ones
 -- (--measure among them: its rank rule says whether a run's ranks settled).
 local RUN_KEYS = { "seed", "momentum", "epochs", "hidden", "dataset", "data_dir", "train_split", "holdout",
-  "train_subset", "test_subset", "probe", "measure" }
+  "train_size", "test_size", "probe", "measure" }
 
 local function check(o)
   for _, b in ipairs(o.batches) do
-    if b > o.train_subset then
-      return string.format("--batches: batch %d is larger than the data (--train-subset %d)", b, o.train_subset)
+    if b > o.train_size then
+      return string.format("--batches: batch %d is larger than the data (--train-size %d)", b, o.train_size)
     end
   end
   if #o.batches == 0 or #o.wds == 0 or #o.lrs == 0 then return "--batches, --wds and --lrs need a value each" end

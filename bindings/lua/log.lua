@@ -42,6 +42,15 @@ end
 local Writer = {}
 Writer.__index = Writer
 
+-- One line onto the writer's file; a failed write (a full disk) is an error naming the file.
+function Writer:put(text)
+  local ok, err = pcall(self.file.write, self.file, text)
+  if not ok then
+    local why = tostring(err):match("%((.*)%)$") or tostring(err)
+    error(string.format("write: %s: %s", self.path, (why:gsub("^.-appender: ", ""))), 3)
+  end
+end
+
 function Writer:close()
   if not self.file:closed() then self.file:close() end
 end
@@ -65,7 +74,7 @@ JsonlWriter.__gc = Writer.close
 function JsonlWriter:write(tbl)
   self:check_write(tbl)
   -- compact JSON never holds a raw newline (strings escape it), so the line is whole
-  self.file:write(json.encode(tbl) .. "\n")
+  self:put(json.encode(tbl) .. "\n")
   self.lines = self.lines + 1
 end
 
@@ -159,7 +168,7 @@ function CsvWriter:write(row)
       error(string.format("bad argument #1 to 'write' (unknown column '%s' for %s)", tostring(k), self.path), 2)
     end
   end
-  self.file:write(csv_line(row, self.columns))
+  self:put(csv_line(row, self.columns))
   self.lines = self.lines + 1
 end
 

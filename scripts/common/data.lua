@@ -1,8 +1,8 @@
 -- data.lua - the real datasets the studies train on (Fashion-MNIST, MNIST: rh.data), as the
--- options every study shares name them (--dataset, --data-dir, --train-split, --holdout,
--- --train-subset, --test-subset, --probe), and the task table a run takes: train, test, the
--- set training accuracy is measured on, and a fixed probe batch (activation and gradient
--- ranks: common/measure.lua).
+-- options every study shares name them (--dataset fashion-mnist|mnist, --data-dir,
+-- --train-split, --holdout, --train-size, --test-size, --probe), and the task table a run
+-- takes: train, test, the set training accuracy is measured on, and a fixed probe batch
+-- (activation and gradient ranks: common/measure.lua).
 local rh = require "rankhost"
 
 local M = {}
@@ -13,22 +13,35 @@ function M.first(ds, n)
   return ds
 end
 
--- The dataset `which` ("fashion_mnist", "mnist") under options o: the split --train-split
--- (with --holdout > 0 the test set is that fraction of it, else the test split), the first
--- --train-subset / --test-subset samples of each (0: all); --data-dir is for o.dataset's
--- files (empty: rh.data's search path). Returns { train, test, source, dataset (in words) }.
+-- The dataset `which` ("fashion-mnist", "mnist") under options o: the split --train-split
+-- (train unless said), and as its test set a fraction --holdout of it when --holdout > 0,
+-- else the test split; a folder that holds only the test split (t10k files) gives 5/6 of it
+-- to training and 1/6 to test (seeded by --seed). Then the first --train-size /
+-- --test-size samples of each (0: all). --data-dir is for o.dataset's files (empty:
+-- rh.data's search path). Returns { train, test, source, dataset (in words) }; raises
+-- "dataset: ..." when the files are not found.
 function M.real(o, which)
-  local load = rh.data[which]
+  local load = rh.data[(which:gsub("%-", "_"))]
+  if not load then error("no dataset '" .. tostring(which) .. "' (fashion-mnist, mnist)", 0) end
   local dir = o.data_dir ~= "" and which == o.dataset and o.data_dir or nil
+  local split, holdout = o.train_split or "train", o.holdout or 0
   local train, test
-  if o.holdout > 0 then
-    local all = load { dir = dir, split = o.train_split }
-    test, train = all:split(o.holdout, o.seed)
+  if holdout > 0 then
+    local all = load { dir = dir, split = split }
+    test, train = all:split(holdout, o.seed)
   else
-    train = load { dir = dir, split = o.train_split }
     test = load { dir = dir, split = "test" }
+    local ok, full = pcall(load, { dir = dir, split = split })
+    if ok then
+      train = full
+    elseif split == "train" then
+      -- only the 10k test set in the folder: 5/6 train, 1/6 test
+      train, test = test:split(5 / 6, o.seed)
+    else
+      error(full, 0)
+    end
   end
-  train, test = M.first(train, o.train_subset), M.first(test, o.test_subset)
+  train, test = M.first(train, o.train_size), M.first(test, o.test_size)
   return { train = train, test = test, source = train.dir or dir or "",
     dataset = string.format("%s (%d train / %d test)", which, train:size(), test:size()) }
 end

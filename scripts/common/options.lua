@@ -9,6 +9,9 @@
 -- Values are stored under the name with '-' turned into '_' (opts.max_epochs).
 -- Precedence, lowest first: defaults < presets < config file (--config FILE.lua, a Lua file
 -- returning a table of options) < the command line.
+-- An option's old names (aliases = { "train-subset" }) and a choice's old values
+-- (value_aliases = { fashion_mnist = "fashion-mnist" }) are accepted with a warning on stderr
+-- (M.warn); an unknown option is answered with the nearest names ("did you mean --quick?").
 --
 -- parse() returns opts or nil, message; parse_or_exit() prints the message and exits with
 -- status 2 on a usage error, and prints the help and exits 0 on --help.
@@ -50,6 +53,11 @@ local function convert(o, s)
   local t = o.type
   if scalar[t] then return scalar[t](o, s) end
   if t == "choice" then
+    if o.value_aliases and o.value_aliases[s] then
+      M.warn(string.format("--%s %s is now --%s %s (the old value is accepted for now)", o.name, s, o.name,
+        o.value_aliases[s]))
+      s = o.value_aliases[s]
+    end
     for _, c in ipairs(o.choices) do if c == s then return s end end
     return nil, "must be one of " .. table.concat(o.choices, ", ")
   end
@@ -96,22 +104,92 @@ local function accept(o, v)
   return convert(o, tostring(v))
 end
 
+-- Where warnings go (stderr); a test may replace it.
+function M.warn(msg) io.stderr:write("warning: ", msg, "\n") end
+
+-- name -> option, for every name and old name (an old name maps to { old = name, option }).
 local function index(spec)
-  local by = {}
-  for _, o in ipairs(spec) do by[o.name] = o end
-  return by
+  local by, old = {}, {}
+  for _, o in ipairs(spec) do
+    if o.name then
+      by[o.name] = o
+      for _, a in ipairs(o.aliases or {}) do old[a] = o end
+    end
+  end
+  return by, old
 end
 
+-- Levenshtein distance of two short strings.
+local function distance(a, b)
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a:sub(i, i) == b:sub(j, j) and 0 or 1))
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+-- The option names nearest to an unknown one (at most 3, within a third of its length, or
+-- one that it is the beginning of), as " (did you mean --a or --b?)", or "".
+function M.suggest(spec, name)
+  local cands = {}
+  for _, o in ipairs(spec) do
+    if o.name then
+      local names = { o.name }
+      if o.type == "bool" then names[2] = "no-" .. o.name end
+      for _, n in ipairs(names) do
+        local d = distance(name, n)
+        if d <= math.max(1, #name // 3) or (#name >= 3 and n:sub(1, #name) == name) then
+          cands[#cands + 1] = { n = n, d = d }
+        end
+      end
+    end
+  end
+  table.sort(cands, function(a, b) if a.d ~= b.d then return a.d < b.d end return a.n < b.n end)
+  if #cands == 0 then return "" end
+  local list = {}
+  for i = 1, math.min(3, #cands) do list[i] = "--" .. cands[i].n end
+  return " (did you mean " .. table.concat(list, " or ") .. "?)"
+end
+
+-- The --help text: every option with its default; a boolean as --x / --no-x; what each
+-- preset (--quick, --full) changes.
 function M.help(spec, usage)
+  local by = index(spec)
   local lines = { usage, "", "options (default in brackets):" }
   for _, o in ipairs(spec) do
     local lhs = "--" .. o.name
+    if o.type == "bool" and o.name ~= "help" then lhs = lhs .. " / --no-" .. o.name end
     if o.type ~= "bool" and o.type ~= "preset" then
       lhs = lhs .. " " .. (o.metavar or (o.type == "choice" and table.concat(o.choices, "|")) or o.type:upper())
     end
     local def = ""
-    if o.type ~= "preset" and o.name ~= "help" then def = " [" .. show(o.default) .. "]" end
+    if o.type == "bool" and o.name ~= "help" then def = " [" .. (o.default and "--" or "--no-") .. o.name .. "]"
+    elseif o.type ~= "preset" and o.name ~= "help" then def = " [" .. show(o.default) .. "]" end
     lines[#lines + 1] = string.format("  %-28s %s%s", lhs, o.help or "", def)
+    if o.type == "preset" then
+      local sets = {}
+      for k in pairs(o.sets) do sets[#sets + 1] = (k:gsub("_", "-")) end
+      table.sort(sets)
+      for i, k in ipairs(sets) do
+        local v = o.sets[k] ~= nil and o.sets[k] or o.sets[(k:gsub("-", "_"))]
+        local opt = by[k]
+        sets[i] = opt and opt.type == "bool" and ("--" .. (v and "" or "no-") .. k) or ("--" .. k .. " " .. show(v))
+      end
+      lines[#lines + 1] = string.format("  %-28s   sets %s", "", table.concat(sets, ", "))
+    end
+  end
+  for _, o in ipairs(spec) do
+    if o.aliases and #o.aliases > 0 then
+      local old = {}
+      for i, a in ipairs(o.aliases) do old[i] = "--" .. a end
+      lines[#lines + 1] = string.format("  (%s: the old name%s of --%s, accepted with a warning)",
+        table.concat(old, ", "), #old > 1 and "s" or "", o.name)
+    end
   end
   return table.concat(lines, "\n") .. "\n"
 end
@@ -129,7 +207,13 @@ end
 -- Parses argv (a list of strings). Returns opts, or nil and a message.
 -- opts.help is true when --help was given; opts._given[k] is true for options set explicitly.
 function M.parse(spec, argv)
-  local by = index(spec)
+  local by, old = index(spec)
+  -- an old name: the option it now is, with a warning
+  local function renamed(name)
+    local o = old[name]
+    if o then M.warn(string.format("--%s is now --%s (the old name is accepted for now)", name, o.name)) end
+    return o
+  end
   local opts, given, presets, cmdline = {}, {}, {}, {}
   for _, o in ipairs(spec) do
     if o.type ~= "preset" then opts[key(o.name)] = o.default end
@@ -140,15 +224,26 @@ function M.parse(spec, argv)
     local a = argv[i]
     local name, inline = a:match("^%-%-([%w%-]+)=(.*)$")
     if not name then name = a:match("^%-%-([%w%-]+)$") end
-    if not name then return nil, "unexpected argument '" .. a .. "' (options start with --; see --help)" end
-    local o, negated = by[name], false
-    if not o and name:sub(1, 3) == "no-" and by[name:sub(4)] and by[name:sub(4)].type == "bool" then
-      o, negated = by[name:sub(4)], true
+    if not name then
+      local prev = argv[i - 1] and argv[i - 1]:match("^%-%-([%w%-]+)$")
+      local po = prev and (by[prev] or by[prev:gsub("^no%-", "")])
+      if po and po.type == "bool" and (a == "true" or a == "false" or a == "yes" or a == "no") then
+        return nil, string.format("--%s takes no value: say --%s or --no-%s", po.name, po.name, po.name)
+      end
+      return nil, "unexpected argument '" .. a .. "' (options start with --; see --help)"
     end
-    if not o then return nil, "unknown option --" .. name .. " (see --help)" end
+    local o, negated = by[name] or renamed(name), false
+    if not o and name:sub(1, 3) == "no-" then
+      local base = by[name:sub(4)] or old[name:sub(4)]
+      if base and base.type == "bool" then o, negated = renamed(name:sub(4)) or base, true end
+    end
+    if not o then return nil, "unknown option --" .. name .. M.suggest(spec, name) .. " (see --help)" end
     if o.name == "help" then opts.help = true; return opts end
     if o.type == "preset" or o.type == "bool" then
-      if inline then return nil, "option --" .. name .. " takes no value" end
+      if inline then
+        if o.type == "bool" then return nil, string.format("--%s takes no value: say --%s or --no-%s", o.name, o.name, o.name) end
+        return nil, "option --" .. name .. " takes no value"
+      end
       if o.type == "preset" then presets[#presets + 1] = o else cmdline[#cmdline + 1] = { o, not negated } end
     else
       local text = inline
@@ -175,7 +270,7 @@ function M.parse(spec, argv)
     -- presets named in the file first, so that the file's explicit options win over them
     local entries = {}
     for k, v in pairs(t) do
-      local o = type(k) == "string" and (by[k] or by[(k:gsub("_", "-"))])
+      local o = type(k) == "string" and (by[k] or by[(k:gsub("_", "-"))] or renamed((k:gsub("_", "-"))))
       if not o or o.name == "config" or o.name == "help" then
         return nil, "config file " .. config_path .. ": unknown option '" .. tostring(k) .. "'"
       end

@@ -24,8 +24,8 @@ function M.files(out)
   return list
 end
 
--- The records of one results file, each checked: a JSON object with a string `id` and
--- every field of `fields`. A torn last line (a crash mid-write) is skipped; any other bad
+-- The records of one JSON-lines file, each checked: a JSON object with every field of
+-- `fields` (a string when the field is `id`). A torn last line (a crash mid-write) is skipped; any other bad
 -- line is an error "PATH:LINE: why" (a hand-edited or foreign file).
 function M.read_file(path, fields)
   local f, err = io.open(path, "rb")
@@ -43,13 +43,14 @@ function M.read_file(path, fields)
         if not nl then break end -- torn
         error(string.format("%s:%d: not a JSON line (%s)", path, lineno, tostring(r):match("%((.*)%)$") or tostring(r)), 0)
       end
-      if type(r) ~= "table" or type(r.id) ~= "string" then
-        error(string.format("%s:%d: a record must be a JSON object with a string id, got %s", path, lineno,
+      if type(r) ~= "table" or #r > 0 then
+        error(string.format("%s:%d: a record must be a JSON object, got %s", path, lineno,
           #line > 40 and line:sub(1, 40) .. "..." or line), 0)
       end
       for _, k in ipairs(fields or {}) do
-        if r[k] == nil then
-          error(string.format("%s:%d: the record %s has no %s (not a finished run's record)", path, lineno, r.id, k), 0)
+        if r[k] == nil or (k == "id" and type(r.id) ~= "string") then
+          error(string.format("%s:%d: the record%s has no %s%s (hand-edited? a finished run's record has it)", path,
+            lineno, type(r.id) == "string" and " " .. r.id or "", k, k == "id" and " (a string)" or ""), 0)
         end
       end
       records[#records + 1] = r
@@ -65,7 +66,9 @@ end
 function M.read(out, fields)
   local by_id, counts, dups, from = {}, {}, {}, {}
   for _, path in ipairs(M.files(out)) do
-    local records = M.read_file(path, fields)
+    local need = { "id" }
+    for _, k in ipairs(fields or {}) do need[#need + 1] = k end
+    local records = M.read_file(path, need)
     counts[#counts + 1] = { path, #records }
     local joined = path:match("/runs%.jsonl$") ~= nil
     for _, r in ipairs(records) do

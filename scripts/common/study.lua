@@ -130,11 +130,32 @@ function M.lock(out, shared, prog)
 end
 
 -- Removes what local workers of an earlier start left in `dir` (their result files: a
--- start killed while its workers ran). Only the process that owns `dir` calls this.
-local function clean_workers(dir)
-  if rh.io.exists(dir) ~= "dir" then return end
+-- start killed while its workers ran), and in its subfolders when `deep`. Only a process
+-- that owns `dir` (its own workers' folder; all of .workers under the exclusive lock) calls
+-- this.
+local function clean_workers(dir, deep)
+  if rh.io.exists(dir) ~= "directory" then return end
   for _, name in ipairs(rh.io.listdir(dir)) do
-    if name:match("^result%-%d+%.json") then os.remove(dir .. "/" .. name) end
+    local path = dir .. "/" .. name
+    if name:match("^result%-%d+%.json") then
+      os.remove(path)
+    elseif deep and rh.io.exists(path) == "directory" then
+      clean_workers(path, false)
+    end
+  end
+end
+
+-- Settings recorded under an option's old name or an old value (common/options.lua's
+-- aliases, value_aliases) under today's, so that a study started before a rename continues.
+local function modernise(spec, t)
+  if type(t) ~= "table" then return end
+  for _, opt in ipairs(spec) do
+    local k = opt.name:gsub("-", "_")
+    for _, a in ipairs(opt.aliases or {}) do
+      local ak = a:gsub("-", "_")
+      if t[k] == nil and t[ak] ~= nil then t[k], t[ak] = t[ak], nil end
+    end
+    if opt.value_aliases and type(t[k]) == "string" and opt.value_aliases[t[k]] then t[k] = opt.value_aliases[t[k]] end
   end
 end
 
@@ -204,11 +225,17 @@ function M.run(s)
       owner(recorded), s.name))
   end
   if recorded then
+    modernise(spec, recorded.settings)
+    modernise(spec, recorded.options)
     -- --merge joins the study the shards recorded: their settings, the command line's analysis options
     if o.merge then results.adopt_options(o, recorded.options) end
-  elseif #results.files(out) > 0 then
-    fail(string.format("%s holds results (%s) but no config.json: the settings they were trained under are unknown; "
-      .. "restore its config.json, or use another --out", out, results.files(out)[1]))
+  else
+    -- results without their settings: never adopted under whatever settings this start has
+    local okr, by_id = pcall(results.read, out)
+    if not okr or next(by_id) ~= nil then
+      fail(string.format("%s holds results (%s) but no config.json: the settings they were trained under are "
+        .. "unknown; restore its config.json, or use another --out", out, results.files(out)[1]))
+    end
   end
   if s.settle then s.settle(o, recorded) end
   if recorded then
@@ -258,7 +285,7 @@ function M.run(s)
 
     -- ---- training, phase by phase ----
     local workers_dir = out .. "/.workers/" .. place.file:gsub("%.jsonl$", "")
-    clean_workers(workers_dir)
+    if shared then clean_workers(workers_dir) else clean_workers(out .. "/.workers", true) end
     local phases, seen = {}, {}
     for _, r in ipairs(plan) do
       local p = r.phase or 1

@@ -62,14 +62,15 @@ function M.summary(records, measures)
   local rows = {}
   for _, r in ipairs(records) do
     local f = r.final or {}
-    local row = { r.id, r.kind, r.level, r.dataset, r.teacher_rank, table.concat(r.architecture, "-"),
+    -- lists in a cell: elements joined by ";" (docs/results.md)
+    local row = { r.id, r.kind, r.level, r.dataset, r.teacher_rank, table.concat(r.architecture, ";"),
       #r.architecture - 2, r.num_parameters, r.status, r.converged, r.rule, r.stopped, r.epochs, r.wd_horizon,
       r.hyper and r.hyper.weight_decay, f.train_loss, f.train_acc, f.test_loss, f.test_acc, r.test_acc_before_cooldown,
       f.gap, r.wall_time }
     for _, m in ipairs(measures) do
       local parts = {}
       for i, l in ipairs(r.layers or {}) do parts[i] = string.format("%.4g", l.ranks[m]) end
-      row[#row + 1] = table.concat(parts, " ")
+      row[#row + 1] = table.concat(parts, ";")
     end
     for _, m in ipairs(measures) do
       for _, fig in ipairs(trainer.FIGURES) do row[#row + 1] = r.network and r.network[fig .. ":" .. m] end
@@ -78,7 +79,7 @@ function M.summary(records, measures)
     for _, m in ipairs(measures) do
       local parts = {}
       for i, l in ipairs(init and init.layers or {}) do parts[i] = string.format("%.4g", l.ranks[m]) end
-      row[#row + 1] = table.concat(parts, " ")
+      row[#row + 1] = table.concat(parts, ";")
       row[#row + 1] = init and init.network["normalized:" .. m]
       row[#row + 1] = init and init.network["bottleneck:" .. m]
     end

@@ -28,10 +28,11 @@ end
 
 local function as_list(v) return type(v) == "table" and v or { v } end
 
-function M.text(v)
+-- A class's value in words: its numbers joined by sep ("-" by default; ";" in a CSV).
+function M.text(v, sep)
   local parts = {}
   for i, x in ipairs(as_list(v)) do parts[i] = string.format("%.4g", x) end
-  return table.concat(parts, "-")
+  return table.concat(parts, sep or "-")
 end
 
 function M.architecture(r) return table.concat(r.architecture, "-") end
@@ -108,9 +109,11 @@ function M.rows(classes, group)
       if r.final then acc[#acc + 1] = r.final.test_acc end
       if not seen[r.kind] then kinds[#kinds + 1] = r.kind; seen[r.kind] = true end
     end
-    local archs = M.architectures(c)
+    -- in the CSV a list's elements are joined by ";", several lists by a space (docs/results.md)
+    local archs = {}
+    for i, a in ipairs(M.architectures(c)) do archs[i] = a:gsub("%-", ";") end
     local lo, hi = stats.minmax(acc)
-    rows[#rows + 1] = { c.id, group, c.measure, c.figure, M.text(c.value), #c.members, #archs,
+    rows[#rows + 1] = { c.id, group, c.measure, c.figure, M.text(c.value, ";"), #c.members, #archs,
       table.concat(archs, " "), table.concat(ids, " "), table.concat(kinds, " "), stats.mean(acc), lo, hi }
   end
   return header, rows

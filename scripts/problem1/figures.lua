@@ -95,7 +95,7 @@ function M.all(out, o, records, ctx)
       x[#x + 1], y[#y + 1] = p[2].network["normalized:" .. m], p[1].network["normalized:" .. m]
     end
     add("twins.png", rh.plot.scatter, { title = "The same draw with and without weight decay (" .. m .. " rank)",
-      xlabel = "normalised rank, weight decay 0", ylabel = "normalised rank, weight decay " .. o.wd,
+      xlabel = "normalised rank, weight decay 0", ylabel = "normalised rank, weight decay " .. o.weight_decay,
       series = { { name = "a draw and its twin", x = x, y = y }, { name = "y = x", x = { 0, 1 }, y = { 0, 1 } } } },
       "One point per twin pair (the same architecture and seed); a point below the diagonal is a pair whose rank "
       .. "weight decay lowered.")
@@ -152,7 +152,7 @@ function M.all(out, o, records, ctx)
         for i, v in ipairs(s) do
           if v > 0 then x[#x + 1], y[#y + 1] = i, v / s[1] end
         end
-        series[#series + 1] = { name = r.id .. (k == 1 and " (wd " .. o.wd .. ")" or " (wd 0)"), x = x, y = y }
+        series[#series + 1] = { name = r.id .. (k == 1 and " (wd " .. o.weight_decay .. ")" or " (wd 0)"), x = x, y = y }
       end
       rh.plot.line { path = out .. "/spectra.png", title = "Singular values of the last hidden layer, " .. p[1].id
         .. " and its twin", xlabel = "index i", ylabel = "s_i / s_1 (log scale)", logy = true, series = series }

@@ -27,7 +27,7 @@ end
 -- its epochs are those training allows (problem1/train.lua's min_epochs and max_epochs).
 local function cost(run, o)
   local n = run.kind == "teacher" and o.teacher_n or run.kind == "parity" and o.parity_n
-    or (o.train_subset > 0 and o.train_subset or 60000)
+    or (o.train_size > 0 and o.train_size or 60000)
   local least, cap = trainer.min_epochs(o, n), trainer.max_epochs(o, run, n)
   -- a run past its minimum most often stops soon after it; without a minimum (no weight
   -- decay), and for controls that never settle (no decay, labels to memorise), the cap
@@ -72,7 +72,7 @@ function M.plan(o)
         -- the seed index enters the run's index (and so its run seed); s = 1 keeps draw i's own
         local index = i + (s - 1) * 10000
         add(runs, o, { id = string.format("p1-%d-%d-s%d", o.seed, i, s), index = index, kind = "real", draw = i,
-          seed_index = s, sizes = sizes, weight_decay = o.wd })
+          seed_index = s, sizes = sizes, weight_decay = o.weight_decay })
       end
     end
     for i = 1, o.wd0_runs do
@@ -86,7 +86,7 @@ function M.plan(o)
     for j = 1, o.random_runs do
       local index = 500000 + j
       add(runs, o, { id = string.format("p1-%d-r%d", o.seed, j), index = index, kind = "random", level = 1,
-        sizes = space.architecture(o.seed, index, o, dim, classes), weight_decay = o.wd })
+        sizes = space.architecture(o.seed, index, o, dim, classes), weight_decay = o.weight_decay })
     end
   end
   if o.ladder ~= "off" then
@@ -100,7 +100,7 @@ function M.plan(o)
         -- an index (and so a seed) of the run's id alone: family, level, seed
         local index = FAMILY[rung.kind] * 100000000 + math.floor(rung.level * 1000 + 0.5) * 100 + s
         add(runs, o, { id = string.format("p1-%d-%s-s%d", o.seed, name, s), index = index, kind = rung.kind,
-          level = rung.level, seed_index = s, sizes = sizes, weight_decay = o.wd })
+          level = rung.level, seed_index = s, sizes = sizes, weight_decay = o.weight_decay })
       end
     end
   end

@@ -129,7 +129,7 @@ local function setup(d, f)
     .. "at least %d parameters;", o.depth_min, o.depth_max, o.width_min, o.width_max, o.min_params)
   local ladder_w = "the ladder uses hidden widths " .. table.concat(o.ladder_hidden, "-") .. "."
   local training = string.format("Training: SGD, learning rate %g, momentum %g, batch %d, weight decay %g (wd0: 0).",
-    o.lr, o.momentum, o.batch, o.wd)
+    o.lr, o.momentum, o.batch, o.weight_decay)
   d:p(table.concat({ planned, archs, ladder_w, training }, " "))
   local t = f.time
   if t.starts > 0 then

@@ -20,14 +20,14 @@ M.USAGE = "usage: rankhost scripts/problem1.lua [options]\n"
 
 M.SPEC = regime.splice {
   { name = "quick", type = "preset", help = "a small study that produces every output in about a minute",
-    sets = { n = 3, seeds = 2, wd0_runs = 1, random_runs = 1, train_subset = 1500, test_subset = 500, width_min = 16,
+    sets = { n = 3, seeds = 2, wd0_runs = 1, random_runs = 1, train_size = 1500, test_size = 500, width_min = 16,
       width_max = 128, depth_max = 2, min_params = 5000, min_horizon = 3, max_epochs = 180, sat_patience = 3,
       rank_patience = 3, rank_every = 2, cooldown = 2, ladder_seeds = 2, teacher_ranks = { 1, 8 },
       teacher_n = 1500, teacher_dim = 32, parity_k = { 1, 2 }, parity_n = 1500, noise_levels = { 0, 1 },
       ladder_hidden = { 64, 64 }, probe = 256 } },
   { name = "full", type = "preset", help = "a larger study: all 60,000 images, wider nets; 32 architectures x 3 seeds (96 real, 24 wd0), 6 random, "
     .. "5 seeds a ladder rung",
-    sets = { n = 32, seeds = 3, wd0_runs = 8, random_runs = 6, train_subset = 0, test_subset = 0, width_min = 64,
+    sets = { n = 32, seeds = 3, wd0_runs = 8, random_runs = 6, train_size = 0, test_size = 0, width_min = 64,
       width_max = 1024, min_params = 100000, max_epochs = 300, ladder_seeds = 5, probe = 512 } },
   -- --out, --resume, --jobs, --progress-every, --shard, --merge: the driver's (common/study.lua)
   -- ---- the sweep of random networks ----
@@ -40,7 +40,8 @@ M.SPEC = regime.splice {
   { name = "random-runs", type = "int", default = 3, min = 0,
     help = "random networks trained on random labels (kind random: the memorisation control)" },
   { name = "seed", type = "int", default = 1, min = 0, help = "study seed: run ids are p1-<seed>-..." },
-  { name = "dataset", type = "choice", choices = { "fashion_mnist", "mnist" }, default = "fashion_mnist",
+  { name = "dataset", type = "choice", choices = { "fashion-mnist", "mnist" }, default = "fashion-mnist",
+    value_aliases = { fashion_mnist = "fashion-mnist" },
     help = "the real task" },
   { name = "data-dir", type = "string", default = "", metavar = "DIR",
     help = "folder with the IDX files (empty: rh.data's search path)" },
@@ -48,8 +49,8 @@ M.SPEC = regime.splice {
     help = "which file split training draws from" },
   { name = "holdout", type = "number", default = 0, min = 0, max = 0.9, metavar = "F",
     help = "if > 0, the test set is this fraction of the training split (for folders with one split)" },
-  { name = "train-subset", type = "int", default = 10000, min = 0, help = "first N training images (0 = all)" },
-  { name = "test-subset", type = "int", default = 2000, min = 0, help = "first N test images (0 = all)" },
+  { name = "train-size", type = "int", default = 10000, min = 0, aliases = { "train-subset" }, help = "first N training images (0 = all)" },
+  { name = "test-size", type = "int", default = 2000, min = 0, aliases = { "test-subset" }, help = "first N test images (0 = all)" },
   { name = "depth-min", type = "int", default = 1, min = 1, help = "fewest hidden layers" },
   { name = "depth-max", type = "int", default = 3, min = 1, help = "most hidden layers" },
   { name = "width-min", type = "int", default = 32, min = 1, help = "narrowest hidden width (log-uniform draw)" },
@@ -57,7 +58,7 @@ M.SPEC = regime.splice {
   { name = "min-params", type = "int", default = 20000, min = 0, help = "capacity floor: fewest parameters" },
   -- ---- training: the regime where weight decay acts ----
   { regime = true }, -- lr, momentum, batch, min-horizon, max-epochs, rank-*, cooldown (common/regime.lua)
-  { name = "wd", type = "number", default = 5e-3, min = 0, help = "weight decay (L2, in the gradient)" },
+  { name = "weight-decay", type = "number", default = 5e-3, min = 0, aliases = { "wd" }, help = "weight decay (L2, in the gradient)" },
   { name = "sat-patience", type = "int", default = 5, min = 1,
     help = "loss saturation: epochs without relative improvement > --sat-tol" },
   { name = "sat-tol", type = "number", default = 0.01, min = 0, help = "loss saturation: relative improvement threshold" },
@@ -94,8 +95,8 @@ M.SPEC = regime.splice {
 
 -- Settings that change what a run computes: a study may only be continued under the same
 -- ones (the counts may grow or shrink; analysis and process options may change freely).
-M.RUN_KEYS = regime.run_keys { "seed", "dataset", "data_dir", "train_split", "holdout", "train_subset", "test_subset",
-  "depth_min", "depth_max", "width_min", "width_max", "min_params", "wd", "wd0_epochs", "sat_patience", "sat_tol",
+M.RUN_KEYS = regime.run_keys { "seed", "dataset", "data_dir", "train_split", "holdout", "train_size", "test_size",
+  "depth_min", "depth_max", "width_min", "width_max", "min_params", "weight_decay", "wd0_epochs", "sat_patience", "sat_tol",
   "sat_min_delta", "probe", "ladder_hidden", "teacher_n", "teacher_dim", "parity_bits", "parity_n" }
 
 -- Range checks the option parser cannot make (they relate options to each other or to the
@@ -116,8 +117,8 @@ function M.check(o)
       return string.format("--parity-k: order %d is larger than --parity-bits %d", k, o.parity_bits)
     end
   end
-  if o.train_subset > 0 and o.batch > o.train_subset then
-    return string.format("--batch %d is larger than the data (--train-subset %d)", o.batch, o.train_subset)
+  if o.train_size > 0 and o.batch > o.train_size then
+    return string.format("--batch %d is larger than the data (--train-size %d)", o.batch, o.train_size)
   end
   if o.batch > o.teacher_n and #o.teacher_ranks > 0 then
     return string.format("--batch %d is larger than the teacher data (--teacher-n %d)", o.batch, o.teacher_n)

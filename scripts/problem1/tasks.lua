@@ -1,6 +1,6 @@
 -- tasks.lua - the data each of problem 1's runs trains on, built once per task and shared
 -- by every run (and, copy-on-write, by every local worker) that uses it:
---   real      the real dataset (--dataset, first --train-subset / --test-subset images)
+--   real      the real dataset (--dataset, first --train-size / --test-size images)
 --   noise f   the real task with a seeded fraction f of its training labels replaced
 --   random    every label replaced (noise 1, the sweep's memorisation control)
 --   teacher k rh.data.teacher: labels of a random rank-k teacher, --teacher-n samples

@@ -31,7 +31,7 @@ local pick, evaluate = measure.pick, measure.evaluate
 -- to reach --min-horizon at the study's weight decay (a wd0 twin trains as many epochs as
 -- its twin must, so the two differ in weight decay alone).
 function M.min_epochs(o, n)
-  return regime.min_epochs(o.lr, o.wd, o.momentum, o.batch, n, o.min_horizon, o.max_epochs)
+  return regime.min_epochs(o.lr, o.weight_decay, o.momentum, o.batch, n, o.min_horizon, o.max_epochs)
 end
 
 -- The cap of a run: --max-epochs, and for a wd0 twin --wd0-epochs (0: twice the minimum of
@@ -109,6 +109,7 @@ function M.train(run, task, o, history_path, say)
         local _, acc = evaluate(model, task.test)
         line.test_acc = acc
       end
+      line.id = run.id -- every JSON line names its run (docs/results.md)
       history:write(line)
       if rh.clock() - last_say >= o.progress_every or epoch == 1 then
         last_say = rh.clock()

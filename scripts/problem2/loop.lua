@@ -13,6 +13,7 @@
 -- so a run stopped at any point - killed, or refused a bad policy answer - continues after
 -- its last finished iteration.
 local rh = require "rankhost"
+local results = require "common.results"
 local Net = require "problem2.net"
 local surgery = require "problem2.surgery"
 local measure = require "problem2.measure"
@@ -92,10 +93,12 @@ function M.run(run, env)
   local path = env.dir .. "/iterations/" .. run.id .. ".jsonl"
   local ckdir = env.dir .. "/checkpoints/" .. run.id
   rh.io.mkdir_p(ckdir)
-  local rows = rh.io.exists(path) and rh.log.read_jsonl(path) or {}
+  -- the iterations trained so far (a hand-edited row is refused naming the file and line)
+  local rows = rh.io.exists(path) and results.read_file(path, { "iteration", "widths" }) or {}
   local log <close> = rh.log.jsonl(path, { append = true })
   if #rows == 0 then
     rows[1] = M.row_of_dense(dense)
+    rows[1].id = run.id -- every JSON line names its run (docs/results.md)
     log:write(rows[1])
   elseif rows[#rows].iteration > 0 then
     env.say(string.format("%s: continuing after iteration %d", run.id, rows[#rows].iteration))
@@ -139,6 +142,7 @@ function M.run(run, env)
     local rec = train.fit(net, task, env.rules, wd, lr, run.run_seed + 101 * (k + 1))
     if rec.svals then rh.save(checkpoint(k + 1), net:tensors()) end
     local row = M.row(k + 1, net, rec, wd, lr, method, last, o)
+    row.id = run.id
     log:write(row)
     rows[#rows + 1] = row
     env.say(string.format("%s iteration %d: widths %s, %d parameters, test acc %s, %.1f s (%s after %d epochs, H %.2f)",

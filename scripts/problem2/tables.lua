@@ -6,7 +6,7 @@ local loop = require "problem2.loop"
 local M = {}
 
 local function joined(w, sep) return table.concat(w, sep or "-") end
-local function yes(b) return b and "yes" or "no" end
+local function bool(b) return b and "true" or "false" end -- CSV booleans (docs/results.md)
 
 local function stops_text(counts)
   local parts = {}
@@ -32,13 +32,13 @@ function M.iterations(loops, o)
     for i, row in ipairs(l.rows) do
       local nxt = l.rows[i + 1] and l.rows[i + 1].widths or (i == #l.rows and r.next_widths) or nil
       -- the verdict of the policy's answer after this iteration (none after a rejected one)
-      local fp = nxt and yes(loop.fixed_point(row.widths, nxt, o.fp_slack, o.fp_rel_slack)) or ""
+      local fp = nxt and bool(loop.fixed_point(row.widths, nxt, o.fp_slack, o.fp_rel_slack)) or ""
       local ranks, measure = {}, row.rank_measure or "energy"
       for j = 1, #row.widths do ranks[j] = row.ranks and row.ranks[j][measure] or "" end
       out[#out + 1] = { r.id, r.task, r.variant, r.seed_index, row.iteration, joined(row.widths, ";"),
         joined(row.neurons, ";"), row.parameters, row.train_acc, row.test_acc, row.epochs, row.seconds, row.cum_seconds,
         row.cum_flops, row.weight_decay, row.lr, row.init, row.loss, row.stopped, row.wd_horizon, joined(ranks, ";"),
-        measure, nxt and joined(nxt, ";") or "", fp, yes(row.iteration == r.final_iteration) }
+        measure, nxt and joined(nxt, ";") or "", fp, bool(row.iteration == r.final_iteration) }
     end
   end
   return ITER_HEADER, out

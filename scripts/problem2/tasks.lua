@@ -9,29 +9,18 @@
 -- Each task also has the set training accuracy is measured on (at most 10,000 training
 -- samples) and, on first use, the sample the least-squares refit of --init qr|norm reads.
 local rh = require "rankhost"
+local data = require "common.data"
 
 local M = {}
 
--- The first n samples of ds (all of them for n = 0).
-local function first(ds, n) return (n > 0 and n < ds:size()) and ds:subset(1, n) or ds end
+local function first(ds, n) return data.first(ds, n) end
 
--- The image task; usage_error(msg) when its files are not found.
+-- The image task (common/data.lua: one loading path for every study); nil and a message
+-- when its files are not found.
 local function load_image(o)
-  local load = o.dataset == "mnist" and rh.data.mnist or rh.data.fashion_mnist
-  local dir = o.data_dir ~= "" and o.data_dir or nil
-  local ok, test = pcall(load, { dir = dir, split = "test" })
-  if not ok then return nil, tostring(test) end
-  local train
-  local ok_train, full = pcall(load, { dir = dir, split = "train" })
-  if ok_train then
-    train = full
-  else
-    -- only the 10k test set in the folder: 5/6 train, 1/6 test
-    train, test = test:split(5 / 6, o.seed)
-  end
-  train, test = first(train, o.train_size), first(test, o.test_size)
-  return { id = "img", name = string.format("%s (%d train / %d test)", o.dataset, train:size(), test:size()),
-    train = train, test = test, hidden = o.hidden }
+  local ok, t = pcall(data.real, o, o.dataset)
+  if not ok then return nil, tostring(t) end
+  return { id = "img", name = t.dataset, train = t.train, test = t.test, hidden = o.hidden }
 end
 
 local function teacher(o, wstar, data_seed)

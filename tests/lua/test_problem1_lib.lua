@@ -121,7 +121,7 @@ T.raises("no architecture with enough capacity", space.architecture, 1, 1,
 local po = { seed = 3, n = 4, seeds = 3, wd0_runs = 2, random_runs = 2, ladder = "on", ladder_seeds = 2,
   ladder_hidden = { 16 }, teacher_ranks = { 2, 8 }, parity_k = { 1 }, noise_levels = { 0, 0.5 }, ladder_mnist = "off",
   depth_min = 1, depth_max = 3, width_min = 32, width_max = 128, min_params = 1000, teacher_dim = 16, parity_bits = 8,
-  lr = 0.1, wd = 5e-3, momentum = 0, batch = 32, min_horizon = 4, max_epochs = 100, wd0_epochs = 0, train_subset = 1000,
+  lr = 0.1, weight_decay = 5e-3, momentum = 0, batch = 32, min_horizon = 4, max_epochs = 100, wd0_epochs = 0, train_size = 1000,
   teacher_n = 1000, parity_n = 500 }
 local p = plan.plan(po)
 local count, ids = {}, {}
@@ -158,16 +158,16 @@ T.eq(only[1].kind, "teacher", "--ladder only: no sweep")
 for _, h in ipairs { 4, 0 } do
   local pw = {}
   for k, v in pairs(po) do pw[k] = v end
-  pw.wd, pw.min_horizon = 0, h
+  pw.weight_decay, pw.min_horizon = 0, h
   for _, run in ipairs(plan.plan(pw)) do
-    T.ok(run.cost > 0 and run.cost < math.huge, string.format("--wd 0 --min-horizon %g: finite cost of %s", h, run.id))
+    T.ok(run.cost > 0 and run.cost < math.huge, string.format("--weight-decay 0 --min-horizon %g: finite cost of %s", h, run.id))
   end
 end
 -- the minimum epochs: the horizon lr * wd / (1 - m) * steps reaches min_horizon
 T.eq(trainer.min_epochs(po, 10000), 26, "4 / (0.1 * 5e-3 * 313 steps) = 25.6: 26 epochs")
-T.eq(trainer.min_epochs({ lr = 0.1, wd = 0, momentum = 0, batch = 32, min_horizon = 4, max_epochs = 10 }, 1000), 0,
+T.eq(trainer.min_epochs({ lr = 0.1, weight_decay = 0, momentum = 0, batch = 32, min_horizon = 4, max_epochs = 10 }, 1000), 0,
   "no weight decay: no minimum")
-T.eq(trainer.min_epochs({ lr = 0.1, wd = 5e-3, momentum = 0, batch = 32, min_horizon = 40, max_epochs = 10 }, 1000), 10,
+T.eq(trainer.min_epochs({ lr = 0.1, weight_decay = 5e-3, momentum = 0, batch = 32, min_horizon = 40, max_epochs = 10 }, 1000), 10,
   "capped at max_epochs")
 
 -- the settings a study is only continued under: its own and every one of the regime's

@@ -61,6 +61,39 @@ rows, torn = rh.log.read_jsonl(path("runs.jsonl"))
 T.eq(#rows, 3, "append continues the file")
 T.eq(rows[3].id, 3, "appended row")
 T.eq(torn, 0, "no torn line after append")
+-- a complete last record without its newline (an editor, a copy, a write cut just before the
+-- newline) is kept and given its newline, not cut; the readers had accepted it all along
+spit(path("nonl.jsonl"), '{"id":1}\n{"id":2,"done":true}')
+T.eq(#rh.log.read_jsonl(path("nonl.jsonl")), 2, "the reader accepts the last record")
+w = rh.log.jsonl(path("nonl.jsonl"), { append = true })
+T.eq(w.cut, 0, "a complete last record: nothing cut")
+T.eq(w.completed, true, "a complete last record: its newline added")
+w:write { id = 3 }
+w:close()
+T.eq(slurp(path("nonl.jsonl")), '{"id":1}\n{"id":2,"done":true}\n{"id":3}\n', "the last record kept, the next after it")
+w = rh.log.jsonl(path("nonl.jsonl"), { append = true })
+T.eq(w.completed, false, "a file ending in a newline: nothing to complete")
+w:close()
+-- a failed write (a full disk: /dev/full) is an error that names the file
+if rh.io.exists("/dev/full") then
+  local wf = rh.log.jsonl("/dev/full", { append = true })
+  T.raises("write: /dev/full: ", wf.write, wf, { id = 1 })
+  wf:close()
+end
+-- rh.io.lock: exclusive by default, shared on request; refused (nil, "held") while another
+-- holder's kind conflicts; released by release()
+local lk = rh.io.lock(path("lockfile"))
+T.ok(lk ~= nil, "lock: granted")
+local l2, why = rh.io.lock(path("lockfile"), { shared = true })
+T.eq(l2, nil, "lock: a shared lock beside an exclusive one is refused")
+T.eq(why, "held", "lock: why")
+lk:release()
+local s1 = rh.io.lock(path("lockfile"), { shared = true })
+local s2 = rh.io.lock(path("lockfile"), { shared = true })
+T.ok(s1 and s2, "lock: two shared locks at once")
+T.eq(rh.io.lock(path("lockfile")), nil, "lock: an exclusive lock beside shared ones is refused")
+s1:release(); s2:release()
+T.ok(rh.io.lock(path("lockfile")) ~= nil, "lock: exclusive again once they are released")
 -- a bad line in the middle is an error naming the file and line
 spit(path("bad.jsonl"), '{"a":1}\n{"a":\n{"a":3}\n')
 T.raises("bad.jsonl:2:", rh.log.read_jsonl, path("bad.jsonl"))

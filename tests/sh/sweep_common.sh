@@ -13,8 +13,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
-SWEEP_ARGS=(--quick --dataset fashion_mnist --data-dir "$data" --train-split test --holdout 0.25 --train-subset 800
-  --test-subset 200 --n 2 --seeds 1 --wd0-runs 1 --random-runs 0 --max-epochs 3 --min-horizon 0 --cooldown 1
+SWEEP_ARGS=(--quick --dataset fashion-mnist --data-dir "$data" --train-split test --holdout 0.25 --train-size 800
+  --test-size 200 --n 2 --seeds 1 --wd0-runs 1 --random-runs 0 --max-epochs 3 --min-horizon 0 --cooldown 1
   --rank-every 1 --rank-patience 2 --teacher-ranks 2 --teacher-n 300 --teacher-dim 16 --parity-k none
   --noise-levels none --ladder-seeds 1 --ladder-hidden 16 --probe 64 --jobs 1)
 # sweep DIR [options...]: the sweep into DIR (one process)

@@ -15,7 +15,7 @@ check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
 S=$out/s
 data=/usr/share/datasets/fashion-mnist  # Debian's dataset-fashion-mnist (debian-packages.txt)
 [ -f "$data/t10k-images-idx3-ubyte.gz" ] || { echo "FAIL: no $data: apt-get install dataset-fashion-mnist"; exit 1; }
-args=(--dataset fashion_mnist --data-dir "$data" --train-split test --holdout 0.25 --train-subset 3000 --test-subset 200
+args=(--dataset fashion-mnist --data-dir "$data" --train-split test --holdout 0.25 --train-size 3000 --test-size 200
       --n 3 --seeds 2 --wd0-runs 1 --random-runs 1 --teacher-ranks 2 --ladder-seeds 1 --parity-k none --noise-levels none
       --teacher-dim 16 --ladder-hidden 16 --jobs 1)
 planned=10

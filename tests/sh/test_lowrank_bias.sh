@@ -12,7 +12,7 @@ trap 'rm -rf "$out"' EXIT
 fail=0
 check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
 G="$RH_SOURCE/scripts/lowrank_bias.lua"
-TINY=(--dataset fashion_mnist --data-dir "$data" --train-split test --holdout 0.25 --train-subset 600 --test-subset 200
+TINY=(--dataset fashion-mnist --data-dir "$data" --train-split test --holdout 0.25 --train-size 600 --test-size 200
   --hidden 16 --epochs 3 --batches 16,64 --wds 0,0.01 --seeds 2 --probe 64 --jobs 2)
 grid() { "$RANKHOST" --threads 1 "$G" "${TINY[@]}" --out "$out/g" "$@"; }
 
@@ -71,8 +71,8 @@ usage() {
   "$RANKHOST" "$G" "$@" > "$out/err" 2>&1
   check "$name: status 2" '[ $? -eq 2 ] && grep -q -- "$pattern" "$out/err" || { cat "$out/err"; false; }'
 }
-usage "batch larger than the data" "--batches: batch 900 is larger than the data (--train-subset 600)" \
-  --train-subset 600 --batches 16,900 --out "$out/u"
+usage "batch larger than the data" "--batches: batch 900 is larger than the data (--train-size 600)" \
+  --train-size 600 --batches 16,900 --out "$out/u"
 usage "negative weight decay" "bad value '0,-1e-3' for --wds: must be >= 0" --wds 0,-1e-3
 usage "zero learning rate" "--lrs: a learning rate must be > 0" --lrs 0 --out "$out/u"
 usage "other settings in the same --out" "holds a study with other settings: --epochs (was 3, now 4); use the same settings" \

@@ -14,8 +14,8 @@ trap 'rm -rf "$out"' EXIT
 fail=0
 check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
 P1="$RH_SOURCE/scripts/problem1.lua"
-TINY=(--quick --dataset fashion_mnist --data-dir "$data" --train-split test --holdout 0.25 --train-subset 800
-  --test-subset 200 --n 2 --seeds 1 --wd0-runs 1 --random-runs 1 --max-epochs 4 --min-horizon 0 --cooldown 1
+TINY=(--quick --dataset fashion-mnist --data-dir "$data" --train-split test --holdout 0.25 --train-size 800
+  --test-size 200 --n 2 --seeds 1 --wd0-runs 1 --random-runs 1 --max-epochs 4 --min-horizon 0 --cooldown 1
   --rank-every 1 --rank-patience 2 --teacher-ranks 2 --teacher-n 300 --teacher-dim 16 --parity-k none
   --noise-levels none --ladder-seeds 1 --ladder-hidden 16 --probe 64 --jobs 1)
 study() { "$RANKHOST" "$P1" "${TINY[@]}" --out "$out/s" "$@"; }
@@ -161,16 +161,16 @@ usage "bad value" "bad value 'many' for --n" --n many
 usage "teacher rank above the input dimension" "--teacher-ranks: rank 40 is larger than the input dimension --teacher-dim 32" \
   --teacher-ranks 2,40 --teacher-dim 32 --out "$out/u"
 usage "parity order above the bits" "--parity-k: order 9 is larger than --parity-bits 8" --parity-k 9 --parity-bits 8 --out "$out/u"
-usage "negative weight decay" "bad value '-0.1' for --wd: must be >= 0" --wd -0.1
-usage "batch larger than the data" "--batch 900 is larger than the data (--train-subset 800)" --train-subset 800 --batch 900 --out "$out/u"
+usage "negative weight decay" "bad value '-0.1' for --weight-decay: must be >= 0" --weight-decay -0.1
+usage "batch larger than the data" "--batch 900 is larger than the data (--train-size 800)" --train-size 800 --batch 900 --out "$out/u"
 usage "noise level above 1" "bad value '0,1.5' for --noise-levels" --noise-levels 0,1.5
 study --lr 0.2 > "$out/err" 2>&1
 check "other settings in the same --out: status 2" '[ $? -eq 2 ] && grep -q "lr (was 0.1, now 0.2)" "$out/err"'
 # without weight decay no run has a minimum of epochs (the horizon never grows): the plan's
 # costs and the sweep's time estimates stay finite, with and without --min-horizon
 for h in 1 0; do
-  study --wd 0 --min-horizon $h --ladder off --random-runs 0 --jobs 2 --out "$out/wd0-$h" > "$out/err" 2>&1
-  check "--wd 0 --min-horizon $h: a study runs" '[ $? -eq 0 ] && [ "$(wc -l < "$out/wd0-$h/runs.jsonl")" = 3 ] && [ -s "$out/wd0-$h/report.md" ] || { cat "$out/err"; false; }'
+  study --weight-decay 0 --min-horizon $h --ladder off --random-runs 0 --jobs 2 --out "$out/wd0-$h" > "$out/err" 2>&1
+  check "--weight-decay 0 --min-horizon $h: a study runs" '[ $? -eq 0 ] && [ "$(wc -l < "$out/wd0-$h/runs.jsonl")" = 3 ] && [ -s "$out/wd0-$h/report.md" ] || { cat "$out/err"; false; }'
 done
 "$RANKHOST" "$P1" --resume --out "$out/none" > "$out/err" 2>&1
 check "--resume with nothing to resume: status 2" '[ $? -eq 2 ] && grep -q "no study to continue" "$out/err"'
