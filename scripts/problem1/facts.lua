@@ -12,6 +12,8 @@ local analysis = require "problem1.analysis"
 local classes = require "problem1.classes"
 local ladder = require "problem1.ladder"
 local trainer = require "problem1.train"
+local p1nulls = require "problem1.nulls"
+local p1collapse = require "problem1.collapse"
 
 local M = {}
 
@@ -120,17 +122,20 @@ local function measure_choice(o, measures, ctx)
     for _, mm in ipairs(measures) do
       -- the headline figure and measure's classes were made once, in analysis.write_all
       local headline = figure == o.class_figure and mm == o.measure
-      local a = headline and ctx.arch or classes.against_architecture(ctx.real, classes.classes(ctx.real, figure, mm, o.class_tol))
+      local cls = headline and ctx.cls or classes.classes(ctx.real, figure, mm, o.class_tol)
+      local a = headline and ctx.arch or classes.against_architecture(ctx.real, cls)
       local tw = headline and ctx.twins or classes.against_twins(ctx.real, ctx.wd0, figure, mm, o.class_tol)
       local tr = ctx.trends[mm].detail
       local w = M.rho(tr[figure] and tr[figure].min_width or {})
       local follows = verdicts.follows_width(w)
-      local verdict, why = verdicts.crosses_architectures(a, follows)
+      -- the seeds' consistency against shuffled architecture labels (problem1/nulls.lua)
+      local null = p1nulls.class_facts(ctx.real, cls, figure, mm, o.class_tol)
+      local verdict, why = verdicts.crosses_architectures(a, follows, null.verdict)
       rows[#rows + 1] = { figure = figure, measure = mm, rounded = classes.ROUNDED[mm] == true, classes = a.classes,
         multi = a.multi, replicated = a.replicated, consistent = a.consistent, eta2 = a.eta2, ari = a.ari,
         twins_ari = tw.ari, median = stats.median(values(ctx.real, function(r) return r.network[figure .. ":" .. mm] end)),
         min_width = w, follows_width = follows, follows_rule = verdicts.FOLLOWS_WIDTH_RULE, verdict = verdict,
-        why = why, rule = verdicts.CROSSES_RULE }
+        why = why, rule = verdicts.CROSSES_RULE, null = null }
     end
   end
   return rows
@@ -246,12 +251,22 @@ function M.build(o, plan, records, measures, ctx, timing)
   f.stop_rule = trainer.rule_text(o)
   f.controls = controls(records, m)
   f.measure_choice = measure_choice(o, measures, ctx)
+  -- the headline figure's null (the row of measure_choice for o.class_figure under m)
+  for _, row in ipairs(f.measure_choice) do
+    if row.figure == o.class_figure and row.measure == m then f.findings.classes.null = row.null end
+  end
+  if o.class_figure == "profile" then
+    f.findings.classes.null = p1nulls.class_facts(real, ctx.cls, "profile", m, o.class_tol)
+  end
+  f.headline = o._headline
+  f.collapse = p1collapse.build(records, m, analysis.KINDS)
   f.classes = class_rows(ctx.cls)
   f.wd0_classes = ctx.cls0 and #ctx.cls0 or 0
   f.twins = twin_rows(ctx.pairs, m)
   local targets = {}
   for i, t in ipairs(analysis.TARGETS) do targets[i] = t.key end
-  f.trends = { n = #real, targets = targets, rows = trend_rows(trend) }
+  f.trends = { n = #real, targets = targets, rows = trend_rows(trend),
+    by_architecture = p1nulls.trend_facts(real, m, analysis.TREND_FIGURES, analysis.TARGETS) }
   f.ladder = ladder_tables(records, m)
   f.not_converged = not_converged(records)
   return f

@@ -6,8 +6,10 @@
 -- weight-decay horizon (26 epochs) before a run may stop, then until the training
 -- loss has saturated and every layer's rank has settled. docs/problem1.md shows the
 -- measurements these defaults were chosen from.
+local rh = require "rankhost"
 local regime = require "common.regime"
 local classes = require "problem1.classes"
+local headline = require "problem1.headline"
 
 local M = {}
 
@@ -85,8 +87,12 @@ M.SPEC = regime.splice {
   { name = "ladder-mnist", type = "choice", choices = { "auto", "on", "off" }, default = "auto",
     help = "an MNIST rung (auto: when rh.data's search path finds MNIST's files)" },
   -- ---- analysis ----
-  { name = "measure", type = "choice", choices = { "energy", "relative", "numerical", "effective", "stable" },
-    default = "energy", help = "rank measure of the classes and the headline figures" },
+  { name = "measure", type = "choice", choices = { "auto", table.unpack(rh.rank.measure_names) },
+    default = "auto", help = "rank measure of the classes and the headline figures (auto: the one the calibration "
+      .. "table recovers k with on the most families: problem1/headline.lua)" },
+  { name = "calibration", type = "string", default = "", metavar = "PATH",
+    help = "a calibration study's folder (or its calibration.csv) to choose the headline measure from (empty: "
+      .. "scripts/problem1/default_calibration.csv, the default study's)" },
   { name = "class-figure", type = "choice", choices = classes.FIGURES,
     default = "last_hidden", help = "what equivalence classes are taken on (see docs/problem1.md)" },
   { name = "class-tol", type = "number", default = 0, min = 0, metavar = "X",
@@ -126,6 +132,10 @@ function M.check(o)
   if o.batch > o.parity_n and #o.parity_k > 0 then
     return string.format("--batch %d is larger than the parity data (--parity-n %d)", o.batch, o.parity_n)
   end
+  -- the headline measure: the calibration table's choice (--measure auto) or the user's
+  local ok, h = pcall(headline.settle, o, rh.rank.measure_names)
+  if not ok then return tostring(h) end
+  o._headline, o.measure = h, h.measure
 end
 
 return M
