@@ -231,7 +231,22 @@ function M.write_all(out, o, records)
     n_all, n_ok, wall, regime.text(o), o.wd, o.lr, o.batch, o.min_horizon, o.n, o.width,
     table.concat(rh.rank.measure_names, ", ")))
   doc.write(out .. "/report.md", d:text())
-  return { "calibration.csv", "report.md" }
+  -- the facts the report's sentences read, with the rules and thresholds that decided them
+  local fj = { rules = { recovers = string.format("mean slope over seeds in [%g, %g] and every rung's mean r/k in "
+      .. "[%g, %g]", V.SLOPE_LO, V.SLOPE_HI, V.RATIO_LO, V.RATIO_HI),
+      follows_C = string.format("every rung's mean rank within %g of C - 1 and still in k (range <= %g)", V.C_SLACK,
+        V.C_SLACK),
+      parity_learned = string.format("every seed's test accuracy >= %g", M.LEARNED) },
+    recover_k_on_linear_multi_index_parity = winners, facts = {} }
+  for _, x in ipairs(facts) do
+    local f = x.f
+    fj.facts[#fj.facts + 1] = { task = x.task, family = x.family, measure = x.measure, n = f.n, n_fit = f.n_fit,
+      slope = f.slope, slope_lo = f.slope_lo, slope_hi = f.slope_hi, intercept = f.intercept,
+      worst_ratio = f.worst_ratio, ks = f.ks, rung_ratio = f.rung_ratio, recovers = yesno(f.recovers), why = f.why,
+      follows_C = f.follows_C ~= nil and yesno(f.follows_C) or nil, follows_C_why = f.follows_C_why }
+  end
+  doc.write(out .. "/facts.json", rh.json.encode(fj) .. "\n")
+  return { "calibration.csv", "report.md", "facts.json" }
 end
 
 

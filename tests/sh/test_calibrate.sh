@@ -16,7 +16,7 @@ cal() { "$RANKHOST" --threads 1 "$C" --quick --data-dir "$data" --jobs 2 --out "
 
 cal > "$out/log1" 2>&1
 check "the quick study exits 0" '[ $? -eq 0 ] || { cat "$out/log1"; false; }'
-for f in calibration.csv report.md runs.jsonl config.json; do check "$f exists" '[ -s "$out/c/$f" ]'; done
+for f in calibration.csv report.md facts.json runs.jsonl config.json; do check "$f exists" '[ -s "$out/c/$f" ]'; done
 python3 - "$out/c" > "$out/py.log" 2>&1 <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1] + "/calibration.csv")))
@@ -37,6 +37,12 @@ for r in rows:
         float(r["slope"])
     if r["family"] in ("last_hidden", "classifier") and r["task"] != "linear" and r["task"] != "multi_index":
         assert r["follows_C"] in ("yes", "no", "cannot tell"), r
+import json
+facts = json.load(open(sys.argv[1] + "/facts.json"))
+assert len(facts["facts"]) == len(rows) and "recovers" in facts["rules"], facts.keys()
+by = {(f["task"], f["family"], f["measure"]): f for f in facts["facts"]}
+for r in rows:
+    assert by[(r["task"], r["family"], r["measure"])]["recovers"] == r["recovers"], r
 print("parsed", len(rows))
 PY
 check "calibration.csv: a row per task, family and measure" '[ $? -eq 0 ] || { cat "$out/py.log"; false; }'
