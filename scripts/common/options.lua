@@ -44,6 +44,8 @@ end
 function scalar.number(o, s)
   local v = tonumber(s)
   if not v or v ~= v then return nil, "expects a number" end
+  -- 1e400 reads as infinity, which "inf" would not: neither is a setting
+  if v == math.huge or v == -math.huge then return nil, "expects a finite number" end
   return check_range(o, v)
 end
 function scalar.string(_, s) return s end

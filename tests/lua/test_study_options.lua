@@ -44,6 +44,12 @@ T.ok(err:find("did you mean --weight-decay", 1, true), "did you mean --weight-de
 _, err = options.parse(spec, { "--zzzzzz" })
 T.ok(err:find("unknown option --zzzzzz (see --help)", 1, true), "nothing near: no suggestion: " .. tostring(err))
 
+-- a number option refuses infinity however it is spelled
+_, err = options.parse(spec, { "--weight-decay", "1e400" })
+T.ok(err and err:find("bad value '1e400' for --weight-decay: expects a finite number", 1, true), tostring(err))
+_, err = options.parse(spec, { "--weight-decay", "inf" })
+T.ok(err and err:find("for --weight-decay: expects a number", 1, true), tostring(err))
+
 -- booleans: --x / --no-x; a value after one is refused saying so
 o = assert(options.parse(spec, { "--no-baselines" }))
 T.eq(o.baselines, false, "--no-baselines")
