@@ -166,6 +166,17 @@ function M.neural_collapse(above, nc1)
   return "none"
 end
 
+-- The equilibrium check (problem 1's --long): a rank at the early horizon equals the one at
+-- the long horizon "within the stop rule's slack" when |late - early| <= max(slack,
+-- rel_slack x late) (the rank rule's own tolerance: regime.rank_rule). A measure is
+-- "stationary" when every network's figure is, "drifts" when one or more moved further.
+M.EQUILIBRIUM_RULE = "equilibrium"
+M.RULES.equilibrium = "|rank at H_long - rank at H_early| <= max(rank slack, rank rel_slack x rank) in every network"
+function M.within_slack(early, late, slack, rel_slack)
+  if not M.usable(early) or not M.usable(late) then return nil end
+  return math.abs(late - early) <= math.max(slack, rel_slack * late)
+end
+
 -- Problem 1's headline measure (problem1/headline.lua): the measure that recovers k on the
 -- most (task, family) rows of the calibration table.
 M.HEADLINE_RULE = "headline_measure"

@@ -14,6 +14,7 @@ local ladder = require "problem1.ladder"
 local trainer = require "problem1.train"
 local p1nulls = require "problem1.nulls"
 local p1collapse = require "problem1.collapse"
+local p1long = require "problem1.long"
 
 local M = {}
 
@@ -260,6 +261,12 @@ function M.build(o, plan, records, measures, ctx, timing)
   end
   f.headline = o._headline
   f.collapse = p1collapse.build(records, m, analysis.KINDS)
+  -- the equilibrium check (--long): ranks at H ~ --long-at (the run's history) against the end
+  f.long = p1long.build(records, o, measures, function(id)
+    if not ctx.out then return nil end
+    local ok, rows = pcall(rh.log.read_jsonl, ctx.out .. "/history/" .. id .. ".jsonl")
+    return ok and rows or nil
+  end)
   f.classes = class_rows(ctx.cls)
   f.wd0_classes = ctx.cls0 and #ctx.cls0 or 0
   f.twins = twin_rows(ctx.pairs, m)

@@ -98,6 +98,7 @@ local function findings(d, f)
     .. "converged networks of %d architectures (%d seeds each planned); %s.", o.class_figure, m, o.class_tol,
     a.classes, a.n, a.architectures, o.seeds, class_words(a)) .. calibrated.null_words(a.null, f.thresholds)
   lines[#lines + 1] = calibrated.collapse_line(f)
+  lines[#lines + 1] = calibrated.long_line(f)
   if F.twins then
     lines[#lines + 1] = string.format("- **Classes with and without weight decay** (the same draws, n = %d pairs): "
       .. "adjusted Rand index %s between the wd > 0 classes and the wd 0 classes.", F.twins.n, num(F.twins.ari, 3))
@@ -341,6 +342,10 @@ function M.text(f)
   calibrated.trends(d, f)
   d:h(2, "Neural collapse: the last layers against C - 1")
   calibrated.collapse(d, f)
+  if f.long then
+    d:h(2, "Equilibrium: the rank at H ~ " .. f.long.at .. " against H >= " .. f.long.horizon)
+    calibrated.long(d, f)
+  end
   if f.ladder.families > 0 then
     d:h(2, "The complexity ladder")
     ladder_tables(d, f)

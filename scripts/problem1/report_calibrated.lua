@@ -112,6 +112,47 @@ function M.null_words(n, th)
     num(n.bootstrap.ari_lo, 3), num(n.bootstrap.ari_hi, 3))
 end
 
+-- The equilibrium check (--long): per measure and figure, the rank at H ~ at against the end.
+function M.long(d, f)
+  local L = f.long
+  if not L then return end
+  d:p(string.format("%d networks (the sweep's first draws, seed 1) trained on to H >= %g (reached H %s; epochs "
+    .. "below); each figure's rank at the rank check nearest H = %g (H %s) against the end (after the "
+    .. "cooldown), means with 95%% intervals over the networks, and the paired difference. A measure is "
+    .. "*stationary* (rule `%s`) when every network's figure moved by at most max(%g, %g x rank), the stop rule's "
+    .. "slack; else it *drifts*.", #L.runs, L.horizon, prose.interval(L.late_h), L.at,
+    prose.interval(L.early_h), L.rows[1] and L.rows[1].rule or "equilibrium", L.slack, L.rel_slack))
+  local rows = {}
+  for _, r in ipairs(L.rows) do
+    rows[#rows + 1] = { r.measure == f.measure and ("**" .. r.measure .. "**") or r.measure, r.figure,
+      r.scale_invariant and "yes" or "no", prose.interval(r.early), prose.interval(r.late), prose.interval(r.diff),
+      r.within .. " of " .. r.n, r.verdict }
+  end
+  d:add(doc.md_table({ "measure", "figure", "scale-invariant", "rank at H ~ " .. L.at, "rank at the end",
+    "end minus early", "networks within the slack", "verdict" }, rows))
+  local per = {}
+  for _, x in ipairs(L.runs) do per[#per + 1] = { x.id, x.architecture, num(x.early_h, 3), num(x.late_h, 3), x.epochs,
+    x.stopped } end
+  d:add(doc.md_table({ "network", "architecture", "H early", "H end", "epochs", "stopped" }, per))
+end
+
+-- The finding's line of the equilibrium check under the headline measure.
+function M.long_line(f)
+  local L = f.long
+  if not L then return nil end
+  local parts, drift = {}, {}
+  for _, r in ipairs(L.rows) do
+    if r.measure == f.measure then
+      parts[#parts + 1] = string.format("%s %s -> %s (%s, %d of %d within the slack)", r.figure,
+        prose.interval(r.early), prose.interval(r.late), r.verdict, r.within, r.n)
+    end
+    if r.verdict == "drifts" and r.figure == "bottleneck" then drift[#drift + 1] = r.measure end
+  end
+  return string.format("- **Equilibrium (--long).** Under %s, rank at H ~ %g against H %s: %s. Measures whose "
+    .. "bottleneck rank drifts: %s.", f.measure, L.at, prose.interval(L.late_h), table.concat(parts, "; "),
+    #drift > 0 and table.concat(drift, ", ") or "none")
+end
+
 -- The trends over architectures (seeds averaged first) with permutation p-values.
 function M.trends(d, f)
   local t = f.trends.by_architecture

@@ -86,6 +86,13 @@ M.SPEC = regime.splice {
     help = "label-noise rungs: fraction of the real task's training labels replaced at random" },
   { name = "ladder-mnist", type = "choice", choices = { "auto", "on", "off" }, default = "auto",
     help = "an MNIST rung (auto: when rh.data's search path finds MNIST's files)" },
+  -- ---- the equilibrium check (issue 22 item 4) ----
+  { name = "long", type = "bool", default = false,
+    help = "also train --long-runs of the sweep's draws (seed 1's run seed: the real run trained on) to a horizon "
+      .. "H >= --long-horizon, and compare their ranks at H ~ --long-at with those at the end (kind long)" },
+  { name = "long-runs", type = "int", default = 8, min = 1, help = "networks of the equilibrium check (--long)" },
+  { name = "long-horizon", type = "number", default = 16, min = 1, help = "the horizon the --long networks reach" },
+  { name = "long-at", type = "number", default = 5, min = 0, help = "the early horizon --long compares against" },
   -- ---- analysis ----
   { name = "measure", type = "choice", choices = { "auto", table.unpack(rh.rank.measure_names) },
     default = "auto", help = "rank measure of the classes and the headline figures (auto: the one the calibration "
@@ -110,6 +117,10 @@ M.RUN_KEYS = regime.run_keys { "seed", "dataset", "data_dir", "train_split", "ho
 function M.check(o)
   if o.depth_min > o.depth_max then return "--depth-min must be <= --depth-max" end
   if o.width_min > o.width_max then return "--width-min must be <= --width-max" end
+  if o.long and o.long_runs > o.n then
+    return string.format("--long-runs %d: only %d architectures (--n) to train on", o.long_runs, o.n)
+  end
+  if o.long and o.long_at >= o.long_horizon then return "--long-at must be below --long-horizon" end
   if o.wd0_runs > o.n then return string.format("--wd0-runs %d: only %d architectures (--n) to twin", o.wd0_runs, o.n) end
   for _, k in ipairs(o.teacher_ranks) do
     if k > o.teacher_dim then

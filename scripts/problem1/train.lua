@@ -30,7 +30,11 @@ local pick, evaluate = measure.pick, measure.evaluate
 -- The epochs a run must train before it may stop: enough steps for the weight-decay horizon
 -- to reach --min-horizon at the study's weight decay (a wd0 twin trains as many epochs as
 -- its twin must, so the two differ in weight decay alone).
-function M.min_epochs(o, n)
+function M.min_epochs(o, n, run)
+  if run and run.kind == "long" then
+    -- the equilibrium check trains on to --long-horizon, whatever the cap
+    return regime.min_epochs(o.lr, o.weight_decay, o.momentum, o.batch, n, o.long_horizon, math.huge)
+  end
   return regime.min_epochs(o.lr, o.weight_decay, o.momentum, o.batch, n, o.min_horizon, o.max_epochs)
 end
 
@@ -39,6 +43,7 @@ end
 -- loss can keep falling for hundreds of epochs; the twin is compared at a step count at
 -- least that of its wd>0 twin, which most often stops soon after its minimum.
 function M.max_epochs(o, run, n)
+  if run.kind == "long" then return math.max(o.max_epochs, math.ceil(1.5 * M.min_epochs(o, n, run))) end
   if run.kind ~= "wd0" then return o.max_epochs end
   local least = M.min_epochs(o, n)
   local cap = o.wd0_epochs > 0 and o.wd0_epochs or least > 0 and 2 * least or o.max_epochs
@@ -68,7 +73,7 @@ function M.train(run, task, o, history_path, say)
   rh.seed(run.run_seed)
   local model = rh.nn.MLP(run.sizes)
   local n = task.train:size()
-  local min_epochs, max_epochs = M.min_epochs(o, n), M.max_epochs(o, run, n)
+  local min_epochs, max_epochs = M.min_epochs(o, n, run), M.max_epochs(o, run, n)
   local opt = rh.optim.SGD(model, { lr = o.lr, momentum = o.momentum, weight_decay = run.weight_decay })
   local record = {
     id = run.id, index = run.index, kind = run.kind, draw = run.draw, level = run.level, seed_index = run.seed_index,

@@ -228,4 +228,31 @@ local fh = io.open(bad, "w"); fh:write("task,family,measure,slope\nlinear,first,
 T.raises("no column 'slope_lo'", headline.read, bad)
 os.remove(bad)
 
+-- ---- the equilibrium check (problem1/long.lua) on constructed histories ----
+local long = require "problem1.long"
+local function layers(b, c) return { { ranks = { energy = b, gap = b } }, { ranks = { energy = c, gap = c } } } end
+local recs, hist = {}, {}
+for i = 1, 3 do
+  recs[i] = { id = "L" .. i, kind = "long", status = "ok", architecture = { 784, 64, 10 }, wd_horizon = 16, epochs = 100,
+    layers = layers(10 + i, 9) }
+  -- energy drifts by 5 from H 5 to the end; the classifier stays
+  hist["L" .. i] = { { wd_horizon = 2, layers = layers(40, 9) }, { wd_horizon = 5.1, layers = layers(5 + i, 9) },
+    { wd_horizon = 8, layers = layers(30, 9) }, { wd_horizon = 16 } }
+end
+local V2 = require "common.verdicts"
+local L = long.build(recs, { long_at = 5, long_horizon = 16, rank_slack = 1, rank_rel_slack = 0.05 }, { "energy" },
+  function(id) return hist[id] end)
+T.eq(#L.runs, 3, "three long runs")
+T.near(L.early_h.mean, 5.1, 1e-12, "the check nearest H = 5")
+local byfig = {}
+for _, r in ipairs(L.rows) do byfig[r.figure] = r end
+T.eq(byfig.bottleneck.verdict, "drifts", "a rank 5 higher at the end drifts")
+T.near(byfig.bottleneck.diff.mean, 5, 1e-12, "end minus early: 5")
+T.eq(byfig.classifier.verdict, "stationary", "a rank that stays is stationary")
+T.eq(byfig.classifier.within, 3, "within the slack in 3 of 3")
+T.eq(V2.within_slack(20, 21, 1, 0.05), true, "1 within slack 1")
+T.eq(V2.within_slack(20, 22, 1, 0.05), false, "2 is beyond max(1, 0.05 x 22)")
+T.eq(V2.within_slack(40, 41.9, 1, 0.05), true, "1.9 is within 0.05 x 41.9: the relative slack")
+T.eq(V2.within_slack(nil, 3, 1, 0.05), nil, "no early rank: no verdict")
+
 T.done()
