@@ -166,6 +166,11 @@ function M.neural_collapse(above, nc1)
   return "none"
 end
 
+-- Weight norms are "stationary" when over the last NORM_PATIENCE epochs every Linear
+-- layer's weight norm spread by at most NORM_REL_TOL of its value (rh.train.stop.norms).
+M.NORM_PATIENCE = 5
+M.NORM_REL_TOL = 0.01
+
 -- The equilibrium check (problem 1's --long): a rank at the early horizon equals the one at
 -- the long horizon "within the stop rule's slack" when |late - early| <= max(slack,
 -- rel_slack x late) (the rank rule's own tolerance: regime.rank_rule). A measure is
@@ -264,7 +269,7 @@ function M.constants()
     WD0_INIT_MARGIN = M.WD0_INIT_MARGIN, HORIZON_MATCH = M.HORIZON_MATCH, SAME_WD_TOL = M.SAME_WD_TOL,
     ALPHA = M.ALPHA, NULL_DRAWS = M.NULL_DRAWS, BOOTSTRAP_DRAWS = M.BOOTSTRAP_DRAWS,
     DEGENERATE_MAX_DISTINCT = M.DEGENERATE_MAX_DISTINCT, COLLAPSE_RANK_SLACK = M.COLLAPSE_RANK_SLACK,
-    NC1_COLLAPSED = M.NC1_COLLAPSED }
+    NC1_COLLAPSED = M.NC1_COLLAPSED, NORM_PATIENCE = M.NORM_PATIENCE, NORM_REL_TOL = M.NORM_REL_TOL }
 end
 
 return M

@@ -23,8 +23,18 @@ local values = stats.values
 -- ---- the findings ----
 
 local function convergence(o, real, real_all)
+  -- of the converged ones, those whose weight norms stood still too at the stop (a record
+  -- from before the rule was observed has no verdict: not counted either way)
+  local still, known = 0, 0
+  for _, r in ipairs(real) do
+    if r.norms_stationary ~= nil then
+      known = known + 1
+      if r.norms_stationary then still = still + 1 end
+    end
+  end
   return { converged = #real, trained = #real_all, rank_measure = o.rank_measure, min_horizon = o.min_horizon,
-    max_epochs = o.max_epochs }
+    max_epochs = o.max_epochs, norms_stationary = still, norms_known = known, norm_patience = verdicts.NORM_PATIENCE,
+    norm_rel_tol = verdicts.NORM_REL_TOL }
 end
 
 -- The end against initialisation, network by network: every run's own network before its

@@ -78,7 +78,8 @@ function M.build(records, o, measures, history_of)
   local list = {}
   for _, x in ipairs(runs) do
     list[#list + 1] = { id = x.record.id, architecture = table.concat(x.record.architecture, "-"), early_h = x.early_h,
-      late_h = x.late_h, epochs = x.record.epochs, stopped = x.record.stopped, converged = x.record.converged == true }
+      late_h = x.late_h, epochs = x.record.epochs, stopped = x.record.stopped, converged = x.record.converged == true,
+      norms_stationary = x.record.norms_stationary }
   end
   local h_early, h_late = {}, {}
   for _, x in ipairs(runs) do h_early[#h_early + 1], h_late[#h_late + 1] = x.early_h, x.late_h end

@@ -132,8 +132,9 @@ function M.long(d, f)
     "end minus early", "networks within the slack", "verdict" }, rows))
   local per = {}
   for _, x in ipairs(L.runs) do per[#per + 1] = { x.id, x.architecture, num(x.early_h, 3), num(x.late_h, 3), x.epochs,
-    x.stopped } end
-  d:add(doc.md_table({ "network", "architecture", "H early", "H end", "epochs", "stopped" }, per))
+    x.stopped, x.norms_stationary == nil and "n/a" or x.norms_stationary and "yes" or "no" } end
+  d:add(doc.md_table({ "network", "architecture", "H early", "H end", "epochs", "stopped",
+    "weight norms stationary at the stop" }, per))
 end
 
 -- The finding's line of the equilibrium check under the headline measure.

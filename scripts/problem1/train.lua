@@ -12,6 +12,7 @@ local rh = require "rankhost"
 local regime = require "common.regime"
 local measure = require "common.measure"
 local space = require "problem1.space"
+local verdicts = require "common.verdicts"
 
 local M = {}
 
@@ -100,6 +101,10 @@ function M.train(run, task, o, history_path, say)
     max_epochs = max_epochs,
     patience = o.sat_patience, threshold = o.sat_tol, min_delta = o.sat_min_delta, progress = false,
     rank_converged = regime.rank_rule(o),
+    -- weight-norm stationarity, observed (it stops nothing): convergence as equilibrium
+    -- needs the norms to stand still too (issue 22 item 4; verdicts.NORM_PATIENCE, NORM_REL_TOL)
+    stop = { rh.train.stop.norms { model = model, patience = verdicts.NORM_PATIENCE, rel_tol = verdicts.NORM_REL_TOL,
+      observe = true } },
     callback = function(epoch, rec)
       local line = { epoch = epoch, loss = rec.loss, acc = rec.accuracy, wd_horizon = rec.wd_horizon, lr = rec.lr,
         time = rh.clock() - t0, saturated = rec.saturated, rank_converged = rec.rank_converged }
@@ -132,6 +137,7 @@ function M.train(run, task, o, history_path, say)
   record.stopped, record.epochs, record.steps = h.stopped, h.epochs, h.steps
   record.wd_horizon = h.wd_horizon
   record.saturated = h[#h].saturated == true
+  record.norms_stationary, record.norm_moved = h[#h].norms_stationary == true, h[#h].norm_moved
   record.ranks_at_stop = h.ranks
   if h.stopped == "diverged" then
     record.status, record.converged = "diverged at step " .. h.diverged_step, false
