@@ -22,7 +22,7 @@ local arch = classes.architecture
 -- The value classes are taken on (rounded as classes.classes rounds it).
 local function class_value(r, figure, m)
   local v = classes.value(r, figure, m)
-  if v == nil or not classes.ROUNDED[m] then return v end
+  if v == nil or not classes.rounded(m) then return v end
   if type(v) == "table" then
     local t = {}
     for i, x in ipairs(v) do t[i] = math.floor(x + 0.5) end
