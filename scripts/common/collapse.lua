@@ -44,21 +44,31 @@ function M.nc1(H, y, C)
   if present < 2 then return nil, "fewer than 2 classes in the batch" end
   local col = {}
   for j, c in ipairs(ids) do col[c] = j end
-  -- one-hot Y (N x present) and 1 / n_c
-  local Y = rh.zeros(n, present)
+  -- one-hot Y (N x present) and 1 / n_c. Every temporary is released at the end of the call
+  -- (<close>) rather than left to the collector: a sweep measures every network at every
+  -- check, and garbage tensors between collections would grow its resident memory.
+  local Y <close> = rh.zeros(n, present)
   for i = 1, n do Y:set(i, col[ys[i]], 1) end
-  local inv = rh.zeros(present, 1)
+  local inv <close> = rh.zeros(present, 1)
   for j, c in ipairs(ids) do inv:set(j, 1, 1 / count[c]) end
   local H2 = H:contiguous()
-  local mu = rh.matmul(Y:t(), H2) * inv            -- class means, present x d
-  local mg = H2:mean(1)                             -- global mean, 1 x d
-  local Mc = mu - mg                                -- centred class means
-  local R = H2 - rh.matmul(Y, mu)                  -- within-class residuals, N x d
-  local _, S, Vt = rh.linalg.svd(Mc)
+  local sums <close> = rh.matmul(Y:t(), H2)
+  local mu <close> = sums * inv                     -- class means, present x d
+  local mg <close> = H2:mean(1)                     -- global mean, 1 x d
+  local Mc <close> = mu - mg                        -- centred class means
+  local fitted <close> = rh.matmul(Y, mu)
+  local R <close> = H2 - fitted                     -- within-class residuals, N x d
+  local U0, S0, Vt0 = rh.linalg.svd(Mc)
+  local U <close> = U0
+  local S <close> = S0
+  local Vt <close> = Vt0
   local s = S:totable()
   local smax = s[1] or 0
   if smax <= 0 then return nil, "the class means coincide (Sigma_B = 0)" end
-  local proj = rh.matmul(R, Vt:t()):square():sum(1):totable()[1] -- ||R v_j||^2, one per j
+  local RV <close> = rh.matmul(R, Vt:t())
+  local RV2 <close> = RV:square()
+  local col_sums <close> = RV2:sum(1)
+  local proj = col_sums:totable()[1] -- ||R v_j||^2, one per j
   local tr, kept = 0, 0
   for j = 1, #s do
     if s[j] > M.PINV_RTOL * smax then
