@@ -32,6 +32,10 @@ M.WD0_INIT_MARGIN = 0.05
 M.HORIZON_MATCH = 0.1
 -- Problem 2: a variant's first weight decay is "constant" when within this of the base one.
 M.SAME_WD_TOL = 1e-12
+-- Problem 1's memorisation grid: memorisation "has set in" in a cell (weight decay, label
+-- noise, training-set size) when the mean memorised fraction (training accuracy on the
+-- flipped examples against their flipped labels) is at least this.
+M.MEMORISATION_ONSET = 0.5
 
 -- ---- one rule for a missing value ----
 
@@ -191,11 +195,66 @@ function M.wd_change(wd1, wd)
   return wd1 < wd and "lowered" or "raised"
 end
 
+-- Whether a figure "rises" with another, the users' question ("does the rank rise with the
+-- memorised fraction?"), from Spearman's rho s = {rho, lo, hi, n}: "yes" when rho_sign is
+-- positive, "no" when it is negative (it falls) or the 95% interval lies within
+-- [-RHO_NEGLIGIBLE, RHO_NEGLIGIBLE] (no relation of any size), "cannot tell" otherwise
+-- (an interval containing 0 and a sizeable rho, too few runs, an undefined rho).
+M.RHO_NEGLIGIBLE = 0.3
+M.RISES_RULE = "rises"
+M.RULES.rises = "rho_sign positive (yes); negative, or the 95% interval within +-RHO_NEGLIGIBLE (no); else cannot tell"
+function M.rises(s)
+  local sign = M.rho_sign(s)
+  if sign == "positive" then return "yes" end
+  if sign == "negative" then return "no" end
+  if sign == "none" and s.lo >= -M.RHO_NEGLIGIBLE and s.hi <= M.RHO_NEGLIGIBLE then return "no" end
+  return "cannot tell"
+end
+
+-- One answer from several verdicts of rule `rises` (one per weight decay): "yes" / "no" when
+-- every one with an answer says so (at least one does), "mixed" when some say yes and some
+-- no, "cannot tell" when none answers.
+M.ALL_AGREE_RULE = "all_agree"
+M.RULES.all_agree = "every yes/no verdict the same (that answer), both present (mixed), none (cannot tell)"
+function M.all_agree(list)
+  local yes, no = 0, 0
+  for _, v in ipairs(list) do
+    if v == "yes" then yes = yes + 1 elseif v == "no" then no = no + 1 end
+  end
+  if yes > 0 and no > 0 then return "mixed" end
+  if yes > 0 then return "yes" end
+  if no > 0 then return "no" end
+  return "cannot tell"
+end
+
+-- Where memorisation sets in along weight decay, from the cells of one noise level and size
+-- in increasing weight decay, each { wd, fraction = {mean, half, n} }: the largest weight
+-- decay whose mean memorised fraction is >= MEMORISATION_ONSET (memorisation sets in at or
+-- below it), "none" when no cell reaches it, "all" when every cell does; returns the verdict
+-- and that weight decay (nil for "none").
+M.ONSET_RULE = "memorisation_onset"
+M.RULES.memorisation_onset = "the largest weight decay whose mean memorised fraction >= MEMORISATION_ONSET"
+function M.memorisation_onset(cells)
+  local at, all, any = nil, #cells > 0, false
+  for _, c in ipairs(cells) do
+    local m = c.fraction and c.fraction.mean
+    if M.usable(m) and m >= M.MEMORISATION_ONSET then
+      any = true
+      if not at or c.wd > at then at = c.wd end
+    else
+      all = false
+    end
+  end
+  if not any then return "none", nil end
+  return all and "all" or "below", at
+end
+
 -- The named constants, for facts.json (a reader sees the thresholds beside the verdicts).
 function M.constants()
   return { RHO_PERFECT_MIN_N = M.RHO_PERFECT_MIN_N, FOLLOWS_WIDTH = M.FOLLOWS_WIDTH,
     MEMORISED_TRAIN_ACC = M.MEMORISED_TRAIN_ACC, SEEDS_KEEP_CLASS = M.SEEDS_KEEP_CLASS, BAR = M.BAR,
-    WD0_INIT_MARGIN = M.WD0_INIT_MARGIN, HORIZON_MATCH = M.HORIZON_MATCH, SAME_WD_TOL = M.SAME_WD_TOL }
+    WD0_INIT_MARGIN = M.WD0_INIT_MARGIN, HORIZON_MATCH = M.HORIZON_MATCH, SAME_WD_TOL = M.SAME_WD_TOL,
+    MEMORISATION_ONSET = M.MEMORISATION_ONSET, RHO_NEGLIGIBLE = M.RHO_NEGLIGIBLE }
 end
 
 return M

@@ -152,6 +152,8 @@ function M.train(run, task, o, history_path, say)
     record.ranks_after_cooldown = hc.ranks
   end
   record.final, record.layers, record.network = measure.model(model, task, svals)
+  -- a task may measure more of the trained model (the memorisation grid's memorised fraction)
+  if task.after then task.after(model, record) end
   return ended()
 end
 
