@@ -227,6 +227,46 @@ function M.all_agree(list)
   return "cannot tell"
 end
 
+-- Whether a value depends on a factor (the plateau rank on depth), from the 95% intervals
+-- {mean, half} of its levels: "yes" when two levels' intervals are disjoint, "no" when every
+-- pair overlaps, "cannot tell" with fewer than 2 levels or a level without an interval
+-- (missing levels, nil, are left out).
+M.DEPENDS_RULE = "depends"
+M.RULES.depends = "two levels' 95% intervals disjoint (yes); all overlapping (no); < 2 levels or one without an interval (cannot tell)"
+function M.depends(list)
+  local ivs = {}
+  for _, iv in pairs(list) do
+    if iv and M.usable(iv.mean) then
+      if not M.usable(iv.half) then return "cannot tell" end
+      ivs[#ivs + 1] = iv
+    end
+  end
+  if #ivs < 2 then return "cannot tell" end
+  for i = 1, #ivs do
+    for j = i + 1, #ivs do
+      local a, b = ivs[i], ivs[j]
+      if a.mean + a.half < b.mean - b.half or b.mean + b.half < a.mean - a.half then return "yes" end
+    end
+  end
+  return "no"
+end
+
+-- "Is the convergent rank a property of the task rather than the width?" from one layer
+-- family's plateau fits, one per depth (stats.plateau: width nil when the rank still grows
+-- at the widest widths) and the depends verdict on their plateau values: "yes" when every
+-- depth has a plateau and its value does not depend on depth, "no" when no depth has one
+-- or the value depends on depth, "cannot tell" otherwise.
+M.TASK_PROPERTY_RULE = "task_property"
+M.RULES.task_property = "a plateau at every depth and depends = no (yes); no plateau at any depth, or depends = yes (no); else cannot tell"
+function M.task_property(plateau_widths, depth_verdict, depths)
+  local found = 0
+  for _, w in pairs(plateau_widths) do if w then found = found + 1 end end
+  if depths == 0 then return "cannot tell" end
+  if found == 0 or depth_verdict == "yes" then return "no" end
+  if found == depths and depth_verdict == "no" then return "yes" end
+  return "cannot tell"
+end
+
 -- Where memorisation sets in along weight decay, from the cells of one noise level and size
 -- in increasing weight decay, each { wd, fraction = {mean, half, n} }: the largest weight
 -- decay whose mean memorised fraction is >= MEMORISATION_ONSET (memorisation sets in at or

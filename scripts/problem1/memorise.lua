@@ -37,14 +37,16 @@ local SHARED = { "seed", "dataset", "data-dir", "train-split", "holdout", "test-
 for _, e in ipairs(regime.SPEC) do SHARED[#SHARED + 1] = e.name end
 local DEFAULTS = { ["max-epochs"] = 100, ["test-size"] = 2000 }
 
-local function shared_spec()
+-- problem 1's shared options (SHARED) with other defaults (by option name); the other
+-- problem 1 grids (problem1/width_depth.lua) take them too
+function M.shared_spec(defaults, names)
   local by = {}
   for _, e in ipairs(settings.SPEC) do if e.name then by[e.name] = e end end
   local out = {}
-  for _, name in ipairs(SHARED) do
+  for _, name in ipairs(names or SHARED) do
     local e = {}
     for k, v in pairs(by[name]) do e[k] = v end
-    if DEFAULTS[name] then e.default = DEFAULTS[name] end
+    if defaults[name] then e.default = defaults[name] end
     out[#out + 1] = e
   end
   return out
@@ -70,7 +72,8 @@ M.SPEC = {
   { name = "weight-decays", type = "numbers", default = { 1e-4, 3e-4, 1e-3, 2e-3, 5e-3 }, min = 0, metavar = "WD,WD,...",
     help = "weight decays of the grid" },
 }
-for _, e in ipairs(shared_spec()) do M.SPEC[#M.SPEC + 1] = e end
+for _, e in ipairs(M.shared_spec(DEFAULTS)) do M.SPEC[#M.SPEC + 1] = e end
+M.SHARED = SHARED
 
 M.RUN_KEYS = regime.run_keys { "seed", "dataset", "data_dir", "train_split", "holdout", "test_size", "sat_patience",
   "sat_tol", "sat_min_delta", "probe", "hidden" }
