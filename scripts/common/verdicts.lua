@@ -267,6 +267,27 @@ function M.task_property(plateau_widths, depth_verdict, depths)
   return "cannot tell"
 end
 
+-- Problem 1's weight-decay sweep: validation accuracy "holds" at a weight decay when its
+-- mean lies within ACC_HOLDS of the best weight decay's mean.
+M.ACC_HOLDS = 0.01
+M.ACC_HOLDS_RULE = "accuracy_holds"
+M.RULES.accuracy_holds = "mean validation accuracy >= the best weight decay's mean - ACC_HOLDS"
+function M.accuracy_holds(acc, best)
+  return M.usable(acc) and M.usable(best) and acc >= best - M.ACC_HOLDS
+end
+
+-- Whether the rank plateaus over the weight decays where accuracy holds, from the depends
+-- verdict on their rank intervals and their number: "yes" (at least 2 decays, no pair of
+-- intervals disjoint), "no" (two disjoint), "cannot tell" (fewer than 2, or depends cannot tell).
+M.PLATEAUS_RULE = "plateaus"
+M.RULES.plateaus = "over >= 2 weight decays where accuracy holds, depends = no (yes), depends = yes (no), else cannot tell"
+function M.plateaus(dep, n)
+  if n < 2 then return "cannot tell" end
+  if dep == "no" then return "yes" end
+  if dep == "yes" then return "no" end
+  return "cannot tell"
+end
+
 -- Where memorisation sets in along weight decay, from the cells of one noise level and size
 -- in increasing weight decay, each { wd, fraction = {mean, half, n} }: the largest weight
 -- decay whose mean memorised fraction is >= MEMORISATION_ONSET (memorisation sets in at or
@@ -294,7 +315,7 @@ function M.constants()
   return { RHO_PERFECT_MIN_N = M.RHO_PERFECT_MIN_N, FOLLOWS_WIDTH = M.FOLLOWS_WIDTH,
     MEMORISED_TRAIN_ACC = M.MEMORISED_TRAIN_ACC, SEEDS_KEEP_CLASS = M.SEEDS_KEEP_CLASS, BAR = M.BAR,
     WD0_INIT_MARGIN = M.WD0_INIT_MARGIN, HORIZON_MATCH = M.HORIZON_MATCH, SAME_WD_TOL = M.SAME_WD_TOL,
-    MEMORISATION_ONSET = M.MEMORISATION_ONSET, RHO_NEGLIGIBLE = M.RHO_NEGLIGIBLE }
+    MEMORISATION_ONSET = M.MEMORISATION_ONSET, RHO_NEGLIGIBLE = M.RHO_NEGLIGIBLE, ACC_HOLDS = M.ACC_HOLDS }
 end
 
 return M

@@ -67,4 +67,14 @@ T.eq(V.task_property({}, "cannot tell", 2), "no", "task property: no plateau at 
 T.eq(V.task_property({ [1] = 128 }, "cannot tell", 2), "cannot tell", "task property: one depth of two")
 T.eq(V.task_property({ 128, 64 }, "cannot tell", 2), "cannot tell", "task property: depth cannot tell")
 T.eq(V.task_property({}, "cannot tell", 0), "cannot tell", "task property: no depths")
+
+-- ---- the weight-decay sweep's rules ----
+T.eq(V.ACC_HOLDS, 0.01, "accuracy-holds margin")
+T.ok(V.accuracy_holds(0.855, 0.86), "within 0.01 of the best: holds")
+T.ok(not V.accuracy_holds(0.84, 0.86), "0.02 below the best: does not hold")
+T.ok(not V.accuracy_holds(0 / 0, 0.86), "NaN does not hold")
+T.eq(V.plateaus("no", 3), "yes", "plateaus: overlapping over 3 decays")
+T.eq(V.plateaus("yes", 3), "no", "plateaus: disjoint")
+T.eq(V.plateaus("no", 1), "cannot tell", "plateaus: one decay")
+T.eq(V.plateaus("cannot tell", 4), "cannot tell", "plateaus: depends cannot tell")
 T.done()
