@@ -136,22 +136,31 @@ function M.facts(o, records)
     if stats.usable(c.val_acc.mean) and (not best or c.val_acc.mean > best.val_acc.mean) then best = c end
   end
   F.chosen = best and { wd = best.wd, val_acc = best.val_acc, test_acc = best.test_acc, rule = "highest mean validation accuracy" }
-  F.holds = {}
+  F.holds, F.holds_matched = {}, {}
   for _, c in ipairs(F.cells) do
     c.accuracy_holds = best ~= nil and verdicts.accuracy_holds(c.val_acc.mean, best.val_acc.mean)
     if c.accuracy_holds then F.holds[#F.holds + 1] = c.wd end
+    if c.accuracy_holds and c.H_matched then F.holds_matched[#F.holds_matched + 1] = c.wd end
   end
   F.holds_rule = verdicts.ACC_HOLDS_RULE
   for _, f in ipairs(M.FAMILIES) do
     if #f.layers(depth) > 0 then
-      local ivs, xs, ys = {}, {}, {}
-      for _, c in ipairs(F.cells) do if c.accuracy_holds then ivs[#ivs + 1] = c.ranks[f.key] end end
+      -- the plateau is judged at matched horizon (H >= --min-horizon in every run of the
+      -- decay); with the unmatched decays too beside it
+      local ivs, all, xs, ys = {}, {}, {}, {}
+      for _, c in ipairs(F.cells) do
+        if c.accuracy_holds then
+          all[#all + 1] = c.ranks[f.key]
+          if c.H_matched then ivs[#ivs + 1] = c.ranks[f.key] end
+        end
+      end
       for _, r in ipairs(runs) do
         local y = width_depth.family_rank(r, f, M.MEASURE)
         if y and r.hyper.weight_decay > 0 then xs[#xs + 1], ys[#ys + 1] = math.log(r.hyper.weight_decay), y end
       end
-      local dep = verdicts.depends(ivs)
+      local dep, dep_all = verdicts.depends(ivs), verdicts.depends(all)
       F.families[#F.families + 1] = { key = f.key, text = f.text, vs_wd = facts.rho(xs, ys), depends = dep,
+        depends_unmatched_too = dep_all, plateaus_unmatched_too = verdicts.plateaus(dep_all, #all),
         depends_rule = verdicts.DEPENDS_RULE, plateaus = verdicts.plateaus(dep, #ivs), plateaus_rule = verdicts.PLATEAUS_RULE,
         holds_n = #ivs }
     end

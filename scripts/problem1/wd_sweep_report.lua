@@ -26,18 +26,25 @@ function M.text(F)
       .. "(n = %d).", F.chosen.rule, F.chosen.wd, prose.interval(F.chosen.val_acc), prose.interval(F.chosen.test_acc),
       F.chosen.val_acc.n))
   end
-  local holds = {}
-  for i, w in ipairs(F.holds) do holds[i] = string.format("%g", w) end
+  local function list(ws)
+    local out = {}
+    for i, w in ipairs(ws) do out[i] = string.format("%g", w) end
+    return #out > 0 and table.concat(out, ", ") or "none"
+  end
   local first = F.families[1]
   if first then
     local parts = {}
     for _, c in ipairs(F.cells) do
-      if c.accuracy_holds then parts[#parts + 1] = string.format("wd %g: %s", c.wd, prose.interval(c.ranks.first)) end
+      if c.accuracy_holds then
+        parts[#parts + 1] = string.format("wd %g: %s%s", c.wd, prose.interval(c.ranks.first),
+          c.H_matched and "" or " (H not matched)")
+      end
     end
     say(string.format("- **Does the rank plateau where accuracy holds?** %s for the first layer (rule %s over the "
-      .. "weight decays whose validation accuracy holds, rule %s: %s): %s. Over every weight decay, Spearman's rho "
-      .. "of the rank with log weight decay is %s.", ANSWER[F.answer.answer], F.answer.rule, F.holds_rule,
-      table.concat(holds, ", "), table.concat(parts, "; "), prose.rho(first.vs_wd)))
+      .. "weight decays whose validation accuracy holds, rule %s, at matched horizon: %s; with the unmatched ones too "
+      .. "(%s) the rule says %s): %s. Over every weight decay, Spearman's rho of the rank with log weight decay is %s.",
+      ANSWER[F.answer.answer], F.answer.rule, F.holds_rule, list(F.holds_matched), list(F.holds),
+      first.plateaus_unmatched_too, table.concat(parts, "; "), prose.rho(first.vs_wd)))
   end
   if #F.H_unmatched > 0 then
     local w = {}
@@ -60,10 +67,11 @@ function M.text(F)
   say(doc.md_table({ "wd", "n", "H", "H matched", "train acc", "validation acc", "accuracy holds",
     F.measure .. " first", F.measure .. " hidden", F.measure .. " classifier", F.compare .. " first" }, rows))
   say("")
-  say("| family | rho with log wd | rank depends on wd where accuracy holds | plateaus |")
-  say("|---|---|---|---|")
+  say("| family | rho with log wd | depends on wd (accuracy holds, H matched) | plateaus | plateaus, unmatched H too |")
+  say("|---|---|---|---|---|")
   for _, f in ipairs(F.families) do
-    say(string.format("| %s | %s | %s | %s |", f.text, prose.rho(f.vs_wd), f.depends, f.plateaus))
+    say(string.format("| %s | %s | %s | %s | %s |", f.text, prose.rho(f.vs_wd), f.depends, f.plateaus,
+      f.plateaus_unmatched_too))
   end
   say("")
   for _, fig in ipairs(F.figures or {}) do say(string.format("![%s](%s)\n\n*%s*\n", fig.title, fig.file, fig.caption)) end
