@@ -12,6 +12,8 @@ local rh = require "rankhost"
 local study = require "common.study"
 local data = require "common.data"
 local stats = require "common.stats"
+local facts = require "common.facts"
+local prose = require "common.prose"
 
 local OPTIONS = {
   { name = "quick", type = "preset", help = "a smaller study (about 5 s)",
@@ -81,8 +83,8 @@ study.run {
     for _, wd in ipairs(ctx.o.weight_decays) do
       local g = by_wd[wd]
       if g then
-        lines[#lines + 1] = string.format("| %g | %d | %s | %s |", wd, #g.rank, stats.fmt_ci(g.rank, 3),
-          stats.fmt_ci(g.acc, 3))
+        lines[#lines + 1] = string.format("| %g | %d | %s | %s |", wd, #g.rank, prose.interval(facts.interval(g.rank), 3),
+          prose.interval(facts.interval(g.acc), 3))
       end
     end
     rh.io.write_atomic(ctx.out .. "/report.md", table.concat(lines, "\n") .. "\n")

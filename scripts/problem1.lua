@@ -22,7 +22,7 @@ local tasks_of = require "problem1.tasks"
 local trainer = require "problem1.train"
 local analysis = require "problem1.analysis"
 
-local KINDS = { "real", "wd0", "random", "teacher", "parity", "noise", "mnist" }
+local KINDS = { "real", "wd0", "random", "teacher", "parity", "noise", "mnist", "long" }
 
 -- the header: the plan by kind, the settings, the stop rule
 local function announce(ctx)

@@ -8,6 +8,8 @@
 --   stop.saturation{patience=, threshold=1e-3, min_delta=0, monitor="train"|"eval"}
 --   stop.ranks{patience=3, slack=0, rel_slack=0}     -- reads record.ranks (fit's rank check)
 --   stop.all({rule, ...}, why)                        -- holds when every rule holds at once
+--   stop.norms{model=, patience=5, rel_tol=0.01, observe=false}
+--                                                     -- every Linear weight's norm stationary
 local B = require "rankhost.boundary"
 
 local stop = {}
@@ -100,6 +102,51 @@ stop.ranks = B.wrap(function(o)
   if o ~= nil and type(o) ~= "table" then B.fail("%s: an options table expected, got %s", fname, type(o)) end
   o = B.check_options(fname, o, { "patience", "slack", "rel_slack" }) or {}
   return stop.new_ranks(fname, o)
+end)
+
+-- ---- weight-norm stationarity ----
+
+local Norms = {}
+Norms.__index = Norms
+
+-- Every epoch, the Frobenius norm of each Linear layer's weight; the rule holds when over the
+-- last `patience` epochs (this one included) every layer's norm spread (largest minus
+-- smallest) is at most rel_tol times its norm now: the weights neither grow nor decay, so a
+-- scale-invariant rank that stops moving under pure decay is not mistaken for equilibrium.
+-- Writes record.norms (this epoch's), record.norm_moved (the largest relative spread) and
+-- record.norms_stationary. With observe = true it writes them but never stops a run.
+function Norms:update(rec)
+  local norms = {}
+  for i, l in ipairs(self.layers) do norms[i] = l.weight:norm() end
+  local win = self.window
+  win[#win + 1] = norms
+  if #win > self.patience then table.remove(win, 1) end
+  local moved, still = 0, #win >= self.patience
+  for i = 1, #norms do
+    local lo, hi = math.huge, -math.huge
+    for _, w in ipairs(win) do lo, hi = math.min(lo, w[i]), math.max(hi, w[i]) end
+    local rel = norms[i] > 0 and (hi - lo) / norms[i] or 0
+    moved = math.max(moved, rel)
+    if rel > self.rel_tol then still = false end
+  end
+  rec.norms, rec.norm_moved, rec.norms_stationary = norms, moved, still
+  return still and not self.observe, "norms_stationary"
+end
+
+stop.norms = B.wrap(function(o)
+  local fname = "rh.train.stop.norms"
+  if type(o) ~= "table" then B.fail("%s: an options table expected, got %s", fname, type(o)) end
+  B.check_options(fname, o, { "model", "patience", "rel_tol", "observe" })
+  local model = o.model
+  if (type(model) ~= "table" and type(model) ~= "userdata") or type(model.linear_layers) ~= "function" then
+    B.fail("%s: model must be a network with linear_layers(), got %s", fname, type(model))
+  end
+  B.check_count(fname, "patience", o.patience, 2)
+  check_number(fname, "rel_tol", o.rel_tol)
+  local layers = model:linear_layers()
+  if #layers == 0 then B.fail("%s: model has no Linear layer", fname) end
+  return setmetatable({ layers = layers, patience = o.patience or 5, rel_tol = o.rel_tol or 0.01,
+                        observe = o.observe == true, window = {} }, Norms)
 end)
 
 -- ---- all of several rules at once ----

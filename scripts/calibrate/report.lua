@@ -6,6 +6,8 @@
 local rh = require "rankhost"
 local doc = require "common.report"
 local stats = require "common.stats"
+local cfacts = require "common.facts"
+local prose = require "common.prose"
 local V = require "calibrate.verdict"
 local tasks = require "calibrate.tasks"
 local regime = require "common.regime"
@@ -171,7 +173,7 @@ function M.write_all(out, o, records)
     table.sort(rungs)
     if #rungs > 0 then
       local cells = {}
-      for _, k in ipairs(rungs) do cells[#cells + 1] = string.format("%s: %s", k, stats.fmt_ci(by[k], 3)) end
+      for _, k in ipairs(rungs) do cells[#cells + 1] = string.format("%s: %s", k, prose.interval(cfacts.interval(by[k]), 3)) end
       local is_mse = kind == "linear" or kind == "multi_index"
       prow[#prow + 1] = { kind, (kind == "teacher_C" or kind == "fmnist") and "C - 1" or "k",
         is_mse and "test MSE" or "test accuracy", table.concat(cells, "; ") }

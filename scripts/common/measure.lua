@@ -4,6 +4,7 @@
 -- activations' and gradients' ranks on a probe batch, and whole-network figures that
 -- compare across architectures (docs/problem1.md).
 local rh = require "rankhost"
+local collapse = require "common.collapse"
 
 local M = {}
 
@@ -71,7 +72,8 @@ end
 
 -- The measurement of a trained model on task (common/data.lua: train_eval, test, probe_x,
 -- probe_y): ranks from `svals` (fit's last check), activation and gradient ranks on the
--- probe batch, losses and accuracies. Returns final (losses, accuracies, gap), layers (per
+-- probe batch, NC1 of the last hidden representation on the probe batch (common/collapse.lua),
+-- losses and accuracies. Returns final (losses, accuracies, gap, nc1), layers (per
 -- layer: shape, ranks, norms, grad_ranks, activation_ranks, spectrum) and network (the
 -- whole-network figures, "figure:measure" keys).
 function M.model(model, task, svals)
@@ -97,8 +99,15 @@ function M.model(model, task, svals)
     network["activation_normalized:" .. m] = net.activations.normalized[m]
     network["last_hidden:" .. m] = nl > 1 and net.activations.layers[nl - 1][m] or nil
   end
-  return { train_loss = tr_loss, train_acc = tr_acc, test_loss = te_loss, test_acc = te_acc, gap = tr_acc - te_acc },
-    layers, network
+  -- neural collapse on the probe batch: NC1 of the classifier's input, C = the output width
+  local nc1
+  local hidden = nl > 1 and collapse.last_hidden(model, task.probe_x)
+  if hidden then
+    local ok, v = pcall(collapse.nc1, hidden, task.probe_y, net.layers[nl].shape[1])
+    nc1 = ok and v or nil -- a representation SVD cannot take (not finite) has no NC1
+  end
+  return { train_loss = tr_loss, train_acc = tr_acc, test_loss = te_loss, test_acc = te_acc, gap = tr_acc - te_acc,
+    nc1 = nc1 }, layers, network
 end
 
 return M

@@ -36,6 +36,21 @@ M.SAME_WD_TOL = 1e-12
 -- noise, training-set size) when the mean memorised fraction (training accuracy on the
 -- flipped examples against their flipped labels) is at least this.
 M.MEMORISATION_ONSET = 0.5
+-- Nulls (common/nulls.lua): a class or trend statistic "beats its null" when its
+-- permutation p-value (architecture labels shuffled NULL_DRAWS times) is below ALPHA; a
+-- class partition's stability is read from BOOTSTRAP_DRAWS seed-bootstrap draws; a figure
+-- with at most DEGENERATE_MAX_DISTINCT distinct values over the networks is degenerate (its
+-- classes are a count of a few values, which any labels share) and never beats its null.
+M.ALPHA = 0.05
+M.NULL_DRAWS = 1000
+M.BOOTSTRAP_DRAWS = 200
+M.DEGENERATE_MAX_DISTINCT = 3
+-- Neural collapse (problem 1): the last hidden layer "sits at C - 1" when its rank is within
+-- COLLAPSE_RANK_SLACK of C - 1 (calibrate's follows-C rule: C - 1 +- 1), and its
+-- classes have collapsed when NC1 = Tr(Sigma_W Sigma_B^+)/C is at most NC1_COLLAPSED
+-- (Papyan, Han & Donoho 2020 see NC1 fall below 1e-1 in the terminal phase of training).
+M.COLLAPSE_RANK_SLACK = 1
+M.NC1_COLLAPSED = 0.1
 
 -- ---- one rule for a missing value ----
 
@@ -124,18 +139,74 @@ function M.classes_vs_architecture(a)
   return "join"
 end
 
+-- A figure of `distinct` distinct values is degenerate (DEGENERATE_MAX_DISTINCT).
+function M.degenerate(distinct) return distinct ~= nil and distinct <= M.DEGENERATE_MAX_DISTINCT end
+
+-- Whether a statistic beats its null, from null = {p, distinct} (common/nulls.lua):
+-- "degenerate" (the figure has DEGENERATE_MAX_DISTINCT distinct values or fewer, whatever
+-- its p), "beats" (p < ALPHA), "chance" (p >= ALPHA), "no_null" (none was drawn).
+M.NULL_RULE = "beats_null"
+M.RULES.beats_null = "permutation p-value (architecture labels shuffled NULL_DRAWS times) below ALPHA, "
+  .. "and more than DEGENERATE_MAX_DISTINCT distinct values"
+function M.beats_null(null)
+  if not null or not M.usable(null.p) then return "no_null" end
+  if M.degenerate(null.distinct) then return "degenerate" end
+  if null.p < M.ALPHA then return "beats" end
+  return "chance"
+end
+
+-- Neural collapse of a network from its last hidden layer's rank above C - 1 and its NC1:
+-- "collapsed" (rank within COLLAPSE_RANK_SLACK of C - 1 and NC1 <= NC1_COLLAPSED),
+-- "rank_only" (the rank sits at C - 1, NC1 above the threshold), "nc1_only" (NC1 at or
+-- below it, the rank higher), "none", or "unknown" (a value is missing).
+M.COLLAPSE_RULE = "neural_collapse"
+M.RULES.neural_collapse = "|last hidden rank - (C - 1)| <= COLLAPSE_RANK_SLACK and NC1 <= NC1_COLLAPSED"
+function M.neural_collapse(above, nc1)
+  if not M.usable(above) or not M.usable(nc1) then return "unknown" end
+  local at, low = math.abs(above) <= M.COLLAPSE_RANK_SLACK, nc1 <= M.NC1_COLLAPSED
+  if at and low then return "collapsed" end
+  if at then return "rank_only" end
+  if low then return "nc1_only" end
+  return "none"
+end
+
+-- Weight norms are "stationary" when over the last NORM_PATIENCE epochs every Linear
+-- layer's weight norm spread by at most NORM_REL_TOL of its value (rh.train.stop.norms).
+M.NORM_PATIENCE = 5
+M.NORM_REL_TOL = 0.01
+
+-- The equilibrium check (problem 1's --long): a rank at the early horizon equals the one at
+-- the long horizon "within the stop rule's slack" when |late - early| <= max(slack,
+-- rel_slack x late) (the rank rule's own tolerance: regime.rank_rule). A measure is
+-- "stationary" when every network's figure is, "drifts" when one or more moved further.
+M.EQUILIBRIUM_RULE = "equilibrium"
+M.RULES.equilibrium = "|rank at H_long - rank at H_early| <= max(rank slack, rank rel_slack x rank) in every network"
+function M.within_slack(early, late, slack, rel_slack)
+  if not M.usable(early) or not M.usable(late) then return nil end
+  return math.abs(late - early) <= math.max(slack, rel_slack * late)
+end
+
+-- Problem 1's headline measure (problem1/headline.lua): the measure that recovers k on the
+-- most (task, family) rows of the calibration table.
+M.HEADLINE_RULE = "headline_measure"
+M.RULES.headline_measure = "the measure that recovers k on the most (task, family) rows of calibration.csv; ties: "
+  .. "the smaller mean |log worst_ratio|, then the name; none recovers k: the fallback, said so"
+
 -- Whether a figure makes classes that cross architectures without reducing to the widths:
--- some class joins architectures, seeds do not scatter, and it does not follow the widths.
--- Returns "crosses" | "undecided" (the other two hold but follows_width cannot tell) |
--- "fails", and the list of reasons ("no_join", "scatter", "follows_width",
--- "cannot_tell_width") that make it fail.
+-- some class joins architectures, seeds do not scatter, it does not follow the widths, and
+-- (when its null's verdict `null` is given: beats_null) its seeds keep their class more
+-- often than under shuffled architecture labels. Returns "crosses" | "undecided" (the
+-- others hold but follows_width cannot tell) | "fails", and the list of reasons ("no_join",
+-- "scatter", "follows_width", "cannot_tell_width", and the null's "degenerate", "chance" or
+-- "no_null") that make it fail.
 M.CROSSES_RULE = "crosses_architectures"
 M.RULES.crosses_architectures = "a class joins architectures, seeds do not scatter (SEEDS_KEEP_CLASS), "
-  .. "and follows_width is no"
-function M.crosses_architectures(a, follows)
+  .. "follows_width is no, and the seeds' consistency beats its null (beats_null)"
+function M.crosses_architectures(a, follows, null)
   local why = {}
   if a.multi == 0 then why[#why + 1] = "no_join" end
   if M.seeds_scatter(a) then why[#why + 1] = "scatter" end
+  if null ~= nil and null ~= "beats" then why[#why + 1] = null end
   if follows == "yes" then
     why[#why + 1] = "follows_width"
   elseif follows == "cannot tell" and #why > 0 then
@@ -315,6 +386,9 @@ function M.constants()
   return { RHO_PERFECT_MIN_N = M.RHO_PERFECT_MIN_N, FOLLOWS_WIDTH = M.FOLLOWS_WIDTH,
     MEMORISED_TRAIN_ACC = M.MEMORISED_TRAIN_ACC, SEEDS_KEEP_CLASS = M.SEEDS_KEEP_CLASS, BAR = M.BAR,
     WD0_INIT_MARGIN = M.WD0_INIT_MARGIN, HORIZON_MATCH = M.HORIZON_MATCH, SAME_WD_TOL = M.SAME_WD_TOL,
+    ALPHA = M.ALPHA, NULL_DRAWS = M.NULL_DRAWS, BOOTSTRAP_DRAWS = M.BOOTSTRAP_DRAWS,
+    DEGENERATE_MAX_DISTINCT = M.DEGENERATE_MAX_DISTINCT, COLLAPSE_RANK_SLACK = M.COLLAPSE_RANK_SLACK,
+    NC1_COLLAPSED = M.NC1_COLLAPSED, NORM_PATIENCE = M.NORM_PATIENCE, NORM_REL_TOL = M.NORM_REL_TOL,
     MEMORISATION_ONSET = M.MEMORISATION_ONSET, RHO_NEGLIGIBLE = M.RHO_NEGLIGIBLE, ACC_HOLDS = M.ACC_HOLDS }
 end
 

@@ -12,9 +12,10 @@ local measure = require "common.measure"
 
 local M = {}
 
-M.KINDS = { "real", "wd0", "random", "teacher", "parity", "noise", "mnist" }
+M.KINDS = { "real", "wd0", "random", "teacher", "parity", "noise", "mnist", "long" }
 M.KIND_TEXT = { real = "real labels, wd > 0", wd0 = "real labels, wd = 0 (twins)", random = "random labels",
-  teacher = "teacher ladder", parity = "parity ladder", noise = "label-noise ladder", mnist = "MNIST rung" }
+  teacher = "teacher ladder", parity = "parity ladder", noise = "label-noise ladder", mnist = "MNIST rung",
+  long = "real labels, wd > 0, trained on to --long-horizon (the equilibrium check)" }
 
 -- The rank measures present in the records (sorted names).
 function M.measures(records)
@@ -191,7 +192,7 @@ function M.write_all(out, o, plan, records)
   -- what the figures and the report share, computed once: the runs of each group, the
   -- classes, the twin pairs under the headline measure, the trends under every measure
   local ctx = { real = real, wd0 = wd0, cls = cls, cls0 = cls0, arch = classes.against_architecture(real, cls),
-    twins = classes.against_twins(real, wd0, o.class_figure, o.measure, o.class_tol), trends = {} }
+    twins = classes.against_twins(real, wd0, o.class_figure, o.measure, o.class_tol), trends = {}, out = out }
   ctx.pairs, ctx.diffs = M.twin_pairs(records, "normalized", o.measure)
   local trend_measures = { table.unpack(measures) }
   if not contains(measures, o.measure) then trend_measures[#trend_measures + 1] = o.measure end

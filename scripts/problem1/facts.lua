@@ -12,6 +12,9 @@ local analysis = require "problem1.analysis"
 local classes = require "problem1.classes"
 local ladder = require "problem1.ladder"
 local trainer = require "problem1.train"
+local p1nulls = require "problem1.nulls"
+local p1collapse = require "problem1.collapse"
+local p1long = require "problem1.long"
 
 local M = {}
 
@@ -20,8 +23,18 @@ local values = stats.values
 -- ---- the findings ----
 
 local function convergence(o, real, real_all)
+  -- of the converged ones, those whose weight norms stood still too at the stop (a record
+  -- from before the rule was observed has no verdict: not counted either way)
+  local still, known = 0, 0
+  for _, r in ipairs(real) do
+    if r.norms_stationary ~= nil then
+      known = known + 1
+      if r.norms_stationary then still = still + 1 end
+    end
+  end
   return { converged = #real, trained = #real_all, rank_measure = o.rank_measure, min_horizon = o.min_horizon,
-    max_epochs = o.max_epochs }
+    max_epochs = o.max_epochs, norms_stationary = still, norms_known = known, norm_patience = verdicts.NORM_PATIENCE,
+    norm_rel_tol = verdicts.NORM_REL_TOL }
 end
 
 -- The end against initialisation, network by network: every run's own network before its
@@ -120,17 +133,20 @@ local function measure_choice(o, measures, ctx)
     for _, mm in ipairs(measures) do
       -- the headline figure and measure's classes were made once, in analysis.write_all
       local headline = figure == o.class_figure and mm == o.measure
-      local a = headline and ctx.arch or classes.against_architecture(ctx.real, classes.classes(ctx.real, figure, mm, o.class_tol))
+      local cls = headline and ctx.cls or classes.classes(ctx.real, figure, mm, o.class_tol)
+      local a = headline and ctx.arch or classes.against_architecture(ctx.real, cls)
       local tw = headline and ctx.twins or classes.against_twins(ctx.real, ctx.wd0, figure, mm, o.class_tol)
       local tr = ctx.trends[mm].detail
       local w = M.rho(tr[figure] and tr[figure].min_width or {})
       local follows = verdicts.follows_width(w)
-      local verdict, why = verdicts.crosses_architectures(a, follows)
+      -- the seeds' consistency against shuffled architecture labels (problem1/nulls.lua)
+      local null = p1nulls.class_facts(ctx.real, cls, figure, mm, o.class_tol)
+      local verdict, why = verdicts.crosses_architectures(a, follows, null.verdict)
       rows[#rows + 1] = { figure = figure, measure = mm, rounded = classes.ROUNDED[mm] == true, classes = a.classes,
         multi = a.multi, replicated = a.replicated, consistent = a.consistent, eta2 = a.eta2, ari = a.ari,
         twins_ari = tw.ari, median = stats.median(values(ctx.real, function(r) return r.network[figure .. ":" .. mm] end)),
         min_width = w, follows_width = follows, follows_rule = verdicts.FOLLOWS_WIDTH_RULE, verdict = verdict,
-        why = why, rule = verdicts.CROSSES_RULE }
+        why = why, rule = verdicts.CROSSES_RULE, null = null }
     end
   end
   return rows
@@ -246,12 +262,28 @@ function M.build(o, plan, records, measures, ctx, timing)
   f.stop_rule = trainer.rule_text(o)
   f.controls = controls(records, m)
   f.measure_choice = measure_choice(o, measures, ctx)
+  -- the headline figure's null (the row of measure_choice for o.class_figure under m)
+  for _, row in ipairs(f.measure_choice) do
+    if row.figure == o.class_figure and row.measure == m then f.findings.classes.null = row.null end
+  end
+  if o.class_figure == "profile" then
+    f.findings.classes.null = p1nulls.class_facts(real, ctx.cls, "profile", m, o.class_tol)
+  end
+  f.headline = o._headline
+  f.collapse = p1collapse.build(records, m, analysis.KINDS)
+  -- the equilibrium check (--long): ranks at H ~ --long-at (the run's history) against the end
+  f.long = p1long.build(records, o, measures, function(id)
+    if not ctx.out then return nil end
+    local ok, rows = pcall(rh.log.read_jsonl, ctx.out .. "/history/" .. id .. ".jsonl")
+    return ok and rows or nil
+  end)
   f.classes = class_rows(ctx.cls)
   f.wd0_classes = ctx.cls0 and #ctx.cls0 or 0
   f.twins = twin_rows(ctx.pairs, m)
   local targets = {}
   for i, t in ipairs(analysis.TARGETS) do targets[i] = t.key end
-  f.trends = { n = #real, targets = targets, rows = trend_rows(trend) }
+  f.trends = { n = #real, targets = targets, rows = trend_rows(trend),
+    by_architecture = p1nulls.trend_facts(real, m, analysis.TREND_FIGURES, analysis.TARGETS) }
   f.ladder = ladder_tables(records, m)
   f.not_converged = not_converged(records)
   return f

@@ -13,7 +13,7 @@ local ladder = require "problem1.ladder"
 
 local M = {}
 
-local KIND_X = { real = 1, wd0 = 2, random = 3, teacher = 4, parity = 5, noise = 6, mnist = 7 }
+local KIND_X = { real = 1, wd0 = 2, random = 3, teacher = 4, parity = 5, noise = 6, mnist = 7, long = 8 }
 
 local function finite(x) return type(x) == "number" and x == x and math.abs(x) ~= math.huge end
 
@@ -83,7 +83,7 @@ function M.all(out, o, records, ctx)
       if #x > 0 then series[#series + 1] = { name = analysis.KIND_TEXT[k], x = x, y = y } end
     end
     add("normalized_by_kind.png", rh.plot.scatter, { title = "Normalised network " .. m .. " rank at the end, by kind",
-      xlabel = "kind: 1 real, 2 wd0, 3 random labels, 4 teacher, 5 parity, 6 label noise, 7 MNIST",
+      xlabel = "kind: 1 real, 2 wd0, 3 random labels, 4 teacher, 5 parity, 6 label noise, 7 MNIST, 8 long",
       ylabel = "sum of layer ranks / sum of min(rows, cols)", series = series, width = 1100 },
       "Every trained network, one point each (jittered sideways within its kind); 1.0 is full rank.")
   end

@@ -4,6 +4,7 @@
 --   real     p1-<seed>-<i>-s<s>         draw i on the real task (Fashion-MNIST by default), seed s
 --   wd0      p1-<seed>-<i>-s<s>-wd0     the same draw and seed with weight decay 0 (i <= --wd0-runs)
 --   random   p1-<seed>-r<j>             a draw of its own on random labels (every label replaced)
+--   long     p1-<seed>-<i>-long<H>      draw i, seed 1, trained on to H (--long: the equilibrium check)
 -- The complexity ladder (one architecture, --ladder-hidden, several seeds per rung):
 --   teacher  p1-<seed>-teacher<k>-s<s>  labels from a rank-k teacher (rh.data.teacher)
 --   parity   p1-<seed>-parity<k>-s<s>   k-sparse parity of --parity-bits bits
@@ -28,7 +29,7 @@ end
 local function cost(run, o)
   local n = run.kind == "teacher" and o.teacher_n or run.kind == "parity" and o.parity_n
     or (o.train_size > 0 and o.train_size or 60000)
-  local least, cap = trainer.min_epochs(o, n), trainer.max_epochs(o, run, n)
+  local least, cap = trainer.min_epochs(o, n, run), trainer.max_epochs(o, run, n)
   -- a run past its minimum most often stops soon after it; without a minimum (no weight
   -- decay), and for controls that never settle (no decay, labels to memorise), the cap
   local epochs = least > 0 and math.min(cap, least * 1.3) or cap
@@ -82,6 +83,13 @@ function M.plan(o)
           kind = "wd0", draw = i, seed_index = s, twin = string.format("p1-%d-%d-s%d", o.seed, i, s), sizes = sizes,
           weight_decay = 0 })
       end
+    end
+    -- the equilibrium check: draw i's first seed (the same run seed, so the same start and
+    -- batches as p1-<seed>-<i>-s1) trained on to H >= --long-horizon (the horizon is in the id)
+    for i = 1, (o.long and o.long_runs or 0) do
+      local sizes = space.architecture(o.seed, i, o, dim, classes)
+      add(runs, o, { id = string.format("p1-%d-%d-long%g", o.seed, i, o.long_horizon), index = i, kind = "long", draw = i,
+        seed_index = 1, sizes = sizes, weight_decay = o.weight_decay })
     end
     for j = 1, o.random_runs do
       local index = 500000 + j

@@ -7,6 +7,7 @@
 local rh = require "rankhost"
 local doc = require "common.report"
 local prose = require "common.prose"
+local calibrated = require "problem1.report_calibrated"
 
 local M = {}
 
@@ -62,6 +63,12 @@ local function findings(d, f)
     .. "converged (loss saturated and every layer's %s rank settled, after a horizon H >= %g) within %d epochs%s",
     c.converged, c.trained, c.rank_measure, c.min_horizon, c.max_epochs, c.converged == c.trained and "."
       or "; the others are listed under *Not converged* and left out of the classes and correlations.")
+  if c.norms_known and c.norms_known > 0 then
+    lines[#lines] = lines[#lines] .. string.format(" Equilibrium needs the weights to stand still too: at the stop, "
+      .. "every layer's weight norm moved by at most %g of itself over the last %d epochs in %d of the %d converged "
+      .. "networks (rh.train.stop.norms, observed: it is not part of the stop rule).", c.norm_rel_tol,
+      c.norm_patience, c.norms_stationary, c.norms_known)
+  end
   local rw = F.rank_wd
   if rw then
     local dt, words = paired(rw.from_init, "they ended below their rank at initialisation",
@@ -95,7 +102,9 @@ local function findings(d, f)
   local a = F.classes
   lines[#lines + 1] = string.format("- **Equivalence classes** (%s %s rank, tolerance %g): %d classes over %d "
     .. "converged networks of %d architectures (%d seeds each planned); %s.", o.class_figure, m, o.class_tol,
-    a.classes, a.n, a.architectures, o.seeds, class_words(a))
+    a.classes, a.n, a.architectures, o.seeds, class_words(a)) .. calibrated.null_words(a.null, f.thresholds)
+  lines[#lines + 1] = calibrated.collapse_line(f)
+  lines[#lines + 1] = calibrated.long_line(f)
   if F.twins then
     lines[#lines + 1] = string.format("- **Classes with and without weight decay** (the same draws, n = %d pairs): "
       .. "adjusted Rand index %s between the wd > 0 classes and the wd 0 classes.", F.twins.n, num(F.twins.ari, 3))
@@ -182,6 +191,10 @@ local WHY = {
   no_join = function() return "no class joins architectures" end,
   scatter = function(r) return string.format("seeds scatter (%d of %d architectures in one class)", r.consistent, r.replicated) end,
   follows_width = function(r) return "it follows the narrowest width (rho " .. rho_text(r.min_width) .. ")" end,
+  chance = function(r) return string.format("seeds share a class no more than under shuffled architecture labels (p = %s)",
+    num(r.null.consistency.p, 3)) end,
+  degenerate = function(r) return string.format("degenerate (%d distinct values)", r.null.distinct) end,
+  no_null = function() return "no null could be drawn" end,
   cannot_tell_width = function(r) return "cannot tell whether it follows the narrowest width (rho " .. rho_text(r.min_width) .. ")" end,
 }
 
@@ -198,7 +211,8 @@ local function measure_choice(d, f)
   for _, r in ipairs(f.measure_choice) do
     local name = r.figure .. " " .. r.measure .. (r.rounded and " (rounded)" or "")
     rows[#rows + 1] = { name, r.classes, r.multi, r.replicated > 0 and (r.consistent .. " of " .. r.replicated) or "n/a",
-      r.eta2, r.ari, r.twins_ari, r.median, rho_text(r.min_width) }
+      num(r.null.consistency.p, 3), r.null.distinct .. (r.null.degenerate and " (degenerate)" or ""), r.eta2,
+      num(r.null.eta2.p, 3), r.ari, r.twins_ari, r.median, rho_text(r.min_width) }
     if r.verdict == "crosses" then
       good[#good + 1] = name
     elseif r.verdict == "undecided" then
@@ -210,12 +224,16 @@ local function measure_choice(d, f)
     end
   end
   d:add(doc.md_table({ "figure and measure", "classes", "classes with >= 2 architectures",
-    "architectures with all seeds in one class", "eta^2 by architecture", "ARI class vs architecture",
+    "architectures with all seeds in one class", "p (seeds in one class, null)", "distinct values",
+    "eta^2 by architecture", "p (eta^2, null)", "ARI class vs architecture",
     "ARI wd>0 vs wd0 classes", "median value", "rho with the narrowest width" }, rows))
   d:p(string.format("A figure makes classes that cross architectures without reducing to the widths when some class "
-    .. "joins architectures, at least half of the architectures keep all their seeds in one class, and the 95%% "
+    .. "joins architectures, at least half of the architectures keep all their seeds in one class, the share of "
+    .. "architectures whose seeds share a class beats its null (architecture labels shuffled %d times, p < %g) and "
+    .. "the figure has more than %d distinct values, and the 95%% "
     .. "interval of its rho with the narrowest width lies below %g (lies at or above %g: it follows the widths; "
-    .. "contains %g: these runs cannot tell). %s%s%s", th, th, th, #good > 0 and ("Those that do here: **"
+    .. "contains %g: these runs cannot tell). %s%s%s", f.thresholds.NULL_DRAWS, f.thresholds.ALPHA,
+    f.thresholds.DEGENERATE_MAX_DISTINCT, th, th, th, #good > 0 and ("Those that do here: **"
       .. table.concat(good, ", ") .. "**. ") or "None does here. ", #undecided > 0 and ("Those that meet the other two "
       .. "conditions, but whose interval contains " .. th .. ", so that whether they reduce to the widths cannot be "
       .. "told: " .. table.concat(undecided, "; ") .. ". ") or "", #others > 0 and ("The others: "
@@ -310,6 +328,7 @@ function M.text(f)
     .. "measure; summary.csv and complexity.csv hold every measure. Intervals are 95%%: Student's t for means, "
     .. "Fisher's z for Spearman's rho. Settings: `%s`. Every number and verdict below is in facts.json.", m,
     f.measure_text, f.command))
+  calibrated.headline(d, f)
   d:h(2, "Findings")
   findings(d, f)
   d:h(2, "Setup")
@@ -326,6 +345,13 @@ function M.text(f)
   end
   d:h(2, "Trends over the converged real-label networks")
   trend_table(d, f)
+  calibrated.trends(d, f)
+  d:h(2, "Neural collapse: the last layers against C - 1")
+  calibrated.collapse(d, f)
+  if f.long then
+    d:h(2, "Equilibrium: the rank at H ~ " .. f.long.at .. " against H >= " .. f.long.horizon)
+    calibrated.long(d, f)
+  end
   if f.ladder.families > 0 then
     d:h(2, "The complexity ladder")
     ladder_tables(d, f)

@@ -6,8 +6,10 @@
 -- weight-decay horizon (26 epochs) before a run may stop, then until the training
 -- loss has saturated and every layer's rank has settled. docs/problem1.md shows the
 -- measurements these defaults were chosen from.
+local rh = require "rankhost"
 local regime = require "common.regime"
 local classes = require "problem1.classes"
+local headline = require "problem1.headline"
 
 local M = {}
 
@@ -84,9 +86,20 @@ M.SPEC = regime.splice {
     help = "label-noise rungs: fraction of the real task's training labels replaced at random" },
   { name = "ladder-mnist", type = "choice", choices = { "auto", "on", "off" }, default = "auto",
     help = "an MNIST rung (auto: when rh.data's search path finds MNIST's files)" },
+  -- ---- the equilibrium check (issue 22 item 4) ----
+  { name = "long", type = "bool", default = false,
+    help = "also train --long-runs of the sweep's draws (seed 1's run seed: the real run trained on) to a horizon "
+      .. "H >= --long-horizon, and compare their ranks at H ~ --long-at with those at the end (kind long)" },
+  { name = "long-runs", type = "int", default = 8, min = 1, help = "networks of the equilibrium check (--long)" },
+  { name = "long-horizon", type = "number", default = 16, min = 1, help = "the horizon the --long networks reach" },
+  { name = "long-at", type = "number", default = 5, min = 0, help = "the early horizon --long compares against" },
   -- ---- analysis ----
-  { name = "measure", type = "choice", choices = { "energy", "relative", "numerical", "effective", "stable" },
-    default = "energy", help = "rank measure of the classes and the headline figures" },
+  { name = "measure", type = "choice", choices = { "auto", table.unpack(rh.rank.measure_names) },
+    default = "auto", help = "rank measure of the classes and the headline figures (auto: the one the calibration "
+      .. "table recovers k with on the most families: problem1/headline.lua)" },
+  { name = "calibration", type = "string", default = "", metavar = "PATH",
+    help = "a calibration study's folder (or its calibration.csv) to choose the headline measure from (empty: "
+      .. "scripts/problem1/default_calibration.csv, the default study's)" },
   { name = "class-figure", type = "choice", choices = classes.FIGURES,
     default = "last_hidden", help = "what equivalence classes are taken on (see docs/problem1.md)" },
   { name = "class-tol", type = "number", default = 0, min = 0, metavar = "X",
@@ -104,6 +117,10 @@ M.RUN_KEYS = regime.run_keys { "seed", "dataset", "data_dir", "train_split", "ho
 function M.check(o)
   if o.depth_min > o.depth_max then return "--depth-min must be <= --depth-max" end
   if o.width_min > o.width_max then return "--width-min must be <= --width-max" end
+  if o.long and o.long_runs > o.n then
+    return string.format("--long-runs %d: only %d architectures (--n) to train on", o.long_runs, o.n)
+  end
+  if o.long and o.long_at >= o.long_horizon then return "--long-at must be below --long-horizon" end
   if o.wd0_runs > o.n then return string.format("--wd0-runs %d: only %d architectures (--n) to twin", o.wd0_runs, o.n) end
   for _, k in ipairs(o.teacher_ranks) do
     if k > o.teacher_dim then
@@ -126,6 +143,10 @@ function M.check(o)
   if o.batch > o.parity_n and #o.parity_k > 0 then
     return string.format("--batch %d is larger than the parity data (--parity-n %d)", o.batch, o.parity_n)
   end
+  -- the headline measure: the calibration table's choice (--measure auto) or the user's
+  local ok, h = pcall(headline.settle, o, rh.rank.measure_names)
+  if not ok then return tostring(h) end
+  o._headline, o.measure = h, h.measure
 end
 
 return M

@@ -21,7 +21,7 @@ end
 
 -- The key of a run's task: runs with equal keys share one task.
 function M.key(run)
-  if run.kind == "real" or run.kind == "wd0" then return "real" end
+  if run.kind == "real" or run.kind == "wd0" or run.kind == "long" then return "real" end
   if run.kind == "random" then return "noise:1:" .. run.index end
   if run.kind == "mnist" then return "mnist" end
   return string.format("%s:%g:%d", run.kind, run.level, run.seed_index)

@@ -12,6 +12,7 @@ local rh = require "rankhost"
 local regime = require "common.regime"
 local measure = require "common.measure"
 local space = require "problem1.space"
+local verdicts = require "common.verdicts"
 
 local M = {}
 
@@ -30,7 +31,11 @@ local pick, evaluate = measure.pick, measure.evaluate
 -- The epochs a run must train before it may stop: enough steps for the weight-decay horizon
 -- to reach --min-horizon at the study's weight decay (a wd0 twin trains as many epochs as
 -- its twin must, so the two differ in weight decay alone).
-function M.min_epochs(o, n)
+function M.min_epochs(o, n, run)
+  if run and run.kind == "long" then
+    -- the equilibrium check trains on to --long-horizon, whatever the cap
+    return regime.min_epochs(o.lr, o.weight_decay, o.momentum, o.batch, n, o.long_horizon, math.huge)
+  end
   return regime.min_epochs(o.lr, o.weight_decay, o.momentum, o.batch, n, o.min_horizon, o.max_epochs)
 end
 
@@ -39,6 +44,7 @@ end
 -- loss can keep falling for hundreds of epochs; the twin is compared at a step count at
 -- least that of its wd>0 twin, which most often stops soon after its minimum.
 function M.max_epochs(o, run, n)
+  if run.kind == "long" then return math.max(o.max_epochs, math.ceil(1.5 * M.min_epochs(o, n, run))) end
   if run.kind ~= "wd0" then return o.max_epochs end
   local least = M.min_epochs(o, n)
   local cap = o.wd0_epochs > 0 and o.wd0_epochs or least > 0 and 2 * least or o.max_epochs
@@ -68,7 +74,7 @@ function M.train(run, task, o, history_path, say)
   rh.seed(run.run_seed)
   local model = rh.nn.MLP(run.sizes)
   local n = task.train:size()
-  local min_epochs, max_epochs = M.min_epochs(o, n), M.max_epochs(o, run, n)
+  local min_epochs, max_epochs = M.min_epochs(o, n, run), M.max_epochs(o, run, n)
   local opt = rh.optim.SGD(model, { lr = o.lr, momentum = o.momentum, weight_decay = run.weight_decay })
   local record = {
     id = run.id, index = run.index, kind = run.kind, draw = run.draw, level = run.level, seed_index = run.seed_index,
@@ -95,6 +101,10 @@ function M.train(run, task, o, history_path, say)
     max_epochs = max_epochs,
     patience = o.sat_patience, threshold = o.sat_tol, min_delta = o.sat_min_delta, progress = false,
     rank_converged = regime.rank_rule(o),
+    -- weight-norm stationarity, observed (it stops nothing): convergence as equilibrium
+    -- needs the norms to stand still too (issue 22 item 4; verdicts.NORM_PATIENCE, NORM_REL_TOL)
+    stop = { rh.train.stop.norms { model = model, patience = verdicts.NORM_PATIENCE, rel_tol = verdicts.NORM_REL_TOL,
+      observe = true } },
     callback = function(epoch, rec)
       local line = { epoch = epoch, loss = rec.loss, acc = rec.accuracy, wd_horizon = rec.wd_horizon, lr = rec.lr,
         time = rh.clock() - t0, saturated = rec.saturated, rank_converged = rec.rank_converged }
@@ -127,6 +137,7 @@ function M.train(run, task, o, history_path, say)
   record.stopped, record.epochs, record.steps = h.stopped, h.epochs, h.steps
   record.wd_horizon = h.wd_horizon
   record.saturated = h[#h].saturated == true
+  record.norms_stationary, record.norm_moved = h[#h].norms_stationary == true, h[#h].norm_moved
   record.ranks_at_stop = h.ranks
   if h.stopped == "diverged" then
     record.status, record.converged = "diverged at step " .. h.diverged_step, false

@@ -95,8 +95,13 @@ for _, s in ipairs { "## Findings", "## Setup", "## Controls side by side", "whi
                      -- the wd0 twins against initialisation and against their draws: paired differences
                      "End minus initialisation, network by network: ", "Paired difference (wd > 0 minus wd 0): ",
                      -- tables name their rank measure in their headers
-                     "| normalised energy rank (wd) | normalised energy rank (wd 0) | bottleneck energy rank (wd) |",
-                     "| bottleneck energy rank | last hidden energy rank | first-layer energy rank |" } do
+                     -- (the headline measure, chosen from the default calibration table: gap)
+                     "| normalised gap rank (wd) | normalised gap rank (wd 0) | bottleneck gap rank (wd) |",
+                     "| bottleneck gap rank | last hidden gap rank | first-layer gap rank |",
+                     -- issue 22: the calibration table opens the report; collapse; nulls
+                     "**Headline measure: gap**, chosen by the rule from the calibration table",
+                     "default_calibration.csv", "## Neural collapse", "NC1 = Tr", "Against its null (architecture labels shuffled",
+                     "| p (seeds in one class, null) |", "The same trends over architectures" } do
   assert(rep:find(s, 1, true), "report.md lacks " .. s)
 end
 assert(not rep:find("full rank (1.0)", 1, true), "no verdict from a fixed threshold without an interval")
@@ -107,6 +112,24 @@ assert(rep:find(string.format("%d of %d trained real-label networks", c.converge
 assert(facts.thresholds.FOLLOWS_WIDTH == 0.9 and facts.rules.follows_width, "thresholds and rules in facts.json")
 assert(#facts.measure_choice > 0 and facts.measure_choice[1].follows_rule == "follows_width", "measure verdicts")
 assert(facts.findings.classes.rule == "classes_vs_architecture", "the classes verdict names its rule")
+-- the headline measure came from the calibration table, and the report opens with it
+assert(facts.measure == "gap" and facts.headline.how == "calibration" and facts.headline.default, "headline measure")
+assert(rep:find("Headline measure", 1, true) < rep:find("## Findings", 1, true), "report.md opens with the calibration table")
+-- NC1 and the rank above C - 1 of every measured network; the parity rungs (C = 2) collapse
+local nc, collapsed = 0, 0
+for _, r in ipairs(facts.collapse.rows) do
+  if r.nc1 then nc = nc + 1 end
+  assert(r.last_hidden_above == r.last_hidden - (r.classes - 1), "rank above C - 1")
+end
+assert(nc == #facts.collapse.rows and nc > 0, "NC1 of every network")
+-- every class figure has its null, p in (0, 1], and the verdict decided by it
+for _, row in ipairs(facts.measure_choice) do
+  assert(row.null and row.null.consistency.p > 0 and row.null.consistency.p <= 1, "a null per figure")
+  assert(row.null.rule == "beats_null" and row.null.bootstrap.draws == 200, "its rule and bootstrap")
+  if row.null.verdict ~= "beats" then assert(row.verdict == "fails", "a figure that does not beat its null fails") end
+end
+assert(facts.findings.classes.null, "the headline classes' null")
+assert(#facts.trends.by_architecture == 4 and facts.trends.by_architecture[1].rho[1].p, "trends over architectures")
 print("parsed")
 LUA
 "$RANKHOST" "$out/parse.lua" "$out/s" > "$out/parse.log" 2>&1
