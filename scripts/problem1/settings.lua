@@ -91,7 +91,7 @@ M.SPEC = regime.splice {
     help = "also train --long-runs of the sweep's draws (seed 1's run seed: the real run trained on) to a horizon "
       .. "H >= --long-horizon, and compare their ranks at H ~ --long-at with those at the end (kind long)" },
   { name = "long-runs", type = "int", default = 8, min = 1, help = "networks of the equilibrium check (--long)" },
-  { name = "long-horizon", type = "number", default = 16, min = 1, help = "the horizon the --long networks reach" },
+  { name = "long-horizon", type = "number", default = 16, min = 0, help = "the horizon the --long networks reach" },
   { name = "long-at", type = "number", default = 5, min = 0, help = "the early horizon --long compares against" },
   -- ---- analysis ----
   { name = "measure", type = "choice", choices = { "auto", table.unpack(rh.rank.measure_names) },
