@@ -129,6 +129,51 @@ train.evaluate = B.wrap(function(model, data, o)
   return evaluate_on(model, src, o.loss or nn.CrossEntropyLoss())
 end)
 
+-- train.memorised(model, noisy, clean [, {batch=1000}]) -> fraction, flipped, memorised:
+-- of the examples whose label in `noisy` differs from their label in `clean` (the same
+-- samples in the same order, e.g. clean and rh.data.random_labels(clean, f, seed)), the
+-- share the model classifies as their noisy label: the memorised fraction. `flipped` is
+-- their number, `memorised` the number predicted as the noisy label; fraction is nil when
+-- no label was flipped. The model is put in evaluation mode and back.
+train.memorised = B.wrap(function(model, noisy, clean, o)
+  local fname = "rh.train.memorised"
+  o = B.check_options(fname, o, { "batch" }) or {}
+  B.check_count(fname, "batch", o.batch, 1)
+  for _, d in ipairs { { noisy, "noisy" }, { clean, "clean" } } do
+    local ds = d[1]
+    if type(ds) ~= "userdata" and type(ds) ~= "table" or not ds.size or not ds.batch then
+      B.fail("%s: %s must be a dataset (rh.data), got %s", fname, d[2], type(ds))
+    end
+  end
+  local n = noisy:size()
+  if clean:size() ~= n then
+    B.fail("%s: noisy has %d samples and clean %d (they must be the same samples)", fname, n, clean:size())
+  end
+  local bs = o.batch or 1000
+  local was_training = model.training ~= false
+  if model.evaluate then model:evaluate() end
+  local flipped, memorised = 0, 0
+  for first = 1, n, bs do
+    local idx = {}
+    for i = first, math.min(n, first + bs - 1) do idx[#idx + 1] = i end
+    local X, Y = noisy:batch(idx)
+    local _, Yc = clean:batch(idx)
+    local y, yc = Y:totable(), Yc:totable()
+    local pred
+    for i = 1, #idx do
+      if y[i] ~= yc[i] then
+        pred = pred or model:forward(X):argmax(2):totable()
+        flipped = flipped + 1
+        local p = pred[i]
+        if type(p) == "table" then p = p[1] end
+        if p == y[i] then memorised = memorised + 1 end
+      end
+    end
+  end
+  if was_training and model.train then model:train() end
+  return flipped > 0 and memorised / flipped or nil, flipped, memorised
+end)
+
 -- ---------------------------------------------------------------- fit's options
 
 local FIT_OPTIONS = { "optimizer", "lr", "momentum", "weight_decay", "loss", "batch", "shuffle", "seed", "drop_last",

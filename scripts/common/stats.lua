@@ -205,4 +205,54 @@ function M.ari(a, b)
   return (index - expected) / (max - expected)
 end
 
+-- The least-squares slope of ys on xs with the half-width of its 95% interval (Student's t,
+-- n - 2 degrees of freedom) and n: slope, half, n (half nil below 3 points; slope nil with
+-- fewer than 2 distinct xs).
+function M.slope_ci(xs, ys)
+  local n = #xs
+  if n < 2 then return nil, nil, n end
+  local mx, my = M.mean(xs), M.mean(ys)
+  local sxx, sxy = 0, 0
+  for i = 1, n do sxx, sxy = sxx + (xs[i] - mx) ^ 2, sxy + (xs[i] - mx) * (ys[i] - my) end
+  if sxx <= 0 then return nil, nil, n end
+  local b = sxy / sxx
+  if n < 3 then return b, nil, n end
+  local sse = 0
+  for i = 1, n do sse = sse + (ys[i] - my - b * (xs[i] - mx)) ^ 2 end
+  local se = math.sqrt(sse / (n - 2) / sxx)
+  return b, M.t95(n - 2) * se, n
+end
+
+-- The plateau of ys against log2(widths) (one value per run, several runs a width): for
+-- each distinct width w from the narrowest up, the slope of y on log2(width) over the runs at
+-- widths >= w with its 95% interval; the plateau width is the narrowest w with at least 2
+-- distinct widths and 3 runs from it whose interval contains 0 (the slope is
+-- indistinguishable from 0 from there on). Returns { width (nil: no plateau), slope, half,
+-- n, value = { mean, half, n } (of the runs from the plateau width), fits = { { width,
+-- slope, half, n }, ... } }.
+function M.plateau(widths, ys)
+  local set, list = {}, {}
+  for _, w in ipairs(widths) do if not set[w] then set[w], list[#list + 1] = true, w end end
+  table.sort(list)
+  local res = { fits = {} }
+  for _, w0 in ipairs(list) do
+    local xs, vs, distinct = {}, {}, {}
+    for i, w in ipairs(widths) do
+      if w >= w0 then xs[#xs + 1], vs[#vs + 1], distinct[w] = math.log(w, 2), ys[i], true end
+    end
+    local nd = 0
+    for _ in pairs(distinct) do nd = nd + 1 end
+    if nd >= 2 and #xs >= 3 then
+      local b, half, n = M.slope_ci(xs, vs)
+      res.fits[#res.fits + 1] = { width = w0, slope = b, half = half, n = n }
+      if not res.width and b and half and b - half <= 0 and b + half >= 0 then
+        local mean, vh = M.ci95(vs)
+        res.width, res.slope, res.half, res.n = w0, b, half, n
+        res.value = { mean = mean, half = vh, n = #vs }
+      end
+    end
+  end
+  return res
+end
+
 return M

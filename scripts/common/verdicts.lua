@@ -32,6 +32,10 @@ M.WD0_INIT_MARGIN = 0.05
 M.HORIZON_MATCH = 0.1
 -- Problem 2: a variant's first weight decay is "constant" when within this of the base one.
 M.SAME_WD_TOL = 1e-12
+-- Problem 1's memorisation grid: memorisation "has set in" in a cell (weight decay, label
+-- noise, training-set size) when the mean memorised fraction (training accuracy on the
+-- flipped examples against their flipped labels) is at least this.
+M.MEMORISATION_ONSET = 0.5
 -- Nulls (common/nulls.lua): a class or trend statistic "beats its null" when its
 -- permutation p-value (architecture labels shuffled NULL_DRAWS times) is below ALPHA; a
 -- class partition's stability is read from BOOTSTRAP_DRAWS seed-bootstrap draws; a figure
@@ -262,6 +266,121 @@ function M.wd_change(wd1, wd)
   return wd1 < wd and "lowered" or "raised"
 end
 
+-- Whether a figure "rises" with another, the users' question ("does the rank rise with the
+-- memorised fraction?"), from Spearman's rho s = {rho, lo, hi, n}: "yes" when rho_sign is
+-- positive, "no" when it is negative (it falls) or the 95% interval lies within
+-- [-RHO_NEGLIGIBLE, RHO_NEGLIGIBLE] (no relation of any size), "cannot tell" otherwise
+-- (an interval containing 0 and a sizeable rho, too few runs, an undefined rho).
+M.RHO_NEGLIGIBLE = 0.3
+M.RISES_RULE = "rises"
+M.RULES.rises = "rho_sign positive (yes); negative, or the 95% interval within +-RHO_NEGLIGIBLE (no); else cannot tell"
+function M.rises(s)
+  local sign = M.rho_sign(s)
+  if sign == "positive" then return "yes" end
+  if sign == "negative" then return "no" end
+  if sign == "none" and s.lo >= -M.RHO_NEGLIGIBLE and s.hi <= M.RHO_NEGLIGIBLE then return "no" end
+  return "cannot tell"
+end
+
+-- One answer from several verdicts of rule `rises` (one per weight decay): "yes" / "no" when
+-- every one with an answer says so (at least one does), "mixed" when some say yes and some
+-- no, "cannot tell" when none answers.
+M.ALL_AGREE_RULE = "all_agree"
+M.RULES.all_agree = "every yes/no verdict the same (that answer), both present (mixed), none (cannot tell)"
+function M.all_agree(list)
+  local yes, no = 0, 0
+  for _, v in ipairs(list) do
+    if v == "yes" then yes = yes + 1 elseif v == "no" then no = no + 1 end
+  end
+  if yes > 0 and no > 0 then return "mixed" end
+  if yes > 0 then return "yes" end
+  if no > 0 then return "no" end
+  return "cannot tell"
+end
+
+-- Whether a value depends on a factor (the plateau rank on depth), from the 95% intervals
+-- {mean, half} of its levels: "yes" when two levels' intervals are disjoint, "no" when every
+-- pair overlaps, "cannot tell" with fewer than 2 levels or a level without an interval
+-- (missing levels, nil, are left out).
+M.DEPENDS_RULE = "depends"
+M.RULES.depends = "two levels' 95% intervals disjoint (yes); all overlapping (no); < 2 levels or one without an interval (cannot tell)"
+function M.depends(list)
+  local ivs = {}
+  for _, iv in pairs(list) do
+    if iv and M.usable(iv.mean) then
+      if not M.usable(iv.half) then return "cannot tell" end
+      ivs[#ivs + 1] = iv
+    end
+  end
+  if #ivs < 2 then return "cannot tell" end
+  for i = 1, #ivs do
+    for j = i + 1, #ivs do
+      local a, b = ivs[i], ivs[j]
+      if a.mean + a.half < b.mean - b.half or b.mean + b.half < a.mean - a.half then return "yes" end
+    end
+  end
+  return "no"
+end
+
+-- "Is the convergent rank a property of the task rather than the width?" from one layer
+-- family's plateau fits, one per depth (stats.plateau: width nil when the rank still grows
+-- at the widest widths) and the depends verdict on their plateau values: "yes" when every
+-- depth has a plateau and its value does not depend on depth, "no" when no depth has one
+-- or the value depends on depth, "cannot tell" otherwise.
+M.TASK_PROPERTY_RULE = "task_property"
+M.RULES.task_property = "a plateau at every depth and depends = no (yes); no plateau at any depth, or depends = yes (no); else cannot tell"
+function M.task_property(plateau_widths, depth_verdict, depths)
+  local found = 0
+  for _, w in pairs(plateau_widths) do if w then found = found + 1 end end
+  if depths == 0 then return "cannot tell" end
+  if found == 0 or depth_verdict == "yes" then return "no" end
+  if found == depths and depth_verdict == "no" then return "yes" end
+  return "cannot tell"
+end
+
+-- Problem 1's weight-decay sweep: validation accuracy "holds" at a weight decay when its
+-- mean lies within ACC_HOLDS of the best weight decay's mean.
+M.ACC_HOLDS = 0.01
+M.ACC_HOLDS_RULE = "accuracy_holds"
+M.RULES.accuracy_holds = "mean validation accuracy >= the best weight decay's mean - ACC_HOLDS"
+function M.accuracy_holds(acc, best)
+  return M.usable(acc) and M.usable(best) and acc >= best - M.ACC_HOLDS
+end
+
+-- Whether the rank plateaus over the weight decays where accuracy holds, from the depends
+-- verdict on their rank intervals and their number: "yes" (at least 2 decays, no pair of
+-- intervals disjoint), "no" (two disjoint), "cannot tell" (fewer than 2, or depends cannot tell).
+M.PLATEAUS_RULE = "plateaus"
+M.RULES.plateaus = "over >= 2 weight decays where accuracy holds, depends = no (yes), depends = yes (no), else cannot tell"
+function M.plateaus(dep, n)
+  if n < 2 then return "cannot tell" end
+  if dep == "no" then return "yes" end
+  if dep == "yes" then return "no" end
+  return "cannot tell"
+end
+
+-- Where memorisation sets in along weight decay, from the cells of one noise level and size
+-- in increasing weight decay, each { wd, fraction = {mean, half, n} }: the largest weight
+-- decay whose mean memorised fraction is >= MEMORISATION_ONSET (memorisation sets in at or
+-- below it), "none" when no cell reaches it, "all" when every cell does; returns the verdict
+-- and that weight decay (nil for "none").
+M.ONSET_RULE = "memorisation_onset"
+M.RULES.memorisation_onset = "the largest weight decay whose mean memorised fraction >= MEMORISATION_ONSET"
+function M.memorisation_onset(cells)
+  local at, all, any = nil, #cells > 0, false
+  for _, c in ipairs(cells) do
+    local m = c.fraction and c.fraction.mean
+    if M.usable(m) and m >= M.MEMORISATION_ONSET then
+      any = true
+      if not at or c.wd > at then at = c.wd end
+    else
+      all = false
+    end
+  end
+  if not any then return "none", nil end
+  return all and "all" or "below", at
+end
+
 -- The named constants, for facts.json (a reader sees the thresholds beside the verdicts).
 function M.constants()
   return { RHO_PERFECT_MIN_N = M.RHO_PERFECT_MIN_N, FOLLOWS_WIDTH = M.FOLLOWS_WIDTH,
@@ -269,7 +388,8 @@ function M.constants()
     WD0_INIT_MARGIN = M.WD0_INIT_MARGIN, HORIZON_MATCH = M.HORIZON_MATCH, SAME_WD_TOL = M.SAME_WD_TOL,
     ALPHA = M.ALPHA, NULL_DRAWS = M.NULL_DRAWS, BOOTSTRAP_DRAWS = M.BOOTSTRAP_DRAWS,
     DEGENERATE_MAX_DISTINCT = M.DEGENERATE_MAX_DISTINCT, COLLAPSE_RANK_SLACK = M.COLLAPSE_RANK_SLACK,
-    NC1_COLLAPSED = M.NC1_COLLAPSED, NORM_PATIENCE = M.NORM_PATIENCE, NORM_REL_TOL = M.NORM_REL_TOL }
+    NC1_COLLAPSED = M.NC1_COLLAPSED, NORM_PATIENCE = M.NORM_PATIENCE, NORM_REL_TOL = M.NORM_REL_TOL,
+    MEMORISATION_ONSET = M.MEMORISATION_ONSET, RHO_NEGLIGIBLE = M.RHO_NEGLIGIBLE, ACC_HOLDS = M.ACC_HOLDS }
 end
 
 return M

@@ -163,6 +163,8 @@ function M.train(run, task, o, history_path, say)
     rh.checkpoint.save(dir .. "/" .. run.id .. ".safetensors", { model = model, meta = { study = "problem1", id = run.id,
       seed = run.run_seed, iteration = h.steps + (hc and hc.steps or 0), epochs = h.epochs, sweep_seed = o.seed } })
   end
+  -- a task may measure more of the trained model (the memorisation grid's memorised fraction)
+  if task.after then task.after(model, record) end
   return ended()
 end
 
