@@ -243,34 +243,67 @@ static appender *check_appender(lua_State *L) {
   return a;
 }
 
-/* Cuts a torn last line (bytes after the last newline, left by a crash in the middle
- * of a write) so that the next line starts on a line of its own. Returns bytes cut. */
-static off_t cut_torn_tail(int fd) {
-  off_t end = lseek(fd, 0, SEEK_END), pos = end;
+/* The offset just after the last newline of the file (0 when it has none), and its end in
+ * *end; -1 when it cannot be read. */
+static off_t last_line_end(int fd, off_t *end) {
+  off_t pos = lseek(fd, 0, SEEK_END);
+  *end = pos;
   char buf[4096];
   while (pos > 0) {
     off_t from = pos > (off_t)sizeof buf ? pos - (off_t)sizeof buf : 0;
     ssize_t k = pread(fd, buf, (size_t)(pos - from), from);
-    if (k <= 0) return 0;
+    if (k <= 0) return -1;
     for (ssize_t i = k - 1; i >= 0; i--)
-      if (buf[i] == '\n') {
-        off_t keep = from + i + 1;
-        if (keep < end && ftruncate(fd, keep) != 0) return 0;
-        return end - keep;
-      }
+      if (buf[i] == '\n') return from + i + 1;
     pos = from;
   }
-  if (end > 0 && ftruncate(fd, 0) != 0) return 0;
-  return end;
+  return 0;
 }
 
-/* rh.io.appender(path [, {append=false, sync=true}]) -> a, cut
+/* The bytes after the last newline (a last line without its newline): kept, with the newline
+ * added, when complete(tail) (the Lua function at stack index fn, 0: none) says the line is
+ * whole; else cut, so that the next line starts on a line of its own (a crash in the middle
+ * of a write). Returns the bytes cut; *completed says whether a newline was added. */
+static off_t settle_tail(lua_State *L, int fd, int fn, int *completed) {
+  off_t end, keep = last_line_end(fd, &end);
+  *completed = 0;
+  if (keep < 0 || keep >= end) return 0;
+  if (fn) {
+    size_t n = (size_t)(end - keep);
+    char *tail = malloc(n);
+    if (tail && pread(fd, tail, n, keep) == (ssize_t)n) {
+      lua_pushvalue(L, fn);
+      lua_pushlstring(L, tail, n);
+      free(tail);
+      lua_call(L, 1, 1);
+      int whole = lua_toboolean(L, -1);
+      lua_pop(L, 1);
+      if (whole && rh_write_all(fd, "\n", 1, "appender") == RH_OK) {
+        *completed = 1;
+        return 0;
+      }
+    } else {
+      free(tail);
+    }
+  }
+  if (ftruncate(fd, keep) != 0) return 0;
+  return end - keep;
+}
+
+/* rh.io.appender(path [, {append=false, sync=true, complete=function(line) -> bool}]) -> a, cut, completed
  * append=false empties the file first; append=true keeps it, minus a torn last line
- * (cut: the number of bytes removed). */
+ * (cut: the number of bytes removed); a last line without its newline that complete(line)
+ * calls whole is kept and given its newline instead (completed: true). */
 static int l_appender(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   int append = rhL_optboolfield(L, 2, "append", 0);
   int sync = rhL_optboolfield(L, 2, "sync", 1);
+  int complete = 0;
+  if (lua_type(L, 2) == LUA_TTABLE) {
+    lua_getfield(L, 2, "complete");
+    if (lua_isfunction(L, -1)) complete = lua_gettop(L);
+    else lua_pop(L, 1);
+  }
   appender *a = lua_newuserdatauv(L, sizeof *a, 0);
   a->fd = -1;
   a->sync = sync;
@@ -297,10 +330,13 @@ static int l_appender(lua_State *L) {
   }
   if (!append && ftruncate(a->fd, 0) != 0)
     return luaL_argerror(L, 1, lua_pushfstring(L, "%s: cannot empty: %s", path, strerror(errno)));
-  off_t cut = append ? cut_torn_tail(a->fd) : 0;
+  int completed = 0;
+  off_t cut = append ? settle_tail(L, a->fd, complete, &completed) : 0;
   if (!existed) rhL_check(L, rh_fsync_dir_of(path), 1); /* the new name survives a crash */
+  lua_pushvalue(L, complete ? complete + 1 : lua_gettop(L)); /* the appender */
   lua_pushinteger(L, (lua_Integer)cut);
-  return 2;
+  lua_pushboolean(L, completed);
+  return 3;
 }
 
 /* a:write(string): one write(2) of the whole string (O_APPEND), then fsync. */
@@ -329,6 +365,48 @@ static int app_closed(lua_State *L) {
   return 1;
 }
 
+/* ---- lock: one advisory lock on a file, held until released or collected ---- */
+#define LOCK_MT "rankhost.Lock"
+
+/* rh.io.lock(path [, {shared=false, wait=false}]) -> lock, or nil and "held" when another
+ * process holds it (exclusive, or shared where exclusive is asked) and wait is false.
+ * flock(2) on path (created if missing): exclusive by default, shared with shared=true;
+ * wait=true blocks until it is granted. The lock goes with the open file (children made by
+ * fork share it; exec does not inherit it) and is released by lock:release(), by the
+ * collector, or when the process ends. */
+static int l_lock(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int shared = rhL_optboolfield(L, 2, "shared", 0);
+  int wait = rhL_optboolfield(L, 2, "wait", 0);
+  int *fd = lua_newuserdatauv(L, sizeof *fd, 0);
+  *fd = -1;
+  luaL_setmetatable(L, LOCK_MT);
+  *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (*fd < 0) return luaL_argerror(L, 1, lua_pushfstring(L, "%s: cannot open: %s", path, strerror(errno)));
+  int r;
+  do r = flock(*fd, (shared ? LOCK_SH : LOCK_EX) | (wait ? 0 : LOCK_NB));
+  while (r != 0 && errno == EINTR);
+  if (r != 0) {
+    int e = errno;
+    close(*fd);
+    *fd = -1;
+    if (e == EWOULDBLOCK) {
+      lua_pushnil(L);
+      lua_pushliteral(L, "held");
+      return 2;
+    }
+    return luaL_argerror(L, 1, lua_pushfstring(L, "%s: cannot lock: %s", path, strerror(e)));
+  }
+  return 1;
+}
+
+static int lock_release(lua_State *L) {
+  int *fd = luaL_checkudata(L, 1, LOCK_MT);
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+  return 0;
+}
+
 void rhb_open_io(lua_State *L) {
   rhL_gcmeta(L, READER_MT, reader_gc);
   rhL_gcmeta(L, DIR_MT, dir_gc);
@@ -339,11 +417,19 @@ void rhb_open_io(lua_State *L) {
   lua_pushvalue(L, -1);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
+  static const luaL_Reg lock_methods[] = {{"release", lock_release}, {"__gc", lock_release},
+                                          {"__close", lock_release}, {NULL, NULL}};
+  luaL_newmetatable(L, LOCK_MT);
+  luaL_setfuncs(L, lock_methods, 0);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
 
   static const luaL_Reg top[] = {{"save", l_save}, {"load", l_load}, {NULL, NULL}};
   luaL_setfuncs(L, top, 0);
   static const luaL_Reg fns[] = {{"write_atomic", l_write_atomic}, {"mkdir_p", l_mkdir_p}, {"exists", l_exists},
                                  {"listdir", l_listdir},           {"mkdtemp", l_mkdtemp}, {"appender", l_appender},
+                                 {"lock", l_lock},
                                  {"stderr_isatty", l_stderr_isatty}, {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "io");

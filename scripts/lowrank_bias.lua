@@ -13,25 +13,18 @@ local script_dir = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
 package.path = script_dir .. "/?.lua;" .. package.path
 
 local rh = require "rankhost"
-local options = require "common.options"
-local results = require "common.results"
-local sweep = require "common.sweep"
+local study = require "common.study"
 local data = require "common.data"
 local measure = require "common.measure"
 local grid_report = require "lowrank_bias.report"
 
-local PROG = "lowrank_bias.lua"
 local USAGE = "usage: rankhost scripts/lowrank_bias.lua [options]\n"
   .. "Galanti et al.'s low-rank bias grid: batch size x weight decay (x learning rate) x seeds, one\n"
   .. "architecture, a fixed number of epochs; grid.csv, report.md and figures into --out."
 
 local SPEC = {
-  { name = "help", type = "bool", default = false, help = "print this help and exit" },
-  { name = "config", type = "string", default = "", metavar = "FILE.lua", help = "Lua file returning a table of these options" },
   { name = "quick", type = "preset", help = "the same grid on small data and a small network (under a minute)",
     sets = { train_subset = 2000, test_subset = 1000, hidden = { 64, 64 }, epochs = 60, seeds = 3, probe = 256 } },
-  { name = "out", type = "string", default = "results/lowrank_bias", metavar = "DIR", help = "output folder" },
-  { name = "jobs", type = "int", default = 0, min = 0, help = "networks trained at once (0: one per core)" },
   { name = "progress-every", type = "number", default = 10, min = 0, metavar = "SECONDS",
     help = "a progress line of a network at most this often (0: every epoch)" },
   { name = "batches", type = "ints", default = { 8, 16, 32, 64, 128 }, min = 1, metavar = "B,B,...", help = "batch sizes" },
@@ -59,84 +52,76 @@ local SPEC = {
 local RUN_KEYS = { "seed", "momentum", "epochs", "hidden", "dataset", "data_dir", "train_split", "holdout",
   "train_subset", "test_subset", "probe", "measure" }
 
-local o = options.parse_or_exit(SPEC, { ... }, USAGE, PROG)
-local usage_error, fail = options.exits(PROG)
-for _, b in ipairs(o.batches) do
-  if b > o.train_subset then
-    usage_error(string.format("--batches: batch %d is larger than the data (--train-subset %d)", b, o.train_subset))
+local function check(o)
+  for _, b in ipairs(o.batches) do
+    if b > o.train_subset then
+      return string.format("--batches: batch %d is larger than the data (--train-subset %d)", b, o.train_subset)
+    end
   end
+  if #o.batches == 0 or #o.wds == 0 or #o.lrs == 0 then return "--batches, --wds and --lrs need a value each" end
+  for _, lr in ipairs(o.lrs) do if lr <= 0 then return "--lrs: a learning rate must be > 0, got " .. lr end end
 end
-if #o.batches == 0 or #o.wds == 0 or #o.lrs == 0 then usage_error("--batches, --wds and --lrs need a value each") end
-for _, lr in ipairs(o.lrs) do if lr <= 0 then usage_error("--lrs: a learning rate must be > 0, got " .. lr) end end
 
--- ---- the output folder ----
-local out = o.out
-local okdir, direrr = pcall(function() rh.io.mkdir_p(out); rh.io.mkdir_p(out .. "/history") end)
-if not okdir then fail("cannot create the output folder " .. out .. ": " .. tostring(direrr)) end
-local settings = {}
-for _, k in ipairs(RUN_KEYS) do settings[k] = o[k] end
-local recorded, not_ours = results.recorded_config(out .. "/config.json")
-if not_ours then
-  fail(out .. "/config.json is not a low-rank-bias grid's settings; is " .. out .. " another program's folder?")
-end
-if recorded then
-  local changed = results.changed_message(recorded, o, RUN_KEYS, out, "grid")
-  if changed then usage_error(changed) end
+local function sizes_of(o)
+  local sizes = { 784 }
+  for _, w in ipairs(o.hidden) do sizes[#sizes + 1] = w end
+  sizes[#sizes + 1] = 10
+  return sizes
 end
 
 -- ---- the plan: every cell of the grid, seeds ----
-local plan = {}
-local sizes = { 784 }
-for _, w in ipairs(o.hidden) do sizes[#sizes + 1] = w end
-sizes[#sizes + 1] = 10
-for li, lr in ipairs(o.lrs) do
-  for _, b in ipairs(o.batches) do
-    for _, wd in ipairs(o.wds) do
-      for s = 1, o.seeds do
-        local id = string.format("g-%d-lr%g-b%d-wd%g-s%d", o.seed, lr, b, wd, s)
-        -- cost: samples per epoch at this batch (small batches run fewer samples a second)
-        plan[#plan + 1] = { id = id, lr = lr, batch = b, weight_decay = wd, seed_index = s, lr_index = li,
-          run_seed = o.seed * 100003 + s, cost = 1 + 64 / b }
+local function plan_of(o)
+  local plan = {}
+  for li, lr in ipairs(o.lrs) do
+    for _, b in ipairs(o.batches) do
+      for _, wd in ipairs(o.wds) do
+        for s = 1, o.seeds do
+          local id = string.format("g-%d-lr%g-b%d-wd%g-s%d", o.seed, lr, b, wd, s)
+          -- cost: samples per epoch at this batch (small batches run fewer samples a second)
+          plan[#plan + 1] = { id = id, lr = lr, batch = b, weight_decay = wd, seed_index = s, lr_index = li,
+            run_seed = o.seed * 100003 + s, cost = 1 + 64 / b }
+        end
       end
     end
   end
+  return plan
 end
 
-local okr, done = pcall(results.read, out)
-if not okr then fail(tostring(done) .. " (finished runs are read from it; fix or move the file)") end
-local place = { file = "runs.jsonl", label = "" }
--- the runs trained at once: --jobs (0: one per core), 1 on a GPU (common/sweep.lua)
-o.jobs = sweep.jobs(o.jobs, place)
-local okw, writer = pcall(sweep.open, place, out)
-if not okw then fail(tostring(writer)) end
-rh.io.write_atomic(out .. "/config.json", rh.json.encode({ settings = settings,
-  command = options.describe(SPEC, o) }) .. "\n")
-
 -- ---- data (common/data.lua; training accuracy on the whole training set) ----
-local okd, task = pcall(function() return data.finish(data.real(o, o.dataset), o, 0) end)
-if not okd then fail(tostring(task)) end
+local task
+local function prepare(ctx) task = data.finish(data.real(ctx.o, ctx.o.dataset), ctx.o, 0) end
 
-local finished = 0
-for _, r in ipairs(plan) do if done[r.id] then finished = finished + 1 end end
-print(string.format("low-rank bias grid: %d networks (%d batch sizes x %d weight decays x %d learning rates x %d seeds), "
-  .. "%s, %d epochs each -> %s", #plan, #o.batches, #o.wds, #o.lrs, o.seeds, table.concat(sizes, "-"), o.epochs, out))
-if finished > 0 then print(string.format("continuing: %d of %d networks already finished", finished, #plan)) end
+local function announce(ctx)
+  local o, sizes = ctx.o, sizes_of(ctx.o)
+  print(string.format("low-rank bias grid: %d networks (%d batch sizes x %d weight decays x %d learning rates x %d seeds), "
+    .. "%s, %d epochs each -> %s", #ctx.plan, #o.batches, #o.wds, #o.lrs, o.seeds, table.concat(sizes, "-"), o.epochs,
+    ctx.out))
+end
 
--- one network of the grid: a fixed number of epochs; the rank rule only reports whether the
--- ranks had settled by the end (it never stops a run: its patience is the whole run)
-local function train(run)
+-- The number of rank checks of a run of `epochs` epochs, one every `every` and one at the end.
+local function checks_of(epochs, every) return epochs // every + (epochs % every == 0 and 0 or 1) end
+
+-- one network of the grid: a fixed number of epochs (min_epochs = max_epochs: fit never stops
+-- it early); fit's rank rule says whether the ranks had settled by the end: every layer's
+-- rank within max(1, 5% of it) over the last 5 checks (all of them when a run has fewer)
+local function train(run, ctx)
+  local o, out = ctx.o, ctx.out
   local t0 = rh.clock()
+  local sizes = sizes_of(o)
   rh.seed(run.run_seed)
   local model = rh.nn.MLP(sizes)
   local init = measure.initial(model) -- the ranks at initialisation (common/measure.lua), before any step
   local opt = rh.optim.SGD(model, { lr = run.lr, momentum = o.momentum, weight_decay = run.weight_decay })
   local history = rh.log.jsonl(out .. "/history/" .. run.id .. ".jsonl", { sync = false })
   local last = -math.huge
+  local every = math.max(1, o.epochs // 10)
   local h = rh.train.fit(model, task.train, { optimizer = opt, batch = run.batch, seed = run.run_seed,
-    max_epochs = o.epochs, progress = false,
-    rank_converged = { measure = o.measure, patience = o.epochs + 1, every = math.max(1, o.epochs // 10) },
+    min_epochs = o.epochs, max_epochs = o.epochs, progress = false,
+    rank_converged = { measure = o.measure, every = every, slack = 1, rel_slack = 0.05,
+      patience = math.max(2, math.min(5, checks_of(o.epochs, every))) },
     callback = function(epoch, rec)
-      history:write { epoch = epoch, loss = rec.loss, acc = rec.accuracy, wd_horizon = rec.wd_horizon, ranks = rec.ranks }
+      history:write { id = run.id, epoch = epoch, loss = rec.loss, acc = rec.accuracy, wd_horizon = rec.wd_horizon,
+        ranks = rec.ranks }
       if rh.clock() - last >= o.progress_every or epoch == 1 then
         last = rh.clock()
         print(string.format("  %s epoch %d/%d loss %.4f acc %.3f H %.2f", run.id, epoch, o.epochs, rec.loss,
@@ -144,45 +129,31 @@ local function train(run)
       end
     end })
   history:close()
+  -- the grid always trains its epochs: it stops at the cap, whether or not the ranks settled
   local rec = { id = run.id, lr = run.lr, batch = run.batch, weight_decay = run.weight_decay, seed = run.seed_index,
     run_seed = run.run_seed, architecture = sizes, epochs = h.epochs, steps = h.steps, wd_horizon = h.wd_horizon,
-    stopped = h.stopped, dataset = task.dataset, init = init }
+    stopped = h.stopped == "rank_converged" and "max_epochs" or h.stopped, dataset = task.dataset, init = init }
   if h.stopped == "diverged" then
     rec.status, rec.diverged = "diverged at step " .. h.diverged_step, h.diverged
   else
     rec.status = "ok"
-    -- settled: the ranks of the last 5 checks within 1 (or 5%)
-    local moved, checks = 0, {}
-    for e = #h, 1, -1 do
-      if h[e].ranks then checks[#checks + 1] = h[e].ranks end
-      if #checks == 5 then break end
-    end
-    for i = 1, #(checks[1] or {}) do
-      local lo, hi = math.huge, -math.huge
-      for _, c in ipairs(checks) do lo, hi = math.min(lo, c[i]), math.max(hi, c[i]) end
-      moved = math.max(moved, (hi - lo) / math.max(1, 0.05 * checks[1][i]))
-    end
-    rec.ranks_settled = #checks >= 2 and moved <= 1
+    rec.ranks_settled = h[#h].rank_converged == true
     rec.final, rec.layers, rec.network = measure.model(model, task, h.svals)
   end
   rec.wall_time = rh.clock() - t0
   return rec
 end
 
-local _, lost = sweep.run { place = place, plan = plan, done = done, out = out, jobs = o.jobs, writer = writer,
-  train = train,
+study.run {
+  name = "lowrank_bias", usage = USAGE, options = SPEC, keys = RUN_KEYS, argv = { ... }, dirs = { "history" }, unit = "networks",
+  fields = { "status" },
+  check = check, plan = plan_of, announce = announce, prepare = prepare, train = train,
   describe = function(run) return string.format("[batch %d, wd %g, lr %g]", run.batch, run.weight_decay, run.lr) end,
-  summary = function(rec)
+  summary = function(rec, ctx)
     if rec.status ~= "ok" then return rec.status end
-    return string.format("H %.2f, %s normalised rank %.3f, test acc %.3f, %.1f s", rec.wd_horizon or 0, o.measure,
-      rec.network["normalized:" .. o.measure], rec.final.test_acc, rec.wall_time)
-  end }
-
-local by_id = results.read(out)
-local records = results.ordered(plan, by_id)
-local written = grid_report.write_all(out, o, plan, records)
-print("wrote " .. table.concat(written, ", "))
-if #lost > 0 then
-  io.stderr:write(string.format("%s: %d runs were lost (their workers crashed); start again to train them\n", PROG, #lost))
-  os.exit(1)
-end
+    local m = ctx.o.measure
+    return string.format("H %.2f, %s normalised rank %.3f, test acc %.3f, %.1f s", rec.wd_horizon or 0, m,
+      rec.network["normalized:" .. m], rec.final.test_acc, rec.wall_time)
+  end,
+  report = function(ctx, records) return grid_report.write_all(ctx.out, ctx.o, ctx.plan, records) end,
+}

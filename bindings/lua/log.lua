@@ -71,22 +71,31 @@ end
 
 -- Opens path for appending through rh.io.appender; a refusal (unwritable folder, another
 -- writer holding the file) is raised as an argument error of the calling function fname.
-local function open_appender(fname, path, append, sync)
-  local ok, file, cut = pcall(rh.io.appender, path, { append = append, sync = sync })
+local function open_appender(fname, path, append, sync, complete)
+  local ok, file, cut, completed = pcall(rh.io.appender, path, { append = append, sync = sync, complete = complete })
   if not ok then
     local why = tostring(file):match("%((.*)%)$") or tostring(file)
     error("bad argument #1 to '" .. fname .. "' (" .. why .. ")", 3)
   end
-  return file, cut
+  return file, cut, completed
+end
+
+-- Whether a last line without its newline is a whole JSON value (kept: the record is whole;
+-- a write cut just before its newline, an editor or a copy can leave it so) rather than a
+-- torn one (cut).
+local function whole_json(line)
+  return (pcall(json.decode, line))
 end
 
 -- rh.log.jsonl(path [, {append=false, sync=true}]) -> writer
--- append=false starts an empty file; append=true continues one (cutting a torn tail).
+-- append=false starts an empty file; append=true continues one (cutting a torn tail: w.cut
+-- is its length in bytes; a complete last line without its newline is kept and given one,
+-- and w.completed is true).
 function log.jsonl(path, opts)
   if type(path) ~= "string" then error("bad argument #1 to 'jsonl' (path expected, got " .. type(path) .. ")", 2) end
   opts = opts_table("jsonl", opts)
-  local file, cut = open_appender("jsonl", path, opts.append == true, opts.sync ~= false)
-  return setmetatable({ file = file, path = path, lines = 0, cut = cut }, JsonlWriter)
+  local file, cut, completed = open_appender("jsonl", path, opts.append == true, opts.sync ~= false, whole_json)
+  return setmetatable({ file = file, path = path, lines = 0, cut = cut, completed = completed }, JsonlWriter)
 end
 
 -- rh.log.read_jsonl(path) -> list of values, number of torn lines skipped (0 or 1)

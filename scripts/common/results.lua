@@ -24,25 +24,57 @@ function M.files(out)
   return list
 end
 
+-- The records of one results file, each checked: a JSON object with a string `id` and
+-- every field of `fields`. A torn last line (a crash mid-write) is skipped; any other bad
+-- line is an error "PATH:LINE: why" (a hand-edited or foreign file).
+function M.read_file(path, fields)
+  local f, err = io.open(path, "rb")
+  if not f then error("cannot read " .. tostring(err), 0) end
+  local text = f:read("a")
+  f:close()
+  local records, lineno, start = {}, 0, 1
+  while start <= #text do
+    local nl = text:find("\n", start, true)
+    local line = text:sub(start, (nl or #text + 1) - 1)
+    lineno, start = lineno + 1, (nl or #text) + 1
+    if not line:match("^%s*$") then
+      local ok, r = pcall(rh.json.decode, line)
+      if not ok then
+        if not nl then break end -- torn
+        error(string.format("%s:%d: not a JSON line (%s)", path, lineno, tostring(r):match("%((.*)%)$") or tostring(r)), 0)
+      end
+      if type(r) ~= "table" or type(r.id) ~= "string" then
+        error(string.format("%s:%d: a record must be a JSON object with a string id, got %s", path, lineno,
+          #line > 40 and line:sub(1, 40) .. "..." or line), 0)
+      end
+      for _, k in ipairs(fields or {}) do
+        if r[k] == nil then
+          error(string.format("%s:%d: the record %s has no %s (not a finished run's record)", path, lineno, r.id, k), 0)
+        end
+      end
+      records[#records + 1] = r
+    end
+  end
+  return records
+end
+
 -- Every finished run in `out`: by_id (id -> record), the number of records per file
 -- ({path, count} in file order) and the ids trained by more than one process (a copy in
 -- runs.jsonl of a run in a process's file is a merge's doing, not a second training).
-function M.read(out)
+-- fields: what every record must hold (M.read_file).
+function M.read(out, fields)
   local by_id, counts, dups, from = {}, {}, {}, {}
   for _, path in ipairs(M.files(out)) do
-    -- a torn last line (a crash mid-write) is skipped; a bad line elsewhere is an error
-    local records = rh.log.read_jsonl(path)
+    local records = M.read_file(path, fields)
     counts[#counts + 1] = { path, #records }
     local joined = path:match("/runs%.jsonl$") ~= nil
     for _, r in ipairs(records) do
-      if r.id then
-        if not by_id[r.id] then
-          by_id[r.id], from[r.id] = r, joined and "joined" or path
-        elseif from[r.id] == "joined" then
-          from[r.id] = path
-        else
-          dups[#dups + 1] = r.id
-        end
+      if not by_id[r.id] then
+        by_id[r.id], from[r.id] = r, joined and "joined" or path
+      elseif from[r.id] == "joined" then
+        from[r.id] = path
+      else
+        dups[#dups + 1] = r.id
       end
     end
   end

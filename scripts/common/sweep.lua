@@ -38,6 +38,10 @@ function M.open(place, out, say)
     local tag = place.label ~= "" and "[" .. place.label .. "] " or ""
     ;(say or print)(string.format("%s%s: cut an incomplete last line of %d bytes", tag, place.file, writer.cut))
   end
+  if writer.completed then
+    local tag = place.label ~= "" and "[" .. place.label .. "] " or ""
+    ;(say or print)(string.format("%s%s: its last record lacked its newline; kept, newline added", tag, place.file))
+  end
   return writer
 end
 
@@ -51,6 +55,7 @@ function M.jobs(jobs, place)
 end
 
 -- sweep.run{place=, plan=, done=, out=, jobs= (--jobs), writer= (from sweep.open),
+--           workers_dir= (the local workers' folder, out/.workers by default),
 --           train=function(run) -> record, describe=function(run) -> text, say=function(line),
 --           summary=function(record) -> text}
 -- Trains the pending runs and appends each record to out/place.file. Returns the number
@@ -91,7 +96,7 @@ function M.run(o)
   else
     local _
     _, lost = workers.map {
-      items = pending, jobs = math.min(jobs, #pending), dir = out .. "/.workers",
+      items = pending, jobs = math.min(jobs, #pending), dir = o.workers_dir or (out .. "/.workers"),
       work = function(entry) return o.train(entry.run) end,
       started = started, done = finished,
       lost = function(entry, why)

@@ -19,8 +19,6 @@ M.USAGE = "usage: rankhost scripts/problem1.lua [options]\n"
   .. "then relates the convergent rank to accuracy, architecture and task; writes into --out."
 
 M.SPEC = regime.splice {
-  { name = "help", type = "bool", default = false, help = "print this help and exit" },
-  { name = "config", type = "string", default = "", metavar = "FILE.lua", help = "Lua file returning a table of these options" },
   { name = "quick", type = "preset", help = "a small study that produces every output in about a minute",
     sets = { n = 3, seeds = 2, wd0_runs = 1, random_runs = 1, train_subset = 1500, test_subset = 500, width_min = 16,
       width_max = 128, depth_max = 2, min_params = 5000, min_horizon = 3, max_epochs = 180, sat_patience = 3,
@@ -31,18 +29,7 @@ M.SPEC = regime.splice {
     .. "5 seeds a ladder rung",
     sets = { n = 32, seeds = 3, wd0_runs = 8, random_runs = 6, train_subset = 0, test_subset = 0, width_min = 64,
       width_max = 1024, min_params = 100000, max_epochs = 300, ladder_seeds = 5, probe = 512 } },
-  { name = "out", type = "string", default = "results/problem1", metavar = "DIR", help = "output folder" },
-  { name = "resume", type = "bool", default = false,
-    help = "require an existing study in --out and continue it (a restart with the same --out continues anyway)" },
-  { name = "jobs", type = "int", default = 0, min = 0,
-    help = "networks trained at once in local worker processes, one BLAS thread each (0: one per core)" },
-  { name = "progress-every", type = "number", default = 5, min = 0, metavar = "SECONDS",
-    help = "a progress line of a network at most this often (0: every epoch)" },
-  { name = "shard", type = "string", default = "", metavar = "I/K",
-    help = "train only shard I of K (plan positions j with (j-1) % K == I-1) into runs.shard-I-of-K.jsonl; "
-      .. "default: a Slurm array task's shard, else all (docs/cluster.md)" },
-  { name = "merge", type = "bool", default = false,
-    help = "train nothing: join the results files of shards and MPI ranks in --out and write the analysis" },
+  -- --out, --resume, --jobs, --progress-every, --shard, --merge: the driver's (common/study.lua)
   -- ---- the sweep of random networks ----
   { name = "n", type = "int", default = 16, min = 0, help = "random architectures drawn for the real task (kind real)" },
   { name = "seeds", type = "int", default = 3, min = 1, help = "networks per architecture (initialisation and order seeds)" },

@@ -16,7 +16,7 @@ S=$out/s
 TINY=(--quick --n 0 --random-runs 0 --wd0-runs 0 --teacher-ranks 2 --ladder-seeds 2 --parity-k none --noise-levels none
   --teacher-n 200 --teacher-dim 16 --ladder-hidden 16 --max-epochs 1 --min-horizon 0 --cooldown 0 --probe 32 --jobs 1)
 sweep() { "${P1[@]}" "${TINY[@]}" --out "$S" "$@"; }
-state() { (cd "$S" && find . -type f | sort | xargs md5sum); }
+state() { (cd "$S" && find . -type f ! -name .lock | sort | xargs md5sum); }
 
 sweep > "$out/err" 2>&1
 check "a small sweep to protect" '[ $? -eq 0 ] && [ -s "$S/runs.jsonl" ]'
@@ -66,7 +66,7 @@ cp "$out/runs.good" "$S/runs.jsonl"
 cp "$S/config.json" "$out/config.good"
 echo '{"another": "program"}' > "$S/config.json"
 state > "$out/before"
-expect 1 "config.json is not a problem 1 study's settings" "another program's config.json" sweep
+expect 1 "config.json is not a problem1 study's settings" "another program's config.json" sweep
 cp "$out/config.good" "$S/config.json"
 mkdir "$out/t" && cp "$S/config.json" "$out/t/" && mkdir "$out/t/runs.jsonl"
 S=$out/t; state > "$out/before"

@@ -75,8 +75,8 @@ usage "batch larger than the data" "--batches: batch 900 is larger than the data
   --train-subset 600 --batches 16,900 --out "$out/u"
 usage "negative weight decay" "bad value '0,-1e-3' for --wds: must be >= 0" --wds 0,-1e-3
 usage "zero learning rate" "--lrs: a learning rate must be > 0" --lrs 0 --out "$out/u"
-usage "other settings in the same --out" "holds a grid with other settings: --epochs (was 3, now 4); use the same settings" \
+usage "other settings in the same --out" "holds a study with other settings: --epochs (was 3, now 4); use the same settings" \
   "${TINY[@]}" --epochs 4 --out "$out/g"
-usage "another --measure in the same --out" "holds a grid with other settings: --measure (was \"relative\", now \"energy\")" "${TINY[@]}" --measure energy \
+usage "another --measure in the same --out" "holds a study with other settings: --measure (was \"relative\", now \"energy\")" "${TINY[@]}" --measure energy \
   --out "$out/g"
 exit $fail
