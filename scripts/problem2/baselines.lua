@@ -56,6 +56,7 @@ local function record(run, env, net, seed, budget, dense)
   r.total_seconds = r.seconds + (from_dense and dense.seconds or 0)
   r.total_flops = r.cum_flops + (from_dense and dense.cum_flops or 0)
   r.dense_test_acc, r.dense_parameters, r.dense_seconds = dense.test_acc, dense.parameters, dense.seconds
+  r.dense_val_acc = dense.val_acc
   r.dense_flops = dense.cum_flops
   return r
 end

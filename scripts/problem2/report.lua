@@ -55,8 +55,10 @@ local function headline(d, f)
   end
   local best = find(f.variants, "variant", h.variant)
   local s = best.loop
-  d:p(string.format("**Best configuration: the %s variant** (%s weight decay; chosen as the variant whose means meet "
-    .. "the most of the three criteria, then by accuracy).", best.label, best.wd_change)
+  d:p(string.format("**Best configuration: the %s variant** (%s weight decay; chosen on the validation set, never the "
+    .. "test set: the variant whose means meet the most of the three criteria with validation accuracy / dense "
+    .. "(%d here), then by validation accuracy / dense, %s).", best.label, best.wd_change, s.meets_val.count,
+    ci(s.val_frac, 4))
     .. string.format(" Over %d seeds its final network reaches test accuracy %s, **%s of the dense network's** (dense: "
       .. "%s),", s.n, ci(s.acc, 4), ci(s.acc_frac, 4), ci(h.dense_acc, 4))
     .. string.format(" with **%s of its parameters** (%s),", ci(s.param_frac, 3), table.concat(s.widths, ", "))

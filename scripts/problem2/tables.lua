@@ -22,7 +22,7 @@ M.TEACHER_WORDS = { empty = "no runs", one = "one run", above = "above w*", belo
   contains = "w* inside the interval" }
 
 local ITER_HEADER = { "run", "task", "variant", "seed", "iteration", "widths", "neurons", "parameters", "train_acc",
-  "test_acc", "epochs", "seconds", "cum_seconds", "cum_flops", "weight_decay", "lr", "init", "loss", "stopped",
+  "val_acc", "test_acc", "epochs", "seconds", "cum_seconds", "cum_flops", "weight_decay", "lr", "init", "loss", "stopped",
   "wd_horizon", "ranks", "rank_measure", "next_widths", "fixed_point", "final" }
 
 function M.iterations(loops, o)
@@ -36,7 +36,7 @@ function M.iterations(loops, o)
       local ranks, measure = {}, row.rank_measure or "energy"
       for j = 1, #row.widths do ranks[j] = row.ranks and row.ranks[j][measure] or "" end
       out[#out + 1] = { r.id, r.task, r.variant, r.seed_index, row.iteration, joined(row.widths, ";"),
-        joined(row.neurons, ";"), row.parameters, row.train_acc, row.test_acc, row.epochs, row.seconds, row.cum_seconds,
+        joined(row.neurons, ";"), row.parameters, row.train_acc, row.val_acc, row.test_acc, row.epochs, row.seconds, row.cum_seconds,
         row.cum_flops, row.weight_decay, row.lr, row.init, row.loss, row.stopped, row.wd_horizon, joined(ranks, ";"),
         measure, nxt and joined(nxt, ";") or "", fp, yes(row.iteration == r.final_iteration) }
     end

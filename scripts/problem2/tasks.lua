@@ -1,9 +1,11 @@
 -- tasks.lua - the data problem 2's runs train on:
---   img     the image task (--dataset, first --train-size / --test-size images), loaded once
+--   img     the image task (--dataset, first --train-size / --test-size images, --val-size
+--           validation images after the training ones), loaded once
 --           in the main process, so local workers share it copy-on-write
 --   t<w>    a teacher MLP of hidden width w* = w (rh.data.teacher with hidden = rank = w: the
 --           teacher's first map has w* ReLU units and rank w*), --teacher-n training and
---           --teacher-test test samples of --teacher-dim inputs, 10 classes; a teacher of
+--           --teacher-val validation and --teacher-test test samples of --teacher-dim inputs,
+--           10 classes; a teacher of
 --           its own for every seed, generated
 --           (in milliseconds, from its seed) wherever a run needs it
 -- Each task also has the set training accuracy is measured on (at most 10,000 training
@@ -29,18 +31,30 @@ local function load_image(o)
     -- only the 10k test set in the folder: 5/6 train, 1/6 test
     train, test = test:split(5 / 6, o.seed)
   end
-  train, test = first(train, o.train_size), first(test, o.test_size)
-  return { id = "img", name = string.format("%s (%d train / %d test)", o.dataset, train:size(), test:size()),
-    train = train, test = test, hidden = o.hidden }
+  -- validation: the training images after the first --train-size, or the last --val-size
+  -- when the training set is all of them (or too small to leave them)
+  local n, nval = train:size(), o.val_size
+  local val
+  if o.train_size > 0 and o.train_size + nval <= n then
+    val, train = train:subset(o.train_size + 1, o.train_size + nval), train:subset(1, o.train_size)
+  else
+    if nval >= n then return nil, string.format("--val-size %d leaves no training images (%d)", nval, n) end
+    local keep = (o.train_size > 0 and o.train_size < n - nval) and o.train_size or n - nval
+    val, train = train:subset(n - nval + 1, n), train:subset(1, keep)
+  end
+  test = first(test, o.test_size)
+  return { id = "img", name = string.format("%s (%d train / %d validation / %d test)", o.dataset, train:size(),
+    val:size(), test:size()), train = train, val = val, test = test, hidden = o.hidden }
 end
 
 local function teacher(o, wstar, data_seed)
-  local n, ntest = o.teacher_n, o.teacher_test
-  local all = rh.data.teacher { n = n + ntest, dim = o.teacher_dim, rank = wstar, hidden = wstar, classes = 10,
+  local n, nval, ntest = o.teacher_n, o.teacher_val, o.teacher_test
+  local all = rh.data.teacher { n = n + nval + ntest, dim = o.teacher_dim, rank = wstar, hidden = wstar, classes = 10,
     seed = data_seed }
   return { id = "t" .. wstar, wstar = wstar, hidden = o.teacher_hidden, train = all:subset(1, n),
-    test = all:subset(n + 1, n + ntest),
-    name = string.format("teacher MLP, w* = %d (dim %d, %d train / %d test)", wstar, o.teacher_dim, n, ntest) }
+    val = all:subset(n + 1, n + nval), test = all:subset(n + nval + 1, n + nval + ntest),
+    name = string.format("teacher MLP, w* = %d (dim %d, %d train / %d validation / %d test)", wstar, o.teacher_dim, n,
+      nval, ntest) }
 end
 
 local function finish(task, o)
@@ -57,6 +71,9 @@ local function finish(task, o)
   end })
   return task
 end
+
+-- The teacher task of w* = wstar from data_seed, ready to train on (tests build one alone).
+function M.teacher(o, wstar, data_seed) return finish(teacher(o, wstar, data_seed), o) end
 
 -- tasks.new(o) -> t, or nil and a message when the image task cannot be loaded;
 -- t.get(run) -> the run's task (run.task "img" or "t<w>", run.data_seed for teachers).

@@ -36,7 +36,8 @@ end
 --   seconds (training steps only, cooldown included), cooldown_seconds, samples (seen,
 --   about: steps x batch), epochs, stopped, wd_horizon, ranks (at
 --   the stop, before the cooldown), svals and shapes (after the cooldown: 1-D CPU tensors),
---   loss, train_acc, test_acc, test_acc_before_cooldown, min_epochs. A diverged training
+--   loss, train_acc, val_acc (task.val: what the loop's choices read), test_acc (task.test:
+--   the report's alone), test_acc_before_cooldown, min_epochs. A diverged training
 --   (stopped = "diverged", diverged = what) has no singular values and no accuracies.
 function M.fit(net, task, r, wd, lr, seed, budget)
   local n = task.train:size()
@@ -73,7 +74,9 @@ function M.fit(net, task, r, wd, lr, seed, budget)
     svals, shapes = rh.rank.svals(net)
   end
   rec.svals, rec.shapes = svals, shapes
-  rec.train_acc, rec.test_acc = accuracy(net, task.train_eval), accuracy(net, task.test)
+  -- validation accuracy is what the loop's choices read; test accuracy only the report
+  rec.train_acc, rec.val_acc = accuracy(net, task.train_eval), accuracy(net, task.val)
+  rec.test_acc = accuracy(net, task.test)
   return rec
 end
 

@@ -61,8 +61,8 @@ check "iterations.csv has a fixed_point column" "head -1 $TMP/run/iterations.csv
 check "iterations.csv names the measure of its ranks" "head -1 $TMP/run/iterations.csv | grep -q ',ranks,rank_measure,' && grep -q '^p2-1-img-constant-s1,img,constant,1,2,6;4,.*,energy,' $TMP/run/iterations.csv"
 check "three iterations per image run (0..2: the cap)" "[ \$(grep -c '^p2-1-img-constant-s1,' $TMP/run/iterations.csv) -eq 3 ]"
 check "widths halve" "grep -q '^p2-1-img-constant-s1,img,constant,1,2,6;4,' $TMP/run/iterations.csv"
-check "gamma 0.5 halves the weight decay" "awk -F, '\$1 == \"p2-1-img-gamma0.5-s1\" && \$5 == 1 {found = (\$15 > 0.00249 && \$15 < 0.00251)} END {exit !found}' $TMP/run/iterations.csv"
-check "gamma 2 doubles it" "awk -F, '\$1 == \"p2-1-img-gamma2-s1\" && \$5 == 1 {found = (\$15 > 0.0099 && \$15 < 0.0101)} END {exit !found}' $TMP/run/iterations.csv"
+check "gamma 0.5 halves the weight decay" "awk -F, '\$1 == \"p2-1-img-gamma0.5-s1\" && \$5 == 1 {found = (\$16 > 0.00249 && \$16 < 0.00251)} END {exit !found}' $TMP/run/iterations.csv"
+check "gamma 2 doubles it" "awk -F, '\$1 == \"p2-1-img-gamma2-s1\" && \$5 == 1 {found = (\$16 > 0.0099 && \$16 < 0.0101)} END {exit !found}' $TMP/run/iterations.csv"
 for m in same_time magnitude scratch; do
   check "baseline $m: 3 seeds x 3 variants" "[ \$(grep -c ',$m,img,' $TMP/run/baselines.csv) -eq 9 ]"
 done
