@@ -219,6 +219,7 @@ local function iteration_facts(sums, runs_of, rows_by_id)
         test_acc = iv(values(at, function(r) return r.test_acc end)), epochs = iv(values(at, function(r) return r.epochs end)),
         horizon = iv(values(at, function(r) return r.wd_horizon end)),
         converged = #values(at, function(r) return r.converged and 1 or nil end),
+        horizon_short = #values(at, function(r) return r.horizon_reached == false and 1 or nil end),
         cum_seconds = iv(values(at, function(r) return r.cum_seconds end)) }
     end
   end

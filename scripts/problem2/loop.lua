@@ -41,7 +41,7 @@ function M.row(k, net, rec, wd, lr, init, prev, o)
   local row = { iteration = k, widths = net:widths(), neurons = net:neurons(), layers = measure.layers(net),
     parameters = params, train_acc = rec.train_acc, val_acc = rec.val_acc, test_acc = rec.test_acc,
     test_acc_before_cooldown = rec.test_acc_before_cooldown, epochs = rec.epochs, min_epochs = rec.min_epochs,
-    stopped = rec.stopped, converged = rec.converged, wd_horizon = rec.wd_horizon, seconds = rec.seconds,
+    stopped = rec.stopped, converged = rec.converged, horizon_reached = rec.horizon_reached, wd_horizon = rec.wd_horizon, seconds = rec.seconds,
     cooldown_seconds = rec.cooldown_seconds, cum_seconds = (prev and prev.cum_seconds or 0) + rec.seconds,
     cum_flops = (prev and prev.cum_flops or 0) + 6 * params * rec.samples, weight_decay = wd, lr = lr, init = init,
     loss = rec.loss, diverged = rec.diverged, rank_measure = o.rank_measure, ranks_at_stop = rec.ranks }
@@ -53,7 +53,7 @@ end
 
 -- The fields of a dense record that make iteration 0's line.
 local ROW_FIELDS = { "iteration", "widths", "neurons", "layers", "parameters", "train_acc", "val_acc", "test_acc",
-  "test_acc_before_cooldown", "epochs", "min_epochs", "stopped", "converged", "wd_horizon", "seconds",
+  "test_acc_before_cooldown", "epochs", "min_epochs", "stopped", "converged", "horizon_reached", "wd_horizon", "seconds",
   "cooldown_seconds", "cum_seconds", "cum_flops", "weight_decay", "lr", "init", "loss", "diverged", "rank_measure",
   "ranks_at_stop", "ranks", "svals", "shapes" }
 

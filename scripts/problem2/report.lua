@@ -116,8 +116,8 @@ local function setup(d, f)
   end
   d:p(string.format("**The loop.** Policy `%s`; variants: %s. After each iteration the policy reads the converged "
     .. "ranks; the run stops at a **fixed point** when every layer's next width is within max(%g, %g x width) of its "
-    .. "width, at the **margin** when test accuracy falls more than %g below the dense network's (the network before "
-    .. "it is then the final one), or at the **cap** of %d iterations (teacher tasks: %d).", f.policy,
+    .. "width, at the **margin** when validation accuracy falls more than %g below the dense network's (the "
+    .. "network before it is then the final one), or at the **cap** of %d iterations (teacher tasks: %d).", f.policy,
     table.concat(vs, "; "), o.fp_slack, o.fp_rel_slack, o.margin, o.max_iters, o.teacher_max_iters))
   d:p(string.format("**Times** are training seconds (fit's steps and the cooldown; evaluation, rank checks and "
     .. "surgery excluded), measured %s. A loop run's time includes its dense network's and every iteration it trained, "
@@ -194,10 +194,22 @@ local function iterations_section(d, f)
   local rows = {}
   for _, it in ipairs(f.iterations) do
     rows[#rows + 1] = { it.variant, it.iteration, it.runs, table.concat(it.widths, ", "), ci(it.test_acc, 4),
-      ci(it.epochs, 3), ci(it.horizon, 3), it.converged, ci(it.cum_seconds, 3) }
+      ci(it.epochs, 3), ci(it.horizon, 3), it.runs - it.horizon_short, it.converged, ci(it.cum_seconds, 3) }
   end
   d:add(doc.md_table({ "variant", "iteration", "runs", "widths (per run)", "test acc", "epochs", "horizon H",
-    "rank converged", "cumulative seconds" }, rows))
+    "H reached", "converged (H and ranks)", "cumulative seconds" }, rows))
+  local short = {}
+  for _, it in ipairs(f.iterations) do
+    if it.horizon_short > 0 then
+      short[#short + 1] = string.format("%s iteration %d (%d of %d runs, H %s)", it.variant, it.iteration,
+        it.horizon_short, it.runs, ci(it.horizon, 3))
+    end
+  end
+  d:p(#short == 0 and string.format("Every iteration reached the horizon H >= %g under its own weight decay.",
+    f.settings.min_horizon) or string.format("**Not converged:** these iterations stopped at the cap of %d epochs "
+    .. "(--horizon-epochs) before their horizon reached %g under their own weight decay: %s. A fixed point or a "
+    .. "final network among them is one where weight decay had not yet acted.", f.settings.horizon_epochs,
+    f.settings.min_horizon, table.concat(short, "; ")))
 end
 
 -- report.md's text from problem2/facts.lua's table f (with f.figures and f.thresholds).

@@ -24,7 +24,7 @@ M.SPEC = regime.splice {
   { name = "config", type = "string", default = "", metavar = "FILE.lua", help = "Lua file returning a table of these options" },
   { name = "quick", type = "preset", help = "a small study that writes every output in about a minute",
     sets = { ["train-size"] = 2000, ["test-size"] = 2000, ["val-size"] = 1000, hidden = { 128, 128 }, seeds = 3, ["weight-decay"] = 1e-2,
-      ["min-horizon"] = 2, ["max-epochs"] = 60, ["rank-patience"] = 3, ["rank-every"] = 2, cooldown = 2,
+      ["min-horizon"] = 2, ["max-epochs"] = 60, ["horizon-epochs"] = 100, ["rank-patience"] = 3, ["rank-every"] = 2, cooldown = 2,
       ["max-iters"] = 3, ["teacher-widths"] = { 8, 32 }, ["teacher-n"] = 4000, ["teacher-test"] = 2000, ["teacher-val"] = 1000, ["teacher-dim"] = 64,
       ["teacher-hidden"] = { 96 }, ["teacher-max-iters"] = 4 } },
   { name = "out", type = "string", default = "results/problem2", metavar = "DIR", help = "output folder" },
@@ -45,6 +45,9 @@ M.SPEC = regime.splice {
   { name = "seed", type = "int", default = 1, min = 0, help = "study seed: run ids and every run's seed derive from it" },
   -- ---- how every network is trained: the regime where rank converges ----
   { regime = true }, -- lr, momentum, batch, min-horizon, max-epochs, rank-*, cooldown (common/regime.lua)
+  { name = "horizon-epochs", type = "int", default = 300, min = 1,
+    help = "an iteration whose own weight decay needs more than --max-epochs to reach --min-horizon trains up to this "
+      .. "many epochs; one that still falls short is marked not converged" },
   { name = "weight-decay", type = "number", default = 5e-3, min = 0,
     help = "weight decay of the dense network (iteration 0; schedules start here)" },
   -- ---- the loop ----
@@ -92,7 +95,7 @@ M.SPEC = regime.splice {
 -- Settings that change what a run computes: a study may only be continued under the same
 -- ones. The counts (seeds, variants, teacher widths) may grow; --baselines may be turned on.
 M.RUN_KEYS = regime.run_keys { "dataset", "data_dir", "train_size", "test_size", "val_size", "teacher_val", "hidden", "seed",
-  "weight_decay", "policy", "init", "max_iters", "margin", "fp_slack",
+  "weight_decay", "horizon_epochs", "policy", "init", "max_iters", "margin", "fp_slack",
   "fp_rel_slack", "min_width", "tau", "tol", "gamma", "wd_final", "fraction", "saturation", "widen", "param", "sample",
   "teacher_dim", "teacher_n", "teacher_test", "teacher_hidden", "teacher_max_iters" }
 

@@ -23,7 +23,7 @@ M.TEACHER_WORDS = { empty = "no runs", one = "one run", above = "above w*", belo
 
 local ITER_HEADER = { "run", "task", "variant", "seed", "iteration", "widths", "neurons", "parameters", "train_acc",
   "val_acc", "test_acc", "epochs", "seconds", "cum_seconds", "cum_flops", "weight_decay", "lr", "init", "loss", "stopped",
-  "wd_horizon", "ranks", "rank_measure", "next_widths", "fixed_point", "final" }
+  "wd_horizon", "horizon_reached", "converged", "ranks", "rank_measure", "next_widths", "fixed_point", "final" }
 
 function M.iterations(loops, o)
   local out = {}
@@ -37,7 +37,8 @@ function M.iterations(loops, o)
       for j = 1, #row.widths do ranks[j] = row.ranks and row.ranks[j][measure] or "" end
       out[#out + 1] = { r.id, r.task, r.variant, r.seed_index, row.iteration, joined(row.widths, ";"),
         joined(row.neurons, ";"), row.parameters, row.train_acc, row.val_acc, row.test_acc, row.epochs, row.seconds, row.cum_seconds,
-        row.cum_flops, row.weight_decay, row.lr, row.init, row.loss, row.stopped, row.wd_horizon, joined(ranks, ";"),
+        row.cum_flops, row.weight_decay, row.lr, row.init, row.loss, row.stopped, row.wd_horizon,
+        row.horizon_reached == nil and "" or yes(row.horizon_reached), yes(row.converged), joined(ranks, ";"),
         measure, nxt and joined(nxt, ";") or "", fp, yes(row.iteration == r.final_iteration) }
     end
   end
