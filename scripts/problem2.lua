@@ -82,7 +82,7 @@ local function check(o)
   end
 end
 
-local KINDS = { "dense", "iterate", "same_time", "magnitude", "scratch", "cuttlefish" }
+local KINDS = { "dense", "iterate", "inherit", "same_time", "magnitude", "scratch", "cuttlefish" }
 
 local function announce(ctx)
   local o, plan = ctx.o, ctx.plan
@@ -120,7 +120,7 @@ end
 
 local function summary(rec)
   if rec.skipped then return "skipped: " .. rec.skipped end
-  if rec.kind == "iterate" then
+  if rec.kind == "iterate" or rec.kind == "inherit" then
     return string.format("%s after %d iterations: widths %s, test acc %.4f (dense %.4f), %.1f s", rec.stop,
       rec.iterations, table.concat(rec.final.widths, "-"), rec.final.test_acc, rec.dense_test_acc, rec.total_seconds)
   end

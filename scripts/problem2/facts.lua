@@ -37,7 +37,7 @@ local records = M.records
 
 -- What a method's final network scored, per record: the loop's final network, or a baseline.
 local function final_of(r)
-  if r.kind == "iterate" then
+  if r.kind == "iterate" or r.kind == "inherit" then
     return { acc = r.final.test_acc, val = r.final.val_acc, params = r.final.parameters, widths = r.final.widths,
       seconds = r.total_seconds, flops = r.total_flops }
   end
@@ -47,7 +47,7 @@ end
 
 -- Per-seed ratios to the dense network of the same seed over a list of records: the facts
 -- (intervals, widths, the bar) and, apart, each seed's accuracy (for paired differences).
-local function ratios(list)
+local function ratios(list, by)
   local acc, acc_frac, val_frac, param_frac, time_mult, flop_mult, widths, by_seed = {}, {}, {}, {}, {}, {}, {}, {}
   for _, r in ipairs(list) do
     local f = final_of(r)
@@ -58,7 +58,8 @@ local function ratios(list)
     time_mult[#time_mult + 1] = f.seconds / r.dense_seconds
     flop_mult[#flop_mult + 1] = f.flops / r.dense_flops
     widths[#widths + 1] = joined(f.widths)
-    by_seed[r.seed_index] = f.acc
+    -- by seed: test accuracy, or (by = "params" / "val") parameters / dense, validation accuracy
+    by_seed[r.seed_index] = (by == "params" and f.params / r.dense_parameters) or (by == "val" and f.val) or f.acc
   end
   local s = { n = #list, acc = iv(acc), acc_frac = iv(acc_frac), val_frac = iv(values(val_frac)),
     param_frac = iv(param_frac), time_mult = iv(time_mult), flop_mult = iv(flop_mult), widths = widths }
@@ -95,7 +96,21 @@ local function variant_summaries(plan, done, ctx, rows_by_id)
       local rows = rows_by_id[r.id]
       last_h[#last_h + 1] = rows[#rows] and rows[#rows].wd_horizon
     end
-    local s = { variant = v.id, label = v.label, wd1 = v.wd1, wd_change = verdicts.wd_change(v.wd1, ctx.weight_decay),
+    -- the inherited twin: the same loop started each iteration from the previous network
+    local inh_runs = records(plan, done, "inherit", "img", v.id)
+    local inherited
+    if #inh_runs > 0 then
+      local inh, inh_seeds = ratios(inh_runs)
+      local _, fresh_params = ratios(runs, "params")
+      local _, inh_params = ratios(inh_runs, "params")
+      local _, fresh_val = ratios(runs, "val")
+      local _, inh_val = ratios(inh_runs, "val")
+      inherited = { loop = inh, init = inh_runs[1].init, stops = stop_counts(inh_runs),
+        vs_fresh = facts.against(paired(loop_seeds, inh_seeds)),
+        params_vs_fresh = facts.against(paired(fresh_params, inh_params)),
+        val_vs_fresh = facts.against(paired(fresh_val, inh_val)) }
+    end
+    local s = { variant = v.id, label = v.label, inherited = inherited, wd1 = v.wd1, wd_change = verdicts.wd_change(v.wd1, ctx.weight_decay),
       runs = #runs, stops = stop_counts(runs), iterations = iv(values(runs, function(r) return r.iterations end)),
       loop = loop, last_horizon = iv(values(last_h)), baselines = {} }
     for _, kind in ipairs(plan_of.BASELINES) do

@@ -137,8 +137,8 @@ function M.run(run, env)
     if k >= env.max_iters then stop = "cap"; break end
     local wd, lr = plugins.hyper(env.schedule, k + 1, ctx)
     rh.seed(run.run_seed + 1000 * (k + 1))
-    local method, net = o.init, nil
-    local own_init = policy.init and not o._given.init
+    local method, net = run.init or o.init, nil -- an inherit run's surgery, else --init
+    local own_init = policy.init and not o._given.init and not run.init
     if method == "fresh" and not own_init then
       net = Net.build(Net.spec_with(spec_of(task, last), Net.plain_hidden(next_widths)))
     else
@@ -162,7 +162,7 @@ function M.run(run, env)
   end
   local final = rows[#rows]
   if (stop == "margin" or stop == "diverged") and #rows > 1 then final = rows[#rows - 1] end
-  return { id = run.id, kind = "iterate", task = run.task, wstar = run.wstar, variant = run.variant,
+  return { id = run.id, kind = run.kind, init = run.init or o.init, task = run.task, wstar = run.wstar, variant = run.variant,
     seed_index = run.seed_index, dense = run.dense, stop = stop, stop_text = stop_text(stop, rows, next_widths, o,
       dense.val_acc), iterations = rows[#rows].iteration, final_iteration = final.iteration,
     final = { widths = final.widths, neurons = final.neurons, layers = final.layers, parameters = final.parameters,

@@ -3,6 +3,9 @@
 --   1  dense       p2-<seed>-<task>-s<s>-dense           the dense network, iteration 0 of every
 --                                                        variant of (task, seed)
 --   2  iterate     p2-<seed>-<task>-<variant>-s<s>       the loop from that dense network
+--   2  inherit     p2-<seed>-img-<variant>-s<s>-inherit  the same loop, each iteration started from
+--                                                        the previous network cut to the new
+--                                                        widths (--inherit surgery), not fresh
 --   2  cuttlefish  p2-<seed>-<task>-s<s>-cuttlefish      a one-shot rank choice from the dense one
 --   3  same_time   <iterate id>-same_time                baselines at the loop's final widths
 --   3  magnitude   <iterate id>-magnitude
@@ -12,7 +15,7 @@
 -- the settings and its id, so a restart computes the same plan.
 local M = {}
 
-M.PHASE = { dense = 1, iterate = 2, cuttlefish = 2, same_time = 3, magnitude = 3, scratch = 3 }
+M.PHASE = { dense = 1, iterate = 2, inherit = 2, cuttlefish = 2, same_time = 3, magnitude = 3, scratch = 3 }
 M.BASELINES = { "same_time", "magnitude", "scratch", "cuttlefish" }
 
 -- Parameters of an MLP dim-hidden...-classes (weights and biases), for a run's cost; the same
@@ -29,7 +32,7 @@ end
 function M.plan(o, variants, teacher_variant)
   local runs = {}
   local tasks = { { id = "img", dim = 784, hidden = o.hidden, variants = variants, n = o.train_size > 0 and o.train_size
-    or 60000, baselines = o.baselines } }
+    or 60000, baselines = o.baselines, inherit = o.inherit ~= "none" and o.inherit or nil } }
   for _, w in ipairs(o.teacher_widths) do
     tasks[#tasks + 1] = { id = "t" .. w, wstar = w, dim = o.teacher_dim, hidden = o.teacher_hidden,
       variants = { teacher_variant }, n = o.teacher_n }
@@ -51,6 +54,9 @@ function M.plan(o, variants, teacher_variant)
       for _, v in ipairs(task.variants) do
         local it = add("iterate", string.format("%s-%s-s%d", prefix, v.id, s), { variant = v.id, dense = dense.id,
           cost = cost * 2 })
+        if task.inherit then
+          add("inherit", it.id .. "-inherit", { variant = v.id, dense = dense.id, init = task.inherit, cost = cost * 2 })
+        end
         if task.baselines then
           for _, b in ipairs { "same_time", "magnitude", "scratch" } do
             add(b, it.id .. "-" .. b, { variant = v.id, dense = dense.id, of = it.id })

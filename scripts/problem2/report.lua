@@ -35,6 +35,10 @@ local function diff_words(d, more, less)
   return string.format("differs by %+.4f ± %.4f, which these seeds cannot tell from no difference", d.mean, d.half)
 end
 
+local INHERIT_WORDS = { above = "inheriting wins", below = "fresh initialisation wins",
+  contains = "these seeds cannot tell them apart", one = "one seed: no interval", empty = "no pairs" }
+M.INHERIT_WORDS = INHERIT_WORDS
+
 local function find(list, key, value)
   for _, x in ipairs(list) do if x[key] == value then return x end end
 end
@@ -82,6 +86,15 @@ local function headline(d, f)
     d:p("Of the baselines whose means meet the bar, the most accurate is " .. said(win_bar) .. ".")
   elseif not win_bar and win then
     d:p("No baseline's means meet the bar.")
+  end
+  local inh = best.inherited
+  if inh then
+    d:p(string.format("**Inherited weights** (each iteration from the previous network cut to the new widths by %s, "
+      .. "not a fresh initialisation), same variant: against the fresh loop's final network (paired by seed, n = %d) "
+      .. "its test accuracy %s: %s; it keeps %s of the dense network's parameters (fresh: %s).", inh.init,
+      inh.vs_fresh.n or 0, diff_words(inh.vs_fresh, "higher", "lower"),
+      INHERIT_WORDS[inh.vs_fresh.side] or tostring(inh.vs_fresh.side), ci(inh.loop.param_frac, 3),
+      ci(s.param_frac, 3)))
   end
 end
 
@@ -167,6 +180,35 @@ local function baselines_section(d, f)
   end
 end
 
+-- Inherited weights (each iteration from the previous network, cut by --inherit's surgery)
+-- against fresh initialisation, per variant, paired by seed.
+local function inherit_section(d, f)
+  local rows, lines = {}, {}
+  for _, s in ipairs(f.variants) do
+    local h = s.inherited
+    if h then
+      rows[#rows + 1] = { s.label, h.init, stops_text(s.stops), stops_text(h.stops), ci(s.loop.acc_frac, 4),
+        ci(h.loop.acc_frac, 4), ci(h.vs_fresh, 3), ci(s.loop.param_frac, 3), ci(h.loop.param_frac, 3),
+        ci(h.params_vs_fresh, 3), ci(s.loop.time_mult, 3), ci(h.loop.time_mult, 3) }
+      lines[#lines + 1] = string.format("- %s: test accuracy inherited minus fresh %s (paired by seed, n = %d): "
+        .. "**%s**; parameters / dense inherited minus fresh %s; validation accuracy inherited minus fresh %s.",
+        s.label, ci(h.vs_fresh, 3), h.vs_fresh.n or 0, INHERIT_WORDS[h.vs_fresh.side] or tostring(h.vs_fresh.side),
+        ci(h.params_vs_fresh, 3), ci(h.val_vs_fresh, 3))
+    end
+  end
+  if #rows == 0 then
+    d:p("No inherited runs (--inherit none).")
+    return
+  end
+  d:p("The same loop run twice from each dense network: each iteration from a fresh initialisation (the variants "
+    .. "above), and from the previous network cut to the new widths (inherited). Final networks, ratios to the dense "
+    .. "network of the seed; differences inherited minus fresh paired by seed, mean ± 95% interval.")
+  d:add(doc.md_table({ "variant", "surgery", "stops (fresh)", "stops (inherited)", "acc / dense (fresh)",
+    "acc / dense (inherited)", "acc: inherited minus fresh", "params / dense (fresh)", "params / dense (inherited)",
+    "params: inherited minus fresh", "time / dense (fresh)", "time / dense (inherited)" }, rows))
+  d:p(table.concat(lines, "\n"))
+end
+
 local function teacher_section(d, f)
   d:p(string.format("Where the loop ends against the teacher's hidden width w*: the final width of the student's "
     .. "first hidden layer (the last network within the margin), its ratio to w* with the 95%% interval, and the "
@@ -225,6 +267,8 @@ function M.text(f)
   d:p("Per variant, over its seeds: how the runs stopped, the final network (the last one within the margin) and its "
     .. "ratios to the dense network of the same seed, mean ± 95% interval.")
   variants_table(d, f)
+  d:h(2, "Inherited weights against fresh initialisation")
+  inherit_section(d, f)
   d:h(2, "Baselines")
   d:p("Each trained once by the same rules on the same data: **same_time** a dense network for the loop run's total "
     .. "time; **magnitude** the trained dense network pruned to the final widths by incoming-weight norm, then trained; "
@@ -324,6 +368,7 @@ function M.write_all(out, o, plan, done, ctx)
   end
   local records = p2facts.records
   local all_loops = records(plan, done, "iterate")
+  for _, r in ipairs(records(plan, done, "inherit")) do all_loops[#all_loops + 1] = r end
   local loops = loop_rows(out, all_loops)
   local rows_by_id = {} -- each loop run's iterations/<id>.jsonl, read once
   for _, l in ipairs(loops) do rows_by_id[l.record.id] = l.rows end

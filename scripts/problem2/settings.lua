@@ -58,6 +58,9 @@ M.SPEC = regime.splice {
       .. "or a path, optionally :G to set --gamma for that variant" },
   { name = "init", type = "choice", choices = { "fresh", "qr", "norm", "lowrank" }, default = "fresh",
     help = "how the next network starts (a policy's own init wins unless --init is given)" },
+  { name = "inherit", type = "choice", choices = { "qr", "norm", "lowrank", "none" }, default = "qr",
+    help = "the inherited twin of every image loop run: each iteration starts from the previous network cut to the "
+      .. "new widths by this surgery (none: no twin)" },
   { name = "max-iters", type = "int", default = 6, min = 0, help = "the cap: most pruning iterations after the dense one" },
   { name = "margin", type = "number", default = 0.02, min = 0,
     help = "stop when validation accuracy falls more than this below the dense network's" },
@@ -95,7 +98,7 @@ M.SPEC = regime.splice {
 -- Settings that change what a run computes: a study may only be continued under the same
 -- ones. The counts (seeds, variants, teacher widths) may grow; --baselines may be turned on.
 M.RUN_KEYS = regime.run_keys { "dataset", "data_dir", "train_size", "test_size", "val_size", "teacher_val", "hidden", "seed",
-  "weight_decay", "horizon_epochs", "policy", "init", "max_iters", "margin", "fp_slack",
+  "weight_decay", "horizon_epochs", "policy", "init", "inherit", "max_iters", "margin", "fp_slack",
   "fp_rel_slack", "min_width", "tau", "tol", "gamma", "wd_final", "fraction", "saturation", "widen", "param", "sample",
   "teacher_dim", "teacher_n", "teacher_test", "teacher_hidden", "teacher_max_iters" }
 

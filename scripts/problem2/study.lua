@@ -42,7 +42,7 @@ function M.trainer(env)
       return { id = run.id, kind = run.kind, task = run.task, seed_index = run.seed_index, variant = run.variant,
         skipped = why }
     end
-    if run.kind == "iterate" then
+    if run.kind == "iterate" or run.kind == "inherit" then
       local v = env.variants[run.variant]
       renv.policy, renv.schedule, renv.variant_options = env.policy, v.schedule, v.options
       renv.max_iters = run.task == "img" and env.options.max_iters or env.options.teacher_max_iters

@@ -47,7 +47,8 @@ end
 
 local LOOP_HEADER = { "run", "task", "wstar", "variant", "seed", "stop", "iterations", "final_iteration",
   "final_widths", "final_parameters", "final_test_acc", "dense_test_acc", "dense_parameters", "total_seconds",
-  "dense_seconds", "acc_vs_dense", "params_vs_dense", "time_vs_dense", "flops_vs_dense", "next_widths", "stop_text" }
+  "dense_seconds", "acc_vs_dense", "params_vs_dense", "time_vs_dense", "flops_vs_dense", "next_widths", "stop_text",
+  "init", "final_val_acc" }
 
 function M.loops(list)
   local out = {}
@@ -56,7 +57,7 @@ function M.loops(list)
       joined(r.final.widths, ";"), r.final.parameters, r.final.test_acc, r.dense_test_acc, r.dense_parameters,
       r.total_seconds, r.dense_seconds, r.final.test_acc / r.dense_test_acc, r.final.parameters / r.dense_parameters,
       r.total_seconds / r.dense_seconds, r.total_flops / r.dense_flops, r.next_widths and joined(r.next_widths, ";") or "",
-      r.stop_text }
+      r.stop_text, r.init or "", r.final.val_acc or "" }
   end
   return LOOP_HEADER, out
 end

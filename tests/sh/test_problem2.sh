@@ -22,7 +22,8 @@ check() { if eval "$2"; then echo "ok - $1"; else echo "FAIL - $1"; fail=1; fi; 
 P2="$RH_SOURCE/scripts/problem2.lua"
 TINY=(--data-dir "$DATA" --train-size 480 --test-size 300 --hidden 24,16 --seeds 3 --min-horizon 0.2
       --max-epochs 3 --rank-every 1 --rank-patience 2 --cooldown 1 --max-iters 2 --margin 1 --sample 100
-      --teacher-widths 4 --teacher-n 300 --teacher-dim 8 --teacher-hidden 12 --teacher-max-iters 2 --jobs 2)
+      --teacher-widths 4 --teacher-n 300 --teacher-val 100 --teacher-dim 8 --teacher-hidden 12 --teacher-max-iters 2
+      --val-size 200 --jobs 2 --inherit none)
 
 # a policy that halves every layer, but answers a width of 0 for layer 1 at iteration 2
 cat > "$TMP/halve.lua" <<'POLICY'
@@ -94,6 +95,18 @@ POLICY
 check "keep policy exits 0" "[ $? -eq 0 ]" || cat "$TMP/log5"
 check "fixed point at iteration 0" "grep -q '^p2-1-img-constant-s1,img,constant,1,0,24;16,.*,24;16,yes,yes$' $TMP/keep/iterations.csv"
 check "the loop record says fixed_point" "grep -q 'fixed_point after 0 iterations' $TMP/log5"
+
+# the inherited twin: each iteration from the previous network cut by --inherit's surgery
+cat > "$TMP/halve2.lua" <<'POLICY'
+return { widths = function(stats) local w = {} for i, s in ipairs(stats) do w[i] = math.max(1, s.width // 2) end return w end }
+POLICY
+"$RANKHOST" "$P2" "${TINY[@]}" --schedule constant --teacher-widths none --no-baselines --inherit qr \
+  --policy "$TMP/halve2.lua" --out "$TMP/inh" > "$TMP/log6" 2>&1
+check "inherit qr exits 0" "[ $? -eq 0 ]" || cat "$TMP/log6"
+check "an inherited twin per seed, its iterations by qr" \
+  "[ \$(grep -c '^p2-1-img-constant-s[123]-inherit,img,constant,[123],[12],.*,qr,' $TMP/inh/iterations.csv) -eq 6 ]"
+check "the report compares inherited with fresh" \
+  "grep -q 'Inherited weights against fresh initialisation' $TMP/inh/report.md && grep -q 'paired by seed, n = 3' $TMP/inh/report.md"
 
 # --help and usage errors (exit 2, a message naming the option or file)
 "$RANKHOST" "$P2" --help > "$TMP/help"
