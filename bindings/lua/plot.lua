@@ -129,26 +129,35 @@ local function xy_plot(fname, o, style)
     if e and #e ~= #y then fail(fname, string.format("series[%d] has %d err values and %d y values", i, #e, #y)) end
     local b = s.band and numbers(fname, s.band, "series[" .. i .. "].band")
     if b and #b ~= #y then fail(fname, string.format("series[%d] has %d band values and %d y values", i, #b, #y)) end
-    local px, py, pe, pb = {}, {}, {}, {}
+    local xe = s.xerr and numbers(fname, s.xerr, "series[" .. i .. "].xerr")
+    if xe and #xe ~= #x then fail(fname, string.format("series[%d] has %d xerr values and %d x values", i, #xe, #x)) end
+    if xe and b then fail(fname, string.format("series[%d]: xerr and band cannot be drawn together", i)) end
+    local px, py, pe, pb, pxe = {}, {}, {}, {}, {}
     for k = 1, #x do
       local okx = finite(x[k]) and (not o.logx or x[k] > 0)
       local oky = finite(y[k]) and (not o.logy or y[k] > 0)
       if okx and oky then
         local n = #px + 1
         px[n], py[n], pe[n], pb[n] = x[k], y[k], e and (finite(e[k]) and e[k] or 0), b and (finite(b[k]) and b[k] or 0)
+        pxe[n] = xe and (finite(xe[k]) and xe[k] or 0)
       end
     end
     if #px == 0 then
       fail(fname, string.format("series[%d] ('%s') has no finite point to draw", i, tostring(s.name or i)))
     end
-    series[i] = { name = tostring(s.name or ("series " .. i)), x = px, y = py, err = e and pe, band = b and pb }
+    series[i] = { name = tostring(s.name or ("series " .. i)), x = px, y = py, err = e and pe, band = b and pb,
+      xerr = xe and pxe }
   end
   return render(fname, o, function(f)
     for i, s in ipairs(series) do
       if i > 1 then f:write("\n\n") end
       for k = 1, #s.x do
-        f:write(fmt(s.x[k]), " ", fmt(s.y[k]), s.err and (" " .. fmt(s.err[k])) or "",
-                s.band and (" " .. fmt(s.band[k])) or "", "\n")
+        if s.xerr then -- x y xerr yerr
+          f:write(fmt(s.x[k]), " ", fmt(s.y[k]), " ", fmt(s.xerr[k]), " ", fmt(s.err and s.err[k] or 0), "\n")
+        else
+          f:write(fmt(s.x[k]), " ", fmt(s.y[k]), s.err and (" " .. fmt(s.err[k])) or "",
+                  s.band and (" " .. fmt(s.band[k])) or "", "\n")
+        end
       end
     end
   end, function(data)
@@ -162,11 +171,14 @@ local function xy_plot(fname, o, style)
           .. "fillstyle transparent solid 0.2 noborder notitle", src, i - 1, col, col, i)
         src = "''"
       end
-      -- a series with err draws a bar of +-err at each point (the same line or point style)
-      local st = s.err and (style:match("^lines") and style:gsub("^linespoints", "yerrorlines"):gsub("^lines", "yerrorlines")
+      -- a series with err draws a bar of +-err at each point (the same line or point style);
+      -- one with xerr a cross of +-xerr and +-err
+      local st = s.xerr and (style:match("^lines") and style:gsub("^linespoints", "xyerrorlines"):gsub("^lines", "xyerrorlines")
+                             or style:gsub("^points", "xyerrorbars"))
+        or s.err and (style:match("^lines") and style:gsub("^linespoints", "yerrorlines"):gsub("^lines", "yerrorlines")
                             or style:gsub("^points", "yerrorbars")) or style
       parts[#parts + 1] = string.format("%s index %d using %s with %s lt %d title %s", src, i - 1,
-                                        s.err and "1:2:3" or "1:2", st, i, gq(s.name))
+                                        s.xerr and "1:2:3:4" or s.err and "1:2:3" or "1:2", st, i, gq(s.name))
     end
     -- a margin so that points on the data's edge are not drawn on the frame
     return { "set offsets graph 0.03, graph 0.03, graph 0.03, graph 0.03", "plot " .. table.concat(parts, ", ") }
@@ -174,7 +186,8 @@ local function xy_plot(fname, o, style)
 end
 
 -- rh.plot.scatter{path=, title=, xlabel=, ylabel=, series={{name=, x=, y= [, err=]}, ...}, logx=, logy=, width=,
--- height=}; err (optional, per series) draws an error bar of +-err[k] at point k; band (optional,
+-- height=}; err (optional, per series) draws an error bar of +-err[k] at point k, xerr one of
+-- +-xerr[k] along x (both: a cross; not with band); band (optional,
 -- per series) a shaded band from y[k]-band[k] to y[k]+band[k] in the series' colour
 function plot.scatter(o) return xy_plot("scatter", o, "points pointtype 7 pointsize 0.9") end
 

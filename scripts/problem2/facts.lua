@@ -241,6 +241,120 @@ local function iteration_facts(sums, runs_of, rows_by_id)
   return out
 end
 
+-- ---- Pareto fronts: test accuracy against parameters, cumulative FLOPs and seconds ----
+-- A point is a method's network (a loop's iteration k, a baseline at one variant's widths,
+-- the dense network) with, over its seeds, the mean and 95% interval of test accuracy / dense
+-- and of each cost as a ratio to the dense network of the same seed. A point is on the front
+-- of a cost when no other point has at most its mean cost and at least its mean accuracy,
+-- one of them strictly. The bar (common/verdicts.lua's BAR) is judged on the means.
+M.COSTS = { { key = "param_frac", name = "parameters" }, { key = "flop_mult", name = "FLOPs" },
+  { key = "time_mult", name = "seconds" } }
+
+local function point(method, variant, iteration, xs)
+  local p = { method = method, variant = variant, iteration = iteration, n = #xs.acc, acc = iv(xs.acc),
+    acc_frac = iv(xs.acc_frac), param_frac = iv(xs.param_frac), flop_mult = iv(xs.flop_mult),
+    time_mult = iv(xs.time_mult) }
+  p.meets = verdicts.meets_bar(p.acc_frac, p.param_frac, p.time_mult)
+  return p
+end
+
+-- The per-seed values of the records' final networks, for point().
+local function finals(list)
+  local xs = { acc = {}, acc_frac = {}, param_frac = {}, flop_mult = {}, time_mult = {} }
+  for _, r in ipairs(list) do
+    local f = final_of(r)
+    xs.acc[#xs.acc + 1], xs.acc_frac[#xs.acc_frac + 1] = f.acc, f.acc / r.dense_test_acc
+    xs.param_frac[#xs.param_frac + 1], xs.flop_mult[#xs.flop_mult + 1] = f.params / r.dense_parameters,
+      f.flops / r.dense_flops
+    xs.time_mult[#xs.time_mult + 1] = f.seconds / r.dense_seconds
+  end
+  return xs
+end
+
+local function pareto_points(plan, done, ctx, rows_by_id)
+  local pts = {}
+  local dense = records(plan, done, "dense", "img")
+  if #dense > 0 then
+    local xs = { acc = {}, acc_frac = {}, param_frac = {}, flop_mult = {}, time_mult = {} }
+    for _, d in ipairs(dense) do
+      xs.acc[#xs.acc + 1], xs.acc_frac[#xs.acc_frac + 1] = d.test_acc, 1
+      xs.param_frac[#xs.param_frac + 1], xs.flop_mult[#xs.flop_mult + 1], xs.time_mult[#xs.time_mult + 1] = 1, 1, 1
+    end
+    pts[#pts + 1] = point("dense", "", 0, xs)
+  end
+  for _, v in ipairs(ctx.image_variants) do
+    for _, kind in ipairs { { "iterate", "loop (fresh)" }, { "inherit", "loop (inherited)" } } do
+      local runs = records(plan, done, kind[1], "img", v.id)
+      for k = 1, math.huge do
+        local xs = { acc = {}, acc_frac = {}, param_frac = {}, flop_mult = {}, time_mult = {} }
+        for _, r in ipairs(runs) do
+          local row = (rows_by_id[r.id] or {})[k + 1]
+          if row and row.test_acc then
+            xs.acc[#xs.acc + 1], xs.acc_frac[#xs.acc_frac + 1] = row.test_acc, row.test_acc / r.dense_test_acc
+            xs.param_frac[#xs.param_frac + 1] = row.parameters / r.dense_parameters
+            xs.flop_mult[#xs.flop_mult + 1] = row.cum_flops / r.dense_flops
+            xs.time_mult[#xs.time_mult + 1] = row.cum_seconds / r.dense_seconds
+          end
+        end
+        if #xs.acc == 0 then break end
+        pts[#pts + 1] = point(kind[2], v.label, k, xs)
+      end
+    end
+    for _, kind in ipairs(plan_of.BASELINES) do
+      if kind ~= "cuttlefish" then
+        local list = records(plan, done, kind, "img", v.id)
+        if #list > 0 then pts[#pts + 1] = point(kind, v.label, nil, finals(list)) end
+      end
+    end
+  end
+  local cf = records(plan, done, "cuttlefish", "img")
+  if #cf > 0 then pts[#pts + 1] = point("cuttlefish", "", nil, finals(cf)) end
+  return pts
+end
+
+-- Marks each point's place on each cost's front (p.front[key] = true/false) and returns, per
+-- cost, the front's points in increasing cost; plus the bar's summary: the points meeting it
+-- and the most accurate of them.
+local function fronts(pts)
+  local out = {}
+  for _, c in ipairs(M.COSTS) do
+    local front = {}
+    for _, p in ipairs(pts) do
+      local x, y = p[c.key].mean, p.acc_frac.mean
+      local dominated = false
+      for _, q in ipairs(pts) do
+        local qx, qy = q[c.key].mean, q.acc_frac.mean
+        if q ~= p and qx <= x and qy >= y and (qx < x or qy > y) then dominated = true; break end
+      end
+      p.front = p.front or {}
+      p.front[c.key] = not dominated
+      if not dominated then front[#front + 1] = p end
+    end
+    table.sort(front, function(a, b) return a[c.key].mean < b[c.key].mean end)
+    local list = {}
+    for i, p in ipairs(front) do
+      list[i] = { method = p.method, variant = p.variant, iteration = p.iteration, cost = p[c.key].mean,
+        acc_frac = p.acc_frac.mean }
+    end
+    out[#out + 1] = { cost = c.key, name = c.name, front = list }
+  end
+  local meeting, best = {}, nil
+  for _, p in ipairs(pts) do
+    if p.meets.count == 3 then
+      meeting[#meeting + 1] = { method = p.method, variant = p.variant, iteration = p.iteration,
+        acc_frac = p.acc_frac.mean, param_frac = p.param_frac.mean, time_mult = p.time_mult.mean }
+      if not best or p.acc_frac.mean > best.acc_frac then best = meeting[#meeting] end
+    end
+  end
+  local loop_on = {}
+  for _, c in ipairs(out) do
+    loop_on[c.cost] = false
+    for _, q in ipairs(c.front) do if q.method:match("^loop") then loop_on[c.cost] = true end end
+  end
+  return out, { meeting = meeting, best = best, loop_on_front = loop_on }
+end
+M.fronts = fronts
+
 local function stop_lines(plan, done)
   local out = {}
   for _, r in ipairs(records(plan, done, "iterate", "img")) do
@@ -259,13 +373,17 @@ function M.build(o, plan, done, ctx, rows_by_id)
   local best_runs
   for i, s in ipairs(sums) do if s == best then best_runs = runs_of[i] end end
   local trows, tpoints = teacher_rows(plan, done, o)
+  local ppoints = pareto_points(plan, done, ctx, rows_by_id)
+  local pfronts, pbar = fronts(ppoints)
   local dense_img = records(plan, done, "dense", "img")
   local f = { study = "problem2", settings = facts.options(o), options_text = options.describe(settings.SPEC, o),
     image_task = ctx.tasks.image.name, teacher_variant = ctx.teacher_variant and ctx.teacher_variant.label, policy = ctx.policy.path,
     rules_text = train.rule_text(ctx.rules), dense = dense_facts(dense_img), variants = sums,
     best = best and best.variant, headline = headline(best, best_runs), teacher = trows, stops = stop_lines(plan, done),
-    iterations = iteration_facts(sums, runs_of, rows_by_id) }
-  return f, { sums = sums, runs_of = runs_of, best = best, teacher_points = tpoints }
+    iterations = iteration_facts(sums, runs_of, rows_by_id),
+    pareto = { fronts = pfronts, bar = pbar, rule = "on the means: no other point with at most the cost and at least "
+      .. "the accuracy / dense, one strictly", points = #ppoints } }
+  return f, { sums = sums, runs_of = runs_of, best = best, teacher_points = tpoints, pareto_points = ppoints }
 end
 
 return M

@@ -39,6 +39,42 @@ local INHERIT_WORDS = { above = "inheriting wins", below = "fresh initialisation
   contains = "these seeds cannot tell them apart", one = "one seed: no interval", empty = "no pairs" }
 M.INHERIT_WORDS = INHERIT_WORDS
 
+-- "loop (fresh), constant, iteration 2" / "magnitude, gamma 0.5" / "dense".
+local function point_name(p)
+  return p.method .. ((p.variant or "") ~= "" and (", " .. p.variant) or "")
+    .. ((p.iteration and p.iteration > 0) and (", iteration " .. p.iteration) or "")
+end
+
+-- The bar and the fronts in one paragraph (facts f.pareto).
+local function pareto_words(f)
+  local pb = f.pareto and f.pareto.bar
+  if not pb then return nil end
+  local parts = {}
+  if pb.best then
+    parts[#parts + 1] = string.format("%d of the %d networks on the fronts' plane meet the bar on the means; the most "
+      .. "accurate of them is **%s** (accuracy / dense %.4f, parameters / dense %.3f, time / dense %.2f)", #pb.meeting,
+      f.pareto.points, point_name(pb.best), pb.best.acc_frac, pb.best.param_frac, pb.best.time_mult)
+  else
+    parts[#parts + 1] = string.format("none of the %d networks on the fronts' plane meets the bar on the means",
+      f.pareto.points)
+  end
+  local on, off = {}, {}
+  for _, c in ipairs(f.pareto.fronts) do
+    local list = pb.loop_on_front[c.cost] and on or off
+    list[#list + 1] = c.name
+  end
+  if #off == 0 then
+    parts[#parts + 1] = "a loop network is on every front (parameters, FLOPs, seconds)"
+  elseif #on == 0 then
+    parts[#parts + 1] = "**no loop network is on any front: not the loop** (every loop network is matched or beaten "
+      .. "in accuracy at no more cost by another method)"
+  else
+    parts[#parts + 1] = string.format("a loop network is on the front of %s, **not the loop** on that of %s",
+      table.concat(on, " and "), table.concat(off, " and "))
+  end
+  return table.concat(parts, "; ") .. "."
+end
+
 local function find(list, key, value)
   for _, x in ipairs(list) do if x[key] == value then return x end end
 end
@@ -87,6 +123,8 @@ local function headline(d, f)
   elseif not win_bar and win then
     d:p("No baseline's means meet the bar.")
   end
+  local pw = pareto_words(f)
+  if pw then d:p("**On the Pareto fronts** (every method's networks, below): " .. pw) end
   local inh = best.inherited
   if inh then
     d:p(string.format("**Inherited weights** (each iteration from the previous network cut to the new widths by %s, "
@@ -209,6 +247,28 @@ local function inherit_section(d, f)
   d:p(table.concat(lines, "\n"))
 end
 
+local function pareto_section(d, f)
+  if not f.pareto or f.pareto.points == 0 then
+    d:p("No network has finished yet: no fronts.")
+    return
+  end
+  d:p("Every method's networks as points: the dense network, each loop iteration (fresh and inherited, per variant), "
+    .. "each baseline at each variant's widths; means over seeds of test accuracy / dense and of each cost / dense "
+    .. "(cumulative: a loop iteration's cost includes the dense network and every iteration before it). A point is on "
+    .. "a cost's front when " .. f.pareto.rule .. ". pareto.csv holds every point with the 95% intervals of both axes. "
+    .. "The baselines at a variant's widths (same_time, magnitude, scratch) count their own training only, not the loop "
+    .. "run that found those widths; scratch's low cost is that of a network whose widths were given.")
+  for _, c in ipairs(f.pareto.fronts) do
+    local items = {}
+    for _, p in ipairs(c.front) do
+      items[#items + 1] = string.format("%s (%.3g, %.4f)", point_name(p), p.cost, p.acc_frac)
+    end
+    d:p(string.format("- **Front of %s** (%s / dense, accuracy / dense), cheapest first: %s.", c.name, c.name,
+      table.concat(items, "; ")))
+  end
+  d:p(pareto_words(f))
+end
+
 local function teacher_section(d, f)
   d:p(string.format("Where the loop ends against the teacher's hidden width w*: the final width of the student's "
     .. "first hidden layer (the last network within the margin), its ratio to w* with the 95%% interval, and the "
@@ -269,6 +329,8 @@ function M.text(f)
   variants_table(d, f)
   d:h(2, "Inherited weights against fresh initialisation")
   inherit_section(d, f)
+  d:h(2, "Pareto fronts")
+  pareto_section(d, f)
   d:h(2, "Baselines")
   d:p("Each trained once by the same rules on the same data: **same_time** a dense network for the loop run's total "
     .. "time; **magnitude** the trained dense network pruned to the final widths by incoming-weight norm, then trained; "
@@ -335,6 +397,14 @@ local function draw_figures(out, o, plan, done, f, a, rows_by_id)
         caption = "Singular values of the first hidden layer's weight after the cooldown, seed 1." }
     end
   end
+  local pfile = { param_frac = "pareto_params.png", flop_mult = "pareto_flops.png", time_mult = "pareto_seconds.png" }
+  if #(a.pareto_points or {}) > 0 then
+    for _, c in ipairs(p2facts.COSTS) do
+      figs[#figs + 1] = { file = pfile[c.key], fig = figures.pareto(a.pareto_points, c.key, c.name),
+        caption = "Every method's networks: mean test accuracy / dense against mean " .. c.name .. " / dense over "
+          .. "seeds, with 95% intervals on both axes; 'the front' marks the points on the front again." }
+    end
+  end
   if #a.teacher_points > 0 then
     figs[#figs + 1] = { file = "teacher_widths.png", fig = figures.teacher(a.teacher_points, o.teacher_widths),
       caption = "Each teacher run's final width (first hidden layer) against the teacher's hidden width w*; the line "
@@ -381,6 +451,7 @@ function M.write_all(out, o, plan, done, ctx)
   end
   write("baselines.csv", doc.csv(tables.baselines(base)))
   write("teacher.csv", doc.csv(tables.teacher(f.teacher)))
+  write("pareto.csv", doc.csv(tables.pareto(a.pareto_points)))
   f.figures = draw_figures(out, o, plan, done, f, a, rows_by_id)
   for _, fig in ipairs(f.figures) do written[#written + 1] = fig.file end
   written[#written + 1] = facts_io.write(out, f)

@@ -45,6 +45,24 @@ function M.iterations(loops, o)
   return ITER_HEADER, out
 end
 
+-- pareto.csv: every point of the fronts (problem2/facts.lua): a method's network, the means and
+-- 95% half-widths over seeds of test accuracy, accuracy / dense and each cost / dense, whether
+-- it is on each cost's front, and whether its means meet the bar.
+local PARETO_HEADER = { "method", "variant", "iteration", "seeds", "test_acc", "test_acc_ci95", "acc_vs_dense",
+  "acc_vs_dense_ci95", "params_vs_dense", "params_vs_dense_ci95", "flops_vs_dense", "flops_vs_dense_ci95",
+  "seconds_vs_dense", "seconds_vs_dense_ci95", "front_params", "front_flops", "front_seconds", "meets_bar" }
+
+function M.pareto(points)
+  local out = {}
+  local function h(x) return x.half or "" end
+  for _, p in ipairs(points) do
+    out[#out + 1] = { p.method, p.variant, p.iteration or "", p.n, p.acc.mean, h(p.acc), p.acc_frac.mean, h(p.acc_frac),
+      p.param_frac.mean, h(p.param_frac), p.flop_mult.mean, h(p.flop_mult), p.time_mult.mean, h(p.time_mult),
+      yes(p.front.param_frac), yes(p.front.flop_mult), yes(p.front.time_mult), yes(p.meets.count == 3) }
+  end
+  return PARETO_HEADER, out
+end
+
 local LOOP_HEADER = { "run", "task", "wstar", "variant", "seed", "stop", "iterations", "final_iteration",
   "final_widths", "final_parameters", "final_test_acc", "dense_test_acc", "dense_parameters", "total_seconds",
   "dense_seconds", "acc_vs_dense", "params_vs_dense", "time_vs_dense", "flops_vs_dense", "next_widths", "stop_text",

@@ -3,7 +3,8 @@
 -- random ones, makes the same choices (how it stopped, at which iteration, every iteration's
 -- widths, validation accuracy and the next widths), while its test accuracies do change; and
 -- a test-read margin would have chosen differently on the same rows (so the check has teeth).
--- The best variant (problem2/facts.lua) follows validation accuracy where test disagrees.
+-- The best variant (problem2/facts.lua) follows validation accuracy where test disagrees; the
+-- Pareto fronts' dominance rule and the bar on them (facts.fronts) on hand-made points.
 local T = require "testlib"
 local rh = require "rankhost"
 local src = os.getenv("RH_SOURCE") or ".."
@@ -93,6 +94,33 @@ local best = facts.best_of { sum("a", 0.95, 0.99, 0.1), sum("b", 0.97, 0.90, 0.1
 T.eq(best.variant, "b", "the higher validation accuracy wins though its test accuracy is lower")
 best = facts.best_of { sum("a", 0.99, 0.90, 0.1), sum("b", 0.97, 0.99, 0.1) }
 T.eq(best.variant, "a", "and the other way round: the test accuracy never decides")
+
+-- ---- the Pareto fronts: a point is on a cost's front unless another has at most its cost
+-- and at least its accuracy, one strictly; the bar on the means ----
+do
+  local function pt(method, acc, params, flops, secs)
+    local m = function(x) return { mean = x, half = 0.01, n = 3 } end
+    local p = { method = method, variant = "", acc_frac = m(acc), param_frac = m(params), flop_mult = m(flops),
+      time_mult = m(secs) }
+    p.meets = require("common.verdicts").meets_bar(p.acc_frac, p.param_frac, p.time_mult)
+    return p
+  end
+  local dense = pt("dense", 1.0, 1, 1, 1)
+  local lp = pt("loop (fresh)", 0.99, 0.1, 2, 2.5)
+  local mag = pt("magnitude", 0.995, 0.1, 1.1, 1.1) -- same parameters, more accurate: dominates the loop there
+  local bad = pt("scratch", 0.97, 0.2, 0.5, 0.5)
+  local fr, bar = facts.fronts { dense, lp, mag, bad }
+  T.eq(lp.front.param_frac, false, "the loop is dominated on parameters by an equal-cost, more accurate point")
+  T.eq(mag.front.param_frac, true, "magnitude is on the parameters front")
+  T.eq(dense.front.param_frac, true, "the most accurate point is on every front")
+  T.eq(bad.front.flop_mult, true, "the cheapest point in FLOPs is on that front")
+  T.eq(bad.front.param_frac, false, "but not on parameters (magnitude has fewer and is more accurate)")
+  T.eq(bar.loop_on_front.param_frac, false, "no loop point on the parameters front")
+  T.eq(#fr[1].front, 2, "parameters front: magnitude, dense")
+  T.eq(fr[1].front[1].method, "magnitude", "cheapest first")
+  T.eq(bar.best.method, "magnitude", "the most accurate point meeting the bar (the loop's is less accurate)")
+  T.eq(#bar.meeting, 2, "two points meet the bar on the means")
+end
 
 for _, sub in ipairs { "a", "b" } do os.execute("rm -rf '" .. tmp .. "/" .. sub .. "'") end
 os.remove(tmp)

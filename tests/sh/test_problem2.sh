@@ -53,8 +53,8 @@ check "after the fix the run exits 0" "[ $? -eq 0 ]" || cat "$TMP/log2"
 check "it continues after iteration 1" "grep -q 'p2-1-img-constant-s1: continuing after iteration 1' $TMP/log2"
 check "and does not train the dense networks again" "! grep -q 'dense\]' $TMP/log2"
 check "iteration 2 of that run" "grep -q 'p2-1-img-constant-s1 iteration 2:' $TMP/log2 && ! grep -q 'p2-1-img-constant-s1 iteration 1:' $TMP/log2"
-for f in report.md facts.json iterations.csv loops.csv baselines.csv teacher.csv runs.jsonl config.json accuracy_vs_time.png \
-         widths.png spectra.png teacher_widths.png checkpoints/p2-1-img-s1-dense.safetensors \
+for f in report.md facts.json iterations.csv loops.csv baselines.csv teacher.csv pareto.csv runs.jsonl config.json \
+         accuracy_vs_time.png pareto_params.png pareto_flops.png pareto_seconds.png widths.png spectra.png teacher_widths.png checkpoints/p2-1-img-s1-dense.safetensors \
          checkpoints/p2-1-img-constant-s1/iter-2.safetensors; do
   check "output $f" "[ -s $TMP/run/$f ]"
 done
@@ -69,6 +69,10 @@ for m in same_time magnitude scratch; do
 done
 check "baseline cuttlefish: 3 seeds" "[ \$(grep -c ',cuttlefish,img,' $TMP/run/baselines.csv) -eq 3 ]"
 check "the teacher table has w* = 4" "grep -q '^4,3,' $TMP/run/teacher.csv"
+check "pareto.csv: the dense point, each loop iteration and each baseline a point" \
+  "grep -q '^dense,,0,3,' $TMP/run/pareto.csv && grep -q '^loop (fresh),constant,2,3,' $TMP/run/pareto.csv \
+   && grep -q '^magnitude,gamma 0.5,,3,' $TMP/run/pareto.csv && grep -q '^cuttlefish,,,3,' $TMP/run/pareto.csv"
+check "the headline is restated on the fronts" "grep -q 'On the Pareto fronts' $TMP/run/report.md && grep -q 'Front of FLOPs' $TMP/run/report.md"
 check "the report states the bar" "grep -q 'The bar (at least 98% of dense accuracy' $TMP/run/report.md"
 check "the report has the teacher table" "grep -q 'Ground truth: teacher MLPs' $TMP/run/report.md"
 check "the report says how runs stopped" "grep -q 'cap: 2 iterations' $TMP/run/report.md"
