@@ -82,7 +82,7 @@ local function check(o)
   end
 end
 
-local KINDS = { "dense", "iterate", "inherit", "same_time", "magnitude", "scratch", "cuttlefish" }
+local KINDS = { "dense", "iterate", "inherit", "oneshot", "same_time", "magnitude", "scratch", "cuttlefish" }
 
 local function announce(ctx)
   local o, plan = ctx.o, ctx.plan

@@ -8,6 +8,9 @@
 --               layer's columns sliced), then trained: is rank a better guide than norms?
 --   scratch     the final widths, from a fresh initialisation: does the iteration matter, or
 --               only the widths it finds?
+--   oneshot     one-shot rank pruning: each hidden layer of the trained dense network cut to its
+--               energy rank at run.tau (from the dense record's singular values) by --inherit's
+--               surgery (qr: the neurons a pivoted QR picks, the next layer refit), trained once
 --   cuttlefish  a one-shot automatic rank choice in the style of Cuttlefish (Wang et al.,
 --               MLSys 2023): each hidden layer of the trained dense network is factored by its
 --               truncated SVD at rank ceil(stable rank now x full rank / stable rank at
@@ -43,6 +46,16 @@ function M.cuttlefish_ranks(dense)
   return ranks
 end
 
+-- One-shot rank pruning's widths: each hidden layer's energy rank at tau, from the singular
+-- values of the dense network's last rank check.
+function M.oneshot_widths(dense, tau)
+  local w = {}
+  for i = 1, #dense.widths do
+    w[i] = math.max(1, rh.rank.energy(rh.tensor(dense.svals[i]), { tau = tau }))
+  end
+  return w
+end
+
 -- Trains net by the rules (or for `budget` seconds) and returns its record.
 local function record(run, env, net, seed, budget, dense)
   local o = env.options
@@ -52,7 +65,7 @@ local function record(run, env, net, seed, budget, dense)
   r.id, r.kind, r.task, r.wstar, r.variant, r.seed_index, r.of, r.dense = run.id, run.kind, run.task, run.wstar,
     run.variant, run.seed_index, run.of, run.dense
   -- a method that starts from the trained dense network also spent its training
-  local from_dense = run.kind == "magnitude" or run.kind == "cuttlefish"
+  local from_dense = run.kind == "magnitude" or run.kind == "cuttlefish" or run.kind == "oneshot"
   r.total_seconds = r.seconds + (from_dense and dense.seconds or 0)
   r.total_flops = r.cum_flops + (from_dense and dense.cum_flops or 0)
   r.dense_test_acc, r.dense_parameters, r.dense_seconds = dense.test_acc, dense.parameters, dense.seconds
@@ -83,6 +96,14 @@ function M.run(run, env)
     rh.seed(run.run_seed + 11)
     local net = Net.build(dense_spec(task, it.final.widths))
     return record(run, env, net, run.run_seed + 11, nil, dense)
+  elseif run.kind == "oneshot" then
+    local widths = M.oneshot_widths(dense, run.tau)
+    rh.seed(run.run_seed + 17)
+    local method = env.options.inherit ~= "none" and env.options.inherit or "qr"
+    local net = surgery.next_net(trained_dense(env, task, dense), widths, method, task.sample)
+    local r = record(run, env, net, run.run_seed + 17, nil, dense)
+    r.tau, r.oneshot_widths = run.tau, widths
+    return r
   elseif run.kind == "cuttlefish" then
     local ranks = M.cuttlefish_ranks(dense)
     local net = surgery.lowrank(trained_dense(env, task, dense), ranks)

@@ -309,6 +309,11 @@ local function pareto_points(plan, done, ctx, rows_by_id)
   end
   local cf = records(plan, done, "cuttlefish", "img")
   if #cf > 0 then pts[#pts + 1] = point("cuttlefish", "", nil, finals(cf)) end
+  for _, tau in ipairs(plan_of.ONESHOT_TAUS) do
+    local list = {}
+    for _, r in ipairs(records(plan, done, "oneshot", "img")) do if r.tau == tau then list[#list + 1] = r end end
+    if #list > 0 then pts[#pts + 1] = point(string.format("one-shot rank (energy %g)", tau), "", nil, finals(list)) end
+  end
   return pts
 end
 

@@ -7,6 +7,9 @@
 --                                                        the previous network cut to the new
 --                                                        widths (--inherit surgery), not fresh
 --   2  cuttlefish  p2-<seed>-<task>-s<s>-cuttlefish      a one-shot rank choice from the dense one
+--   2  oneshot     p2-<seed>-img-s<s>-oneshot<tau>      one-shot rank pruning: the trained dense
+--                                                        network cut once to its energy rank at tau
+--                                                        (ONESHOT_TAUS) by --inherit's surgery, trained
 --   3  same_time   <iterate id>-same_time                baselines at the loop's final widths
 --   3  magnitude   <iterate id>-magnitude
 --   3  scratch     <iterate id>-scratch
@@ -15,8 +18,10 @@
 -- the settings and its id, so a restart computes the same plan.
 local M = {}
 
-M.PHASE = { dense = 1, iterate = 2, inherit = 2, cuttlefish = 2, same_time = 3, magnitude = 3, scratch = 3 }
+M.PHASE = { dense = 1, iterate = 2, inherit = 2, oneshot = 2, cuttlefish = 2, same_time = 3, magnitude = 3, scratch = 3 }
 M.BASELINES = { "same_time", "magnitude", "scratch", "cuttlefish" }
+-- One-shot rank pruning's thresholds: the energy fractions whose ranks set the widths.
+M.ONESHOT_TAUS = { 0.9, 0.95, 0.99 }
 
 -- Parameters of an MLP dim-hidden...-classes (weights and biases), for a run's cost; the same
 -- count as problem1/space.lua's num_parameters, kept here so problem 2 does not load problem 1.
@@ -63,7 +68,12 @@ function M.plan(o, variants, teacher_variant)
           end
         end
       end
-      if task.baselines then add("cuttlefish", string.format("%s-s%d-cuttlefish", prefix, s), { dense = dense.id }) end
+      if task.baselines then
+        add("cuttlefish", string.format("%s-s%d-cuttlefish", prefix, s), { dense = dense.id })
+        for _, tau in ipairs(M.ONESHOT_TAUS) do
+          add("oneshot", string.format("%s-s%d-oneshot%g", prefix, s, tau), { dense = dense.id, tau = tau })
+        end
+      end
     end
   end
   return runs

@@ -449,6 +449,7 @@ function M.write_all(out, o, plan, done, ctx)
   for _, kind in ipairs(plan_of.BASELINES) do
     for _, r in ipairs(records(plan, done, kind)) do base[#base + 1] = r end
   end
+  for _, r in ipairs(records(plan, done, "oneshot")) do base[#base + 1] = r end
   write("baselines.csv", doc.csv(tables.baselines(base)))
   write("teacher.csv", doc.csv(tables.teacher(f.teacher)))
   write("pareto.csv", doc.csv(tables.pareto(a.pareto_points)))
