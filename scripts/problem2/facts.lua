@@ -37,7 +37,7 @@ local records = M.records
 
 -- What a method's final network scored, per record: the loop's final network, or a baseline.
 local function final_of(r)
-  if r.kind == "iterate" or r.kind == "inherit" then
+  if r.kind == "iterate" or r.kind == "inherit" or r.kind == "halve" then
     return { acc = r.final.test_acc, val = r.final.val_acc, params = r.final.parameters, widths = r.final.widths,
       seconds = r.total_seconds, flops = r.total_flops }
   end
@@ -271,6 +271,24 @@ local function finals(list)
   return xs
 end
 
+-- Appends a point per iteration k >= 1 of loop runs `runs` (the runs that reached it).
+local function iteration_points(pts, runs, rows_by_id, method, variant)
+  for k = 1, math.huge do
+    local xs = { acc = {}, acc_frac = {}, param_frac = {}, flop_mult = {}, time_mult = {} }
+    for _, r in ipairs(runs) do
+      local row = (rows_by_id[r.id] or {})[k + 1]
+      if row and row.test_acc then
+        xs.acc[#xs.acc + 1], xs.acc_frac[#xs.acc_frac + 1] = row.test_acc, row.test_acc / r.dense_test_acc
+        xs.param_frac[#xs.param_frac + 1] = row.parameters / r.dense_parameters
+        xs.flop_mult[#xs.flop_mult + 1] = row.cum_flops / r.dense_flops
+        xs.time_mult[#xs.time_mult + 1] = row.cum_seconds / r.dense_seconds
+      end
+    end
+    if #xs.acc == 0 then return end
+    pts[#pts + 1] = point(method, variant, k, xs)
+  end
+end
+
 local function pareto_points(plan, done, ctx, rows_by_id)
   local pts = {}
   local dense = records(plan, done, "dense", "img")
@@ -284,21 +302,7 @@ local function pareto_points(plan, done, ctx, rows_by_id)
   end
   for _, v in ipairs(ctx.image_variants) do
     for _, kind in ipairs { { "iterate", "loop (fresh)" }, { "inherit", "loop (inherited)" } } do
-      local runs = records(plan, done, kind[1], "img", v.id)
-      for k = 1, math.huge do
-        local xs = { acc = {}, acc_frac = {}, param_frac = {}, flop_mult = {}, time_mult = {} }
-        for _, r in ipairs(runs) do
-          local row = (rows_by_id[r.id] or {})[k + 1]
-          if row and row.test_acc then
-            xs.acc[#xs.acc + 1], xs.acc_frac[#xs.acc_frac + 1] = row.test_acc, row.test_acc / r.dense_test_acc
-            xs.param_frac[#xs.param_frac + 1] = row.parameters / r.dense_parameters
-            xs.flop_mult[#xs.flop_mult + 1] = row.cum_flops / r.dense_flops
-            xs.time_mult[#xs.time_mult + 1] = row.cum_seconds / r.dense_seconds
-          end
-        end
-        if #xs.acc == 0 then break end
-        pts[#pts + 1] = point(kind[2], v.label, k, xs)
-      end
+      iteration_points(pts, records(plan, done, kind[1], "img", v.id), rows_by_id, kind[2], v.label)
     end
     for _, kind in ipairs(plan_of.BASELINES) do
       if kind ~= "cuttlefish" then
@@ -309,6 +313,8 @@ local function pareto_points(plan, done, ctx, rows_by_id)
   end
   local cf = records(plan, done, "cuttlefish", "img")
   if #cf > 0 then pts[#pts + 1] = point("cuttlefish", "", nil, finals(cf)) end
+  -- the rank-blind loop: each iteration a point, as the loop's
+  iteration_points(pts, records(plan, done, "halve", "img"), rows_by_id, "halve every layer", "")
   for _, tau in ipairs(plan_of.ONESHOT_TAUS) do
     local list = {}
     for _, r in ipairs(records(plan, done, "oneshot", "img")) do if r.tau == tau then list[#list + 1] = r end end

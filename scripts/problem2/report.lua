@@ -438,7 +438,9 @@ function M.write_all(out, o, plan, done, ctx)
   end
   local records = p2facts.records
   local all_loops = records(plan, done, "iterate")
-  for _, r in ipairs(records(plan, done, "inherit")) do all_loops[#all_loops + 1] = r end
+  for _, kind in ipairs { "inherit", "halve" } do
+    for _, r in ipairs(records(plan, done, kind)) do all_loops[#all_loops + 1] = r end
+  end
   local loops = loop_rows(out, all_loops)
   local rows_by_id = {} -- each loop run's iterations/<id>.jsonl, read once
   for _, l in ipairs(loops) do rows_by_id[l.record.id] = l.rows end
