@@ -129,10 +129,10 @@ local function headline(d, f)
   if inh then
     d:p(string.format("**Inherited weights** (each iteration from the previous network cut to the new widths by %s, "
       .. "not a fresh initialisation), same variant: against the fresh loop's final network (paired by seed, n = %d) "
-      .. "its test accuracy %s: %s; it keeps %s of the dense network's parameters (fresh: %s).", inh.init,
+      .. "its test accuracy %s%s; it keeps %s of the dense network's parameters (fresh: %s).", inh.init,
       inh.vs_fresh.n or 0, diff_words(inh.vs_fresh, "higher", "lower"),
-      INHERIT_WORDS[inh.vs_fresh.side] or tostring(inh.vs_fresh.side), ci(inh.loop.param_frac, 3),
-      ci(s.param_frac, 3)))
+      (inh.vs_fresh.side == "above" or inh.vs_fresh.side == "below") and (": **" .. INHERIT_WORDS[inh.vs_fresh.side]
+        .. "**") or "", ci(inh.loop.param_frac, 3), ci(s.param_frac, 3)))
   end
 end
 
