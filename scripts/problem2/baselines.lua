@@ -74,7 +74,76 @@ local function record(run, env, net, seed, budget, dense)
   return r
 end
 
--- run: a plan entry of kind same_time, magnitude, scratch or cuttlefish. env = {options,
+-- ---- lottery tickets: unstructured magnitude pruning with rewinding (Frankle et al. 2019,
+-- 2020). The rewind point is the dense network after LOTTERY_REWIND_EPOCHS epochs of its own
+-- training (the same initialisation and batch order as the dense run, trained again that far).
+-- Round r keeps, of every layer's weights still kept, the LOTTERY_KEEP fraction of largest
+-- magnitude in the network trained last (the trained dense one for round 1), rewinds the kept
+-- weights to the rewind point and trains by the rules (nn.MaskedLinear: the removed weights
+-- stay exactly zero under SGD and weight decay); each round is a point of the fronts.
+M.LOTTERY_ROUNDS, M.LOTTERY_KEEP, M.LOTTERY_REWIND_EPOCHS = 3, 0.5, 1
+
+-- The 0/1 mask keeping the `keep` fraction of largest |W| among the entries old_mask keeps.
+function M.magnitude_mask(W, old_mask, keep)
+  local a, m = W:to("cpu"):abs():totable(), old_mask:to("cpu"):totable()
+  local vals = {}
+  for i = 1, #a do for j = 1, #a[i] do if m[i][j] ~= 0 then vals[#vals + 1] = a[i][j] end end end
+  table.sort(vals, function(x, y) return x > y end)
+  local k = math.max(1, math.floor(#vals * keep + 0.5))
+  local cut, out, taken = vals[k], {}, 0
+  for i = 1, #a do
+    out[i] = {}
+    for j = 1, #a[i] do
+      local on = m[i][j] ~= 0 and a[i][j] >= cut and taken < k
+      if on then taken = taken + 1 end
+      out[i][j] = on and 1 or 0
+    end
+  end
+  return rh.tensor(out)
+end
+
+local function plain_linears(net)
+  local l = {}
+  for i, layer in ipairs(net.hidden) do l[i] = layer.lin end
+  l[#l + 1] = net.out
+  return l
+end
+
+local function lottery(run, env, dense)
+  local o, task = env.options, env.task
+  local spec = { input = task.dim, classes = task.classes, hidden = Net.plain_hidden(dense.widths), masked = true }
+  -- the rewind point: the dense run's initialisation (its seed) trained LOTTERY_REWIND_EPOCHS epochs
+  rh.seed(run.run_seed)
+  local rewind = Net.build(spec)
+  local h = rh.train.fit(rewind, task.train, { lr = o.lr, momentum = o.momentum, weight_decay = o.weight_decay,
+    batch = o.batch, seed = run.run_seed, max_epochs = M.LOTTERY_REWIND_EPOCHS, progress = false })
+  local rewind_w = {}
+  for i, l in ipairs(plain_linears(rewind)) do rewind_w[i] = { l.weight:clone(), l.bias:clone() } end
+  local last = trained_dense(env, task, dense)
+  local masks = {}
+  for i, l in ipairs(plain_linears(last)) do masks[i] = rh.ones(l.weight:size(1), l.weight:size(2)) end
+  local cum_seconds, cum_flops = dense.seconds + h.train_time, dense.cum_flops + 6 * dense.parameters * h.steps * o.batch
+  local rounds, r = {}, nil
+  for round = 1, M.LOTTERY_ROUNDS do
+    local net = Net.build(spec)
+    for i, l in ipairs(plain_linears(net)) do
+      masks[i] = M.magnitude_mask(plain_linears(last)[i].weight, masks[i], M.LOTTERY_KEEP)
+      l.weight:copy(rewind_w[i][1]); l.bias:copy(rewind_w[i][2])
+      l:set_mask(masks[i])
+    end
+    r = record(run, env, net, run.run_seed + 19 + round, nil, dense)
+    cum_seconds, cum_flops = cum_seconds + r.seconds, cum_flops + r.cum_flops
+    rounds[round] = { round = round, keep = M.LOTTERY_KEEP ^ round, parameters = r.parameters, test_acc = r.test_acc,
+      val_acc = r.val_acc, train_acc = r.train_acc, epochs = r.epochs, wd_horizon = r.wd_horizon,
+      converged = r.converged, cum_seconds = cum_seconds, cum_flops = cum_flops }
+    last = net
+  end
+  -- the record is the last round's network; every round is in rounds
+  r.rounds, r.total_seconds, r.total_flops = rounds, cum_seconds, cum_flops
+  return r
+end
+
+-- run: a plan entry of kind same_time, magnitude, scratch, oneshot, lottery or cuttlefish. env = {options,
 -- task, rules, done (records by id), checkpoint(id) -> path}.
 function M.run(run, env)
   local dense = env.done[run.dense]
@@ -96,6 +165,8 @@ function M.run(run, env)
     rh.seed(run.run_seed + 11)
     local net = Net.build(dense_spec(task, it.final.widths))
     return record(run, env, net, run.run_seed + 11, nil, dense)
+  elseif run.kind == "lottery" then
+    return lottery(run, env, dense)
   elseif run.kind == "oneshot" then
     local widths = M.oneshot_widths(dense, run.tau)
     rh.seed(run.run_seed + 17)

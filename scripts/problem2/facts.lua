@@ -313,6 +313,22 @@ local function pareto_points(plan, done, ctx, rows_by_id)
   end
   local cf = records(plan, done, "cuttlefish", "img")
   if #cf > 0 then pts[#pts + 1] = point("cuttlefish", "", nil, finals(cf)) end
+  -- lottery tickets: each round a point
+  local lt = records(plan, done, "lottery", "img")
+  for round = 1, math.huge do
+    local xs = { acc = {}, acc_frac = {}, param_frac = {}, flop_mult = {}, time_mult = {} }
+    for _, r in ipairs(lt) do
+      local q = r.rounds and r.rounds[round]
+      if q and q.test_acc then
+        xs.acc[#xs.acc + 1], xs.acc_frac[#xs.acc_frac + 1] = q.test_acc, q.test_acc / r.dense_test_acc
+        xs.param_frac[#xs.param_frac + 1] = q.parameters / r.dense_parameters
+        xs.flop_mult[#xs.flop_mult + 1] = q.cum_flops / r.dense_flops
+        xs.time_mult[#xs.time_mult + 1] = q.cum_seconds / r.dense_seconds
+      end
+    end
+    if #xs.acc == 0 then break end
+    pts[#pts + 1] = point("lottery ticket (rewind)", "", round, xs)
+  end
   -- the rank-blind loop: each iteration a point, as the loop's
   iteration_points(pts, records(plan, done, "halve", "img"), rows_by_id, "halve every layer", "")
   for _, tau in ipairs(plan_of.ONESHOT_TAUS) do

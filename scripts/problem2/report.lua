@@ -451,7 +451,9 @@ function M.write_all(out, o, plan, done, ctx)
   for _, kind in ipairs(plan_of.BASELINES) do
     for _, r in ipairs(records(plan, done, kind)) do base[#base + 1] = r end
   end
-  for _, r in ipairs(records(plan, done, "oneshot")) do base[#base + 1] = r end
+  for _, kind in ipairs { "oneshot", "lottery" } do
+    for _, r in ipairs(records(plan, done, kind)) do base[#base + 1] = r end
+  end
   write("baselines.csv", doc.csv(tables.baselines(base)))
   write("teacher.csv", doc.csv(tables.teacher(f.teacher)))
   write("pareto.csv", doc.csv(tables.pareto(a.pareto_points)))

@@ -4,7 +4,8 @@
 -- widths, validation accuracy and the next widths), while its test accuracies do change; and
 -- a test-read margin would have chosen differently on the same rows (so the check has teeth).
 -- The best variant (problem2/facts.lua) follows validation accuracy where test disagrees; the
--- Pareto fronts' dominance rule and the bar on them (facts.fronts) on hand-made points.
+-- Pareto fronts' dominance rule and the bar on them (facts.fronts) on hand-made points; the
+-- lottery tickets' magnitude mask (only the weights still kept compete).
 local T = require "testlib"
 local rh = require "rankhost"
 local src = os.getenv("RH_SOURCE") or ".."
@@ -120,6 +121,18 @@ do
   T.eq(fr[1].front[1].method, "magnitude", "cheapest first")
   T.eq(bar.best.method, "magnitude", "the most accurate point meeting the bar (the loop's is less accurate)")
   T.eq(#bar.meeting, 2, "two points meet the bar on the means")
+end
+
+-- ---- lottery tickets' magnitude mask: the largest half of the weights still kept ----
+do
+  local baselines = require "problem2.baselines"
+  local W = rh.tensor { { 0.1, -0.9, 0.3 }, { -0.5, 0.05, 0.7 } }
+  local all = rh.ones(2, 3)
+  local m1 = baselines.magnitude_mask(W, all, 0.5)
+  T.ok(T.same_elements(m1, rh.tensor { { 0, 1, 0 }, { 1, 0, 1 } }), "keep 3 of 6: |-0.9|, |0.7|, |-0.5|")
+  local m2 = baselines.magnitude_mask(W, rh.tensor { { 1, 0, 1 }, { 1, 1, 0 } }, 0.5)
+  T.ok(T.same_elements(m2, rh.tensor { { 0, 0, 1 }, { 1, 0, 0 } }),
+    "only the entries still kept compete: 2 of 0.1, 0.3, 0.5, 0.05 (not 0.9 or 0.7, removed before)")
 end
 
 for _, sub in ipairs { "a", "b" } do os.execute("rm -rf '" .. tmp .. "/" .. sub .. "'") end
