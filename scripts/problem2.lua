@@ -88,7 +88,7 @@ local function check(o)
   end
 end
 
-local KINDS = { "dense", "iterate", "inherit", "halve", "lottery", "oneshot", "same_time", "magnitude", "scratch", "cuttlefish" }
+local KINDS = { "dense", "iterate", "inherit", "halve", "lottery", "cuttlefish_early", "oneshot", "same_time", "magnitude", "scratch", "cuttlefish" }
 
 local function announce(ctx)
   local o, plan = ctx.o, ctx.plan

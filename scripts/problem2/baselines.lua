@@ -143,6 +143,51 @@ local function lottery(run, env, dense)
   return r
 end
 
+-- ---- Cuttlefish with its early switch (Wang et al., MLSys 2023): the dense network trains
+-- from the dense run's initialisation (same seed and batch order), its hidden layers' stable
+-- ranks read at every rank check (every --rank-every epochs); once no layer's stable rank moves
+-- by more than CF_SWITCH_RATE a epoch since the check before, training switches: each hidden
+-- layer is factored by its truncated SVD at rank ceil(stable rank now x full rank / stable rank
+-- at initialisation) and the factored network trains by the rules. Its cost is the dense
+-- epochs before the switch plus the factored training, not a full dense training.
+M.CF_SWITCH_RATE = 0.1
+
+local function cuttlefish_early(run, env, dense)
+  local o, task = env.options, env.task
+  rh.seed(run.run_seed)
+  local net = Net.build({ input = task.dim, classes = task.classes, hidden = Net.plain_hidden(dense.widths) })
+  local nh, prev, prev_epoch, switch = #dense.widths, nil, nil, nil
+  local h = rh.train.fit(net, task.train, { lr = o.lr, momentum = o.momentum, weight_decay = o.weight_decay,
+    batch = o.batch, seed = run.run_seed, max_epochs = o.max_epochs, min_epochs = o.max_epochs, progress = false,
+    rank_converged = { measure = "stable", every = o.rank_every, patience = 1000000 },
+    callback = function(epoch, rec)
+      if not rec.svals then return true end
+      local now = {}
+      for i = 1, nh do now[i] = rh.rank.stable(rec.svals[i]) end
+      if prev then
+        local settled = true
+        for i = 1, nh do
+          if math.abs(now[i] - prev[i]) / (epoch - prev_epoch) > M.CF_SWITCH_RATE then settled = false end
+        end
+        if settled then switch = { epoch = epoch, stable = now }; return false end
+      end
+      prev, prev_epoch = now, epoch
+      return true
+    end })
+  local stable = switch and switch.stable or prev
+  local ranks = {}
+  for i = 1, nh do
+    local full = math.min(dense.shapes[i][1], dense.shapes[i][2])
+    ranks[i] = math.max(1, math.min(full, math.ceil(stable[i] * full / dense.stable_init[i] - 1e-9)))
+  end
+  local lr_net = surgery.lowrank(net, ranks)
+  local r = record(run, env, lr_net, run.run_seed + 23, nil, dense)
+  r.cuttlefish_ranks, r.switch_epoch = ranks, switch and switch.epoch or h.epochs
+  r.total_seconds = h.train_time + r.seconds
+  r.total_flops = 6 * dense.parameters * h.steps * o.batch + r.cum_flops
+  return r
+end
+
 -- run: a plan entry of kind same_time, magnitude, scratch, oneshot, lottery or cuttlefish. env = {options,
 -- task, rules, done (records by id), checkpoint(id) -> path}.
 function M.run(run, env)
@@ -165,6 +210,8 @@ function M.run(run, env)
     rh.seed(run.run_seed + 11)
     local net = Net.build(dense_spec(task, it.final.widths))
     return record(run, env, net, run.run_seed + 11, nil, dense)
+  elseif run.kind == "cuttlefish_early" then
+    return cuttlefish_early(run, env, dense)
   elseif run.kind == "lottery" then
     return lottery(run, env, dense)
   elseif run.kind == "oneshot" then

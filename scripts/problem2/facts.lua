@@ -313,6 +313,8 @@ local function pareto_points(plan, done, ctx, rows_by_id)
   end
   local cf = records(plan, done, "cuttlefish", "img")
   if #cf > 0 then pts[#pts + 1] = point("cuttlefish", "", nil, finals(cf)) end
+  local cfe = records(plan, done, "cuttlefish_early", "img")
+  if #cfe > 0 then pts[#pts + 1] = point("cuttlefish (early switch)", "", nil, finals(cfe)) end
   -- lottery tickets: each round a point
   local lt = records(plan, done, "lottery", "img")
   for round = 1, math.huge do

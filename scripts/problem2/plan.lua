@@ -11,6 +11,7 @@
 --                                                        constant weight decay, fresh), to the margin
 --   2  lottery     p2-<seed>-img-s<s>-lottery            lottery tickets: unstructured magnitude
 --                                                        pruning with rewinding, 3 rounds
+--   2  cuttlefish_early  ...-s<s>-cuttlefish_early       Cuttlefish with its early switch
 --   2  cuttlefish  p2-<seed>-<task>-s<s>-cuttlefish      a one-shot rank choice from the dense one
 --   2  oneshot     p2-<seed>-img-s<s>-oneshot<tau>      one-shot rank pruning: the trained dense
 --                                                        network cut once to its energy rank at tau
@@ -23,7 +24,7 @@
 -- the settings and its id, so a restart computes the same plan.
 local M = {}
 
-M.PHASE = { dense = 1, iterate = 2, inherit = 2, oneshot = 2, halve = 2, lottery = 2, cuttlefish = 2, same_time = 3, magnitude = 3, scratch = 3 }
+M.PHASE = { dense = 1, iterate = 2, inherit = 2, oneshot = 2, halve = 2, lottery = 2, cuttlefish_early = 2, cuttlefish = 2, same_time = 3, magnitude = 3, scratch = 3 }
 M.BASELINES = { "same_time", "magnitude", "scratch", "cuttlefish" }
 -- One-shot rank pruning's thresholds: the energy fractions whose ranks set the widths.
 M.ONESHOT_TAUS = { 0.9, 0.95, 0.99 }
@@ -77,6 +78,7 @@ function M.plan(o, variants, teacher_variant)
         add("cuttlefish", string.format("%s-s%d-cuttlefish", prefix, s), { dense = dense.id })
         add("halve", string.format("%s-s%d-halve", prefix, s), { dense = dense.id, variant = "halve", cost = cost * 2 })
         add("lottery", string.format("%s-s%d-lottery", prefix, s), { dense = dense.id })
+        add("cuttlefish_early", string.format("%s-s%d-cuttlefish_early", prefix, s), { dense = dense.id })
         for _, tau in ipairs(M.ONESHOT_TAUS) do
           add("oneshot", string.format("%s-s%d-oneshot%g", prefix, s, tau), { dense = dense.id, tau = tau })
         end

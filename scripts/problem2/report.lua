@@ -451,7 +451,7 @@ function M.write_all(out, o, plan, done, ctx)
   for _, kind in ipairs(plan_of.BASELINES) do
     for _, r in ipairs(records(plan, done, kind)) do base[#base + 1] = r end
   end
-  for _, kind in ipairs { "oneshot", "lottery" } do
+  for _, kind in ipairs { "oneshot", "lottery", "cuttlefish_early" } do
     for _, r in ipairs(records(plan, done, kind)) do base[#base + 1] = r end
   end
   write("baselines.csv", doc.csv(tables.baselines(base)))

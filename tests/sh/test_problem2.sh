@@ -72,6 +72,8 @@ check "the rank-blind loop halves every layer: a point per iteration" \
   "grep -q '^p2-1-img-s1-halve,img,halve,1,1,12;8,' $TMP/run/iterations.csv && grep -q '^halve every layer,,1,3,' $TMP/run/pareto.csv"
 check "lottery tickets: 3 rounds, each a point of the fronts with half the weights of the one before" \
   "grep -q '^lottery ticket (rewind),,3,3,' $TMP/run/pareto.csv && [ \$(grep -c ',lottery,img,' $TMP/run/baselines.csv) -eq 3 ]"
+check "Cuttlefish with its early switch: 3 seeds, a point of the fronts" \
+  "[ \$(grep -c ',cuttlefish_early,img,' $TMP/run/baselines.csv) -eq 3 ] && grep -q '^cuttlefish (early switch),,,3,' $TMP/run/pareto.csv"
 check "one-shot rank pruning: 3 thresholds x 3 seeds, each a point of the fronts" \
   "[ \$(grep -c ',oneshot,img,' $TMP/run/baselines.csv) -eq 9 ] && grep -q '^one-shot rank (energy 0.9),,,3,' $TMP/run/pareto.csv"
 check "the teacher table has w* = 4" "grep -q '^4,3,' $TMP/run/teacher.csv"
@@ -92,7 +94,7 @@ check "facts.json holds the bar's verdict and the best variant the report names"
 # a finished study trains nothing again
 "$RANKHOST" "$P2" "${TINY[@]}" --policy "$TMP/halve.lua" --out "$TMP/run" > "$TMP/log3" 2>&1
 check "a finished study exits 0" "[ $? -eq 0 ]" || cat "$TMP/log3"
-check "and trains nothing" "grep -q 'continuing: 63 of 63 runs already finished' $TMP/log3 && ! grep -q '^run ' $TMP/log3"
+check "and trains nothing" "grep -q 'continuing: 66 of 66 runs already finished' $TMP/log3 && ! grep -q '^run ' $TMP/log3"
 "$RANKHOST" "$P2" "${TINY[@]}" --policy "$TMP/halve.lua" --margin 0.5 --out "$TMP/run" > /dev/null 2> "$TMP/err4"; rc=$?
 check "other settings are refused (exit 2)" "[ $rc -eq 2 ] && grep -q 'holds a study with other settings: --margin (was 1, now 0.5)' $TMP/err4"
 
