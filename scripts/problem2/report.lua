@@ -42,7 +42,8 @@ M.INHERIT_WORDS = INHERIT_WORDS
 -- "loop (fresh), constant, iteration 2" / "magnitude, gamma 0.5" / "dense".
 local function point_name(p)
   return p.method .. ((p.variant or "") ~= "" and (", " .. p.variant) or "")
-    .. ((p.iteration and p.iteration > 0) and (", iteration " .. p.iteration) or "")
+    .. ((p.iteration and p.iteration > 0) and ((p.method:match("^lottery") and ", round " or ", iteration ")
+      .. p.iteration) or "")
 end
 
 -- The bar and the fronts in one paragraph (facts f.pareto).
