@@ -247,6 +247,7 @@ end
 -- and of each cost as a ratio to the dense network of the same seed. A point is on the front
 -- of a cost when no other point has at most its mean cost and at least its mean accuracy,
 -- one of them strictly. The bar (common/verdicts.lua's BAR) is judged on the means.
+M.GIVEN_WIDTHS = { same_time = true, magnitude = true, scratch = true }
 M.COSTS = { { key = "param_frac", name = "parameters" }, { key = "flop_mult", name = "FLOPs" },
   { key = "time_mult", name = "seconds" } }
 
@@ -367,12 +368,17 @@ local function fronts(pts)
     end
     out[#out + 1] = { cost = c.key, name = c.name, front = list }
   end
-  local meeting, best = {}, nil
+  -- the best, fastest and smallest are chosen among standalone methods: same_time, magnitude
+  -- and scratch train at widths a loop run found, and their costs leave that run out
+  local meeting, best, cheapest, smallest = {}, nil, nil, nil
   for _, p in ipairs(pts) do
-    if p.meets.count == 3 then
-      meeting[#meeting + 1] = { method = p.method, variant = p.variant, iteration = p.iteration,
-        acc_frac = p.acc_frac.mean, param_frac = p.param_frac.mean, time_mult = p.time_mult.mean }
-      if not best or p.acc_frac.mean > best.acc_frac then best = meeting[#meeting] end
+    if p.meets.count == 3 and not M.GIVEN_WIDTHS[p.method] then
+      local m = { method = p.method, variant = p.variant, iteration = p.iteration, acc_frac = p.acc_frac.mean,
+        param_frac = p.param_frac.mean, time_mult = p.time_mult.mean, flop_mult = p.flop_mult.mean }
+      meeting[#meeting + 1] = m
+      if not best or m.acc_frac > best.acc_frac then best = m end
+      if not cheapest or m.time_mult < cheapest.time_mult then cheapest = m end
+      if not smallest or m.param_frac < smallest.param_frac then smallest = m end
     end
   end
   local loop_on = {}
@@ -380,7 +386,7 @@ local function fronts(pts)
     loop_on[c.cost] = false
     for _, q in ipairs(c.front) do if q.method:match("^loop") then loop_on[c.cost] = true end end
   end
-  return out, { meeting = meeting, best = best, loop_on_front = loop_on }
+  return out, { meeting = meeting, best = best, cheapest = cheapest, smallest = smallest, loop_on_front = loop_on }
 end
 M.fronts = fronts
 

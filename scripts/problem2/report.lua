@@ -52,9 +52,15 @@ local function pareto_words(f)
   if not pb then return nil end
   local parts = {}
   if pb.best then
-    parts[#parts + 1] = string.format("%d of the %d networks on the fronts' plane meet the bar on the means; the most "
+    parts[#parts + 1] = string.format("%d of the %d networks on the fronts' plane meet the bar on the means (counting "
+      .. "standalone methods only: same_time, magnitude and scratch train at widths a loop run found); the most "
       .. "accurate of them is **%s** (accuracy / dense %.4f, parameters / dense %.3f, time / dense %.2f)", #pb.meeting,
       f.pareto.points, point_name(pb.best), pb.best.acc_frac, pb.best.param_frac, pb.best.time_mult)
+    parts[#parts + 1] = string.format("the fastest is **%s** (time / dense %.2f, FLOPs / dense %.2f, accuracy / dense "
+      .. "%.4f, parameters / dense %.3f) and the smallest **%s** (parameters / dense %.3f, accuracy / dense %.4f, time / "
+      .. "dense %.2f)", point_name(pb.cheapest), pb.cheapest.time_mult, pb.cheapest.flop_mult, pb.cheapest.acc_frac,
+      pb.cheapest.param_frac, point_name(pb.smallest), pb.smallest.param_frac, pb.smallest.acc_frac,
+      pb.smallest.time_mult)
   else
     parts[#parts + 1] = string.format("none of the %d networks on the fronts' plane meets the bar on the means",
       f.pareto.points)

@@ -108,19 +108,24 @@ do
   end
   local dense = pt("dense", 1.0, 1, 1, 1)
   local lp = pt("loop (fresh)", 0.99, 0.1, 2, 2.5)
-  local mag = pt("magnitude", 0.995, 0.1, 1.1, 1.1) -- same parameters, more accurate: dominates the loop there
+  local mag = pt("cuttlefish", 0.995, 0.1, 1.1, 1.1) -- same parameters, more accurate: dominates the loop there
   local bad = pt("scratch", 0.97, 0.2, 0.5, 0.5)
   local fr, bar = facts.fronts { dense, lp, mag, bad }
   T.eq(lp.front.param_frac, false, "the loop is dominated on parameters by an equal-cost, more accurate point")
-  T.eq(mag.front.param_frac, true, "magnitude is on the parameters front")
+  T.eq(mag.front.param_frac, true, "cuttlefish is on the parameters front")
   T.eq(dense.front.param_frac, true, "the most accurate point is on every front")
   T.eq(bad.front.flop_mult, true, "the cheapest point in FLOPs is on that front")
-  T.eq(bad.front.param_frac, false, "but not on parameters (magnitude has fewer and is more accurate)")
+  T.eq(bad.front.param_frac, false, "but not on parameters (cuttlefish has fewer and is more accurate)")
   T.eq(bar.loop_on_front.param_frac, false, "no loop point on the parameters front")
-  T.eq(#fr[1].front, 2, "parameters front: magnitude, dense")
-  T.eq(fr[1].front[1].method, "magnitude", "cheapest first")
-  T.eq(bar.best.method, "magnitude", "the most accurate point meeting the bar (the loop's is less accurate)")
+  T.eq(#fr[1].front, 2, "parameters front: cuttlefish, dense")
+  T.eq(fr[1].front[1].method, "cuttlefish", "cheapest first")
+  T.eq(bar.best.method, "cuttlefish", "the most accurate point meeting the bar (the loop's is less accurate)")
   T.eq(#bar.meeting, 2, "two points meet the bar on the means")
+  T.eq(bar.cheapest.method, "cuttlefish", "the fastest of them")
+  local sc = pt("scratch", 0.99, 0.1, 0.1, 0.1) -- trained at a loop's widths: not a standalone method
+  local _, bar2 = facts.fronts { dense, lp, mag, sc }
+  T.eq(bar2.cheapest.method, "cuttlefish", "scratch's cost leaves out the loop that found its widths: not chosen")
+  T.eq(sc.front.time_mult, true, "though it is drawn on the front")
 end
 
 -- ---- lottery tickets' magnitude mask: the largest half of the weights still kept ----
