@@ -29,7 +29,7 @@ local report = require "problem2.report"
 
 -- ---- policy, schedules, variants: loaded by check (a usage error when one is bad) ----
 local plugin_dir = script_dir .. "/problem2"
-local policy, variants, variant_order, image_variants, teacher_variant
+local policy, variants, variant_order, image_variants, teacher_variant, halve
 local function check(o)
   local msg = settings.check(o)
   if msg then return msg end
@@ -75,6 +75,12 @@ local function check(o)
       image_variants[#image_variants + 1] = variants[id]
     end
     teacher_variant = #o.teacher_widths > 0 and variants[add_variant(o.teacher_schedule)] or nil
+    -- the rank-blind loop (plan kind halve): the fraction policy at 0.5 under constant decay
+    local hp = assert(plugins.load("policy", plugin_dir, "policies", "fraction", "widths"))
+    local hs = assert(plugins.load("schedule", plugin_dir, "schedules", "constant", "weight_decay"))
+    local ho = plugins.variant_options(o, { gamma = o.gamma })
+    ho.fraction = 0.5
+    halve = { policy = hp, schedule = hs, options = ho }
   end)
   if not ok then
     if type(err) == "table" then return err.usage end
@@ -82,7 +88,7 @@ local function check(o)
   end
 end
 
-local KINDS = { "dense", "iterate", "same_time", "magnitude", "scratch", "cuttlefish" }
+local KINDS = { "dense", "iterate", "inherit", "halve", "lottery", "cuttlefish_early", "oneshot", "same_time", "magnitude", "scratch", "cuttlefish" }
 
 local function announce(ctx)
   local o, plan = ctx.o, ctx.plan
@@ -105,7 +111,7 @@ local function prepare(ctx)
     table.concat(o.teacher_widths, ",")) or ""))
   print("policy: " .. policy.path .. "; variants: " .. table.concat(variant_order, ", "))
   print("training: " .. train.rule_text(rules))
-  local env = { options = o, tasks = tasks, rules = rules, policy = policy, variants = variants, dir = ctx.out,
+  local env = { options = o, tasks = tasks, rules = rules, policy = policy, variants = variants, halve = halve, dir = ctx.out,
     say = function(line) print("  " .. line) end }
   local trainer = p2_study.trainer(env)
   -- a run starts when the runs it reads are done (its phase); every record says how many
@@ -120,7 +126,7 @@ end
 
 local function summary(rec)
   if rec.skipped then return "skipped: " .. rec.skipped end
-  if rec.kind == "iterate" then
+  if rec.kind == "iterate" or rec.kind == "inherit" or rec.kind == "halve" then
     return string.format("%s after %d iterations: widths %s, test acc %.4f (dense %.4f), %.1f s", rec.stop,
       rec.iterations, table.concat(rec.final.widths, "-"), rec.final.test_acc, rec.dense_test_acc, rec.total_seconds)
   end

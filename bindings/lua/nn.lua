@@ -346,6 +346,109 @@ function ReLU:backward(x, gy)
   return gx
 end
 
+-- ---------------------------------------------------------------- MaskedLinear
+-- nn.MaskedLinear(in, out [, opts]): a Linear whose weight is multiplied by a fixed 0/1
+-- mask (out x in; opts.mask, default all ones; m:set_mask(mask) later). The masked
+-- entries of the weight are held at exactly zero: forward zeroes them in place before the
+-- product (so writing into .weight cannot bring them back), backward zeroes their gradient,
+-- and every rh.optim step zeroes them again in the weight and in the optimizer's buffers
+-- (nn.masks[weight] = mask, read by the optimizers), so weight decay, momentum and Adam's
+-- moments never move them. The mask is a named tensor of the module ("mask", beside
+-- "weight" and "bias", in named_parameters()) so that a checkpoint keeps it; it is not a
+-- parameter (parameters() is weight and bias, as Linear's). Options as nn.Linear's.
+
+-- param tensor -> its 0/1 mask, for the optimizers (weak keys, as nn.grads).
+nn.masks = setmetatable({}, { __mode = "k" })
+
+local MaskedLinear = nn.class("MaskedLinear", Linear)
+nn.MaskedLinearClass = MaskedLinear
+
+-- The mask m checked for the layer: a tensor of the weight's shape holding only 0 and 1.
+local function check_mask(self, m, fname, level)
+  level = level + 1
+  if not is_tensor(m) then error(fname .. ": mask must be a tensor, got " .. type(m), level) end
+  if m:dim() ~= 2 or m:size(1) ~= self.out_features or m:size(2) ~= self.in_features then
+    error(string.format("%s: mask must be %dx%d (out x in), got %s", fname, self.out_features, self.in_features,
+                        table.concat(m:shape(), "x")), level)
+  end
+  local off = (m * (m - 1)):abs():sum()
+  if not (off == 0) then error(fname .. ": mask must hold only 0 and 1", level) end
+end
+
+function nn.MaskedLinear(nin, nout, opts)
+  opts = opts or {}
+  local lopts = {}
+  for k, v in pairs(opts) do if k ~= "mask" then lopts[k] = v end end
+  local ok, self = pcall(nn.Linear, nin, nout, lopts)
+  if not ok then error((tostring(self):gsub("^[^\n:]+:%d+: ", "", 1):gsub("^nn%.Linear", "nn.MaskedLinear")), 2) end
+  setmetatable(self, MaskedLinear)
+  if opts.mask ~= nil then
+    check_mask(self, opts.mask, "nn.MaskedLinear", 1)
+    self.mask = opts.mask:clone()
+  else
+    self.mask = rh.ones(nout, nin)
+  end
+  self.weight:mul_(self.mask)
+  self:_register()
+  return self
+end
+
+function MaskedLinear:_register()
+  Linear._register(self)
+  nn.masks[self.weight] = self.mask
+end
+
+-- m:set_mask(mask): copies mask (0/1, out x in) into the layer's mask and zeroes the
+-- weight where it is 0. An optimizer built before keeps working: the weight is the same
+-- tensor, and its next step zeroes the new masked entries of its buffers.
+function MaskedLinear:set_mask(m)
+  check_mask(self, m, "set_mask", 1)
+  self.mask:copy(m:device() == self.mask:device() and m or m:to(self.mask:device()))
+  self.weight:mul_(self.mask)
+  return self
+end
+
+-- The fraction of the weight's entries the mask keeps.
+function MaskedLinear:density() return self.mask:sum() / self.mask:numel() end
+
+function MaskedLinear:describe()
+  return string.format("MaskedLinear %d->%d", self.in_features, self.out_features)
+end
+function MaskedLinear:__tostring()
+  return string.format("nn.MaskedLinear(%d -> %d%s, density %.3g)", self.in_features, self.out_features,
+                       self.bias and "" or ", no bias", self:density())
+end
+
+function MaskedLinear:forward(x)
+  self.weight:mul_(self.mask)
+  return Linear.forward(self, x)
+end
+
+function MaskedLinear:forward_relu(x)
+  self.weight:mul_(self.mask)
+  return Linear.forward_relu(self, x)
+end
+
+function MaskedLinear:backward(x, gy, skip_input_grad)
+  local gx = Linear.backward(self, x, gy, skip_input_grad)
+  self.grad_weight:mul_(self.mask)
+  return gx
+end
+
+-- {name, tensor} pairs under prefix (the state-dict protocol): weight, bias, mask.
+function MaskedLinear:named_parameters(prefix, out)
+  out, prefix = out or {}, prefix or ""
+  out[#out + 1] = { prefix .. "weight", self.weight }
+  if self.bias then out[#out + 1] = { prefix .. "bias", self.bias } end
+  out[#out + 1] = { prefix .. "mask", self.mask }
+  return out
+end
+
+function MaskedLinear:to(device)
+  self.mask = self.mask:to(device)
+  return Linear.to(self, device) -- re-registers the weight's mask
+end
+
 -- ---------------------------------------------------------------- Sequential
 
 local Sequential = nn.class("Sequential")

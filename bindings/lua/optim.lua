@@ -115,6 +115,26 @@ end
 local Optimizer = {}
 Optimizer.__index = Optimizer
 
+-- Masked weights (nn.MaskedLinear: nn.masks[p] = its 0/1 mask) are zeroed again after a
+-- group's step, in the parameter and in the optimizer's buffers for it (SGD's momentum,
+-- Adam's moments), so that no decay or momentum term moves an entry the mask removed.
+-- buffers(state_j) -> the buffer tensors of one parameter's state.
+local masks = nn.masks
+local function apply_masks(g, buffers)
+  if next(masks) == nil then return end
+  local params, state = g.params, g.state
+  for j = 1, #params do
+    local mask = masks[params[j]]
+    if mask then
+      params[j]:mul_(mask)
+      local s = state[j]
+      if s then buffers(s, mask) end
+    end
+  end
+end
+local function sgd_buffers(buf, mask) buf:mul_(mask) end
+local function adam_buffers(s, mask) s.m:mul_(mask); s.v:mul_(mask) end
+
 local zero, unpack = C.zero, table.unpack
 
 function Optimizer:zero_grad() -- a group's gradients in one call
@@ -210,6 +230,7 @@ function SGD:step()
       sgd_step(p, grads[j], buf, lr, mom, damp, wd, nest, first)
     end
     ::next_group::
+    apply_masks(g, sgd_buffers)
   end
 end
 
@@ -261,6 +282,7 @@ function Adam:step()
       s.step = s.step + 1
       C.adam_step(params[j], grads[j], s.m, s.v, lr, b1, b2, eps, wd, dec, s.step)
     end
+    apply_masks(g, adam_buffers)
   end
 end
 

@@ -218,7 +218,10 @@ local function xy_plot(fname, o, style)
     if e and #e ~= #y then fail(fname, string.format("series[%d] has %d err values and %d y values", i, #e, #y)) end
     local b = s.band and numbers(fname, s.band, "series[" .. i .. "].band")
     if b and #b ~= #y then fail(fname, string.format("series[%d] has %d band values and %d y values", i, #b, #y)) end
-    local px, py, pe, pb = {}, {}, {}, {}
+    local xe = s.xerr and numbers(fname, s.xerr, "series[" .. i .. "].xerr")
+    if xe and #xe ~= #x then fail(fname, string.format("series[%d] has %d xerr values and %d x values", i, #xe, #x)) end
+    if xe and b then fail(fname, string.format("series[%d]: xerr and band cannot be drawn together", i)) end
+    local px, py, pe, pb, pxe = {}, {}, {}, {}, {}
     for k = 1, #x do
       local okx = finite(x[k]) and (not o.logx or x[k] > 0)
       local oky = finite(y[k]) and (not o.logy or y[k] > 0)
@@ -226,13 +229,14 @@ local function xy_plot(fname, o, style)
         local n = #px + 1
         px[n], py[n], pe[n], pb[n] = x[k], y[k], e and (finite(e[k]) and e[k] or 0), b and (finite(b[k]) and b[k] or 0)
         grow(range.x, x[k]); grow(range.y, y[k])
+        pxe[n] = xe and (finite(xe[k]) and xe[k] or 0)
       end
     end
     if #px == 0 then
       fail(fname, string.format("series[%d] ('%s') has no finite point to draw", i, tostring(s.name or i)))
     end
     series[i] = { name = tostring(s.name or ("series " .. i)), x = px, y = py, err = e and pe, band = b and pb,
-      line = s.line }
+      line = s.line, xerr = xe and pxe }
   end
   -- series with interval bars at the same x are drawn side by side, a little apart
   local barred, clipped_lo, clipped_hi = {}, false, false
@@ -256,16 +260,23 @@ local function xy_plot(fname, o, style)
     for i, s in ipairs(series) do
       if i > 1 then f:write("\n\n") end
       for k = 1, #s.x do
-        -- x, y, then the bar's (or band's) low and high ends clipped at the data's bounds
+        -- x, y, then the bar's (or band's) low and high ends clipped at the data's bounds; a
+        -- series with xerr: x, y, x's low and high ends, y's low and high ends (a cross)
         local h = s.err and s.err[k] or s.band and s.band[k]
-        f:write(fmt(s.x[k]), " ", fmt(s.y[k]))
-        if h then
-          f:write(" ", fmt(math.max(lo_b, s.y[k] - h)), " ", fmt(math.min(hi_b, s.y[k] + h)))
-          if s.err and s.band then
-            f:write(" ", fmt(math.max(lo_b, s.y[k] - s.band[k])), " ", fmt(math.min(hi_b, s.y[k] + s.band[k])))
+        if s.xerr then
+          local hy = s.err and s.err[k] or 0
+          f:write(fmt(s.x[k]), " ", fmt(s.y[k]), " ", fmt(s.x[k] - s.xerr[k]), " ", fmt(s.x[k] + s.xerr[k]), " ",
+                  fmt(math.max(lo_b, s.y[k] - hy)), " ", fmt(math.min(hi_b, s.y[k] + hy)), "\n")
+        else
+          f:write(fmt(s.x[k]), " ", fmt(s.y[k]))
+          if h then
+            f:write(" ", fmt(math.max(lo_b, s.y[k] - h)), " ", fmt(math.min(hi_b, s.y[k] + h)))
+            if s.err and s.band then
+              f:write(" ", fmt(math.max(lo_b, s.y[k] - s.band[k])), " ", fmt(math.min(hi_b, s.y[k] + s.band[k])))
+            end
           end
+          f:write("\n")
         end
-        f:write("\n")
       end
     end
   end, function(data)
@@ -279,13 +290,17 @@ local function xy_plot(fname, o, style)
           .. "fillstyle transparent solid 0.2 noborder notitle", src, i - 1, c, c + 1, i)
         src = "''"
       end
-      -- a series with err draws a bar from its low to its high end at each point
-      local st = s.err and (style:match("^lines") and style:gsub("^linespoints", "yerrorlines"):gsub("^lines", "yerrorlines")
-                            or style:gsub("^points", "yerrorbars")) or style
+      -- a series with err draws a bar from its low to its high end at each point; one with xerr
+      -- a cross of its x and y intervals
+      local st = s.xerr and (style:match("^lines") and style:gsub("^linespoints", "xyerrorlines"):gsub("^lines", "xyerrorlines")
+                             or style:gsub("^points", "xyerrorbars"))
+        or s.err and (style:match("^lines") and style:gsub("^linespoints", "yerrorlines"):gsub("^lines", "yerrorlines")
+                      or style:gsub("^points", "yerrorbars")) or style
       -- a reference line (y = x, say) in a scatter: a dashed grey line
       if s.line then st = "lines dashtype 2 linewidth 1.5 linecolor rgb 'gray30'" end
       parts[#parts + 1] = string.format("%s index %d using %s with %s%s title %s", src, i - 1,
-                                        s.err and "1:2:3:4" or "1:2", st, s.line and "" or (" lt " .. i), gq(s.name))
+                                        s.xerr and "1:2:3:4:5:6" or s.err and "1:2:3:4" or "1:2", st,
+                                        s.line and "" or (" lt " .. i), gq(s.name))
     end
     -- a margin so that points on the data's edge are not drawn on the frame
     local lines = { "set offsets graph 0.03, graph 0.03, graph 0.03, graph 0.03" }
@@ -318,7 +333,8 @@ end
 -- data's bounds: {0} for ranks, {0, 1} for accuracies), and the bars of several series are
 -- set a little apart along x. line = true (per series) draws that series as a dashed grey
 -- line (a reference such as y = x). categories = {"a", "b", ...} labels x = 1, 2, ... with
--- them (a categorical axis). A log axis spans the data, with tics inside it.
+-- them (a categorical axis). A log axis spans the data, with tics inside it. xerr (per series)
+-- draws an interval of +-xerr[k] along x too (with err: a cross; not with band).
 function plot.scatter(o) return xy_plot("scatter", o, "points pointtype 7 pointsize 0.9") end
 
 -- rh.plot.line{...same...; points=true also marks each point}

@@ -41,9 +41,25 @@ function M.real(o, which)
       error(full, 0)
     end
   end
-  train, test = M.first(train, o.train_size), M.first(test, o.test_size)
-  return { train = train, test = test, source = train.dir or dir or "",
-    dataset = string.format("%s (%d train / %d test)", which, train:size(), test:size()) }
+  local val, nval = nil, o.val_size or 0
+  if nval > 0 then
+    -- a validation split (--val-size): the training images after the first --train-size, or
+    -- the last --val-size when the training set is all of them (or too small to leave them)
+    local n = train:size()
+    if o.train_size > 0 and o.train_size + nval <= n then
+      val, train = train:subset(o.train_size + 1, o.train_size + nval), train:subset(1, o.train_size)
+    else
+      if nval >= n then error(string.format("--val-size %d leaves no training images (%d)", nval, n), 0) end
+      local keep = (o.train_size > 0 and o.train_size < n - nval) and o.train_size or n - nval
+      val, train = train:subset(n - nval + 1, n), train:subset(1, keep)
+    end
+  else
+    train = M.first(train, o.train_size)
+  end
+  test = M.first(test, o.test_size)
+  return { train = train, val = val, test = test, source = train.dir or dir or "",
+    dataset = val and string.format("%s (%d train / %d validation / %d test)", which, train:size(), val:size(), test:size())
+      or string.format("%s (%d train / %d test)", which, train:size(), test:size()) }
 end
 
 -- Completes a task table { train, test, ... }: the probe batch (probe_x, probe_y: the first

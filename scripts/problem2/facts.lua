@@ -37,31 +37,35 @@ local records = M.records
 
 -- What a method's final network scored, per record: the loop's final network, or a baseline.
 local function final_of(r)
-  if r.kind == "iterate" then
-    return { acc = r.final.test_acc, params = r.final.parameters, widths = r.final.widths, seconds = r.total_seconds,
-      flops = r.total_flops }
+  if r.kind == "iterate" or r.kind == "inherit" or r.kind == "halve" then
+    return { acc = r.final.test_acc, val = r.final.val_acc, params = r.final.parameters, widths = r.final.widths,
+      seconds = r.total_seconds, flops = r.total_flops }
   end
-  return { acc = r.test_acc, params = r.parameters, widths = r.cuttlefish_ranks or r.widths, seconds = r.total_seconds,
-    flops = r.total_flops }
+  return { acc = r.test_acc, val = r.val_acc, params = r.parameters, widths = r.cuttlefish_ranks or r.widths,
+    seconds = r.total_seconds, flops = r.total_flops }
 end
 
 -- Per-seed ratios to the dense network of the same seed over a list of records: the facts
 -- (intervals, widths, the bar) and, apart, each seed's accuracy (for paired differences).
-local function ratios(list)
-  local acc, acc_frac, param_frac, time_mult, flop_mult, widths, by_seed = {}, {}, {}, {}, {}, {}, {}
+local function ratios(list, by)
+  local acc, acc_frac, val_frac, param_frac, time_mult, flop_mult, widths, by_seed = {}, {}, {}, {}, {}, {}, {}, {}
   for _, r in ipairs(list) do
     local f = final_of(r)
     acc[#acc + 1] = f.acc
     acc_frac[#acc_frac + 1] = f.acc / r.dense_test_acc
+    val_frac[#val_frac + 1] = (f.val and r.dense_val_acc) and f.val / r.dense_val_acc or nil
     param_frac[#param_frac + 1] = f.params / r.dense_parameters
     time_mult[#time_mult + 1] = f.seconds / r.dense_seconds
     flop_mult[#flop_mult + 1] = f.flops / r.dense_flops
     widths[#widths + 1] = joined(f.widths)
-    by_seed[r.seed_index] = f.acc
+    -- by seed: test accuracy, or (by = "params" / "val") parameters / dense, validation accuracy
+    by_seed[r.seed_index] = (by == "params" and f.params / r.dense_parameters) or (by == "val" and f.val) or f.acc
   end
-  local s = { n = #list, acc = iv(acc), acc_frac = iv(acc_frac), param_frac = iv(param_frac), time_mult = iv(time_mult),
-    flop_mult = iv(flop_mult), widths = widths }
+  local s = { n = #list, acc = iv(acc), acc_frac = iv(acc_frac), val_frac = iv(values(val_frac)),
+    param_frac = iv(param_frac), time_mult = iv(time_mult), flop_mult = iv(flop_mult), widths = widths }
   s.meets = verdicts.meets_bar(s.acc_frac, s.param_frac, s.time_mult)
+  -- the same bar on validation accuracy: what the choice of the best variant reads
+  s.meets_val = verdicts.meets_bar(s.val_frac, s.param_frac, s.time_mult)
   return s, by_seed
 end
 
@@ -92,7 +96,21 @@ local function variant_summaries(plan, done, ctx, rows_by_id)
       local rows = rows_by_id[r.id]
       last_h[#last_h + 1] = rows[#rows] and rows[#rows].wd_horizon
     end
-    local s = { variant = v.id, label = v.label, wd1 = v.wd1, wd_change = verdicts.wd_change(v.wd1, ctx.weight_decay),
+    -- the inherited twin: the same loop started each iteration from the previous network
+    local inh_runs = records(plan, done, "inherit", "img", v.id)
+    local inherited
+    if #inh_runs > 0 then
+      local inh, inh_seeds = ratios(inh_runs)
+      local _, fresh_params = ratios(runs, "params")
+      local _, inh_params = ratios(inh_runs, "params")
+      local _, fresh_val = ratios(runs, "val")
+      local _, inh_val = ratios(inh_runs, "val")
+      inherited = { loop = inh, init = inh_runs[1].init, stops = stop_counts(inh_runs),
+        vs_fresh = facts.against(paired(loop_seeds, inh_seeds)),
+        params_vs_fresh = facts.against(paired(fresh_params, inh_params)),
+        val_vs_fresh = facts.against(paired(fresh_val, inh_val)) }
+    end
+    local s = { variant = v.id, label = v.label, inherited = inherited, wd1 = v.wd1, wd_change = verdicts.wd_change(v.wd1, ctx.weight_decay),
       runs = #runs, stops = stop_counts(runs), iterations = iv(values(runs, function(r) return r.iterations end)),
       loop = loop, last_horizon = iv(values(last_h)), baselines = {} }
     for _, kind in ipairs(plan_of.BASELINES) do
@@ -111,21 +129,23 @@ local function variant_summaries(plan, done, ctx, rows_by_id)
   return out, runs_of
 end
 
--- The best configuration: the most of the bar's criteria met (on means), then the highest
--- accuracy fraction.
+-- The best configuration, chosen on validation accuracy alone (the test set is the report's):
+-- the most of the bar's criteria met on the means with validation accuracy / dense, then the
+-- highest validation accuracy / dense.
 local function best_of(sums)
   local best
   for _, s in ipairs(sums) do
     if s.loop.n > 0 then
-      local af = s.loop.acc_frac.mean
-      if not best or s.loop.meets.count > best.loop.meets.count
-        or (s.loop.meets.count == best.loop.meets.count and af > best.loop.acc_frac.mean) then
+      local af = s.loop.val_frac.mean
+      if not best or s.loop.meets_val.count > best.loop.meets_val.count
+        or (s.loop.meets_val.count == best.loop.meets_val.count and af > best.loop.val_frac.mean) then
         best = s
       end
     end
   end
   return best
 end
+M.best_of = best_of
 
 -- Each criterion of the bar on the best variant's means, with its interval's ends.
 local function bar_facts(s)
@@ -144,7 +164,8 @@ end
 local function headline(best, runs)
   if not best then return nil end
   local h = { variant = best.variant, dense_acc = iv(values(runs, function(r) return r.dense_test_acc end)),
-    bar = bar_facts(best.loop), selection = "the most of the bar's criteria met on the means, then the highest accuracy / dense" }
+    bar = bar_facts(best.loop), selection = "on validation accuracy: the most of the bar's criteria met on the means with validation accuracy / "
+      .. "dense, then the highest validation accuracy / dense" }
   local win, win_bar
   for _, b in ipairs(best.baselines) do
     if not win or b.acc.mean > win.acc.mean then win = b end
@@ -213,11 +234,161 @@ local function iteration_facts(sums, runs_of, rows_by_id)
         test_acc = iv(values(at, function(r) return r.test_acc end)), epochs = iv(values(at, function(r) return r.epochs end)),
         horizon = iv(values(at, function(r) return r.wd_horizon end)),
         converged = #values(at, function(r) return r.converged and 1 or nil end),
+        horizon_short = #values(at, function(r) return r.horizon_reached == false and 1 or nil end),
         cum_seconds = iv(values(at, function(r) return r.cum_seconds end)) }
     end
   end
   return out
 end
+
+-- ---- Pareto fronts: test accuracy against parameters, cumulative FLOPs and seconds ----
+-- A point is a method's network (a loop's iteration k, a baseline at one variant's widths,
+-- the dense network) with, over its seeds, the mean and 95% interval of test accuracy / dense
+-- and of each cost as a ratio to the dense network of the same seed. A point is on the front
+-- of a cost when no other point has at most its mean cost and at least its mean accuracy,
+-- one of them strictly. The bar (common/verdicts.lua's BAR) is judged on the means.
+M.GIVEN_WIDTHS = { same_time = true, magnitude = true, scratch = true }
+M.COSTS = { { key = "param_frac", name = "parameters" }, { key = "flop_mult", name = "FLOPs" },
+  { key = "time_mult", name = "seconds" } }
+
+local function point(method, variant, iteration, xs)
+  local p = { method = method, variant = variant, iteration = iteration, n = #xs.acc, acc = iv(xs.acc),
+    acc_frac = iv(xs.acc_frac), param_frac = iv(xs.param_frac), flop_mult = iv(xs.flop_mult),
+    time_mult = iv(xs.time_mult) }
+  p.meets = verdicts.meets_bar(p.acc_frac, p.param_frac, p.time_mult)
+  return p
+end
+
+-- The per-seed values of the records' final networks, for point().
+local function finals(list)
+  local xs = { acc = {}, acc_frac = {}, param_frac = {}, flop_mult = {}, time_mult = {} }
+  for _, r in ipairs(list) do
+    local f = final_of(r)
+    xs.acc[#xs.acc + 1], xs.acc_frac[#xs.acc_frac + 1] = f.acc, f.acc / r.dense_test_acc
+    xs.param_frac[#xs.param_frac + 1], xs.flop_mult[#xs.flop_mult + 1] = f.params / r.dense_parameters,
+      f.flops / r.dense_flops
+    xs.time_mult[#xs.time_mult + 1] = f.seconds / r.dense_seconds
+  end
+  return xs
+end
+
+-- Appends a point per iteration k >= 1 of loop runs `runs` (the runs that reached it).
+local function iteration_points(pts, runs, rows_by_id, method, variant)
+  for k = 1, math.huge do
+    local xs = { acc = {}, acc_frac = {}, param_frac = {}, flop_mult = {}, time_mult = {} }
+    for _, r in ipairs(runs) do
+      local row = (rows_by_id[r.id] or {})[k + 1]
+      if row and row.test_acc then
+        xs.acc[#xs.acc + 1], xs.acc_frac[#xs.acc_frac + 1] = row.test_acc, row.test_acc / r.dense_test_acc
+        xs.param_frac[#xs.param_frac + 1] = row.parameters / r.dense_parameters
+        xs.flop_mult[#xs.flop_mult + 1] = row.cum_flops / r.dense_flops
+        xs.time_mult[#xs.time_mult + 1] = row.cum_seconds / r.dense_seconds
+      end
+    end
+    if #xs.acc == 0 then return end
+    pts[#pts + 1] = point(method, variant, k, xs)
+  end
+end
+
+local function pareto_points(plan, done, ctx, rows_by_id)
+  local pts = {}
+  local dense = records(plan, done, "dense", "img")
+  if #dense > 0 then
+    local xs = { acc = {}, acc_frac = {}, param_frac = {}, flop_mult = {}, time_mult = {} }
+    for _, d in ipairs(dense) do
+      xs.acc[#xs.acc + 1], xs.acc_frac[#xs.acc_frac + 1] = d.test_acc, 1
+      xs.param_frac[#xs.param_frac + 1], xs.flop_mult[#xs.flop_mult + 1], xs.time_mult[#xs.time_mult + 1] = 1, 1, 1
+    end
+    pts[#pts + 1] = point("dense", "", 0, xs)
+  end
+  for _, v in ipairs(ctx.image_variants) do
+    for _, kind in ipairs { { "iterate", "loop (fresh)" }, { "inherit", "loop (inherited)" } } do
+      iteration_points(pts, records(plan, done, kind[1], "img", v.id), rows_by_id, kind[2], v.label)
+    end
+    for _, kind in ipairs(plan_of.BASELINES) do
+      if kind ~= "cuttlefish" then
+        local list = records(plan, done, kind, "img", v.id)
+        if #list > 0 then pts[#pts + 1] = point(kind, v.label, nil, finals(list)) end
+      end
+    end
+  end
+  local cf = records(plan, done, "cuttlefish", "img")
+  if #cf > 0 then pts[#pts + 1] = point("cuttlefish", "", nil, finals(cf)) end
+  local cfe = records(plan, done, "cuttlefish_early", "img")
+  if #cfe > 0 then pts[#pts + 1] = point("cuttlefish (early switch)", "", nil, finals(cfe)) end
+  -- lottery tickets: each round a point
+  local lt = records(plan, done, "lottery", "img")
+  for round = 1, math.huge do
+    local xs = { acc = {}, acc_frac = {}, param_frac = {}, flop_mult = {}, time_mult = {} }
+    for _, r in ipairs(lt) do
+      local q = r.rounds and r.rounds[round]
+      if q and q.test_acc then
+        xs.acc[#xs.acc + 1], xs.acc_frac[#xs.acc_frac + 1] = q.test_acc, q.test_acc / r.dense_test_acc
+        xs.param_frac[#xs.param_frac + 1] = q.parameters / r.dense_parameters
+        xs.flop_mult[#xs.flop_mult + 1] = q.cum_flops / r.dense_flops
+        xs.time_mult[#xs.time_mult + 1] = q.cum_seconds / r.dense_seconds
+      end
+    end
+    if #xs.acc == 0 then break end
+    pts[#pts + 1] = point("lottery ticket (rewind)", "", round, xs)
+  end
+  -- the rank-blind loop: each iteration a point, as the loop's
+  iteration_points(pts, records(plan, done, "halve", "img"), rows_by_id, "halve every layer", "")
+  for _, tau in ipairs(plan_of.ONESHOT_TAUS) do
+    local list = {}
+    for _, r in ipairs(records(plan, done, "oneshot", "img")) do if r.tau == tau then list[#list + 1] = r end end
+    if #list > 0 then pts[#pts + 1] = point(string.format("one-shot rank (energy %g)", tau), "", nil, finals(list)) end
+  end
+  return pts
+end
+
+-- Marks each point's place on each cost's front (p.front[key] = true/false) and returns, per
+-- cost, the front's points in increasing cost; plus the bar's summary: the points meeting it
+-- and the most accurate of them.
+local function fronts(pts)
+  local out = {}
+  for _, c in ipairs(M.COSTS) do
+    local front = {}
+    for _, p in ipairs(pts) do
+      local x, y = p[c.key].mean, p.acc_frac.mean
+      local dominated = false
+      for _, q in ipairs(pts) do
+        local qx, qy = q[c.key].mean, q.acc_frac.mean
+        if q ~= p and qx <= x and qy >= y and (qx < x or qy > y) then dominated = true; break end
+      end
+      p.front = p.front or {}
+      p.front[c.key] = not dominated
+      if not dominated then front[#front + 1] = p end
+    end
+    table.sort(front, function(a, b) return a[c.key].mean < b[c.key].mean end)
+    local list = {}
+    for i, p in ipairs(front) do
+      list[i] = { method = p.method, variant = p.variant, iteration = p.iteration, cost = p[c.key].mean,
+        acc_frac = p.acc_frac.mean }
+    end
+    out[#out + 1] = { cost = c.key, name = c.name, front = list }
+  end
+  -- the best, fastest and smallest are chosen among standalone methods: same_time, magnitude
+  -- and scratch train at widths a loop run found, and their costs leave that run out
+  local meeting, best, cheapest, smallest = {}, nil, nil, nil
+  for _, p in ipairs(pts) do
+    if p.meets.count == 3 and not M.GIVEN_WIDTHS[p.method] then
+      local m = { method = p.method, variant = p.variant, iteration = p.iteration, acc_frac = p.acc_frac.mean,
+        param_frac = p.param_frac.mean, time_mult = p.time_mult.mean, flop_mult = p.flop_mult.mean }
+      meeting[#meeting + 1] = m
+      if not best or m.acc_frac > best.acc_frac then best = m end
+      if not cheapest or m.time_mult < cheapest.time_mult then cheapest = m end
+      if not smallest or m.param_frac < smallest.param_frac then smallest = m end
+    end
+  end
+  local loop_on = {}
+  for _, c in ipairs(out) do
+    loop_on[c.cost] = false
+    for _, q in ipairs(c.front) do if q.method:match("^loop") then loop_on[c.cost] = true end end
+  end
+  return out, { meeting = meeting, best = best, cheapest = cheapest, smallest = smallest, loop_on_front = loop_on }
+end
+M.fronts = fronts
 
 local function stop_lines(plan, done)
   local out = {}
@@ -237,13 +408,17 @@ function M.build(o, plan, done, ctx, rows_by_id)
   local best_runs
   for i, s in ipairs(sums) do if s == best then best_runs = runs_of[i] end end
   local trows, tpoints = teacher_rows(plan, done, o)
+  local ppoints = pareto_points(plan, done, ctx, rows_by_id)
+  local pfronts, pbar = fronts(ppoints)
   local dense_img = records(plan, done, "dense", "img")
   local f = { study = "problem2", settings = facts.options(o), options_text = options.describe(settings.SPEC, o),
     image_task = ctx.tasks.image.name, teacher_variant = ctx.teacher_variant and ctx.teacher_variant.label, policy = ctx.policy.path,
     rules_text = train.rule_text(ctx.rules), dense = dense_facts(dense_img), variants = sums,
     best = best and best.variant, headline = headline(best, best_runs), teacher = trows, stops = stop_lines(plan, done),
-    iterations = iteration_facts(sums, runs_of, rows_by_id) }
-  return f, { sums = sums, runs_of = runs_of, best = best, teacher_points = tpoints }
+    iterations = iteration_facts(sums, runs_of, rows_by_id),
+    pareto = { fronts = pfronts, bar = pbar, rule = "on the means: no other point with at most the cost and at least "
+      .. "the accuracy / dense, one strictly", points = #ppoints } }
+  return f, { sums = sums, runs_of = runs_of, best = best, teacher_points = tpoints, pareto_points = ppoints }
 end
 
 return M

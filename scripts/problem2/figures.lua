@@ -71,6 +71,32 @@ function M.accuracy_vs_time(rows_by_variant, points, o)
     xlabel = "training seconds (cumulative, mean)", ylabel = "test accuracy", series = series, ybounds = { 0, 1 } }
 end
 
+-- A Pareto front's figure: test accuracy / dense against one cost / dense (key, name), every
+-- point with its 95% intervals on both axes, one series per method (and variant); the front's
+-- points joined by a line.
+function M.pareto(points, key, name)
+  local series, order = {}, {}
+  for _, p in ipairs(points) do
+    local label = p.method .. (p.variant ~= "" and (", " .. p.variant) or "")
+    local s = series[label]
+    if not s then
+      s = { name = label, x = {}, y = {}, xerr = {}, err = {} }
+      series[label] = s
+      order[#order + 1] = s
+    end
+    local n = #s.x + 1
+    s.x[n], s.y[n], s.xerr[n], s.err[n] = p[key].mean, p.acc_frac.mean, p[key].half or 0, p.acc_frac.half or 0
+  end
+  local front = {}
+  for _, p in ipairs(points) do if p.front[key] then front[#front + 1] = p end end
+  table.sort(front, function(a, b) return a[key].mean < b[key].mean end)
+  local line = { name = "the front", x = {}, y = {} }
+  for i, p in ipairs(front) do line.x[i], line.y[i] = p[key].mean, p.acc_frac.mean end
+  order[#order + 1] = line
+  return { title = "Test accuracy against " .. name .. " (ratios to the dense network)", xlabel = name .. " / dense",
+    ylabel = "test accuracy / dense", logx = true, scatter = true, series = order }
+end
+
 function M.widths(rows_by_variant, nlayers, o)
   local series = {}
   for _, v in ipairs(rows_by_variant) do

@@ -4,10 +4,13 @@
 -- and repeat until
 --   fixed_point  every layer's next width is within max(--fp-slack, --fp-rel-slack x width)
 --                of its width: the next iteration would keep the widths;
---   margin       test accuracy fell more than --margin below the dense network's (the network
---                before it is the run's final one);
+--   margin       validation accuracy fell more than --margin below the dense network's (the
+--                network before it is the run's final one);
 --   cap          --max-iters iterations were trained;
 --   diverged     a training diverged.
+-- No choice reads the test set: the margin reads validation accuracy (task.val), the fixed
+-- point only widths, and the policy gets the ranks and ctx (widths, history, the training
+-- and validation data; the rows' test accuracies are blanked out of ctx.history).
 -- Each finished iteration appends one line to iterations/<id>.jsonl (its widths, accuracy,
 -- times, every rank and the singular values a policy reads) after its checkpoint is written,
 -- so a run stopped at any point - killed, or refused a bad policy answer - continues after
@@ -37,9 +40,9 @@ end
 function M.row(k, net, rec, wd, lr, init, prev, o)
   local params = net:num_parameters()
   local row = { iteration = k, widths = net:widths(), neurons = net:neurons(), layers = measure.layers(net),
-    parameters = params, train_acc = rec.train_acc, test_acc = rec.test_acc,
+    parameters = params, train_acc = rec.train_acc, val_acc = rec.val_acc, test_acc = rec.test_acc,
     test_acc_before_cooldown = rec.test_acc_before_cooldown, epochs = rec.epochs, min_epochs = rec.min_epochs,
-    stopped = rec.stopped, converged = rec.converged, wd_horizon = rec.wd_horizon, seconds = rec.seconds,
+    stopped = rec.stopped, converged = rec.converged, horizon_reached = rec.horizon_reached, wd_horizon = rec.wd_horizon, seconds = rec.seconds,
     cooldown_seconds = rec.cooldown_seconds, cum_seconds = (prev and prev.cum_seconds or 0) + rec.seconds,
     cum_flops = (prev and prev.cum_flops or 0) + 6 * params * rec.samples, weight_decay = wd, lr = lr, init = init,
     loss = rec.loss, diverged = rec.diverged, rank_measure = o.rank_measure, ranks_at_stop = rec.ranks }
@@ -50,8 +53,8 @@ function M.row(k, net, rec, wd, lr, init, prev, o)
 end
 
 -- The fields of a dense record that make iteration 0's line.
-local ROW_FIELDS = { "iteration", "widths", "neurons", "layers", "parameters", "train_acc", "test_acc",
-  "test_acc_before_cooldown", "epochs", "min_epochs", "stopped", "converged", "wd_horizon", "seconds",
+local ROW_FIELDS = { "iteration", "widths", "neurons", "layers", "parameters", "train_acc", "val_acc", "test_acc",
+  "test_acc_before_cooldown", "epochs", "min_epochs", "stopped", "converged", "horizon_reached", "wd_horizon", "seconds",
   "cooldown_seconds", "cum_seconds", "cum_flops", "weight_decay", "lr", "init", "loss", "diverged", "rank_measure",
   "ranks_at_stop", "ranks", "svals", "shapes" }
 
@@ -59,6 +62,18 @@ function M.row_of_dense(dense)
   local row = {}
   for _, k in ipairs(ROW_FIELDS) do row[k] = dense[k] end
   return row
+end
+
+-- The rows as a policy or schedule sees them: copies without the test accuracies.
+function M.without_test(rows)
+  local out = {}
+  for i, r in ipairs(rows) do
+    local c = {}
+    for k, v in pairs(r) do c[k] = v end
+    c.test_acc, c.test_acc_before_cooldown = nil, nil
+    out[i] = c
+  end
+  return out
 end
 
 local function spec_of(task, row)
@@ -76,8 +91,8 @@ local function stop_text(stop, rows, next_widths, o, dense_acc)
     return string.format("fixed point after iteration %d: the policy's next widths %s are within max(%g, %g x width) "
       .. "of %s", last.iteration, joined(next_widths), o.fp_slack, o.fp_rel_slack, joined(last.widths))
   elseif stop == "margin" then
-    return string.format("margin: iteration %d's test accuracy %.4f fell more than %g below the dense network's %.4f",
-      last.iteration, last.test_acc, o.margin, dense_acc)
+    return string.format("margin: iteration %d's validation accuracy %.4f fell more than %g below the dense network's "
+      .. "%.4f", last.iteration, last.val_acc, o.margin, dense_acc)
   elseif stop == "cap" then
     return string.format("cap: %d iterations, and the policy's next widths %s still differ from %s", last.iteration,
       joined(next_widths), joined(last.widths))
@@ -111,10 +126,10 @@ function M.run(run, env)
     local last = rows[#rows]
     local k = last.iteration
     if last.diverged then stop = "diverged"; break end
-    if k > 0 and last.test_acc < dense.test_acc - o.margin then stop = "margin"; break end
+    if k > 0 and last.val_acc < dense.val_acc - o.margin then stop = "margin"; break end
     local stats = measure.stats(last.layers, last.svals, last.shapes, o)
-    local ctx = { iteration = k + 1, history = rows, widths = last.widths, options = env.variant_options,
-      dataset = { name = task.name, train = task.train, test = task.test } }
+    local ctx = { iteration = k + 1, history = M.without_test(rows), widths = last.widths,
+      options = env.variant_options, dataset = { name = task.name, train = task.train, val = task.val } }
     local ok, w = pcall(plugins.widths, policy, stats, ctx, o.min_width)
     if not ok then
       error(string.format("%s: %s; iterations 0..%d are kept in %s, and the same command continues after the fix",
@@ -125,8 +140,8 @@ function M.run(run, env)
     if k >= env.max_iters then stop = "cap"; break end
     local wd, lr = plugins.hyper(env.schedule, k + 1, ctx)
     rh.seed(run.run_seed + 1000 * (k + 1))
-    local method, net = o.init, nil
-    local own_init = policy.init and not o._given.init
+    local method, net = run.init or o.init, nil -- an inherit run's surgery, else --init
+    local own_init = policy.init and not o._given.init and not run.init
     if method == "fresh" and not own_init then
       net = Net.build(Net.spec_with(spec_of(task, last), Net.plain_hidden(next_widths)))
     else
@@ -153,13 +168,13 @@ function M.run(run, env)
   end
   local final = rows[#rows]
   if (stop == "margin" or stop == "diverged") and #rows > 1 then final = rows[#rows - 1] end
-  return { id = run.id, kind = "iterate", task = run.task, wstar = run.wstar, variant = run.variant,
+  return { id = run.id, kind = run.kind, init = run.init or o.init, task = run.task, wstar = run.wstar, variant = run.variant,
     seed_index = run.seed_index, dense = run.dense, stop = stop, stop_text = stop_text(stop, rows, next_widths, o,
-      dense.test_acc), iterations = rows[#rows].iteration, final_iteration = final.iteration,
+      dense.val_acc), iterations = rows[#rows].iteration, final_iteration = final.iteration,
     final = { widths = final.widths, neurons = final.neurons, layers = final.layers, parameters = final.parameters,
-      test_acc = final.test_acc, train_acc = final.train_acc, cum_seconds = final.cum_seconds },
+      test_acc = final.test_acc, val_acc = final.val_acc, train_acc = final.train_acc, cum_seconds = final.cum_seconds },
     next_widths = next_widths, last_widths = rows[#rows].widths, total_seconds = rows[#rows].cum_seconds, total_flops = rows[#rows].cum_flops,
-    dense_test_acc = dense.test_acc, dense_parameters = dense.parameters, dense_seconds = dense.seconds,
+    dense_test_acc = dense.test_acc, dense_val_acc = dense.val_acc, dense_parameters = dense.parameters, dense_seconds = dense.seconds,
     dense_flops = dense.cum_flops }
 end
 

@@ -25,22 +25,24 @@ function Net.set_linear(lin, W, b)
   row(lin.bias):copy(row(b))
 end
 
--- spec = {input=, classes=, hidden = {{neurons=, rank=nil|r}, ...}}. Fresh initialisation.
+-- spec = {input=, classes=, hidden = {{neurons=, rank=nil|r}, ...} [, masked = true]}. Fresh
+-- initialisation. masked: every plain layer an nn.MaskedLinear (unstructured pruning; all kept).
 function Net.build(spec)
   local self = setmetatable({ spec = spec, hidden = {}, training = true }, Net)
   local prev = spec.input
+  local Lin = spec.masked and nn.MaskedLinear or nn.Linear
   for i, h in ipairs(spec.hidden) do
     local layer = { neurons = h.neurons, rank = h.rank }
     if h.rank then
       layer.down = nn.Linear(prev, h.rank)
       layer.up = nn.Linear(h.rank, h.neurons)
     else
-      layer.lin = nn.Linear(prev, h.neurons)
+      layer.lin = Lin(prev, h.neurons)
     end
     self.hidden[i] = layer
     prev = h.neurons
   end
-  self.out = nn.Linear(prev, spec.classes)
+  self.out = Lin(prev, spec.classes)
   local mods = {}
   for _, layer in ipairs(self.hidden) do
     if layer.lin then mods[#mods + 1] = layer.lin else
@@ -127,7 +129,8 @@ end
 
 function Net:num_parameters()
   local n = 0
-  local function add(lin) n = n + lin.weight:numel() + lin.bias:numel() end
+  -- a masked layer counts the weights its mask keeps
+  local function add(lin) n = n + (lin.mask and math.floor(lin.mask:sum() + 0.5) or lin.weight:numel()) + lin.bias:numel() end
   for _, layer in ipairs(self.hidden) do
     if layer.lin then add(layer.lin) else add(layer.down); add(layer.up) end
   end

@@ -3,7 +3,19 @@
 --   1  dense       p2-<seed>-<task>-s<s>-dense           the dense network, iteration 0 of every
 --                                                        variant of (task, seed)
 --   2  iterate     p2-<seed>-<task>-<variant>-s<s>       the loop from that dense network
+--   2  inherit     p2-<seed>-img-<variant>-s<s>-inherit  the same loop, each iteration started from
+--                                                        the previous network cut to the new
+--                                                        widths (--inherit surgery), not fresh
+--   2  halve       p2-<seed>-img-s<s>-halve              the rank-blind loop: every layer halved each
+--                                                        iteration (the fraction policy at 0.5,
+--                                                        constant weight decay, fresh), to the margin
+--   2  lottery     p2-<seed>-img-s<s>-lottery            lottery tickets: unstructured magnitude
+--                                                        pruning with rewinding, 3 rounds
+--   2  cuttlefish_early  ...-s<s>-cuttlefish_early       Cuttlefish with its early switch
 --   2  cuttlefish  p2-<seed>-<task>-s<s>-cuttlefish      a one-shot rank choice from the dense one
+--   2  oneshot     p2-<seed>-img-s<s>-oneshot<tau>      one-shot rank pruning: the trained dense
+--                                                        network cut once to its energy rank at tau
+--                                                        (ONESHOT_TAUS) by --inherit's surgery, trained
 --   3  same_time   <iterate id>-same_time                baselines at the loop's final widths
 --   3  magnitude   <iterate id>-magnitude
 --   3  scratch     <iterate id>-scratch
@@ -12,8 +24,10 @@
 -- the settings and its id, so a restart computes the same plan.
 local M = {}
 
-M.PHASE = { dense = 1, iterate = 2, cuttlefish = 2, same_time = 3, magnitude = 3, scratch = 3 }
+M.PHASE = { dense = 1, iterate = 2, inherit = 2, oneshot = 2, halve = 2, lottery = 2, cuttlefish_early = 2, cuttlefish = 2, same_time = 3, magnitude = 3, scratch = 3 }
 M.BASELINES = { "same_time", "magnitude", "scratch", "cuttlefish" }
+-- One-shot rank pruning's thresholds: the energy fractions whose ranks set the widths.
+M.ONESHOT_TAUS = { 0.9, 0.95, 0.99 }
 
 -- Parameters of an MLP dim-hidden...-classes (weights and biases), for a run's cost; the same
 -- count as problem1/space.lua's num_parameters, kept here so problem 2 does not load problem 1.
@@ -29,7 +43,7 @@ end
 function M.plan(o, variants, teacher_variant)
   local runs = {}
   local tasks = { { id = "img", dim = 784, hidden = o.hidden, variants = variants, n = o.train_size > 0 and o.train_size
-    or 60000, baselines = o.baselines } }
+    or 60000, baselines = o.baselines, inherit = o.inherit ~= "none" and o.inherit or nil } }
   for _, w in ipairs(o.teacher_widths) do
     tasks[#tasks + 1] = { id = "t" .. w, wstar = w, dim = o.teacher_dim, hidden = o.teacher_hidden,
       variants = { teacher_variant }, n = o.teacher_n }
@@ -51,13 +65,24 @@ function M.plan(o, variants, teacher_variant)
       for _, v in ipairs(task.variants) do
         local it = add("iterate", string.format("%s-%s-s%d", prefix, v.id, s), { variant = v.id, dense = dense.id,
           cost = cost * 2 })
+        if task.inherit then
+          add("inherit", it.id .. "-inherit", { variant = v.id, dense = dense.id, init = task.inherit, cost = cost * 2 })
+        end
         if task.baselines then
           for _, b in ipairs { "same_time", "magnitude", "scratch" } do
             add(b, it.id .. "-" .. b, { variant = v.id, dense = dense.id, of = it.id })
           end
         end
       end
-      if task.baselines then add("cuttlefish", string.format("%s-s%d-cuttlefish", prefix, s), { dense = dense.id }) end
+      if task.baselines then
+        add("cuttlefish", string.format("%s-s%d-cuttlefish", prefix, s), { dense = dense.id })
+        add("halve", string.format("%s-s%d-halve", prefix, s), { dense = dense.id, variant = "halve", cost = cost * 2 })
+        add("lottery", string.format("%s-s%d-lottery", prefix, s), { dense = dense.id })
+        add("cuttlefish_early", string.format("%s-s%d-cuttlefish_early", prefix, s), { dense = dense.id })
+        for _, tau in ipairs(M.ONESHOT_TAUS) do
+          add("oneshot", string.format("%s-s%d-oneshot%g", prefix, s, tau), { dense = dense.id, tau = tau })
+        end
+      end
     end
   end
   return runs

@@ -35,6 +35,53 @@ local function diff_words(d, more, less)
   return string.format("differs by %+.4f ± %.4f, which these seeds cannot tell from no difference", d.mean, d.half)
 end
 
+local INHERIT_WORDS = { above = "inheriting wins", below = "fresh initialisation wins",
+  contains = "these seeds cannot tell them apart", one = "one seed: no interval", empty = "no pairs" }
+M.INHERIT_WORDS = INHERIT_WORDS
+
+-- "loop (fresh), constant, iteration 2" / "magnitude, gamma 0.5" / "dense".
+local function point_name(p)
+  return p.method .. ((p.variant or "") ~= "" and (", " .. p.variant) or "")
+    .. ((p.iteration and p.iteration > 0) and ((p.method:match("^lottery") and ", round " or ", iteration ")
+      .. p.iteration) or "")
+end
+
+-- The bar and the fronts in one paragraph (facts f.pareto).
+local function pareto_words(f)
+  local pb = f.pareto and f.pareto.bar
+  if not pb then return nil end
+  local parts = {}
+  if pb.best then
+    parts[#parts + 1] = string.format("%d of the %d networks on the fronts' plane meet the bar on the means (counting "
+      .. "standalone methods only: same_time, magnitude and scratch train at widths a loop run found); the most "
+      .. "accurate of them is **%s** (accuracy / dense %.4f, parameters / dense %.3f, time / dense %.2f)", #pb.meeting,
+      f.pareto.points, point_name(pb.best), pb.best.acc_frac, pb.best.param_frac, pb.best.time_mult)
+    parts[#parts + 1] = string.format("the fastest is **%s** (time / dense %.2f, FLOPs / dense %.2f, accuracy / dense "
+      .. "%.4f, parameters / dense %.3f) and the smallest **%s** (parameters / dense %.3f, accuracy / dense %.4f, time / "
+      .. "dense %.2f)", point_name(pb.cheapest), pb.cheapest.time_mult, pb.cheapest.flop_mult, pb.cheapest.acc_frac,
+      pb.cheapest.param_frac, point_name(pb.smallest), pb.smallest.param_frac, pb.smallest.acc_frac,
+      pb.smallest.time_mult)
+  else
+    parts[#parts + 1] = string.format("none of the %d networks on the fronts' plane meets the bar on the means",
+      f.pareto.points)
+  end
+  local on, off = {}, {}
+  for _, c in ipairs(f.pareto.fronts) do
+    local list = pb.loop_on_front[c.cost] and on or off
+    list[#list + 1] = c.name
+  end
+  if #off == 0 then
+    parts[#parts + 1] = "a loop network is on every front (parameters, FLOPs, seconds)"
+  elseif #on == 0 then
+    parts[#parts + 1] = "**no loop network is on any front: not the loop** (every loop network is matched or beaten "
+      .. "in accuracy at no more cost by another method)"
+  else
+    parts[#parts + 1] = string.format("a loop network is on the front of %s, **not the loop** on that of %s",
+      table.concat(on, " and "), table.concat(off, " and "))
+  end
+  return table.concat(parts, "; ") .. "."
+end
+
 local function find(list, key, value)
   for _, x in ipairs(list) do if x[key] == value then return x end end
 end
@@ -55,8 +102,10 @@ local function headline(d, f)
   end
   local best = find(f.variants, "variant", h.variant)
   local s = best.loop
-  d:p(string.format("**Best configuration: the %s variant** (%s weight decay; chosen as the variant whose means meet "
-    .. "the most of the three criteria, then by accuracy).", best.label, best.wd_change)
+  d:p(string.format("**Best configuration: the %s variant** (%s weight decay; chosen on the validation set, never the "
+    .. "test set: the variant whose means meet the most of the three criteria with validation accuracy / dense "
+    .. "(%d here), then by validation accuracy / dense, %s).", best.label, best.wd_change, s.meets_val.count,
+    ci(s.val_frac, 4))
     .. string.format(" Over %d seeds its final network reaches test accuracy %s, **%s of the dense network's** (dense: "
       .. "%s),", s.n, ci(s.acc, 4), ci(s.acc_frac, 4), ci(h.dense_acc, 4))
     .. string.format(" with **%s of its parameters** (%s),", ci(s.param_frac, 3), table.concat(s.widths, ", "))
@@ -80,6 +129,17 @@ local function headline(d, f)
     d:p("Of the baselines whose means meet the bar, the most accurate is " .. said(win_bar) .. ".")
   elseif not win_bar and win then
     d:p("No baseline's means meet the bar.")
+  end
+  local pw = pareto_words(f)
+  if pw then d:p("**On the Pareto fronts** (every method's networks, below): " .. pw) end
+  local inh = best.inherited
+  if inh then
+    d:p(string.format("**Inherited weights** (each iteration from the previous network cut to the new widths by %s, "
+      .. "not a fresh initialisation), same variant: against the fresh loop's final network (paired by seed, n = %d) "
+      .. "its test accuracy %s%s; it keeps %s of the dense network's parameters (fresh: %s).", inh.init,
+      inh.vs_fresh.n or 0, diff_words(inh.vs_fresh, "higher", "lower"),
+      (inh.vs_fresh.side == "above" or inh.vs_fresh.side == "below") and (": **" .. INHERIT_WORDS[inh.vs_fresh.side]
+        .. "**") or "", ci(inh.loop.param_frac, 3), ci(s.param_frac, 3)))
   end
 end
 
@@ -114,8 +174,8 @@ local function setup(d, f)
   end
   d:p(string.format("**The loop.** Policy `%s`; variants: %s. After each iteration the policy reads the converged "
     .. "ranks; the run stops at a **fixed point** when every layer's next width is within max(%g, %g x width) of its "
-    .. "width, at the **margin** when test accuracy falls more than %g below the dense network's (the network before "
-    .. "it is then the final one), or at the **cap** of %d iterations (teacher tasks: %d).", f.policy,
+    .. "width, at the **margin** when validation accuracy falls more than %g below the dense network's (the "
+    .. "network before it is then the final one), or at the **cap** of %d iterations (teacher tasks: %d).", f.policy,
     table.concat(vs, "; "), o.fp_slack, o.fp_rel_slack, o.margin, o.max_iters, o.teacher_max_iters))
   d:p(string.format("**Times** are training seconds (fit's steps and the cooldown; evaluation, rank checks and "
     .. "surgery excluded), measured %s. A loop run's time includes its dense network's and every iteration it trained, "
@@ -165,6 +225,57 @@ local function baselines_section(d, f)
   end
 end
 
+-- Inherited weights (each iteration from the previous network, cut by --inherit's surgery)
+-- against fresh initialisation, per variant, paired by seed.
+local function inherit_section(d, f)
+  local rows, lines = {}, {}
+  for _, s in ipairs(f.variants) do
+    local h = s.inherited
+    if h then
+      rows[#rows + 1] = { s.label, h.init, stops_text(s.stops), stops_text(h.stops), ci(s.loop.acc_frac, 4),
+        ci(h.loop.acc_frac, 4), ci(h.vs_fresh, 3), ci(s.loop.param_frac, 3), ci(h.loop.param_frac, 3),
+        ci(h.params_vs_fresh, 3), ci(s.loop.time_mult, 3), ci(h.loop.time_mult, 3) }
+      lines[#lines + 1] = string.format("- %s: test accuracy inherited minus fresh %s (paired by seed, n = %d): "
+        .. "**%s**; parameters / dense inherited minus fresh %s; validation accuracy inherited minus fresh %s.",
+        s.label, ci(h.vs_fresh, 3), h.vs_fresh.n or 0, INHERIT_WORDS[h.vs_fresh.side] or tostring(h.vs_fresh.side),
+        ci(h.params_vs_fresh, 3), ci(h.val_vs_fresh, 3))
+    end
+  end
+  if #rows == 0 then
+    d:p("No inherited runs (--inherit none).")
+    return
+  end
+  d:p("The same loop run twice from each dense network: each iteration from a fresh initialisation (the variants "
+    .. "above), and from the previous network cut to the new widths (inherited). Final networks, ratios to the dense "
+    .. "network of the seed; differences inherited minus fresh paired by seed, mean ± 95% interval.")
+  d:add(doc.md_table({ "variant", "surgery", "stops (fresh)", "stops (inherited)", "acc / dense (fresh)",
+    "acc / dense (inherited)", "acc: inherited minus fresh", "params / dense (fresh)", "params / dense (inherited)",
+    "params: inherited minus fresh", "time / dense (fresh)", "time / dense (inherited)" }, rows))
+  d:p(table.concat(lines, "\n"))
+end
+
+local function pareto_section(d, f)
+  if not f.pareto or f.pareto.points == 0 then
+    d:p("No network has finished yet: no fronts.")
+    return
+  end
+  d:p("Every method's networks as points: the dense network, each loop iteration (fresh and inherited, per variant), "
+    .. "each baseline at each variant's widths; means over seeds of test accuracy / dense and of each cost / dense "
+    .. "(cumulative: a loop iteration's cost includes the dense network and every iteration before it). A point is on "
+    .. "a cost's front when " .. f.pareto.rule .. ". pareto.csv holds every point with the 95% intervals of both axes. "
+    .. "The baselines at a variant's widths (same_time, magnitude, scratch) count their own training only, not the loop "
+    .. "run that found those widths; scratch's low cost is that of a network whose widths were given.")
+  for _, c in ipairs(f.pareto.fronts) do
+    local items = {}
+    for _, p in ipairs(c.front) do
+      items[#items + 1] = string.format("%s (%.3g, %.4f)", point_name(p), p.cost, p.acc_frac)
+    end
+    d:p(string.format("- **Front of %s** (%s / dense, accuracy / dense), cheapest first: %s.", c.name, c.name,
+      table.concat(items, "; ")))
+  end
+  d:p(pareto_words(f))
+end
+
 local function teacher_section(d, f)
   d:p(string.format("Where the loop ends against the teacher's hidden width w*: the final width of the student's "
     .. "first hidden layer (the last network within the margin), its ratio to w* with the 95%% interval, and the "
@@ -192,10 +303,22 @@ local function iterations_section(d, f)
   local rows = {}
   for _, it in ipairs(f.iterations) do
     rows[#rows + 1] = { it.variant, it.iteration, it.runs, table.concat(it.widths, ", "), ci(it.test_acc, 4),
-      ci(it.epochs, 3), ci(it.horizon, 3), it.converged, ci(it.cum_seconds, 3) }
+      ci(it.epochs, 3), ci(it.horizon, 3), it.runs - it.horizon_short, it.converged, ci(it.cum_seconds, 3) }
   end
   d:add(doc.md_table({ "variant", "iteration", "runs", "widths (per run)", "test acc", "epochs", "horizon H",
-    "rank converged", "cumulative seconds" }, rows))
+    "H reached", "converged (H and ranks)", "cumulative seconds" }, rows))
+  local short = {}
+  for _, it in ipairs(f.iterations) do
+    if it.horizon_short > 0 then
+      short[#short + 1] = string.format("%s iteration %d (%d of %d runs, H %s)", it.variant, it.iteration,
+        it.horizon_short, it.runs, ci(it.horizon, 3))
+    end
+  end
+  d:p(#short == 0 and string.format("Every iteration reached the horizon H >= %g under its own weight decay.",
+    f.settings.min_horizon) or string.format("**Not converged:** these iterations stopped at the cap of %d epochs "
+    .. "(--horizon-epochs) before their horizon reached %g under their own weight decay: %s. A fixed point or a "
+    .. "final network among them is one where weight decay had not yet acted.", f.settings.horizon_epochs,
+    f.settings.min_horizon, table.concat(short, "; ")))
 end
 
 -- report.md's text from problem2/facts.lua's table f (with f.figures and f.thresholds).
@@ -211,6 +334,10 @@ function M.text(f)
   d:p("Per variant, over its seeds: how the runs stopped, the final network (the last one within the margin) and its "
     .. "ratios to the dense network of the same seed, mean ± 95% interval.")
   variants_table(d, f)
+  d:h(2, "Inherited weights against fresh initialisation")
+  inherit_section(d, f)
+  d:h(2, "Pareto fronts")
+  pareto_section(d, f)
   d:h(2, "Baselines")
   d:p("Each trained once by the same rules on the same data: **same_time** a dense network for the loop run's total "
     .. "time; **magnitude** the trained dense network pruned to the final widths by incoming-weight norm, then trained; "
@@ -277,6 +404,14 @@ local function draw_figures(out, o, plan, done, f, a, rows_by_id)
         caption = "Singular values of the first hidden layer's weight after the cooldown, seed 1." }
     end
   end
+  local pfile = { param_frac = "pareto_params.png", flop_mult = "pareto_flops.png", time_mult = "pareto_seconds.png" }
+  if #(a.pareto_points or {}) > 0 then
+    for _, c in ipairs(p2facts.COSTS) do
+      figs[#figs + 1] = { file = pfile[c.key], fig = figures.pareto(a.pareto_points, c.key, c.name),
+        caption = "Every method's networks: mean test accuracy / dense against mean " .. c.name .. " / dense over "
+          .. "seeds, with 95% intervals on both axes; 'the front' marks the points on the front again." }
+    end
+  end
   if #a.teacher_points > 0 then
     figs[#figs + 1] = { file = "teacher_widths.png", fig = figures.teacher(a.teacher_points, o.teacher_widths, o),
       caption = "Each teacher run's final width (first hidden layer) against the teacher's hidden width w*; the line "
@@ -310,6 +445,9 @@ function M.write_all(out, o, plan, done, ctx)
   end
   local records = p2facts.records
   local all_loops = records(plan, done, "iterate")
+  for _, kind in ipairs { "inherit", "halve" } do
+    for _, r in ipairs(records(plan, done, kind)) do all_loops[#all_loops + 1] = r end
+  end
   local loops = loop_rows(out, all_loops)
   local rows_by_id = {} -- each loop run's iterations/<id>.jsonl, read once
   for _, l in ipairs(loops) do rows_by_id[l.record.id] = l.rows end
@@ -320,8 +458,12 @@ function M.write_all(out, o, plan, done, ctx)
   for _, kind in ipairs(plan_of.BASELINES) do
     for _, r in ipairs(records(plan, done, kind)) do base[#base + 1] = r end
   end
+  for _, kind in ipairs { "oneshot", "lottery", "cuttlefish_early" } do
+    for _, r in ipairs(records(plan, done, kind)) do base[#base + 1] = r end
+  end
   write("baselines.csv", doc.csv(tables.baselines(base)))
   write("teacher.csv", doc.csv(tables.teacher(f.teacher)))
+  write("pareto.csv", doc.csv(tables.pareto(a.pareto_points)))
   f.figures = draw_figures(out, o, plan, done, f, a, rows_by_id)
   for _, fig in ipairs(f.figures) do written[#written + 1] = fig.file end
   written[#written + 1] = facts_io.write(out, f)

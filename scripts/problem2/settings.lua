@@ -23,9 +23,9 @@ M.SPEC = regime.splice {
   { name = "help", type = "bool", default = false, help = "print this help and exit" },
   { name = "config", type = "string", default = "", metavar = "FILE.lua", help = "Lua file returning a table of these options" },
   { name = "quick", type = "preset", help = "a small study that writes every output in about a minute",
-    sets = { ["train-size"] = 2000, ["test-size"] = 2000, hidden = { 128, 128 }, seeds = 3, ["weight-decay"] = 1e-2,
-      ["min-horizon"] = 2, ["max-epochs"] = 60, ["rank-patience"] = 3, ["rank-every"] = 2, cooldown = 2,
-      ["max-iters"] = 3, ["teacher-widths"] = { 8, 32 }, ["teacher-n"] = 4000, ["teacher-test"] = 2000, ["teacher-dim"] = 64,
+    sets = { ["train-size"] = 2000, ["test-size"] = 2000, ["val-size"] = 1000, hidden = { 128, 128 }, seeds = 3, ["weight-decay"] = 1e-2,
+      ["min-horizon"] = 2, ["max-epochs"] = 60, ["horizon-epochs"] = 100, ["rank-patience"] = 3, ["rank-every"] = 2, cooldown = 2,
+      ["max-iters"] = 3, ["teacher-widths"] = { 8, 32 }, ["teacher-n"] = 4000, ["teacher-test"] = 2000, ["teacher-val"] = 1000, ["teacher-dim"] = 64,
       ["teacher-hidden"] = { 96 }, ["teacher-max-iters"] = 4 } },
   { name = "out", type = "string", default = "results/problem2", metavar = "DIR", help = "output folder" },
   { name = "jobs", type = "int", default = 0, min = 0,
@@ -37,11 +37,17 @@ M.SPEC = regime.splice {
     help = "folder of the IDX files (default: rh.data's search path); with only t10k files there, they are split 5:1 into train/test" },
   { name = "train-size", type = "int", default = 5000, min = 0, help = "first N training images (0: all)" },
   { name = "test-size", type = "int", default = 0, min = 0, help = "first N test images (0: all)" },
+  { name = "val-size", type = "int", default = 1000, min = 1,
+    help = "validation images, the training images after the first --train-size (the end of the training set "
+      .. "when that is all of it): every choice of the loop (margin stop, best variant) reads these, never the test set" },
   { name = "hidden", type = "ints", default = { 256, 256 }, min = 1, help = "hidden widths of the dense network" },
   { name = "seeds", type = "int", default = 3, min = 1, help = "seeds per configuration (initialisation and order)" },
   { name = "seed", type = "int", default = 1, min = 0, help = "study seed: run ids and every run's seed derive from it" },
   -- ---- how every network is trained: the regime where rank converges ----
   { regime = true }, -- lr, momentum, batch, min-horizon, max-epochs, rank-*, cooldown (common/regime.lua)
+  { name = "horizon-epochs", type = "int", default = 300, min = 1,
+    help = "an iteration whose own weight decay needs more than --max-epochs to reach --min-horizon trains up to this "
+      .. "many epochs; one that still falls short is marked not converged" },
   { name = "weight-decay", type = "number", default = 5e-3, min = 0,
     help = "weight decay of the dense network (iteration 0; schedules start here)" },
   -- ---- the loop ----
@@ -52,9 +58,12 @@ M.SPEC = regime.splice {
       .. "or a path, optionally :G to set --gamma for that variant" },
   { name = "init", type = "choice", choices = { "fresh", "qr", "norm", "lowrank" }, default = "fresh",
     help = "how the next network starts (a policy's own init wins unless --init is given)" },
+  { name = "inherit", type = "choice", choices = { "qr", "norm", "lowrank", "none" }, default = "qr",
+    help = "the inherited twin of every image loop run: each iteration starts from the previous network cut to the "
+      .. "new widths by this surgery (none: no twin)" },
   { name = "max-iters", type = "int", default = 6, min = 0, help = "the cap: most pruning iterations after the dense one" },
   { name = "margin", type = "number", default = 0.02, min = 0,
-    help = "stop when test accuracy falls more than this below the dense network's" },
+    help = "stop when validation accuracy falls more than this below the dense network's" },
   { name = "fp-slack", type = "number", default = 1, min = 0,
     help = "fixed point: every layer's next width within max(fp-slack, fp-rel-slack * width) of its width" },
   { name = "fp-rel-slack", type = "number", default = 0.1, min = 0, help = "fixed point: see --fp-slack" },
@@ -78,6 +87,7 @@ M.SPEC = regime.splice {
   { name = "teacher-dim", type = "int", default = 128, min = 2, help = "teacher tasks: input dimension" },
   { name = "teacher-n", type = "int", default = 20000, min = 10, help = "teacher tasks: training samples" },
   { name = "teacher-test", type = "int", default = 10000, min = 1, help = "teacher tasks: test samples" },
+  { name = "teacher-val", type = "int", default = 2000, min = 1, help = "teacher tasks: validation samples" },
   { name = "teacher-hidden", type = "ints", default = { 256 }, min = 1, metavar = "W,...",
     help = "teacher tasks: hidden widths of the student's dense network" },
   { name = "teacher-schedule", type = "string", default = "constant", metavar = "S[:G]",
@@ -87,8 +97,8 @@ M.SPEC = regime.splice {
 
 -- Settings that change what a run computes: a study may only be continued under the same
 -- ones. The counts (seeds, variants, teacher widths) may grow; --baselines may be turned on.
-M.RUN_KEYS = regime.run_keys { "dataset", "data_dir", "train_size", "test_size", "hidden", "seed",
-  "weight_decay", "policy", "init", "max_iters", "margin", "fp_slack",
+M.RUN_KEYS = regime.run_keys { "dataset", "data_dir", "train_size", "test_size", "val_size", "teacher_val", "hidden", "seed",
+  "weight_decay", "horizon_epochs", "policy", "init", "inherit", "max_iters", "margin", "fp_slack",
   "fp_rel_slack", "min_width", "tau", "tol", "gamma", "wd_final", "fraction", "saturation", "widen", "param", "sample",
   "teacher_dim", "teacher_n", "teacher_test", "teacher_hidden", "teacher_max_iters" }
 

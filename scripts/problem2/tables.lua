@@ -22,8 +22,8 @@ M.TEACHER_WORDS = { empty = "no runs", one = "one run", above = "above w*", belo
   contains = "w* inside the interval" }
 
 local ITER_HEADER = { "run", "task", "variant", "seed", "iteration", "widths", "neurons", "parameters", "train_acc",
-  "test_acc", "epochs", "seconds", "cum_seconds", "cum_flops", "weight_decay", "lr", "init", "loss", "stopped",
-  "wd_horizon", "ranks", "rank_measure", "next_widths", "fixed_point", "final" }
+  "val_acc", "test_acc", "epochs", "seconds", "cum_seconds", "cum_flops", "weight_decay", "lr", "init", "loss", "stopped",
+  "wd_horizon", "horizon_reached", "converged", "ranks", "rank_measure", "next_widths", "fixed_point", "final" }
 
 function M.iterations(loops, o)
   local out = {}
@@ -36,17 +36,37 @@ function M.iterations(loops, o)
       local ranks, measure = {}, row.rank_measure or "energy"
       for j = 1, #row.widths do ranks[j] = row.ranks and row.ranks[j][measure] or "" end
       out[#out + 1] = { r.id, r.task, r.variant, r.seed_index, row.iteration, joined(row.widths, ";"),
-        joined(row.neurons, ";"), row.parameters, row.train_acc, row.test_acc, row.epochs, row.seconds, row.cum_seconds,
-        row.cum_flops, row.weight_decay, row.lr, row.init, row.loss, row.stopped, row.wd_horizon, joined(ranks, ";"),
+        joined(row.neurons, ";"), row.parameters, row.train_acc, row.val_acc, row.test_acc, row.epochs, row.seconds, row.cum_seconds,
+        row.cum_flops, row.weight_decay, row.lr, row.init, row.loss, row.stopped, row.wd_horizon,
+        row.horizon_reached == nil and "" or bool(row.horizon_reached), bool(row.converged), joined(ranks, ";"),
         measure, nxt and joined(nxt, ";") or "", fp, bool(row.iteration == r.final_iteration) }
     end
   end
   return ITER_HEADER, out
 end
 
+-- pareto.csv: every point of the fronts (problem2/facts.lua): a method's network, the means and
+-- 95% half-widths over seeds of test accuracy, accuracy / dense and each cost / dense, whether
+-- it is on each cost's front, and whether its means meet the bar.
+local PARETO_HEADER = { "method", "variant", "iteration", "seeds", "test_acc", "test_acc_ci95", "acc_vs_dense",
+  "acc_vs_dense_ci95", "params_vs_dense", "params_vs_dense_ci95", "flops_vs_dense", "flops_vs_dense_ci95",
+  "seconds_vs_dense", "seconds_vs_dense_ci95", "front_params", "front_flops", "front_seconds", "meets_bar" }
+
+function M.pareto(points)
+  local out = {}
+  local function h(x) return x.half or "" end
+  for _, p in ipairs(points) do
+    out[#out + 1] = { p.method, p.variant, p.iteration or "", p.n, p.acc.mean, h(p.acc), p.acc_frac.mean, h(p.acc_frac),
+      p.param_frac.mean, h(p.param_frac), p.flop_mult.mean, h(p.flop_mult), p.time_mult.mean, h(p.time_mult),
+      bool(p.front.param_frac), bool(p.front.flop_mult), bool(p.front.time_mult), bool(p.meets.count == 3) }
+  end
+  return PARETO_HEADER, out
+end
+
 local LOOP_HEADER = { "run", "task", "wstar", "variant", "seed", "stop", "iterations", "final_iteration",
   "final_widths", "final_parameters", "final_test_acc", "dense_test_acc", "dense_parameters", "total_seconds",
-  "dense_seconds", "acc_vs_dense", "params_vs_dense", "time_vs_dense", "flops_vs_dense", "next_widths", "stop_text" }
+  "dense_seconds", "acc_vs_dense", "params_vs_dense", "time_vs_dense", "flops_vs_dense", "next_widths", "stop_text",
+  "init", "final_val_acc" }
 
 function M.loops(list)
   local out = {}
@@ -55,7 +75,7 @@ function M.loops(list)
       joined(r.final.widths, ";"), r.final.parameters, r.final.test_acc, r.dense_test_acc, r.dense_parameters,
       r.total_seconds, r.dense_seconds, r.final.test_acc / r.dense_test_acc, r.final.parameters / r.dense_parameters,
       r.total_seconds / r.dense_seconds, r.total_flops / r.dense_flops, r.next_widths and joined(r.next_widths, ";") or "",
-      r.stop_text }
+      r.stop_text, r.init or "", r.final.val_acc or "" }
   end
   return LOOP_HEADER, out
 end

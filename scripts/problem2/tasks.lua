@@ -1,9 +1,11 @@
 -- tasks.lua - the data problem 2's runs train on:
---   img     the image task (--dataset, first --train-size / --test-size images), loaded once
+--   img     the image task (--dataset, first --train-size / --test-size images, --val-size
+--           validation images after the training ones), loaded once
 --           in the main process, so local workers share it copy-on-write
 --   t<w>    a teacher MLP of hidden width w* = w (rh.data.teacher with hidden = rank = w: the
 --           teacher's first map has w* ReLU units and rank w*), --teacher-n training and
---           --teacher-test test samples of --teacher-dim inputs, 10 classes; a teacher of
+--           --teacher-val validation and --teacher-test test samples of --teacher-dim inputs,
+--           10 classes; a teacher of
 --           its own for every seed, generated
 --           (in milliseconds, from its seed) wherever a run needs it
 -- Each task also has the set training accuracy is measured on (at most 10,000 training
@@ -20,16 +22,17 @@ local function first(ds, n) return data.first(ds, n) end
 local function load_image(o)
   local ok, t = pcall(data.real, o, o.dataset)
   if not ok then return nil, tostring(t) end
-  return { id = "img", name = t.dataset, train = t.train, test = t.test, hidden = o.hidden }
+  return { id = "img", name = t.dataset, train = t.train, val = t.val, test = t.test, hidden = o.hidden }
 end
 
 local function teacher(o, wstar, data_seed)
-  local n, ntest = o.teacher_n, o.teacher_test
-  local all = rh.data.teacher { n = n + ntest, dim = o.teacher_dim, rank = wstar, hidden = wstar, classes = 10,
+  local n, nval, ntest = o.teacher_n, o.teacher_val, o.teacher_test
+  local all = rh.data.teacher { n = n + nval + ntest, dim = o.teacher_dim, rank = wstar, hidden = wstar, classes = 10,
     seed = data_seed }
   return { id = "t" .. wstar, wstar = wstar, hidden = o.teacher_hidden, train = all:subset(1, n),
-    test = all:subset(n + 1, n + ntest),
-    name = string.format("teacher MLP, w* = %d (dim %d, %d train / %d test)", wstar, o.teacher_dim, n, ntest) }
+    val = all:subset(n + 1, n + nval), test = all:subset(n + nval + 1, n + nval + ntest),
+    name = string.format("teacher MLP, w* = %d (dim %d, %d train / %d validation / %d test)", wstar, o.teacher_dim, n,
+      nval, ntest) }
 end
 
 local function finish(task, o)
@@ -46,6 +49,9 @@ local function finish(task, o)
   end })
   return task
 end
+
+-- The teacher task of w* = wstar from data_seed, ready to train on (tests build one alone).
+function M.teacher(o, wstar, data_seed) return finish(teacher(o, wstar, data_seed), o) end
 
 -- tasks.new(o) -> t, or nil and a message when the image task cannot be loaded;
 -- t.get(run) -> the run's task (run.task "img" or "t<w>", run.data_seed for teachers).

@@ -50,6 +50,16 @@ T.ok(is_png(path("band.png")), "figure with a band")
 T.raises("series[1] has 1 band values and 2 y values", rh.plot.line, opts { path = path("e.png"),
   series = { { x = { 1, 2 }, y = { 1, 2 }, band = { 1 } } } })
 
+-- error bars along both axes (a Pareto front's intervals), as points and as a line
+rh.plot.scatter(opts { path = path("xy.png"), series = { { name = "m", x = { 1, 2, 3 }, y = { 3, 2, 1 },
+  xerr = { 0.1, 0.2, 0.3 }, err = { 0.3, 0.2, 0.1 } }, { name = "plain", x = { 1 }, y = { 1 } } } })
+T.ok(is_png(path("xy.png")), "scatter with x and y error bars")
+rh.plot.line(opts { path = path("xyl.png"), series = { { name = "m", x = { 1, 2 }, y = { 1, 2 }, xerr = { 0.1, 0.1 } } } })
+T.ok(is_png(path("xyl.png")), "line with x error bars")
+T.raises("series[1] has 1 xerr values and 2 x values", rh.plot.scatter, opts { path = path("e.png"),
+  series = { { x = { 1, 2 }, y = { 1, 2 }, xerr = { 1 } } } })
+T.raises("xerr and band cannot be drawn together", rh.plot.line, opts { path = path("e.png"),
+  series = { { x = { 1 }, y = { 1 }, xerr = { 1 }, band = { 1 } } } })
 T.raises("'title' is required", rh.plot.scatter, { path = path("e.png"), xlabel = "a", ylabel = "b", series = { { x = { 1 }, y = { 1 } } } })
 T.raises("'path' must name a .png, .svg or .pdf file", rh.plot.line, opts { path = path("e.jpg"), series = {} })
 T.raises("series[1] has 2 x values and 1 y values", rh.plot.line, opts { path = path("e.png"), series = { { x = { 1, 2 }, y = { 1 } } } })

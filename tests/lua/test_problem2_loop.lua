@@ -1,7 +1,8 @@
 -- test_problem2_loop.lua - problem 2's loop rules without training: the fixed-point test
 -- (every layer's next width within max(slack, rel_slack x width)), the refusal of bad policy
 -- output with a message naming the policy file, the iteration and the layer, the variant
--- syntax SCHEDULE[:GAMMA], and Cuttlefish's rank choice.
+-- syntax SCHEDULE[:GAMMA], the widen policy's trigger (a layer whose energy rank reaches --saturation x
+-- width grows by --widen, at the threshold too; the others shrink to it), and Cuttlefish's rank choice.
 local T = require "testlib"
 local rh = require "rankhost"
 local src = os.getenv("RH_SOURCE") or ".."
@@ -71,6 +72,29 @@ for _, name in ipairs { "numerical", "relative", "effective", "fraction", "widen
   local got = plugins.widths(p, stats, { iteration = 1, options = ctx.options }, 1)
   T.ok(got[1] >= 1, name .. " policy gives a valid width")
 end
+-- ---- the widen trigger: a layer whose energy rank reaches --saturation x width grows ----
+do
+  local widen = assert(plugins.load("policy", dir, "policies", "widen", "widths"))
+  local wctx = { options = { tau = 0.99, tol = 1e-3, saturation = 0.9, widen = 1.5 } }
+  -- layer 1: 10 equal singular values (a flat spectrum: energy rank 10 = the width, saturated);
+  -- layer 2: nine equal values and a small one, energy rank 9 = 0.9 x 10 (exactly the threshold);
+  -- layer 3: a decaying spectrum, energy rank 3 of 10 (not saturated)
+  local flat = rh.full({ 10 }, 1)
+  local nine = rh.tensor { 1, 1, 1, 1, 1, 1, 1, 1, 1, 0.05 }
+  local decay = rh.tensor { 10, 5, 2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 }
+  local st = measure.stats({ { neurons = 10 }, { neurons = 10 }, { neurons = 10 } }, { flat, nine, decay },
+    { { 10, 784 }, { 10, 10 }, { 10, 10 } }, wctx.options)
+  T.eq(st[1].rank.energy, 10, "flat spectrum: energy rank = width")
+  T.eq(st[2].rank.energy, 9, "nine equal values and a small one: energy rank 9")
+  T.eq(st[3].rank.energy, 3, "decaying spectrum: energy rank 3")
+  local w = widen.widths(st, wctx)
+  T.eq(w[1], 15, "saturated (10 >= 0.9 x 10): widens by 1.5 to 15")
+  T.eq(w[2], 15, "at the threshold (9 >= 0.9 x 10): widens too")
+  T.eq(w[3], 3, "not saturated: shrinks to its energy rank")
+  wctx.options.saturation = 0.95
+  T.eq(widen.widths(st, wctx)[2], 9, "--saturation 0.95: 9 < 9.5, the layer shrinks to 9")
+end
+
 local _, lerr = plugins.load("policy", dir, "policies", "nosuch", "widths")
 T.ok(lerr:find("cannot load policy 'nosuch'", 1, true) ~= nil, "a missing policy is named")
 

@@ -22,7 +22,8 @@ check() { if eval "$2"; then echo "ok - $1"; else echo "FAIL - $1"; fail=1; fi; 
 P2="$RH_SOURCE/scripts/problem2.lua"
 TINY=(--data-dir "$DATA" --train-size 480 --test-size 300 --hidden 24,16 --seeds 3 --min-horizon 0.2
       --max-epochs 3 --rank-every 1 --rank-patience 2 --cooldown 1 --max-iters 2 --margin 1 --sample 100
-      --teacher-widths 4 --teacher-n 300 --teacher-dim 8 --teacher-hidden 12 --teacher-max-iters 2 --jobs 2)
+      --teacher-widths 4 --teacher-n 300 --teacher-val 100 --teacher-dim 8 --teacher-hidden 12 --teacher-max-iters 2
+      --val-size 200 --jobs 2 --inherit none)
 
 # a policy that halves every layer, but answers a width of 0 for layer 1 at iteration 2
 cat > "$TMP/halve.lua" <<'POLICY'
@@ -52,8 +53,8 @@ check "after the fix the run exits 0" "[ $? -eq 0 ]" || cat "$TMP/log2"
 check "it continues after iteration 1" "grep -q 'p2-1-img-constant-s1: continuing after iteration 1' $TMP/log2"
 check "and does not train the dense networks again" "! grep -q 'dense\]' $TMP/log2"
 check "iteration 2 of that run" "grep -q 'p2-1-img-constant-s1 iteration 2:' $TMP/log2 && ! grep -q 'p2-1-img-constant-s1 iteration 1:' $TMP/log2"
-for f in report.md facts.json iterations.csv loops.csv baselines.csv teacher.csv runs.jsonl config.json accuracy_vs_time.png \
-         widths.png spectra.png teacher_widths.png checkpoints/p2-1-img-s1-dense.safetensors \
+for f in report.md facts.json iterations.csv loops.csv baselines.csv teacher.csv pareto.csv runs.jsonl config.json \
+         accuracy_vs_time.png pareto_params.png pareto_flops.png pareto_seconds.png widths.png spectra.png teacher_widths.png checkpoints/p2-1-img-s1-dense.safetensors \
          checkpoints/p2-1-img-constant-s1/iter-2.safetensors; do
   check "output $f" "[ -s $TMP/run/$f ]"
 done
@@ -66,13 +67,25 @@ check "iterations.csv has a fixed_point column" "head -1 $TMP/run/iterations.csv
 check "iterations.csv names the measure of its ranks" "head -1 $TMP/run/iterations.csv | grep -q ',ranks,rank_measure,' && grep -q '^p2-1-img-constant-s1,img,constant,1,2,6;4,.*,energy,' $TMP/run/iterations.csv"
 check "three iterations per image run (0..2: the cap)" "[ \$(grep -c '^p2-1-img-constant-s1,' $TMP/run/iterations.csv) -eq 3 ]"
 check "widths halve" "grep -q '^p2-1-img-constant-s1,img,constant,1,2,6;4,' $TMP/run/iterations.csv"
-check "gamma 0.5 halves the weight decay" "awk -F, '\$1 == \"p2-1-img-gamma0.5-s1\" && \$5 == 1 {found = (\$15 > 0.00249 && \$15 < 0.00251)} END {exit !found}' $TMP/run/iterations.csv"
-check "gamma 2 doubles it" "awk -F, '\$1 == \"p2-1-img-gamma2-s1\" && \$5 == 1 {found = (\$15 > 0.0099 && \$15 < 0.0101)} END {exit !found}' $TMP/run/iterations.csv"
+check "gamma 0.5 halves the weight decay" "awk -F, '\$1 == \"p2-1-img-gamma0.5-s1\" && \$5 == 1 {found = (\$16 > 0.00249 && \$16 < 0.00251)} END {exit !found}' $TMP/run/iterations.csv"
+check "gamma 2 doubles it" "awk -F, '\$1 == \"p2-1-img-gamma2-s1\" && \$5 == 1 {found = (\$16 > 0.0099 && \$16 < 0.0101)} END {exit !found}' $TMP/run/iterations.csv"
 for m in same_time magnitude scratch; do
   check "baseline $m: 3 seeds x 3 variants" "[ \$(grep -c ',$m,img,' $TMP/run/baselines.csv) -eq 9 ]"
 done
 check "baseline cuttlefish: 3 seeds" "[ \$(grep -c ',cuttlefish,img,' $TMP/run/baselines.csv) -eq 3 ]"
+check "the rank-blind loop halves every layer: a point per iteration" \
+  "grep -q '^p2-1-img-s1-halve,img,halve,1,1,12;8,' $TMP/run/iterations.csv && grep -q '^halve every layer,,1,3,' $TMP/run/pareto.csv"
+check "lottery tickets: 3 rounds, each a point of the fronts with half the weights of the one before" \
+  "grep -q '^lottery ticket (rewind),,3,3,' $TMP/run/pareto.csv && [ \$(grep -c ',lottery,img,' $TMP/run/baselines.csv) -eq 3 ]"
+check "Cuttlefish with its early switch: 3 seeds, a point of the fronts" \
+  "[ \$(grep -c ',cuttlefish_early,img,' $TMP/run/baselines.csv) -eq 3 ] && grep -q '^cuttlefish (early switch),,,3,' $TMP/run/pareto.csv"
+check "one-shot rank pruning: 3 thresholds x 3 seeds, each a point of the fronts" \
+  "[ \$(grep -c ',oneshot,img,' $TMP/run/baselines.csv) -eq 9 ] && grep -q '^one-shot rank (energy 0.9),,,3,' $TMP/run/pareto.csv"
 check "the teacher table has w* = 4" "grep -q '^4,3,' $TMP/run/teacher.csv"
+check "pareto.csv: the dense point, each loop iteration and each baseline a point" \
+  "grep -q '^dense,,0,3,' $TMP/run/pareto.csv && grep -q '^loop (fresh),constant,2,3,' $TMP/run/pareto.csv \
+   && grep -q '^magnitude,gamma 0.5,,3,' $TMP/run/pareto.csv && grep -q '^cuttlefish,,,3,' $TMP/run/pareto.csv"
+check "the headline is restated on the fronts" "grep -q 'On the Pareto fronts' $TMP/run/report.md && grep -q 'Front of FLOPs' $TMP/run/report.md"
 check "the report states the bar" "grep -q 'The bar (at least 98% of dense accuracy' $TMP/run/report.md"
 check "the report has the teacher table" "grep -q 'Ground truth: teacher MLPs' $TMP/run/report.md"
 check "the report says how runs stopped" "grep -q 'cap: 2 iterations' $TMP/run/report.md"
@@ -86,7 +99,7 @@ check "facts.json holds the bar's verdict and the best variant the report names"
 # a finished study trains nothing again
 "$RANKHOST" "$P2" "${TINY[@]}" --policy "$TMP/halve.lua" --out "$TMP/run" > "$TMP/log3" 2>&1
 check "a finished study exits 0" "[ $? -eq 0 ]" || cat "$TMP/log3"
-check "and trains nothing" "grep -q 'continuing: 48 of 48 runs already finished' $TMP/log3 && ! grep -q '^run ' $TMP/log3"
+check "and trains nothing" "grep -q 'continuing: 66 of 66 runs already finished' $TMP/log3 && ! grep -q '^run ' $TMP/log3"
 "$RANKHOST" "$P2" "${TINY[@]}" --policy "$TMP/halve.lua" --margin 0.5 --out "$TMP/run" > /dev/null 2> "$TMP/err4"; rc=$?
 check "other settings are refused (exit 2)" "[ $rc -eq 2 ] && grep -q 'holds a study with other settings: --margin (was 1, now 0.5)' $TMP/err4"
 
@@ -99,6 +112,18 @@ POLICY
 check "keep policy exits 0" "[ $? -eq 0 ]" || cat "$TMP/log5"
 check "fixed point at iteration 0" "grep -q '^p2-1-img-constant-s1,img,constant,1,0,24;16,.*,24;16,true,true$' $TMP/keep/iterations.csv"
 check "the loop record says fixed_point" "grep -q 'fixed_point after 0 iterations' $TMP/log5"
+
+# the inherited twin: each iteration from the previous network cut by --inherit's surgery
+cat > "$TMP/halve2.lua" <<'POLICY'
+return { widths = function(stats) local w = {} for i, s in ipairs(stats) do w[i] = math.max(1, s.width // 2) end return w end }
+POLICY
+"$RANKHOST" "$P2" "${TINY[@]}" --schedule constant --teacher-widths none --no-baselines --inherit qr \
+  --policy "$TMP/halve2.lua" --out "$TMP/inh" > "$TMP/log6" 2>&1
+check "inherit qr exits 0" "[ $? -eq 0 ]" || cat "$TMP/log6"
+check "an inherited twin per seed, its iterations by qr" \
+  "[ \$(grep -c '^p2-1-img-constant-s[123]-inherit,img,constant,[123],[12],.*,qr,' $TMP/inh/iterations.csv) -eq 6 ]"
+check "the report compares inherited with fresh" \
+  "grep -q 'Inherited weights against fresh initialisation' $TMP/inh/report.md && grep -q 'paired by seed, n = 3' $TMP/inh/report.md"
 
 # --help and usage errors (exit 2, a message naming the option or file)
 "$RANKHOST" "$P2" --help > "$TMP/help"
