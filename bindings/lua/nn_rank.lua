@@ -36,8 +36,17 @@ return function(nn)
 
   -- The Linear layers a listed layer stands for: itself, or its .parts (a factored layer whose
   -- weight is a product computed when read lists the Linear layers it is made of).
+  local function is_linear(l) -- nn.Linear or a class built on it (nn.MaskedLinear)
+    local cls = getmetatable(l)
+    while type(cls) == "table" do
+      if cls == Linear then return true end
+      local up = getmetatable(cls)
+      cls = up and up.__index
+    end
+    return false
+  end
   local function parts_of(l)
-    if getmetatable(l) == Linear then return { l } end
+    if is_linear(l) then return { l } end
     local parts = type(l) == "table" and rawget(l, "parts")
     return type(parts) == "table" and parts or {}
   end
@@ -90,7 +99,7 @@ return function(nn)
         .. "traced", 0)
     end
     for i, l in ipairs(layers) do
-      if getmetatable(l) ~= Linear then
+      if not is_linear(l) then
         error(string.format("%s: layer %d (%s) is not an nn.Linear, so its activations cannot be traced: give the "
           .. "model an activations(X) method", describe(model), i, describe(l)), 0)
       end

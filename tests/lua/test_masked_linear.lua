@@ -166,4 +166,14 @@ T.raises("nn.MaskedLinear: mask must be a tensor", nn.MaskedLinear, 3, 2, { mask
 T.raises("nn.MaskedLinear: in must be a positive integer", nn.MaskedLinear, 0, 2)
 T.raises("set_mask: mask must be 2x3", function() nn.MaskedLinear(3, 2):set_mask(rh.ones(2, 2)) end)
 
+-- the rank tools see a MaskedLinear as the Linear it is (fit's rank rule, rh.rank.network)
+do
+  rh.seed(3)
+  local net = nn.Sequential(nn.MaskedLinear(5, 4), nn.ReLU(), nn.MaskedLinear(4, 3))
+  local layers = nn.rank_layers(net)
+  T.eq(#layers, 2, "rank_layers lists both masked layers")
+  local r = rh.rank.network(net, { data = rh.randn(6, 5) })
+  T.eq(#r.layers, 2, "rh.rank.network measures both masked layers")
+end
+
 T.done()
