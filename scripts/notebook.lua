@@ -79,7 +79,14 @@ local function train(run, ctx)
   else
     local prev = ctx.done[meta_id(meta - 1)]
     if not prev then error(meta_id(meta) .. ": the record of " .. meta_id(meta - 1) .. " is missing", 0) end
-    for d in ipairs(o.depths) do widths[d] = prev.nets[d].next_widths end
+    for d, n in ipairs(o.depths) do
+      local r = type(prev.nets) == "table" and prev.nets[d]
+      if type(r) ~= "table" or type(r.next_widths) ~= "table" or #r.next_widths ~= n + 1 then
+        error(string.format("%s: the record of %s in %s/runs.jsonl has no next widths of n_layers %d (a hand-edited "
+          .. "record?); remove its line to train it again", meta_id(meta), meta_id(meta - 1), ctx.out, n), 0)
+      end
+      widths[d] = r.next_widths
+    end
   end
   local load_start = nbreport.load_avg()
   local t0 = rh.clock()
@@ -140,6 +147,6 @@ study.run {
   name = "notebook", usage = settings.USAGE, options = settings.SPEC, keys = settings.KEYS, argv = argv,
   unit = "meta-iterations", shards = false, fields = { "meta", "nets", "history" },
   check = check, plan = plan, prepare = prepare, train = train, summary = summary,
-  describe = function(run) return string.format("[meta-iteration %d]", run.meta) end,
+  describe = function(run, ctx) return string.format("[meta-iteration %d of %d]", run.meta, ctx.o.meta_iters) end,
   report = report,
 }
