@@ -201,14 +201,15 @@ function M.write_all(out, o, data, metas, run)
   local doc = creport.document()
   doc:h(1, "The researchers' notebook, run in rankhost")
   doc:p("Command: `rankhost scripts/notebook.lua " .. table.concat(run.argv, " ") .. "`  \nSettings: "
-    .. options.describe(settings.SPEC, o))
+    .. options.describe(run.spec or settings.SPEC, o))
   doc:p("Data: " .. data.name .. (data.note and (". **" .. data.note .. ".**") or "") .. " Rank: " .. mname
     .. "; the evolve rule reads the " .. o.stop_on .. " set.")
   local per = {}
   for m, meta in ipairs(metas) do per[m] = string.format("%.0f s", meta.seconds) end
   doc:p(string.format("Time: %.1f s of training and checks in all (meta-iterations: %s), on %s with load average %s at the start and %s at "
-    .. "the end (the machine is shared).", run.seconds, table.concat(per, ", "), run.device,
-    creport.num(run.load_start, 3), creport.num(run.load_end, 3)))
+    .. "the end (the machine is shared)%s.", run.seconds, table.concat(per, ", "), run.device,
+    creport.num(run.load_start, 3), creport.num(run.load_end, 3),
+    (run.starts or 1) > 1 and string.format("; trained over %d starts of the folder", run.starts) or ""))
   doc:h(2, "The notebook's defects and their options")
   local rows = {}
   for _, df in ipairs(M.DEFECTS) do

@@ -3,7 +3,9 @@
 -- The defaults are the researchers' PyTorch notebook as written (docs/notebook.md), scaled
 -- down in size only (training images, epochs, meta-iterations); --full restores its scale,
 -- --quick is a run of a minute. Each of the notebook's defects has an option that switches
--- it (the report names them: notebook/report.lua's DEFECTS).
+-- it (the report names them: notebook/report.lua's DEFECTS). --help, --config, --out,
+-- --resume, --jobs, --progress-every and --require are the study driver's
+-- (common/study.lua), added to these.
 local M = {}
 
 M.PROG = "notebook.lua"
@@ -14,14 +16,10 @@ M.USAGE = "usage: rankhost scripts/notebook.lua [--quick | --full] [options]\n"
   .. "its spectral norm and test accuracy; the next meta-iteration's widths are the last ranks measured."
 
 M.SPEC = {
-  { name = "help", type = "bool", default = false, help = "print this help and exit" },
-  { name = "config", type = "string", default = "", metavar = "FILE.lua", help = "Lua file returning a table of these options" },
   { name = "quick", type = "preset", help = "a run of about a minute (2,000 images, widths from 128, 2 meta-iterations)",
     sets = { ["train-size"] = 2000, ["test-size"] = 2000, width = 128, epochs = 4, ["meta-iters"] = 2 } },
   { name = "full", type = "preset", help = "the notebook's own scale: 60k images, 100 epochs, 15 meta-iterations (days here)",
     sets = { ["train-size"] = 0, ["test-size"] = 0, width = 784, epochs = 100, ["meta-iters"] = 15 } },
-  { name = "out", type = "string", default = "results/notebook", metavar = "DIR",
-    help = "output folder (its meta.csv, history.jsonl, report.md and figures are replaced)" },
   -- ---- data ----
   { name = "dataset", type = "choice", choices = { "mnist", "fashion-mnist" }, default = "mnist",
     help = "the notebook's MNIST; Fashion-MNIST stands in where MNIST is not found (the report says so)" },
@@ -70,5 +68,13 @@ M.SPEC = {
     help = "... and none improved by more than this since the last check" },
   { name = "figures", type = "bool", default = true, help = "draw the PNG figures (needs gnuplot)" },
 }
+
+-- The settings a folder is continued only under (config.json's `settings`): everything that
+-- changes what a meta-iteration trains or measures. Not among them: --meta-iters (a larger
+-- value continues a finished folder with more meta-iterations), --data-dir (where the same
+-- files lie), --figures (the report only).
+M.KEYS = { "dataset", "train_size", "test_size", "depths", "width", "epochs", "check_every", "seed", "device",
+  "optimizer", "lr", "momentum", "weight_decay", "decay_last_only", "batches", "plateau", "plateau_threshold",
+  "measure", "tol", "stop_on", "validation", "evolve_acc", "evolve_delta" }
 
 return M

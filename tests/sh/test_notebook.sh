@@ -5,7 +5,9 @@
 # widths; history.jsonl a line per network per epoch; the report names every defect with its
 # option, tabulates the widths and says whether they reached a fixed point; the figures are
 # drawn; a folder of t10k files only is split; --optimizer sgd --weight-decay and --measure
-# switch their defects off; --stop-on validation holds a validation set out; usage errors.
+# switch their defects off; --stop-on validation holds a validation set out; the study driver's
+# folder (config.json, a finished folder trains nothing, other settings refused, a killed start
+# continues to the same results); usage errors.
 set -u
 RANKHOST=${RANKHOST:?} RH_SOURCE=${RH_SOURCE:?}
 FASHION=/usr/share/datasets/fashion-mnist  # Debian's dataset-fashion-mnist (debian-packages.txt)
@@ -48,6 +50,28 @@ if "$RANKHOST" -e 'os.exit(rh.plot.available() and 0 or 1)'; then
 fi
 check "the defects the run keeps are marked as kept" "grep -q '| two batch sizes per epoch |.*| kept (as the notebook) |' '$R'"
 check "--measure switched the tolerance defect off" "grep -q '| float-precision rank tolerance |.*| switched off |' '$R'"
+
+# the study driver's folder: config.json records the settings; a second start on the finished
+# folder trains nothing and writes the same tables; a start with other settings is refused; a
+# start killed in meta-iteration 2 (runs.jsonl holding only meta-iteration 1's record)
+# continues there, to the same results (time columns and fields aside)
+check "config.json records the study and its settings" "grep -q '\"study\":\"notebook\"' '$TMP/a/config.json' && grep -q '\"measure\":\"energy\"' '$TMP/a/config.json'"
+check "runs.jsonl: a record per meta-iteration" "[ \$(wc -l < '$TMP/a/runs.jsonl') -eq 2 ]"
+untimed() { cut -d, -f1-21 "$1/meta.csv"; sed 's/"train_seconds":[^,}]*//' "$1/history.jsonl"; }
+untimed "$TMP/a" > "$TMP/a.untimed"
+"$RANKHOST" "$NB" "${TINY[@]}" --out "$TMP/a" > "$TMP/log" 2>&1; rc=$?
+check "a second start on a finished folder exits 0" "[ $rc -eq 0 ]" || cat "$TMP/log"
+check "... and trains nothing" "grep -q 'continuing: 2 of 2 meta-iterations already finished' '$TMP/log' && ! grep -q '^run ' '$TMP/log' && [ \$(wc -l < '$TMP/a/runs.jsonl') -eq 2 ]"
+check "... and writes the same meta.csv and history.jsonl" "untimed '$TMP/a' | cmp -s - '$TMP/a.untimed'"
+"$RANKHOST" "$NB" "${TINY[@]}" --seed 2 --out "$TMP/a" > "$TMP/log" 2>&1; rc=$?
+check "a start with other settings on the same --out is refused, naming the setting" \
+  "[ $rc -eq 2 ] && grep -q 'other settings: --seed (was 1, now 2)' '$TMP/log' && [ \$(wc -l < '$TMP/a/runs.jsonl') -eq 2 ]"
+mkdir "$TMP/k" && cp "$TMP/a/config.json" "$TMP/k/" && head -1 "$TMP/a/runs.jsonl" > "$TMP/k/runs.jsonl" || exit 1
+"$RANKHOST" "$NB" "${TINY[@]}" --resume --out "$TMP/k" > "$TMP/log" 2>&1; rc=$?
+check "a start killed in meta-iteration 2 continues there" "[ $rc -eq 0 ] && grep -q 'continuing: 1 of 2' '$TMP/log' && grep -q '^run .*meta2' '$TMP/log' && ! grep -q '^run .*meta1' '$TMP/log'" || cat "$TMP/log"
+check "... to the same meta.csv and history.jsonl as one start" "untimed '$TMP/k' | cmp -s - '$TMP/a.untimed'"
+"$RANKHOST" "$NB" "${TINY[@]}" --resume --out "$TMP/none" > "$TMP/log" 2>&1; rc=$?
+check "--resume of a folder without a study is refused" "[ $rc -eq 2 ] && [ ! -e '$TMP/none' ]"
 
 # the intended experiment, a folder with only the t10k files, a validation set
 mkdir "$TMP/t10k" && ln -s "$FASHION"/t10k-*-ubyte.gz "$TMP/t10k"/ || exit 1
