@@ -47,8 +47,10 @@ study.run {
   name = "problem1", usage = settings.USAGE, options = settings.SPEC, keys = settings.RUN_KEYS, argv = { ... },
   dirs = { "history" }, unit = "networks", fields = { "status" },
   check = settings.check,
-  -- the MNIST rung: decided once, at the study's first start, and kept
+  -- the MNIST rung and the measure the rank rule watches (settings.settle_rank_measure):
+  -- decided once, at the study's first start, and kept
   settle = function(o, recorded)
+    settings.settle_rank_measure(o, recorded)
     if o.ladder_mnist == "auto" then
       o.ladder_mnist = recorded and recorded.options and recorded.options.ladder_mnist
         or (tasks_of.mnist_found(o) and "on" or "off")

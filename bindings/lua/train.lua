@@ -178,7 +178,7 @@ end)
 
 local FIT_OPTIONS = { "optimizer", "lr", "momentum", "weight_decay", "loss", "batch", "shuffle", "seed", "drop_last",
   "min_epochs", "max_epochs", "epochs", "max_seconds", "eval", "eval_batch", "monitor", "patience", "threshold", "min_delta",
-  "rank_converged", "stop", "scheduler", "callback", "progress", "nonfinite" }
+  "rank_converged", "also", "stop", "scheduler", "callback", "progress", "nonfinite" }
 local RANK_RULE_OPTIONS = { "measure", "tol", "patience", "slack", "rel_slack", "every" }
 -- The parameter of a measure that rank_converged's `tol` sets: its first one in the
 -- registry (rh.rank.measure_info[name].params, the one a number sets in rh.rank.<name>(W, x)),
@@ -263,14 +263,30 @@ local function checked(fname, model, o)
   return o, max_epochs, nonfinite, monitor
 end
 
+-- The rules of opts.also (nil when absent): each a stop rule, all of which must hold with
+-- fit's own rule for it to stop the run.
+local function also_rules(fname, also)
+  if also == nil then return nil end
+  if type(also) ~= "table" or type(also.update) == "function" or #also == 0 then
+    B.fail("%s: also must be a non-empty list of stop rules ({rule, ...}), got %s", fname, type(also))
+  end
+  for i, rule in ipairs(also) do stop.check_rule(fname, rule, "also[" .. i .. "]") end
+  return also
+end
+
 -- The run's stop rules, in the order they are asked: the loss rule (patience), the rank rule
--- (rank_converged), both at once ("converged"), then the user's (stop); and the rank check.
+-- (rank_converged), both at once ("converged"), joined by every rule of `also` (then
+-- "converged" too: all at the same epoch), then the user's (stop); and the rank check.
 local function stop_rules(fname, o, monitor, model)
   local saturation = o.patience ~= nil and stop.new_saturation(fname, { patience = o.patience, threshold = o.threshold,
     min_delta = o.min_delta, monitor = monitor }) or nil
   local probe = rank_probe(fname, o.rank_converged, model)
-  local rules = { saturation and probe and stop.new_all({ saturation, probe.rule }, "converged")
-                  or saturation or (probe and probe.rule) or nil }
+  local also = also_rules(fname, o.also)
+  local own = {}
+  if saturation then own[#own + 1] = saturation end
+  if probe then own[#own + 1] = probe.rule end
+  for _, rule in ipairs(also or {}) do own[#own + 1] = rule end
+  local rules = { #own > 1 and stop.new_all(own, "converged") or own[1] or nil }
   if o.stop ~= nil then
     if type(o.stop) ~= "table" or type(o.stop.update) == "function" then
       B.fail("%s: stop must be a list of stop rules ({rule, ...}), got %s", fname, type(o.stop))
@@ -440,7 +456,8 @@ end
 --   min_epochs=0, max_epochs=10 (alias epochs), max_seconds (training time),
 --   eval (data evaluated after each epoch), eval_batch, monitor="train"|"eval",
 --   patience, threshold=1e-3, min_delta=0 (loss saturation), rank_converged={measure, tol, patience,
---   slack, every} (rank convergence), stop={rule, ...} (rh.train.stop), scheduler,
+--   slack, every} (rank convergence), also={rule, ...} (they must hold too: "converged"),
+--   stop={rule, ...} (rh.train.stop), scheduler,
 --   callback(epoch, record, model) -> false stops, progress=true, nonfinite="stop"|"error"|"continue".
 train.fit = B.wrap(function(model, data, o)
   local r = setup("rh.train.fit", model, data, o)

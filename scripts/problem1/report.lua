@@ -61,14 +61,15 @@ local function findings(d, f)
   local lines = {}
   local c = F.convergence
   lines[#lines + 1] = string.format("- **Convergence.** %d of %d trained real-label networks with weight decay "
-    .. "converged (loss saturated and every layer's %s rank settled, after a horizon H >= %g) within %d epochs%s",
-    c.converged, c.trained, c.rank_measure, c.min_horizon, c.max_epochs, c.converged == c.trained and "."
+    .. "converged (at once: loss saturated, every layer's %s rank settled and every Linear weight's norm moved by at "
+    .. "most %g of itself over the last %d epochs, after a horizon H >= %g) within %d epochs%s",
+    c.converged, c.trained, c.rank_measure, c.norm_rel_tol, c.norm_patience, c.min_horizon, c.max_epochs,
+    c.converged == c.trained and "."
       or "; the others are listed under *Not converged* and left out of the classes and correlations.")
-  if c.norms_known and c.norms_known > 0 then
-    lines[#lines] = lines[#lines] .. string.format(" Equilibrium needs the weights to stand still too: at the stop, "
-      .. "every layer's weight norm moved by at most %g of itself over the last %d epochs in %d of the %d converged "
-      .. "networks (rh.train.stop.norms, observed: it is not part of the stop rule).", c.norm_rel_tol,
-      c.norm_patience, c.norms_stationary, c.norms_known)
+  if c.norms_known and c.norms_stationary < c.norms_known then
+    -- only networks trained before the norm rule was required (it was observed alone) end so
+    lines[#lines] = lines[#lines] .. string.format(" Their weight norms were stationary at the stop in only %d of %d: "
+      .. "the others were trained when the norm rule was observed, not required.", c.norms_stationary, c.norms_known)
   end
   local rw = F.rank_wd
   if rw then

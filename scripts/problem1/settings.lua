@@ -68,6 +68,10 @@ M.SPEC = regime.splice {
   { name = "min-params", type = "int", default = 20000, min = 0, help = "capacity floor: fewest parameters" },
   -- ---- training: the regime where weight decay acts ----
   { regime = true }, -- lr, momentum, batch, min-horizon, max-epochs, rank-*, cooldown (common/regime.lua)
+  -- the rank rule watches the headline measure (issue 22 item 4): regime's entry, with "auto"
+  { name = "rank-measure", type = "choice", choices = AUTO_OR_MEASURE, default = "auto",
+    help = "rank convergence: the measure watched (auto: the headline measure --measure resolves to at the "
+      .. "study's first start, kept in config.json when it is continued)" },
   { name = "weight-decay", type = "number", default = 5e-3, min = 0, aliases = { "wd" }, help = "weight decay (L2, in the gradient)" },
   { name = "sat-patience", type = "int", default = 5, min = 1,
     help = "loss saturation: epochs without relative improvement > --sat-tol" },
@@ -119,6 +123,15 @@ M.SPEC = regime.splice {
 M.RUN_KEYS = regime.run_keys { "seed", "dataset", "data_dir", "train_split", "holdout", "train_size", "test_size",
   "depth_min", "depth_max", "width_min", "width_max", "min_params", "weight_decay", "wd0_epochs", "sat_patience", "sat_tol",
   "sat_min_delta", "probe", "ladder_hidden", "teacher_n", "teacher_dim", "parity_bits", "parity_n" }
+
+-- The measure the rank rule watches (issue 22 item 4: convergence under the chosen measure):
+-- --rank-measure auto takes the one a continued study recorded (config.json's settings), else
+-- the headline measure M.check resolved into o.measure; any other name is the user's.
+function M.settle_rank_measure(o, recorded)
+  if o.rank_measure ~= "auto" then return end
+  local was = recorded and recorded.settings and recorded.settings.rank_measure
+  o.rank_measure = was ~= nil and was ~= "auto" and was or o.measure
+end
 
 -- Range checks the option parser cannot make (they relate options to each other or to the
 -- data). Returns nil, or a usage message naming the option.

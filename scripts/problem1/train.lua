@@ -1,5 +1,6 @@
 -- train.lua - one problem 1 run: an MLP trained by rh.train.fit until its training loss has
--- saturated and every layer's rank has converged (both rules, from the epoch its
+-- saturated, every layer's rank under the headline measure has converged and every weight's
+-- norm is stationary (all three at once, from the epoch its
 -- weight-decay horizon reaches --min-horizon), under the --max-epochs cap; then a short
 -- cooldown at a lower learning rate (SGD at lr 0.1 and batch 32 leaves the test accuracy of
 -- any one moment noisy), and the measurement of its convergent rank.
@@ -45,12 +46,21 @@ function M.max_epochs(o, run, n)
   return math.max(1, math.min(o.max_epochs, cap))
 end
 
+-- The rules that must hold with loss saturation and rank convergence for a run to have
+-- converged (fit's `also`): every Linear weight's norm stationary (verdicts.NORM_PATIENCE
+-- epochs within verdicts.NORM_REL_TOL), so that a scale-invariant rank that stops moving while
+-- pure decay shrinks the weights is not taken for equilibrium.
+function M.equilibrium(model)
+  return { rh.train.stop.norms { model = model, patience = verdicts.NORM_PATIENCE, rel_tol = verdicts.NORM_REL_TOL } }
+end
+
 -- The stop rules, in words (recorded with every run and in config.json).
 function M.rule_text(o)
   return string.format("from the epoch where the weight-decay horizon reaches %g (the same epoch for a wd0 twin), "
-    .. "training stops when both hold: the training loss (epoch mean) improved by less than %g relative to the "
-    .. "best (or by less than %g) for %d epochs, and %s (a run stopped by the cap has not converged; wd0 twins stop "
-    .. "after %s).", o.min_horizon, o.sat_tol, o.sat_min_delta, o.sat_patience, regime.text(o),
+    .. "training stops when all hold at once: the training loss (epoch mean) improved by less than %g relative to "
+    .. "the best (or by less than %g) for %d epochs, every Linear weight's norm moved by at most %g of itself over "
+    .. "the last %d epochs, and %s (a run stopped by the cap has not converged; wd0 twins stop after %s).",
+    o.min_horizon, o.sat_tol, o.sat_min_delta, o.sat_patience, verdicts.NORM_REL_TOL, verdicts.NORM_PATIENCE, regime.text(o),
     o.wd0_epochs > 0 and (o.wd0_epochs .. " epochs") or "twice the minimum epochs of a wd>0 run")
 end
 
@@ -95,10 +105,9 @@ function M.train(run, task, o, history_path, say)
     max_epochs = max_epochs,
     patience = o.sat_patience, threshold = o.sat_tol, min_delta = o.sat_min_delta, progress = false,
     rank_converged = regime.rank_rule(o),
-    -- weight-norm stationarity, observed (it stops nothing): convergence as equilibrium
-    -- needs the norms to stand still too (issue 22 item 4; verdicts.NORM_PATIENCE, NORM_REL_TOL)
-    stop = { rh.train.stop.norms { model = model, patience = verdicts.NORM_PATIENCE, rel_tol = verdicts.NORM_REL_TOL,
-      observe = true } },
+    -- convergence as equilibrium (issue 22 item 4): the weight norms stationary too, at the
+    -- same epoch as the loss and rank rules (M.equilibrium)
+    also = M.equilibrium(model),
     callback = function(epoch, rec)
       local line = { epoch = epoch, loss = rec.loss, acc = rec.accuracy, wd_horizon = rec.wd_horizon, lr = rec.lr,
         time = rh.clock() - t0, saturated = rec.saturated, rank_converged = rec.rank_converged }

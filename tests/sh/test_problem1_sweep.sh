@@ -3,7 +3,8 @@
 # test set split into train/test, a few epochs): every kind of run (real, wd0 twin, random
 # labels, a teacher rung) writes every output and each parses with the fields the report
 # needs; a tiny ladder (two teacher ranks, two seeds) fills complexity.csv and its Spearman
-# rows; a second start with the same --out trains nothing again and a torn last line is cut;
+# rows; the rank rule watches the headline measure and config.json records it (so that a second
+# start with the same --out, which trains nothing again, keeps it) and a torn last line is cut;
 # a larger --n continues the study; a study without weight decay runs; --help and usage
 # errors (options out of range) exit 0/2.
 set -u
@@ -38,6 +39,11 @@ check "without gnuplot --merge exits 0, writes the report, says the figures were
   '[ $? -eq 0 ] && [ -s "$out/nognuplot/report.md" ] && grep -q "figures not drawn: gnuplot was not found" "$out/nog.log" && ! ls "$out/nognuplot"/*.png >/dev/null 2>&1 || { cat "$out/nog.log"; false; }'
 check "progress lines" 'grep -q "run 5/5 p1-1-teacher2-s1" "$out/log1" && grep -q "p1-1-1-s1 epoch 1/4" "$out/log1"'
 check "the stop rule is printed" 'grep -q "stop rule: from the epoch where the weight-decay horizon reaches 0" "$out/log1"'
+# the rank rule watches the headline measure (--rank-measure auto), recorded in config.json
+check "config.json records the headline measure as the rank rule's" '"$RANKHOST" -e "
+  local c, f = rh.json.decode(io.open(\"$out/s/config.json\"):read(\"a\")), rh.json.decode(io.open(\"$out/s/facts.json\"):read(\"a\"))
+  assert(c.settings.rank_measure == f.measure and f.measure ~= \"auto\", tostring(c.settings.rank_measure))
+  assert(c.rule:find(\"every Linear weight.s norm\") and c.rule:find(f.measure .. \" rank\", 1, true), c.rule)"'
 
 cat > "$out/parse.lua" <<'LUA'
 local dir = ...
