@@ -47,6 +47,13 @@ function M.shared_spec(defaults, names)
     local e = {}
     for k, v in pairs(by[name]) do e[k] = v end
     if defaults[name] then e.default = defaults[name] end
+    if name == "rank-measure" then
+      -- these grids watch the measure they report (M.MEASURE, gap: convergence under the
+      -- calibrated measure); problem 1's "auto" resolves through its headline table, which
+      -- they do not read
+      e.choices, e.default = rh.rank.measure_names, defaults[name] or M.MEASURE
+      e.help = "rank convergence: the measure watched (default: " .. M.MEASURE .. ", the measure these grids report)"
+    end
     out[#out + 1] = e
   end
   return out
