@@ -14,6 +14,11 @@
 --   trained    every other number: |a - b| <= TRAINED_RTOL * scale + atol, scale = max(|a|,
 --              |b|) (for a list, the largest |element| of either: a spectrum is compared
 --              relative to its top singular value), atol = TRAINED_ATOL (2 for integers).
+--   unstable   the gap rank of a gradient (layers.*.grad_ranks.gap): the position of the
+--              largest ratio s_i / s_(i+1) of a spectrum that has no gap is decided by
+--              round-off (the CPU null of 2026-12-01, a 1-ulp reordering of sgemm's sums:
+--              29 vs 2 on one layer), so no tolerance tells a device's error from the
+--              measure's own instability there; counted and shown, never judged.
 -- Timing fields (common/results.lua's TIMING) are skipped.
 -- Prints one line per tier (values compared, the largest |a - b| / tolerance and where),
 -- headline differences, and a last line "verdict: PASS" or "verdict: FAIL"; exits 0 / 1.
@@ -30,7 +35,10 @@ local STOP_LABELS = { stopped = true, rule = true, converged = true, saturated =
 local STOP_LABEL_SHARE = 0.2
 
 local tiers = {}
-for _, name in ipairs { "set-up", "init", "trained" } do tiers[name] = { n = 0, worst = 0, where = "", fails = {} } end
+for _, name in ipairs { "set-up", "init", "trained", "unstable" } do
+  tiers[name] = { n = 0, worst = 0, where = "", fails = {} }
+end
+local UNSTABLE = { "%.grad_ranks%.gap$" } -- trained fields in the unstable tier (above)
 local label_runs, heads = {}, { test_acc = 0, rank = 0, epochs = 0 }
 
 local function note(tier, where, ratio, what)
@@ -43,6 +51,9 @@ end
 local function is_int(x) return math.type(x) == "integer" or (x == math.floor(x) and math.abs(x) < 2 ^ 31) end
 
 local function numbers(tier, x, y, where, scale)
+  if tier == "trained" then
+    for _, pat in ipairs(UNSTABLE) do if where:match(pat) then tier = "unstable" end end
+  end
   local d = math.abs(x - y)
   local what = string.format("%.9g vs %.9g", x, y)
   if x ~= x or y ~= y then note(tier, where, (x ~= x and y ~= y) and 0 or math.huge, what); return end
@@ -113,12 +124,12 @@ local labelled = 0
 for _ in pairs(label_runs) do labelled = labelled + 1 end
 local ok = runs > 0 and labelled <= STOP_LABEL_SHARE * runs
 print(string.format("compare %s: %d runs in both", label, runs))
-for _, name in ipairs { "set-up", "init", "trained" } do
+for _, name in ipairs { "set-up", "init", "trained", "unstable" } do
   local t = tiers[name]
-  ok = ok and t.worst <= 1
+  if name ~= "unstable" then ok = ok and t.worst <= 1 end
   print(string.format("  %-8s %6d values, worst |a-b|/tolerance %.3g%s", name, t.n, t.worst,
     t.worst > 0 and (" at " .. t.where) or ""))
-  for _, f in ipairs(t.fails) do print("    beyond tolerance: " .. f) end
+  for _, f in ipairs(t.fails) do print("    beyond tolerance" .. (name == "unstable" and " (not judged): " or ": ") .. f) end
 end
 print(string.format("  stop-rule outcomes differ in %d of %d runs (allowed: %d%%)", labelled, runs,
   math.floor(STOP_LABEL_SHARE * 100 + 0.5)))

@@ -32,4 +32,17 @@ expect 1 init_moved "beyond tolerance: r1.init.layers.1.ranks.stable"
 expect 1 acc_moved "beyond tolerance: r1.final.test_acc"
 expect 1 status "beyond tolerance: r1.status: ok vs diverged"
 expect 1 missing "run r2.*only in A"
+# a gradient's gap rank is decided by round-off where its spectrum has no gap: shown, not
+# judged; the same jump in another measure of the gradient still fails
+grad() { printf '{"id":"g1","status":"ok","layers":[{"grad_ranks":{"gap":%s,"energy":%s}}]}\n' "$1" "$2"; }
+folder ga bash -c "$(declare -f grad); grad 29 30"
+folder gb_gap bash -c "$(declare -f grad); grad 2 30"
+folder gb_energy bash -c "$(declare -f grad); grad 29 3"
+expect_g() { # expect_g RC NAME PATTERN
+  out=$("$RANKHOST" "$RH_SOURCE/bench/compare_devices.lua" "$tmp/ga" "$tmp/$2" 2>&1); rc=$?
+  if [ "$rc" = "$1" ] && echo "$out" | grep -q -- "$3"; then echo "ok: $2 (exit $rc)"
+  else echo "FAIL: $2: exit $rc, expected $1 and /$3/"; echo "$out"; fail=1; fi
+}
+expect_g 0 gb_gap "beyond tolerance (not judged): g1.layers.1.grad_ranks.gap"
+expect_g 1 gb_energy "beyond tolerance: g1.layers.1.grad_ranks.energy"
 exit $fail
