@@ -2,7 +2,7 @@
 -- does at a rank check (SGD steps, fit's SVD of every layer, the full measurement of
 -- scripts/common/measure.lua with rh.rank.network on a probe batch, a JSON history line, a
 -- safetensors checkpoint),
--- and the resident memory after the last epoch is within 10% of that after the second;
+-- and the resident memory after the last epoch is within 10% of that after epoch 12 (below);
 -- after a full collection, no more live tensor bytes than early on and a Lua heap within 10%.
 -- Under AddressSanitizer, freed blocks sit in a quarantine that grows RSS by design, and
 -- leaks are what LeakSanitizer checks there: the bound is checked in normal builds only.
@@ -68,13 +68,21 @@ T.ok(live_end <= 1.10 * live_max, string.format("live tensor bytes at the end: %
 -- checks: under 1 KiB an epoch together; a measurement's tables kept by mistake would be tens
 T.ok(heap_end <= 1.10 * heap[2] + 1.0 * (EPOCHS - 2), string.format(
   "Lua heap after a full collection: %.0f KiB after epoch 2, %.0f KiB at the end", heap[2], heap_end))
-local growth = (rss[EPOCHS] - rss[2]) / rss[2]
-print(string.format("rss after epoch 2: %.1f MiB, after epoch %d: %.1f MiB (%+.1f%%)", rss[2] / 2 ^ 20, EPOCHS,
-  rss[EPOCHS] / 2 ^ 20, 100 * growth))
+-- The resident size is compared from epoch WARM on. Before it, glibc's allocator is still
+-- growing its pools for the measurement's short-lived buffers (LAPACK workspaces of every
+-- SVD shape, the trace's activation copies), freed but kept: measured 2026-12-01, in 8 runs
+-- of this test, RSS rose 0.9 MiB from epoch 2 to 12 and 0.45 MiB more to 24, then stayed, while
+-- the live tensor bytes (about 1.0 MiB) and the Lua heap (about 500 KiB) stayed flat from epoch 2;
+-- against epoch 2 the growth was 6-14%, bimodal from run to run (the allocator's state), which
+-- made the old comparison a coin toss. A leak keeps growing after the pools are warm.
+local WARM = 12
+local growth = (rss[EPOCHS] - rss[WARM]) / rss[WARM]
+print(string.format("rss after epoch 2: %.1f MiB, after epoch %d: %.1f MiB, after epoch %d: %.1f MiB (%+.1f%% from %d)",
+  rss[2] / 2 ^ 20, WARM, rss[WARM] / 2 ^ 20, EPOCHS, rss[EPOCHS] / 2 ^ 20, 100 * growth, WARM))
 if os.getenv("RH_SANITIZED") then
   print("sanitized build: the 10% bound is not checked (ASan's quarantine grows RSS)")
 else
-  T.ok(growth <= 0.10, string.format("resident memory grew %.1f%% from epoch 2 to epoch %d (bound 10%%)",
-    100 * growth, EPOCHS))
+  T.ok(growth <= 0.10, string.format("resident memory grew %.1f%% from epoch %d to epoch %d (bound 10%%)",
+    100 * growth, WARM, EPOCHS))
 end
 T.done()
