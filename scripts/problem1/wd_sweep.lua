@@ -22,7 +22,7 @@ local measure = require "common.measure"
 local M = {}
 
 M.MEASURE, M.COMPARE, M.FAMILIES = memorise.MEASURE, memorise.COMPARE, width_depth.FAMILIES
-M.family_rank = width_depth.family_rank
+M.family_rank, M.sizes_of, M.check = width_depth.family_rank, memorise.sizes_of, width_depth.check
 
 M.USAGE = "usage: rankhost scripts/problem1_wd_sweep.lua [options]\n"
   .. "Problem 1's weight-decay sweep: one MLP at every weight decay, 3 seeds each, the decay chosen on a\n"
@@ -48,19 +48,6 @@ for _, e in ipairs(memorise.shared_spec({ ["max-epochs"] = 100 })) do M.SPEC[#M.
 
 M.RUN_KEYS = regime.run_keys { "seed", "dataset", "data_dir", "train_split", "holdout", "train_size", "val_size",
   "test_size", "hidden", "sat_patience", "sat_tol", "sat_min_delta", "probe" }
-
-function M.check(o)
-  if o.batch > o.train_size then
-    return string.format("--batch %d is larger than the data (--train-size %d)", o.batch, o.train_size)
-  end
-end
-
-function M.sizes_of(o)
-  local sizes = { 784 }
-  for _, w in ipairs(o.hidden) do sizes[#sizes + 1] = w end
-  sizes[#sizes + 1] = 10
-  return sizes
-end
 
 function M.plan(o)
   local runs, sizes = {}, M.sizes_of(o)
@@ -122,11 +109,7 @@ function M.facts(o, records)
       test_acc = facts.interval(stats.values(c, function(r) return r.final.test_acc end)), ranks = {} }
     cell.H_matched = cell.H_min ~= nil and cell.H_min >= o.min_horizon
     for _, f in ipairs(M.FAMILIES) do
-      if #f.layers(depth) > 0 then
-        cell.ranks[f.key] = facts.interval(stats.values(c, function(r) return width_depth.family_rank(r, f, M.MEASURE) end))
-        cell.ranks[f.key .. ":" .. M.COMPARE] =
-          facts.interval(stats.values(c, function(r) return width_depth.family_rank(r, f, M.COMPARE) end))
-      end
+      if #f.layers(depth) > 0 then width_depth.family_intervals(cell.ranks, c, f) end
     end
     F.cells[#F.cells + 1] = cell
   end
@@ -173,19 +156,13 @@ function M.facts(o, records)
 end
 
 function M.summary(records)
-  local header = { "id", "weight_decay", "status", "converged", "epochs", "wd_horizon", "train_acc", "val_acc", "test_acc" }
-  for _, f in ipairs(M.FAMILIES) do header[#header + 1] = f.key .. ":" .. M.MEASURE end
-  for _, f in ipairs(M.FAMILIES) do header[#header + 1] = f.key .. ":" .. M.COMPARE end
-  header[#header + 1] = "wall_s"
+  local header = width_depth.family_header { "id", "weight_decay", "status", "converged", "epochs", "wd_horizon",
+    "train_acc", "val_acc", "test_acc" }
   local rows = {}
   for _, r in ipairs(records) do
     local fin = r.final or {}
-    local row = { r.id, r.hyper and r.hyper.weight_decay, r.status, r.converged, r.epochs, r.wd_horizon, fin.train_acc,
-      fin.val_acc, fin.test_acc }
-    for _, f in ipairs(M.FAMILIES) do row[#row + 1] = width_depth.family_rank(r, f, M.MEASURE) end
-    for _, f in ipairs(M.FAMILIES) do row[#row + 1] = width_depth.family_rank(r, f, M.COMPARE) end
-    row[#row + 1] = r.wall_time
-    rows[#rows + 1] = row
+    rows[#rows + 1] = width_depth.family_row({ r.id, r.hyper and r.hyper.weight_decay, r.status, r.converged, r.epochs,
+      r.wd_horizon, fin.train_acc, fin.val_acc, fin.test_acc }, r)
   end
   return header, rows
 end

@@ -2,10 +2,11 @@
 -- (problem1/wd_sweep.lua's M.facts, facts.json) alone.
 local doc = require "common.report"
 local prose = require "common.prose"
+local width_depth_report = require "problem1.width_depth_report"
 
 local M = {}
 
-local ANSWER = { yes = "**yes**", no = "**no**", ["cannot tell"] = "**cannot tell**" }
+local ANSWER = width_depth_report.ANSWER
 
 function M.text(F)
   local L = {}
@@ -74,11 +75,7 @@ function M.text(F)
       f.plateaus_unmatched_too))
   end
   say("")
-  for _, fig in ipairs(F.figures or {}) do say(string.format("![%s](%s)\n\n*%s*\n", fig.title, fig.file, fig.caption)) end
-  if F.time then
-    say(string.format("## Time\n\n%d networks in %s of wall time over %d start(s).", F.trained,
-      prose.clock(F.time.wall_s), F.time.starts))
-  end
+  width_depth_report.figures_and_time(say, F)
   return table.concat(L, "\n")
 end
 

@@ -6,6 +6,19 @@ local prose = require "common.prose"
 local M = {}
 
 local ANSWER = { yes = "**yes**", no = "**no**", ["cannot tell"] = "**cannot tell**" }
+M.ANSWER = ANSWER
+
+-- the end of the report (problem1/wd_sweep_report.lua's too): the figures with their
+-- captions, then the time
+function M.figures_and_time(say, F)
+  for _, fig in ipairs(F.figures or {}) do
+    say(string.format("![%s](%s)\n\n*%s*\n", fig.title, fig.file, fig.caption))
+  end
+  if F.time then
+    say(string.format("## Time\n\n%d networks in %s of wall time over %d start(s).", F.trained,
+      prose.clock(F.time.wall_s), F.time.starts))
+  end
+end
 
 function M.text(F)
   local L = {}
@@ -62,13 +75,7 @@ function M.text(F)
   say(doc.md_table({ "width", "depth", "n", "H", "test acc", F.measure .. " first", F.measure .. " hidden",
     F.measure .. " classifier", F.compare .. " first" }, rows))
   say("")
-  for _, fig in ipairs(F.figures or {}) do
-    say(string.format("![%s](%s)\n\n*%s*\n", fig.title, fig.file, fig.caption))
-  end
-  if F.time then
-    say(string.format("## Time\n\n%d networks in %s of wall time over %d start(s).", F.trained,
-      prose.clock(F.time.wall_s), F.time.starts))
-  end
+  M.figures_and_time(say, F)
   return table.concat(L, "\n")
 end
 
