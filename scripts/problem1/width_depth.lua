@@ -102,9 +102,7 @@ end
 
 -- what the grids that report layer families share (problem1/wd_sweep.lua too): the
 -- families' columns of summary.csv (measure, then compare, then wall_s), a record's cells
--- under them, and a cell's intervals of family f over the records c. Known fault, kept as
--- it was: a rank that cannot be had (nil: no hidden-to-hidden layer at depth 1) ends the
--- row's sequence, so the cells after it move one column left.
+-- under them, and a cell's intervals of family f over the records c.
 function M.family_header(header)
   for _, f in ipairs(M.FAMILIES) do header[#header + 1] = f.key .. ":" .. M.MEASURE end
   for _, f in ipairs(M.FAMILIES) do header[#header + 1] = f.key .. ":" .. M.COMPARE end
@@ -113,8 +111,12 @@ function M.family_header(header)
 end
 
 function M.family_row(row, r)
-  for _, f in ipairs(M.FAMILIES) do row[#row + 1] = M.family_rank(r, f, M.MEASURE) end
-  for _, f in ipairs(M.FAMILIES) do row[#row + 1] = M.family_rank(r, f, M.COMPARE) end
+  -- a rank that cannot be had (nil: no hidden-to-hidden layer at depth 1) is an empty cell,
+  -- so every later cell stays under its heading (docs/results.md: an empty cell for a
+  -- missing value)
+  local function cell(v) if v == nil then return "" end return v end
+  for _, f in ipairs(M.FAMILIES) do row[#row + 1] = cell(M.family_rank(r, f, M.MEASURE)) end
+  for _, f in ipairs(M.FAMILIES) do row[#row + 1] = cell(M.family_rank(r, f, M.COMPARE)) end
   row[#row + 1] = r.wall_time
   return row
 end

@@ -19,6 +19,15 @@ for f in summary.csv facts.json report.md config.json runs.jsonl width_first.png
   check "$f written" '[ -s "$T/w/$f" ]'
 done
 check "summary.csv: 12 networks" '[ "$(tail -n +2 "$T/w/summary.csv" | wc -l)" = 12 ]'
+check "summary.csv: every row has the header's cells, wall_s a time at depth 1 too (no column shifted)" \
+  'python3 -c "
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+h = rows[0]; w = h.index(\"wall_s\")
+assert all(len(r) == len(h) for r in rows[1:]), [len(r) for r in rows]
+assert all(float(r[w]) > 0 for r in rows[1:])
+assert any(r[h.index(\"depth\")] == \"1\" for r in rows[1:])
+" "$T/w/summary.csv"'
 check "facts.json: the answer with its rule, measure gap" \
   'grep -q "\"answer\":{\"answer\":\"[a-z ]*\",\"family\":\"first\",\"rule\":\"task_property\"}" "$T/w/facts.json" &&
    grep -q "\"measure\":\"gap\"" "$T/w/facts.json"'
