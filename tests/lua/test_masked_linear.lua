@@ -51,25 +51,7 @@ do
   m:zero_grad()
   m:forward(x)
   local gx = m:backward(x, R):clone()
-  local function fd(name, t, grad)
-    local worst, scale, eps = 0, 1e-3, 1e-2
-    local r, c = t:size(1), t:dim() == 2 and t:size(2) or 1
-    for i = 1, r do
-      for j = 1, c do
-        local get = t:dim() == 2 and function() return t:get(i, j) end or function() return t:get(i) end
-        local set = t:dim() == 2 and function(v) t:set(i, j, v) end or function(v) t:set(i, v) end
-        local v = get()
-        set(v + eps); local fp = f()
-        set(v - eps); local fm = f()
-        set(v)
-        local num = (fp - fm) / (2 * eps)
-        local ana = t:dim() == 2 and grad:get(i, j) or grad:get(i)
-        worst = math.max(worst, math.abs(num - ana))
-        scale = math.max(scale, math.abs(ana))
-      end
-    end
-    T.ok(worst <= 1e-2 * scale, string.format("%s: max |fd - analytic| %.3g (scale %.3g)", name, worst, scale))
-  end
+  local function fd(name, t, grad) T.fd_check(name, t, grad, f) end
   -- (a masked weight perturbed is zeroed by forward: its difference is 0, as its gradient)
   local gw = m.grad_weight:clone()
   fd("MaskedLinear weight", m.weight, gw)

@@ -71,6 +71,29 @@ function T.skip(why)
   os.exit(77)
 end
 
+-- T.fd_check(name, t, grad, f [, eps]): grad (a tensor) against central differences of f()
+-- over every entry of t (1-D or 2-D), within 1% of the largest analytic value.
+function T.fd_check(name, t, grad, f, eps)
+  local worst, scale = 0, 1e-3
+  eps = eps or 1e-2
+  local r, c = t:size(1), t:dim() == 2 and t:size(2) or 1
+  for i = 1, r do
+    for j = 1, c do
+      local get = t:dim() == 2 and function() return t:get(i, j) end or function() return t:get(i) end
+      local set = t:dim() == 2 and function(v) t:set(i, j, v) end or function(v) t:set(i, v) end
+      local v = get()
+      set(v + eps); local fp = f()
+      set(v - eps); local fm = f()
+      set(v)
+      local num = (fp - fm) / (2 * eps)
+      local ana = t:dim() == 2 and grad:get(i, j) or grad:get(i)
+      worst = math.max(worst, math.abs(num - ana))
+      scale = math.max(scale, math.abs(ana))
+    end
+  end
+  T.ok(worst <= 1e-2 * scale, string.format("%s: max |fd - analytic| %.3g (scale %.3g)", name, worst, scale))
+end
+
 function T.done()
   print(string.format("%d passed, %d failed", T.passed, T.failed))
   os.exit(T.failed == 0 and 0 or 1)
