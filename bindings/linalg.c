@@ -212,6 +212,8 @@ static int l_measure(lua_State *L) {
     return 3;
   } else if (strcmp(name, "gap") == 0) {
     rhL_check(L, rh_rank_gap(s, k, p1, &aux, &r), 0);
+  } else if (strcmp(name, "gap_full") == 0) {
+    rhL_check(L, rh_rank_gap_full(s, k, p1, &aux, &r), 0);
   } else if (strcmp(name, "floor") == 0) {
     rhL_check(L, rh_rank_floor(s, k, p1, p2, p3, &aux, &r), 0);
   } else {

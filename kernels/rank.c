@@ -213,7 +213,10 @@ rh_status rh_rank_spikes(const float *s, int64_t k, int64_t m, int64_t n, double
   return RH_OK;
 }
 
-rh_status rh_rank_gap(const float *s, int64_t k, double floor, double *threshold, int64_t *rank) {
+/* The gap rank with or without the tail step: with tail, the value after s_k (the last of the
+ * matrix's min(m, n) singular values) is the floor, so a spectrum with no larger interior
+ * drop than the one from s_k to the floor has rank k. */
+static rh_status gap_rank(const float *s, int64_t k, double floor, int tail, double *threshold, int64_t *rank) {
   if (!(floor > 0 && floor < 1)) return rh_fail(RH_EARG, "gap floor must be in (0, 1), got %g", floor);
   float *copy;
   const float *v;
@@ -225,8 +228,9 @@ rh_status rh_rank_gap(const float *s, int64_t k, double floor, double *threshold
     /* values below the floor count as the floor (the tail's ratios, e.g. the smallest
      * singular values of a square noise matrix, are ignored) */
     double lo = floor * v[0];
-    for (int64_t i = 0; i + 1 < k && v[i] > lo; i++) {
-      double next = v[i + 1] > lo ? v[i + 1] : lo;
+    for (int64_t i = 0; i < k && v[i] > lo; i++) {
+      if (i + 1 == k && !tail) break;
+      double next = (i + 1 < k && v[i + 1] > lo) ? v[i + 1] : lo;
       double ratio = v[i] / next;
       if (ratio > best) best = ratio, r = i + 1;
     }
@@ -235,6 +239,14 @@ rh_status rh_rank_gap(const float *s, int64_t k, double floor, double *threshold
   if (threshold) *threshold = best;
   free(copy);
   return RH_OK;
+}
+
+rh_status rh_rank_gap(const float *s, int64_t k, double floor, double *threshold, int64_t *rank) {
+  return gap_rank(s, k, floor, 0, threshold, rank);
+}
+
+rh_status rh_rank_gap_full(const float *s, int64_t k, double floor, double *threshold, int64_t *rank) {
+  return gap_rank(s, k, floor, 1, threshold, rank);
 }
 
 rh_status rh_rank_floor(const float *s, int64_t k, double s0_max, double horizon, double c, double *threshold,

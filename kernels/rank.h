@@ -71,6 +71,13 @@ rh_status rh_rank_spikes(const float *s, int64_t k, int64_t m, int64_t n, double
  * spectrum, which has no gap), 1 when k = 1, 0 for the zero matrix. *threshold: the ratio. */
 rh_status rh_rank_gap(const float *s, int64_t k, double floor, double *threshold, int64_t *rank);
 
+/* rh_rank_gap with the tail step: s holds all min(m, n) singular values, and the value after
+ * the last is the floor (the matrix's zeros), so the drop from s_k to the floor competes with
+ * the interior ratios. A matrix that uses all its directions with no larger interior drop
+ * (a random w x n matrix with w << n, a layer whose width is its rank) has rank k, which
+ * rh_rank_gap, at most k - 1, cannot say. k = 1 gives 1 (0 for zero). */
+rh_status rh_rank_gap_full(const float *s, int64_t k, double floor, double *threshold, int64_t *rank);
+
 /* #{s_i > c * s0_max * exp(-horizon)}: above what weight decay alone leaves of an
  * initialisation whose largest singular value was s0_max. */
 rh_status rh_rank_floor(const float *s, int64_t k, double s0_max, double horizon, double c, double *threshold,

@@ -205,6 +205,19 @@ rank.register {
   end,
 }
 
+rank.register {
+  name = "gap_full", integer = true, scale_invariant = true,
+  doc = "gap rank with the tail step: as gap, and the step from the last of the min(m,n) singular values down to "
+    .. "gap_full_floor * s_1 (default 0.05) competes too, so a matrix using all its directions has full rank "
+    .. "(gap's rank is at most min(m,n) - 1): the rank a width policy can saturate",
+  params = { { name = "gap_full_floor", default = 0.05, check = number_in(0, 1, true, true),
+    doc = "values below gap_full_floor * s_1, and the value after the last, count as that floor" } },
+  fn = function(s, shape, p)
+    local r, ratio = C_measure("gap_full", s, shape[1], shape[2], p.gap_full_floor)
+    return r, { gap_full_ratio = ratio }
+  end,
+}
+
 -- PyTorch's default init U(-1/sqrt(in), 1/sqrt(in)) has entries of variance 1/(3 in): its
 -- largest singular value is about (sqrt(out) + sqrt(in)) / sqrt(3 in).
 local function default_s0_max(shape) return (math.sqrt(shape[1]) + math.sqrt(shape[2])) / math.sqrt(3 * shape[2]) end

@@ -50,11 +50,12 @@ static const int shapes[][2] = {{64, 64}, {128, 64}, {64, 256}, {200, 50}};
 static const int ranks[] = {1, 4, 10};
 
 /* How many of the designed cases (shapes x ranks x reps) each estimator gets exactly right
- * at this snr; fills got[4]: gavish_donoho, spikes, gap, floor. */
-static int cases(double snr, int reps, int got[4], int found_any[4]) {
+ * at this snr; fills got[NE]: gavish_donoho, spikes, gap, floor, gap_full. */
+#define NE 5
+static int cases(double snr, int reps, int got[NE], int found_any[NE]) {
   int total = 0;
-  memset(got, 0, 4 * sizeof *got);
-  memset(found_any, 0, 4 * sizeof *found_any);
+  memset(got, 0, NE * sizeof *got);
+  memset(found_any, 0, NE * sizeof *found_any);
   for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
     for (size_t ri = 0; ri < sizeof ranks / sizeof ranks[0]; ri++)
       for (int rep = 0; rep < reps; rep++) {
@@ -63,13 +64,14 @@ static int cases(double snr, int reps, int got[4], int found_any[4]) {
         for (int j = 0; j < k; j++) theta[j] = snr * edge * (1 + 0.5 * j / k);
         float *s = malloc((size_t)kk * sizeof *s);
         noisy_low_rank(s, m, n, k, theta, sigma);
-        int64_t r[4];
+        int64_t r[NE];
         CHECK_OK(rh_rank_gavish_donoho(s, kk, m, n, NULL, &r[0]));
         CHECK_OK(rh_rank_spikes(s, kk, m, n, 2.02, NULL, NULL, &r[1]));
         CHECK_OK(rh_rank_gap(s, kk, 0.05, NULL, &r[2]));
         /* floor: the noise plays the decayed initialisation, its edge s0_max e^-H */
         CHECK_OK(rh_rank_floor(s, kk, edge * exp(3.0), 3.0, 1.1, NULL, &r[3]));
-        for (int e = 0; e < 4; e++) got[e] += r[e] == k, found_any[e] += r[e] > 0;
+        CHECK_OK(rh_rank_gap_full(s, kk, 0.05, NULL, &r[4]));
+        for (int e = 0; e < NE; e++) got[e] += r[e] == k, found_any[e] += r[e] > 0;
         total++;
         free(s);
       }
@@ -91,25 +93,30 @@ int main(void) {
   CHECK(rh_mp_quantile(0.25, 0.01) > 0.25 && rh_mp_quantile(0.25, 0.99) < 2.25); /* inside (1 -+ 0.5)^2 */
   CHECK(isnan(rh_mp_quantile(0, 0.5)) && isnan(rh_mp_quantile(0.5, 1)));
 
-  int got[4], any[4];
-  const char *names[4] = {"gavish_donoho", "spikes", "gap", "floor"};
+  int got[NE], any[NE];
+  const char *names[NE] = {"gavish_donoho", "spikes", "gap", "floor", "gap_full"};
   int total = cases(4.0, 2, got, any);
-  for (int e = 0; e < 4; e++) {
+  for (int e = 0; e < NE; e++) {
     if (got[e] != total) printf("snr 4: %s recovers k in %d of %d\n", names[e], got[e], total);
     CHECK(got[e] == total);
   }
   total = cases(2.0, 2, got, any);
+  /* gap_full is held at snr 4 only: at snr 2 a noise bulk above its floor (a non-square
+   * matrix's bulk is tight, its smallest value above 0.05 s_1) counts as used directions,
+   * which weight decay removes in a trained layer (docs/calibration.md) */
+  printf("snr 2: gap_full recovers k in %d of %d\n", got[4], total);
+  CHECK(got[4] >= total / 2);
   for (int e = 0; e < 4; e++) {
     if (got[e] != total) printf("snr 2: %s recovers k in %d of %d\n", names[e], got[e], total);
     CHECK(got[e] == total);
   }
   total = cases(1.5, 2, got, any);
-  printf("snr 1.5: recovered in %d, %d, %d, %d of %d (gavish_donoho, spikes, gap, floor)\n", got[0], got[1], got[2],
-         got[3], total);
+  printf("snr 1.5: recovered in %d, %d, %d, %d, %d of %d (gavish_donoho, spikes, gap, floor, gap_full)\n", got[0],
+         got[1], got[2], got[3], got[4], total);
   CHECK(got[0] == total && got[1] == total);
   for (double snr = 1.0; snr > 0.4; snr -= 0.25) { /* reported, not held: the transition */
     total = cases(snr, 2, got, any);
-    printf("snr %.2f: recovered in %d, %d, %d, %d of %d\n", snr, got[0], got[1], got[2], got[3], total);
+    printf("snr %.2f: recovered in %d, %d, %d, %d, %d of %d\n", snr, got[0], got[1], got[2], got[3], got[4], total);
   }
   total = cases(0.25, 2, got, any);
   printf("snr 0.25: found anything in %d, %d (gavish_donoho, spikes) of %d\n", any[0], any[1], total);
@@ -161,7 +168,42 @@ int main(void) {
   CHECK(r == 2 && fabs(t - 8 * exp(-1.0)) < 1e-12);
   CHECK_OK(rh_rank_floor(f, 4, 4.0, 0.0, 2.0, NULL, &r));
   CHECK(r == 0);
+  /* gap_full: the step from the last value to the floor competes, so full rank is sayable */
+  CHECK_OK(rh_rank_gap_full(exact, 6, 0.05, &t, &r));
+  CHECK(r == 3 && fabs(t - 3 / 0.25) < 1e-9);          /* the zeros are the floor: as gap */
+  CHECK_OK(rh_rank_gap_full(flat, 4, 0.05, &t, &r));
+  CHECK(r == 4 && fabs(t - 2 / 0.1) < 1e-9);           /* no interior gap: all 4 directions used */
+  CHECK_OK(rh_rank_gap_full(tail, 5, 0.05, &t, &r));
+  CHECK(r == 2 && fabs(t - 9.0 / 1.0) < 1e-6);         /* the values below the floor still do not count */
+  const float used[] = {4, 3.5f, 3, 1};                /* s_4 / floor = 5 beats 3 / 1 */
+  CHECK_OK(rh_rank_gap(used, 4, 0.05, NULL, &r));
+  CHECK(r == 3);                                       /* gap cannot say 4 */
+  CHECK_OK(rh_rank_gap_full(used, 4, 0.05, NULL, &r));
+  CHECK(r == 4);
+  const float one[] = {3};
+  CHECK_OK(rh_rank_gap_full(one, 1, 0.05, NULL, &r));
+  CHECK(r == 1);
+  CHECK_OK(rh_rank_gap_full(zero, 3, 0.05, NULL, &r));
+  CHECK(r == 0);
+  /* a random w x n matrix with w << n uses all w directions: full rank; gap stops short */
+  {
+    const int wm = 16, wn = 256;
+    float *s = malloc(wm * sizeof *s);
+    noisy_low_rank(s, wm, wn, 0, NULL, 1.0);
+    CHECK_OK(rh_rank_gap_full(s, wm, 0.05, NULL, &r));
+    CHECK(r == wm);
+    CHECK_OK(rh_rank_gap(s, wm, 0.05, NULL, &r));
+    CHECK(r < wm);
+    /* a layer whose width is its rank: 8 strong directions of 8, a little noise */
+    double th[8];
+    for (int j = 0; j < 8; j++) th[j] = 20.0 * (1 + 0.1 * j);
+    noisy_low_rank(s, 8, wn, 8, th, 0.05);
+    CHECK_OK(rh_rank_gap_full(s, 8, 0.05, NULL, &r));
+    CHECK(r == 8);
+    free(s);
+  }
   /* bad parameters and values */
+  CHECK(rh_rank_gap_full(f, 4, 0, NULL, &r) == RH_EARG);
   CHECK(rh_rank_gap(f, 4, 0, NULL, &r) == RH_EARG);
   CHECK(rh_rank_gap(f, 4, 1, NULL, &r) == RH_EARG);
   CHECK(rh_rank_floor(f, 4, -1, 0, 2, NULL, &r) == RH_EARG);

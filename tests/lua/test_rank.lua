@@ -264,7 +264,7 @@ end
 -- ---- the registry: views, per-measure options, a toy measure ----
 do
   local names = rh.rank.measure_names
-  T.eq(table.concat(names, ","), "numerical,relative,effective,stable,energy,gavish_donoho,spikes,gap,floor",
+  T.eq(table.concat(names, ","), "numerical,relative,effective,stable,energy,gavish_donoho,spikes,gap,gap_full,floor",
     "measure_names: the registry's order")
   for _, n in ipairs(names) do
     local e = rh.rank.measure_info[n]
