@@ -29,7 +29,7 @@ local report = require "problem2.report"
 
 -- ---- policy, schedules, variants: loaded by check (a usage error when one is bad) ----
 local plugin_dir = script_dir .. "/problem2"
-local policy, variants, variant_order, image_variants, teacher_variant, halve
+local policy, variants, variant_order, image_variants, teacher_variant, halve, narrow
 local function check(o)
   local msg = settings.check(o)
   if msg then return msg end
@@ -81,6 +81,8 @@ local function check(o)
     local ho = plugins.variant_options(o, { gamma = o.gamma })
     ho.fraction = 0.5
     halve = { policy = hp, schedule = hs, options = ho }
+    -- the start-narrow arm (plan kind narrow): the study's policy under constant decay
+    narrow = { schedule = hs, options = plugins.variant_options(o, { gamma = o.gamma }) }
   end)
   if not ok then
     if type(err) == "table" then return err.usage end
@@ -88,7 +90,7 @@ local function check(o)
   end
 end
 
-local KINDS = { "dense", "iterate", "inherit", "halve", "lottery", "cuttlefish_early", "oneshot", "same_time", "magnitude", "scratch", "cuttlefish" }
+local KINDS = { "dense", "iterate", "inherit", "narrow", "halve", "lottery", "cuttlefish_early", "oneshot", "same_time", "magnitude", "scratch", "cuttlefish" }
 
 local function announce(ctx)
   local o, plan = ctx.o, ctx.plan
@@ -111,7 +113,8 @@ local function prepare(ctx)
     table.concat(o.teacher_widths, ",")) or ""))
   print("policy: " .. policy.path .. "; variants: " .. table.concat(variant_order, ", "))
   print("training: " .. train.rule_text(rules))
-  local env = { options = o, tasks = tasks, rules = rules, policy = policy, variants = variants, halve = halve, dir = ctx.out,
+  local env = { options = o, tasks = tasks, rules = rules, policy = policy, variants = variants, halve = halve, narrow = narrow,
+    dir = ctx.out,
     say = function(line) print("  " .. line) end }
   local trainer = p2_study.trainer(env)
   -- a run starts when the runs it reads are done (its phase); every record says how many
@@ -126,7 +129,7 @@ end
 
 local function summary(rec)
   if rec.skipped then return "skipped: " .. rec.skipped end
-  if rec.kind == "iterate" or rec.kind == "inherit" or rec.kind == "halve" then
+  if rec.kind == "iterate" or rec.kind == "inherit" or rec.kind == "halve" or rec.kind == "narrow" then
     return string.format("%s after %d iterations: widths %s, test acc %.4f (dense %.4f), %.1f s", rec.stop,
       rec.iterations, table.concat(rec.final.widths, "-"), rec.final.test_acc, rec.dense_test_acc, rec.total_seconds)
   end

@@ -114,6 +114,23 @@ function M.side(iv, ref)
   return "contains"
 end
 
+-- Problem 2's teacher tasks: where a width policy lands against the teacher's hidden width w*
+-- counts as finding it when landing / w* lies in [TEACHER_TARGET.lo, TEACHER_TARGET.hi].
+M.TEACHER_TARGET = { lo = 0.8, hi = 1.25 }
+M.TARGET_RULE = "in_target"
+M.RULES.in_target = "the 95% interval of landing / w* inside TEACHER_TARGET (inside), wholly outside it (outside), "
+  .. "else overlaps; one run: its value inside or outside"
+-- "inside", "outside", "overlaps" or "empty" for an interval iv = {mean, half} of a ratio.
+function M.in_target(iv)
+  local t = M.TEACHER_TARGET
+  if not iv or not M.usable(iv.mean) then return "empty" end
+  local lo, hi = iv.mean, iv.mean
+  if M.usable(iv.half) then lo, hi = iv.mean - iv.half, iv.mean + iv.half end
+  if lo >= t.lo and hi <= t.hi then return "inside" end
+  if hi < t.lo or lo > t.hi then return "outside" end
+  return "overlaps"
+end
+
 -- A random-label network memorised its labels: train accuracy >= MEMORISED_TRAIN_ACC.
 M.MEMORISED_RULE = "memorised"
 M.RULES.memorised = "train accuracy >= MEMORISED_TRAIN_ACC"
@@ -388,7 +405,7 @@ function M.constants()
     WD0_INIT_MARGIN = M.WD0_INIT_MARGIN, HORIZON_MATCH = M.HORIZON_MATCH, SAME_WD_TOL = M.SAME_WD_TOL,
     ALPHA = M.ALPHA, NULL_DRAWS = M.NULL_DRAWS, BOOTSTRAP_DRAWS = M.BOOTSTRAP_DRAWS,
     DEGENERATE_MAX_DISTINCT = M.DEGENERATE_MAX_DISTINCT, COLLAPSE_RANK_SLACK = M.COLLAPSE_RANK_SLACK,
-    NC1_COLLAPSED = M.NC1_COLLAPSED, NORM_PATIENCE = M.NORM_PATIENCE, NORM_REL_TOL = M.NORM_REL_TOL,
+    NC1_COLLAPSED = M.NC1_COLLAPSED, TEACHER_TARGET = M.TEACHER_TARGET, NORM_PATIENCE = M.NORM_PATIENCE, NORM_REL_TOL = M.NORM_REL_TOL,
     MEMORISATION_ONSET = M.MEMORISATION_ONSET, RHO_NEGLIGIBLE = M.RHO_NEGLIGIBLE, ACC_HOLDS = M.ACC_HOLDS }
 end
 

@@ -176,27 +176,73 @@ local function headline(best, runs)
   return h
 end
 
--- The teacher table: per w*, where the loop's final first hidden layer lands.
+-- The two arms of a teacher task: the loop from the dense student (shrinking) and the
+-- start-narrow loop (below w*, which the policy must grow).
+M.ARMS = { { kind = "iterate", arm = "from dense" }, { kind = "narrow", arm = "from narrow" } }
+
+-- The teacher table: per w* and arm, where the loop ends against w*. The landing is the
+-- width of the first hidden layer of the run's last trained network (what the width policy
+-- chose last, before any margin stop); the final width that of the last network within the
+-- margin (a start-narrow run has no margin stop: its final network is its last).
 local function teacher_rows(plan, done, o)
   local out, points = {}, {}
   for _, w in ipairs(o.teacher_widths) do
-    local runs = records(plan, done, "iterate", "t" .. w)
-    local widths = values(runs, function(r) return r.final.widths[1] end)
-    local dense_rank = {}
-    for _, r in ipairs(runs) do
-      local dr = done[r.dense]
-      if dr and dr.ranks then dense_rank[#dense_rank + 1] = dr.ranks[1][dr.rank_measure or "energy"] end
-      points[#points + 1] = { wstar = w, width = r.final.widths[1] }
+    for _, a in ipairs(M.ARMS) do
+      local runs = records(plan, done, a.kind, "t" .. w)
+      local widths = values(runs, function(r) return r.final.widths[1] end)
+      local landings = values(runs, function(r) return r.last_widths[1] end)
+      local dense_rank = {}
+      for _, r in ipairs(runs) do
+        local dr = done[r.dense]
+        if a.kind == "iterate" and dr and dr.ranks then dense_rank[#dense_rank + 1] = dr.ranks[1][o.width_measure] end
+        points[#points + 1] = { wstar = w, width = r.last_widths[1], arm = a.arm }
+      end
+      local ratio = facts.against(values(runs, function(r) return r.final.widths[1] / w end), 1)
+      if ratio.half then ratio.lo, ratio.hi = ratio.mean - ratio.half, ratio.mean + ratio.half end
+      local lratio = facts.against(values(runs, function(r) return r.last_widths[1] / w end), 1)
+      if lratio.half then lratio.lo, lratio.hi = lratio.mean - lratio.half, lratio.mean + lratio.half end
+      lratio.target, lratio.target_rule = verdicts.in_target(lratio), verdicts.TARGET_RULE
+      local t = verdicts.TEACHER_TARGET
+      out[#out + 1] = { wstar = w, arm = a.arm, kind = a.kind, runs = #runs, stops = stop_counts(runs),
+        start = runs[1] and (runs[1].start and runs[1].start[1] or o.teacher_hidden[1]) or nil,
+        width = iv(widths), widths = widths, ratio = ratio, landing = iv(landings), landings = landings,
+        landing_ratio = lratio, target = lratio.target,
+        in_target = #values(runs, function(r)
+          local q = r.last_widths[1] / w
+          return (q >= t.lo and q <= t.hi) and q or nil
+        end),
+        fixed_points = stop_counts(runs).fixed_point or 0, dense_rank = dense_rank,
+        rejected = values(runs, function(r) return r.stop == "margin" and r.last_widths[1] or nil end),
+        acc = iv(values(runs, function(r) return r.final.test_acc end)),
+        dense_acc = iv(values(runs, function(r) return r.dense_test_acc end)) }
     end
-    local ratio = facts.against(values(runs, function(r) return r.final.widths[1] / w end), 1)
-    if ratio.half then ratio.lo, ratio.hi = ratio.mean - ratio.half, ratio.mean + ratio.half end
-    out[#out + 1] = { wstar = w, runs = #runs, stops = stop_counts(runs), width = iv(widths), widths = widths,
-      ratio = ratio, dense_rank = dense_rank,
-      rejected = values(runs, function(r) return r.stop == "margin" and r.last_widths[1] or nil end),
-      acc = iv(values(runs, function(r) return r.final.test_acc end)),
-      dense_acc = iv(values(runs, function(r) return r.dense_test_acc end)) }
   end
   return out, points
+end
+
+-- The image task's start-narrow arm beside the loop from the dense network under the same
+-- (constant) decay: per seed the start, the final widths, accuracy / dense, and how it stopped.
+local function image_narrow(plan, done)
+  local runs = records(plan, done, "narrow", "img")
+  if #runs == 0 then return nil end
+  local shrink = records(plan, done, "iterate", "img", "constant")
+  local function summary(list)
+    local widths, landings = {}, {}
+    for i, r in ipairs(list) do widths[i], landings[i] = joined(r.final.widths), joined(r.last_widths) end
+    return { runs = #list, stops = stop_counts(list), widths = widths, landings = landings,
+      landing_first = iv(values(list, function(r) return r.last_widths[1] end)),
+      first = iv(values(list, function(r) return r.final.widths[1] end)),
+      acc_frac = iv(values(list, function(r) return r.final.test_acc / r.dense_test_acc end)),
+      param_frac = iv(values(list, function(r) return r.final.parameters / r.dense_parameters end)),
+      iterations = iv(values(list, function(r) return r.iterations end)) }
+  end
+  local n = summary(runs)
+  n.start = joined(runs[1].start)
+  n.grew = #values(runs, function(r)
+    for i, w in ipairs(r.final.widths) do if w > r.start[i] then return 1 end end
+    return nil
+  end)
+  return { narrow = n, from_dense = #shrink > 0 and summary(shrink) or nil }
 end
 
 -- How the runs were trained: the --jobs their records give (sorted).
@@ -415,6 +461,7 @@ function M.build(o, plan, done, ctx, rows_by_id)
     image_task = ctx.tasks.image.name, teacher_variant = ctx.teacher_variant and ctx.teacher_variant.label, policy = ctx.policy.path,
     rules_text = train.rule_text(ctx.rules), dense = dense_facts(dense_img), variants = sums,
     best = best and best.variant, headline = headline(best, best_runs), teacher = trows, stops = stop_lines(plan, done),
+    width_measure = o.width_measure, target = verdicts.TEACHER_TARGET, image_narrow = image_narrow(plan, done),
     iterations = iteration_facts(sums, runs_of, rows_by_id),
     pareto = { fronts = pfronts, bar = pbar, rule = "on the means: no other point with at most the cost and at least "
       .. "the accuracy / dense, one strictly", points = #ppoints } }

@@ -23,6 +23,7 @@ function M.policy_text(o)
   if is_measure then return string.format(" [policy %s: %s]", p, measure.describe(p, o)) end
   if p == "fraction" then return string.format(" [policy fraction: %g of each width kept]", o.fraction or 0.5) end
   if p == "widen" then return " [policy widen: " .. measure.describe("energy", o) .. " / width]" end
+  if p == "calibrated" then return " [policy calibrated: " .. measure.describe(o.width_measure or "gap_full", o) .. "]" end
   return " [policy " .. (p:match("([^/]+)%.lua$") or p) .. "]"
 end
 
@@ -111,14 +112,28 @@ function M.widths(rows_by_variant, nlayers, o)
     ylabel = "width", logy = true, series = series }
 end
 
--- points: list of {wstar, width} (one per run).
-function M.teacher(points, wstars, o)
-  local runs = { name = "a run's final width", x = {}, y = {} }
-  for i, p in ipairs(points) do runs.x[i], runs.y[i] = p.wstar, p.width end
+-- points: list of {wstar, width, arm} (one per run): the landings, one series per arm, with
+-- the line width = w* and the target band's edges.
+function M.teacher(points, wstars, o, target)
+  local series, by_arm = {}, {}
   local diag = { name = "width = w*", x = {}, y = {}, line = true }
-  for i, w in ipairs(wstars) do diag.x[i], diag.y[i] = w, w end
-  return { title = "Teacher MLPs: final width against w*" .. M.policy_text(o), xlabel = "teacher hidden width w*",
-    ylabel = "final width (first hidden layer)", logx = true, logy = true, scatter = true, series = { diag, runs } }
+  local lo = { name = string.format("%g x w*", target.lo), x = {}, y = {}, line = true }
+  local hi = { name = string.format("%g x w*", target.hi), x = {}, y = {}, line = true }
+  for i, w in ipairs(wstars) do
+    diag.x[i], diag.y[i], lo.x[i], lo.y[i], hi.x[i], hi.y[i] = w, w, w, target.lo * w, w, target.hi * w
+  end
+  series[1], series[2], series[3] = diag, lo, hi
+  for _, p in ipairs(points) do
+    local s = by_arm[p.arm]
+    if not s then
+      s = { name = "landing, " .. p.arm, x = {}, y = {} }
+      by_arm[p.arm] = s
+      series[#series + 1] = s
+    end
+    s.x[#s.x + 1], s.y[#s.y + 1] = p.wstar, p.width
+  end
+  return { title = "Teacher MLPs: landing width against w*" .. M.policy_text(o), xlabel = "teacher hidden width w*",
+    ylabel = "landing width (first hidden layer)", logx = true, logy = true, scatter = true, series = series }
 end
 
 -- spectra: list of {name, svals (list)}.

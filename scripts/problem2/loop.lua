@@ -5,7 +5,8 @@
 --   fixed_point  every layer's next width is within max(--fp-slack, --fp-rel-slack x width)
 --                of its width: the next iteration would keep the widths;
 --   margin       validation accuracy fell more than --margin below the dense network's (the
---                network before it is the run's final one);
+--                network before it is the run's final one; not for a start-narrow run, run.start,
+--                which trains its own iteration 0 at those widths and must grow);
 --   cap          --max-iters iterations were trained;
 --   diverged     a training diverged.
 -- No choice reads the test set: the margin reads validation accuracy (task.val), the fixed
@@ -111,22 +112,36 @@ function M.run(run, env)
   -- the iterations trained so far (a hand-edited row is refused naming the file and line)
   local rows = rh.io.exists(path) and results.read_file(path, { "iteration", "widths" }) or {}
   local log <close> = rh.log.jsonl(path, { append = true })
-  if #rows == 0 then
+  local function checkpoint(k)
+    return (k == 0 and not run.start) and env.dense_checkpoint or string.format("%s/iter-%d.safetensors", ckdir, k)
+  end
+  if #rows == 0 and run.start then
+    -- a start-narrow run trains its own iteration 0 at run.start, under the study's weight decay
+    rh.seed(run.run_seed + 17)
+    local net = Net.build({ input = task.dim, classes = task.classes, hidden = Net.plain_hidden(run.start) })
+    local rec = train.fit(net, task, env.rules, o.weight_decay, o.lr, run.run_seed + 17)
+    if rec.svals then
+      rh.save(checkpoint(0), net:tensors(), net:metadata { id = run.id, seed = run.run_seed, iteration = 0 })
+    end
+    rows[1] = M.row(0, net, rec, o.weight_decay, o.lr, "fresh", nil, o)
+    rows[1].id = run.id
+    log:write(rows[1])
+    env.say(string.format("%s iteration 0 (narrow start): widths %s, val acc %s, %.1f s", run.id, joined(rows[1].widths),
+      rows[1].val_acc and string.format("%.4f", rows[1].val_acc) or "-", rows[1].seconds))
+  elseif #rows == 0 then
     rows[1] = M.row_of_dense(dense)
     rows[1].id = run.id -- every JSON line names its run (docs/results.md)
     log:write(rows[1])
   elseif rows[#rows].iteration > 0 then
     env.say(string.format("%s: continuing after iteration %d", run.id, rows[#rows].iteration))
   end
-  local function checkpoint(k)
-    return k == 0 and env.dense_checkpoint or string.format("%s/iter-%d.safetensors", ckdir, k)
-  end
   local stop, next_widths
   while true do
     local last = rows[#rows]
     local k = last.iteration
     if last.diverged then stop = "diverged"; break end
-    if k > 0 and last.val_acc < dense.val_acc - o.margin then stop = "margin"; break end
+    -- a start-narrow run begins below the dense accuracy: it has no margin stop
+    if k > 0 and not run.start and last.val_acc < dense.val_acc - o.margin then stop = "margin"; break end
     local stats = measure.stats(last.layers, last.svals, last.shapes, o)
     local ctx = { iteration = k + 1, history = M.without_test(rows), widths = last.widths,
       options = env.variant_options, dataset = { name = task.name, train = task.train, val = task.val } }
@@ -169,6 +184,7 @@ function M.run(run, env)
   local final = rows[#rows]
   if (stop == "margin" or stop == "diverged") and #rows > 1 then final = rows[#rows - 1] end
   return { id = run.id, kind = run.kind, init = run.init or o.init, task = run.task, wstar = run.wstar, variant = run.variant,
+    start = run.start,
     seed_index = run.seed_index, dense = run.dense, stop = stop, stop_text = stop_text(stop, rows, next_widths, o,
       dense.val_acc), iterations = rows[#rows].iteration, final_iteration = final.iteration,
     final = { widths = final.widths, neurons = final.neurons, layers = final.layers, parameters = final.parameters,

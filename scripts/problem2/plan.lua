@@ -9,6 +9,10 @@
 --   2  halve       p2-<seed>-img-s<s>-halve              the rank-blind loop: every layer halved each
 --                                                        iteration (the fraction policy at 0.5,
 --                                                        constant weight decay, fresh), to the margin
+--   2  narrow      p2-<seed>-<task>-s<s>-narrow      the loop from a network below w* (--narrow-hidden
+--                                                        on the image task, --narrow-fraction x w* on
+--                                                        teacher tasks) under constant decay: does
+--                                                        the policy grow it back?
 --   2  lottery     p2-<seed>-img-s<s>-lottery            lottery tickets: unstructured magnitude
 --                                                        pruning with rewinding, 3 rounds
 --   2  cuttlefish_early  ...-s<s>-cuttlefish_early       Cuttlefish with its early switch
@@ -24,7 +28,7 @@
 -- the settings and its id, so a restart computes the same plan.
 local M = {}
 
-M.PHASE = { dense = 1, iterate = 2, inherit = 2, oneshot = 2, halve = 2, lottery = 2, cuttlefish_early = 2, cuttlefish = 2, same_time = 3, magnitude = 3, scratch = 3 }
+M.PHASE = { dense = 1, iterate = 2, inherit = 2, narrow = 2, oneshot = 2, halve = 2, lottery = 2, cuttlefish_early = 2, cuttlefish = 2, same_time = 3, magnitude = 3, scratch = 3 }
 M.BASELINES = { "same_time", "magnitude", "scratch", "cuttlefish" }
 -- One-shot rank pruning's thresholds: the energy fractions whose ranks set the widths.
 M.ONESHOT_TAUS = { 0.9, 0.95, 0.99 }
@@ -39,7 +43,7 @@ end
 
 -- plan(o, variants, teacher_variant) -> list of runs {id, kind, phase, task, wstar,
 -- seed_index, run_seed, data_seed, variant, dense (the dense run's id), of (the iterate run's
--- id, baselines), cost}
+-- id, baselines), start (a narrow run's starting hidden widths), cost}
 function M.plan(o, variants, teacher_variant)
   local runs = {}
   local tasks = { { id = "img", dim = 784, hidden = o.hidden, variants = variants, n = o.train_size > 0 and o.train_size
@@ -73,6 +77,14 @@ function M.plan(o, variants, teacher_variant)
             add(b, it.id .. "-" .. b, { variant = v.id, dense = dense.id, of = it.id })
           end
         end
+      end
+      if o.narrow then
+        local start = {}
+        for i, w in ipairs(task.hidden) do
+          start[i] = task.wstar and math.max(1, math.floor(o.narrow_fraction * task.wstar)) or o.narrow_hidden[i]
+        end
+        add("narrow", string.format("%s-s%d-narrow", prefix, s), { dense = dense.id, variant = "constant", start = start,
+          cost = cost * 2 })
       end
       if task.baselines then
         add("cuttlefish", string.format("%s-s%d-cuttlefish", prefix, s), { dense = dense.id })

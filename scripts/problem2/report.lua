@@ -172,11 +172,11 @@ local function setup(d, f)
   for _, v in ipairs(f.variants) do
     vs[#vs + 1] = string.format("%s (weight decay %s at iteration 1: %s)", v.label, num(v.wd1), v.wd_change)
   end
-  d:p(string.format("**The loop.** Policy `%s`; variants: %s. After each iteration the policy reads the converged "
+  d:p(string.format("**The loop.** Policy `%s` (width measure %s); variants: %s. After each iteration the policy reads the converged "
     .. "ranks; the run stops at a **fixed point** when every layer's next width is within max(%g, %g x width) of its "
     .. "width, at the **margin** when validation accuracy falls more than %g below the dense network's (the "
     .. "network before it is then the final one), or at the **cap** of %d iterations (teacher tasks: %d).", f.policy,
-    table.concat(vs, "; "), o.fp_slack, o.fp_rel_slack, o.margin, o.max_iters, o.teacher_max_iters))
+    f.width_measure, table.concat(vs, "; "), o.fp_slack, o.fp_rel_slack, o.margin, o.max_iters, o.teacher_max_iters))
   d:p(string.format("**Times** are training seconds (fit's steps and the cooldown; evaluation, rank checks and "
     .. "surgery excluded), measured %s. A loop run's time includes its dense network's and every iteration it trained, "
     .. "a rejected last one included. Other load on the machine makes them noisy: compare the dense networks' spread "
@@ -276,27 +276,55 @@ local function pareto_section(d, f)
   d:p(pareto_words(f))
 end
 
+local TARGET_WORDS = { inside = "inside the target", outside = "outside the target", overlaps = "overlaps the target",
+  empty = "no runs" }
+M.TARGET_WORDS = TARGET_WORDS
+
 local function teacher_section(d, f)
-  d:p(string.format("Where the loop ends against the teacher's hidden width w*: the final width of the student's "
-    .. "first hidden layer (the last network within the margin), its ratio to w* with the 95%% interval, and the "
-    .. "width whose accuracy fell below the margin where a run stopped there. Dense rank: the %s rank of the dense "
-    .. "student's first layer, per seed.", f.settings.rank_measure))
+  local t0 = f.target
+  d:p(string.format("Where the loop ends against the teacher's hidden width w*, in two arms under the %s variant: "
+    .. "**from dense** (the loop from the dense student) and **from narrow** (a student started below w*, which the "
+    .. "policy must grow). The **landing** is the first hidden layer's width in the run's last trained network (the "
+    .. "width policy's last answer, a margin stop or not); the **final width** that of the last network within the "
+    .. "margin (a narrow run has no margin stop). The target is landing / w* in [%g, %g]: its 95%% interval inside "
+    .. "it, wholly outside it, or overlapping it. Dense rank: the %s rank of the dense student's first layer, per "
+    .. "seed.", f.teacher_variant or "teacher", t0.lo, t0.hi, f.width_measure))
   local rows, lines = {}, {}
   for _, t in ipairs(f.teacher) do
-    local verdict = tables.TEACHER_WORDS[t.ratio.side]
-    rows[#rows + 1] = { t.wstar, t.runs, stops_text(t.stops), ci(t.width, 3), joined(t.widths, ", "), ci(t.ratio, 3),
-      verdict, #t.rejected > 0 and joined(t.rejected, ", ") or "", joined(t.dense_rank, ", "), ci(t.acc, 4),
-      ci(t.dense_acc, 4) }
+    rows[#rows + 1] = { t.wstar, t.arm, t.start or "", t.runs, stops_text(t.stops), ci(t.landing, 3),
+      joined(t.landings, ", "), ci(t.landing_ratio, 3), TARGET_WORDS[t.target], string.format("%d of %d", t.in_target,
+      t.runs), ci(t.width, 3), #t.dense_rank > 0 and joined(t.dense_rank, ", ") or "", ci(t.acc, 4), ci(t.dense_acc, 4) }
     if t.runs > 0 then
-      lines[#lines + 1] = string.format("- w* = %d: the loop ended at width %s (per seed %s; stops: %s%s); final / w* "
-        .. "%s%s: %s.", t.wstar, ci(t.width, 3), joined(t.widths, ", "), stops_text(t.stops), #t.rejected > 0
-        and string.format("; the widths that fell below the margin: %s", joined(t.rejected, ", ")) or "", ci(t.ratio, 3),
-        t.ratio.lo and string.format(" (interval %.2f to %.2f)", t.ratio.lo, t.ratio.hi) or "", verdict)
+      lines[#lines + 1] = string.format("- w* = %d, %s (start %s): landed at width %s (per seed %s; stops: %s); "
+        .. "landing / w* %s%s: %s, %d of %d runs in [%g, %g]; %d fixed point%s.", t.wstar, t.arm, tostring(t.start),
+        ci(t.landing, 3), joined(t.landings, ", "), stops_text(t.stops), ci(t.landing_ratio, 3), t.landing_ratio.lo
+        and string.format(" (interval %.2f to %.2f)", t.landing_ratio.lo, t.landing_ratio.hi) or "",
+        TARGET_WORDS[t.target], t.in_target, t.runs, t0.lo, t0.hi, t.fixed_points, t.fixed_points == 1 and "" or "s")
     end
   end
-  d:add(doc.md_table({ "w*", "runs", "stops", "final width", "per seed", "final / w*", "verdict",
-    "width rejected at the margin", "dense rank (layer 1)", "final test acc", "dense test acc" }, rows))
+  d:add(doc.md_table({ "w*", "arm", "start", "runs", "stops", "landing", "per seed", "landing / w*", "target",
+    "runs in target", "final width", "dense rank (layer 1)", "final test acc", "dense test acc" }, rows))
   d:p(table.concat(lines, "\n"))
+end
+
+-- The image task's start-narrow arm (facts f.image_narrow).
+local function narrow_section(d, f)
+  local n, s = f.image_narrow.narrow, f.image_narrow.from_dense
+  d:p(string.format("The loop started at hidden widths %s under constant decay (policy `%s`, width measure %s), "
+    .. "beside the loop from the dense network under the same decay. A narrow run has no margin stop; it ends at a "
+    .. "fixed point or the cap.", n.start, f.policy, f.width_measure))
+  local rows = {}
+  local function row(name, x)
+    rows[#rows + 1] = { name, x.runs, stops_text(x.stops), ci(x.iterations, 2), table.concat(x.landings, ", "),
+      ci(x.landing_first, 3), table.concat(x.widths, ", "), ci(x.param_frac, 3), ci(x.acc_frac, 4) }
+  end
+  row("from " .. n.start, n)
+  if s then row("from dense", s) end
+  d:add(doc.md_table({ "arm", "runs", "stops", "iterations", "landing widths (per seed)", "landing, first layer",
+    "final widths (within the margin)", "final parameters / dense", "final test acc / dense" }, rows))
+  d:p(string.format("%d of %d narrow runs ended wider than they started in some layer.%s", n.grew, n.runs, s and
+    string.format(" Their first hidden layer landed at %s against %s from the dense network (the landing: the last "
+    .. "trained network, before any margin stop).", ci(n.landing_first, 3), ci(s.landing_first, 3)) or ""))
 end
 
 local function iterations_section(d, f)
@@ -349,6 +377,10 @@ function M.text(f)
   if #f.teacher > 0 then
     d:h(2, "Ground truth: teacher MLPs of known hidden width")
     teacher_section(d, f)
+  end
+  if f.image_narrow then
+    d:h(2, "Widening: the image task started narrow")
+    narrow_section(d, f)
   end
   d:h(2, "Iterations")
   iterations_section(d, f)
@@ -413,9 +445,10 @@ local function draw_figures(out, o, plan, done, f, a, rows_by_id)
     end
   end
   if #a.teacher_points > 0 then
-    figs[#figs + 1] = { file = "teacher_widths.png", fig = figures.teacher(a.teacher_points, o.teacher_widths, o),
-      caption = "Each teacher run's final width (first hidden layer) against the teacher's hidden width w*; the line "
-        .. "is width = w*." }
+    figs[#figs + 1] = { file = "teacher_widths.png", fig = figures.teacher(a.teacher_points, o.teacher_widths, o, f.target),
+      caption = "Each teacher run's landing (the first hidden layer's width in its last trained network), from the "
+        .. "dense student and from a narrow start, against the teacher's hidden width w*; the line is width = w*, the "
+        .. "band the target [0.8, 1.25] x w*." }
   end
   local drawn = figures.draw_all(out, figs)
   local list = {}
@@ -445,7 +478,7 @@ function M.write_all(out, o, plan, done, ctx)
   end
   local records = p2facts.records
   local all_loops = records(plan, done, "iterate")
-  for _, kind in ipairs { "inherit", "halve" } do
+  for _, kind in ipairs { "inherit", "narrow", "halve" } do
     for _, r in ipairs(records(plan, done, kind)) do all_loops[#all_loops + 1] = r end
   end
   local loops = loop_rows(out, all_loops)

@@ -6,6 +6,7 @@
 -- decay 5e-3, on 5,000 Fashion-MNIST images; no iteration may stop before its weight-decay
 -- horizon reaches 4, then it stops when every layer's energy rank (tau 0.99) has settled;
 -- then 5 cooldown epochs at lr 0.01 before accuracy and ranks are read.
+local rh = require "rankhost"
 local regime = require "common.regime"
 
 local M = {}
@@ -51,8 +52,19 @@ M.SPEC = regime.splice {
   { name = "weight-decay", type = "number", default = 5e-3, min = 0,
     help = "weight decay of the dense network (iteration 0; schedules start here)" },
   -- ---- the loop ----
-  { name = "policy", type = "string", default = "energy", metavar = "FILE",
-    help = "prune policy: a name in scripts/problem2/policies (energy, relative, numerical, effective, fraction, widen) or a path" },
+  { name = "policy", type = "string", default = "calibrated", metavar = "FILE",
+    help = "width policy: a name in scripts/problem2/policies (calibrated, energy, relative, numerical, effective, "
+      .. "fraction, widen) or a path" },
+  { name = "width-measure", type = "choice", choices = rh.rank.measure_names, default = "gap_full",
+    help = "calibrated policy: the rank measure that sets each width (gap_full: the gap rank with the tail step, "
+      .. "which can reach a layer's width; docs/calibration.md)" },
+  { name = "narrow", type = "bool", default = true,
+    help = "the start-narrow arm: a loop under constant decay from a network below w* (--narrow-fraction x w* on the "
+      .. "teacher tasks, --narrow-hidden on the image task), which the policy must grow" },
+  { name = "narrow-hidden", type = "ints", default = { 16, 16 }, min = 1, metavar = "W,...",
+    help = "start-narrow arm: the image task's starting hidden widths" },
+  { name = "narrow-fraction", type = "number", default = 0.25, min = 0, max = 1,
+    help = "start-narrow arm: the teacher tasks start at max(1, floor(fraction x w*)) in every hidden layer" },
   { name = "schedule", type = "strings", default = { "gamma:0.5", "constant", "gamma:2" }, metavar = "S[:G],...",
     help = "the weight-decay variants, one run each: a name in scripts/problem2/schedules (constant, gamma, cosine) "
       .. "or a path, optionally :G to set --gamma for that variant" },
@@ -75,7 +87,7 @@ M.SPEC = regime.splice {
   { name = "fraction", type = "number", default = 0.5, min = 0, help = "fraction policy: width kept per iteration" },
   { name = "saturation", type = "number", default = 0.9, min = 0,
     help = "widen policy: energy rank / width that counts as saturated" },
-  { name = "widen", type = "number", default = 1.5, min = 1, help = "widen policy: growth factor of a saturated layer" },
+  { name = "widen", type = "number", default = 1.5, min = 1, help = "widen and calibrated policies: growth factor of a saturated layer" },
   { name = "param", type = "strings", default = {}, metavar = "K=V,...",
     help = "extra key=value settings for a policy or schedule of your own (ctx.options.params)" },
   { name = "sample", type = "int", default = 1000, min = 1, help = "training samples for the least-squares refit of --init qr|norm" },
@@ -85,7 +97,8 @@ M.SPEC = regime.splice {
   { name = "teacher-widths", type = "ints", default = { 8, 32, 128 }, min = 1, metavar = "W,W,...",
     help = "teacher tasks: hidden widths w* of the teacher MLPs (none: no teacher task)" },
   { name = "teacher-dim", type = "int", default = 128, min = 2, help = "teacher tasks: input dimension" },
-  { name = "teacher-n", type = "int", default = 20000, min = 10, help = "teacher tasks: training samples" },
+  { name = "teacher-n", type = "int", default = 60000, min = 10,
+    help = "teacher tasks: training samples (at 20,000 the dense student falls short of the teacher: docs/problem2.md)" },
   { name = "teacher-test", type = "int", default = 10000, min = 1, help = "teacher tasks: test samples" },
   { name = "teacher-val", type = "int", default = 2000, min = 1, help = "teacher tasks: validation samples" },
   { name = "teacher-hidden", type = "ints", default = { 256 }, min = 1, metavar = "W,...",
@@ -98,7 +111,7 @@ M.SPEC = regime.splice {
 -- Settings that change what a run computes: a study may only be continued under the same
 -- ones. The counts (seeds, variants, teacher widths) may grow; --baselines may be turned on.
 M.RUN_KEYS = regime.run_keys { "dataset", "data_dir", "train_size", "test_size", "val_size", "teacher_val", "hidden", "seed",
-  "weight_decay", "horizon_epochs", "policy", "init", "inherit", "max_iters", "margin", "fp_slack",
+  "weight_decay", "horizon_epochs", "policy", "width_measure", "narrow_hidden", "narrow_fraction", "init", "inherit", "max_iters", "margin", "fp_slack",
   "fp_rel_slack", "min_width", "tau", "tol", "gamma", "wd_final", "fraction", "saturation", "widen", "param", "sample",
   "teacher_dim", "teacher_n", "teacher_test", "teacher_hidden", "teacher_max_iters" }
 
@@ -116,6 +129,9 @@ function M.check(o)
     end
   end
   if #o.teacher_widths > 0 and #o.teacher_hidden == 0 then return "--teacher-hidden: give the student's hidden widths" end
+  if o.narrow and #o.narrow_hidden ~= #o.hidden then
+    return string.format("--narrow-hidden: give %d widths, one per --hidden layer (got %d)", #o.hidden, #o.narrow_hidden)
+  end
 end
 
 return M

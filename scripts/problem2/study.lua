@@ -30,7 +30,7 @@ end
 
 -- study.trainer(env) -> function(run) -> record. env = {options, tasks, rules, policy,
 -- variants (by id: {schedule, options}), halve ({policy, schedule, options}: the rank-blind
--- loop), done (records by id), dir, say}.
+-- loop), narrow ({schedule, options}: the start-narrow arm, constant decay), done (records by id), dir, say}.
 function M.trainer(env)
   local function checkpoint(id) return env.dir .. "/checkpoints/" .. id .. ".safetensors" end
   return function(run)
@@ -45,8 +45,8 @@ function M.trainer(env)
       return { id = run.id, kind = run.kind, task = run.task, seed_index = run.seed_index, variant = run.variant,
         skipped = why }
     end
-    if run.kind == "iterate" or run.kind == "inherit" or run.kind == "halve" then
-      local v = run.kind == "halve" and env.halve or env.variants[run.variant]
+    if run.kind == "iterate" or run.kind == "inherit" or run.kind == "halve" or run.kind == "narrow" then
+      local v = (run.kind == "halve" and env.halve) or (run.kind == "narrow" and env.narrow) or env.variants[run.variant]
       renv.policy, renv.schedule, renv.variant_options = v.policy or env.policy, v.schedule, v.options
       renv.max_iters = run.task == "img" and env.options.max_iters or env.options.teacher_max_iters
       renv.dense, renv.dense_checkpoint = d, checkpoint(d.id)

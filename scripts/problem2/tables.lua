@@ -63,7 +63,7 @@ function M.pareto(points)
   return PARETO_HEADER, out
 end
 
-local LOOP_HEADER = { "run", "task", "wstar", "variant", "seed", "stop", "iterations", "final_iteration",
+local LOOP_HEADER = { "run", "kind", "task", "wstar", "variant", "seed", "stop", "iterations", "final_iteration",
   "final_widths", "final_parameters", "final_test_acc", "dense_test_acc", "dense_parameters", "total_seconds",
   "dense_seconds", "acc_vs_dense", "params_vs_dense", "time_vs_dense", "flops_vs_dense", "next_widths", "stop_text",
   "init", "final_val_acc" }
@@ -71,7 +71,7 @@ local LOOP_HEADER = { "run", "task", "wstar", "variant", "seed", "stop", "iterat
 function M.loops(list)
   local out = {}
   for _, r in ipairs(list) do
-    out[#out + 1] = { r.id, r.task, r.wstar or "", r.variant, r.seed_index, r.stop, r.iterations, r.final_iteration,
+    out[#out + 1] = { r.id, r.kind, r.task, r.wstar or "", r.variant, r.seed_index, r.stop, r.iterations, r.final_iteration,
       joined(r.final.widths, ";"), r.final.parameters, r.final.test_acc, r.dense_test_acc, r.dense_parameters,
       r.total_seconds, r.dense_seconds, r.final.test_acc / r.dense_test_acc, r.final.parameters / r.dense_parameters,
       r.total_seconds / r.dense_seconds, r.total_flops / r.dense_flops, r.next_widths and joined(r.next_widths, ";") or "",
@@ -95,14 +95,19 @@ function M.baselines(list)
   return BASE_HEADER, out
 end
 
-local TEACHER_HEADER = { "wstar", "runs", "stops", "final_width_mean", "final_width_ci95", "final_widths",
-  "width_over_wstar_mean", "width_over_wstar_ci95", "verdict", "dense_rank_layer1", "final_test_acc", "dense_test_acc" }
+local TEACHER_HEADER = { "wstar", "arm", "start", "runs", "stops", "landing_mean", "landing_ci95", "landings",
+  "landing_over_wstar_mean", "landing_over_wstar_ci95", "target", "runs_in_target", "fixed_points", "final_width_mean",
+  "final_width_ci95", "final_widths", "width_over_wstar_mean", "width_over_wstar_ci95", "verdict", "dense_rank_layer1",
+  "final_test_acc", "dense_test_acc" }
 
 function M.teacher(trows)
   local out = {}
   for _, t in ipairs(trows) do
-    out[#out + 1] = { t.wstar, t.runs, stops_text(t.stops), t.width.mean or "", t.width.half or "", joined(t.widths, ";"),
-      t.ratio.mean or "", t.ratio.half or "", M.TEACHER_WORDS[t.ratio.side], joined(t.dense_rank, ";"), t.acc.mean or "", t.dense_acc.mean or "" }
+    out[#out + 1] = { t.wstar, t.arm, t.start or "", t.runs, stops_text(t.stops), t.landing.mean or "",
+      t.landing.half or "", joined(t.landings, ";"), t.landing_ratio.mean or "", t.landing_ratio.half or "", t.target,
+      t.in_target, t.fixed_points, t.width.mean or "", t.width.half or "", joined(t.widths, ";"), t.ratio.mean or "",
+      t.ratio.half or "", M.TEACHER_WORDS[t.ratio.side], joined(t.dense_rank, ";"), t.acc.mean or "",
+      t.dense_acc.mean or "" }
   end
   return TEACHER_HEADER, out
 end

@@ -2,7 +2,9 @@
 -- (every layer's next width within max(slack, rel_slack x width)), the refusal of bad policy
 -- output with a message naming the policy file, the iteration and the layer, the variant
 -- syntax SCHEDULE[:GAMMA], the widen policy's trigger (a layer whose energy rank reaches --saturation x
--- width grows by --widen, at the threshold too; the others shrink to it), and Cuttlefish's rank choice.
+-- width grows by --widen, at the threshold too; the others shrink to it), the calibrated policy's
+-- (a layer whose gap_full rank fills its width grows past the fixed-point slack unless a wider
+-- network of the run used no more, which makes the fixed point), and Cuttlefish's rank choice.
 local T = require "testlib"
 local rh = require "rankhost"
 local src = os.getenv("RH_SOURCE") or ".."
@@ -93,6 +95,49 @@ do
   T.eq(w[3], 3, "not saturated: shrinks to its energy rank")
   wctx.options.saturation = 0.95
   T.eq(widen.widths(st, wctx)[2], 9, "--saturation 0.95: 9 < 9.5, the layer shrinks to 9")
+end
+
+-- ---- the calibrated policy (the default): width = the --width-measure rank; a layer whose
+-- rank reaches min(width, inputs) grows past the fixed-point slack, unless a wider network of
+-- this run already measured a rank at most its width ----
+do
+  local cal = assert(plugins.load("policy", dir, "policies", "calibrated", "widths"))
+  local copt = { tau = 0.99, tol = 1e-3, widen = 1.5, fp_slack = 1, fp_rel_slack = 0.1, width_measure = "gap_full" }
+  local cctx = { options = copt, history = {} }
+  -- layer 1: 10 neurons, 10 comparable values (all used: gap_full 10, saturated); layer 2: a
+  -- clear gap after 2 (gap_full 2); layer 3: 10 neurons on 6 inputs, all 6 used (its rank is
+  -- bounded by its inputs: growing adds none); layer 4: 2 neurons, both used
+  local used = rh.tensor { 1, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55 }
+  local two = rh.tensor { 10, 9, 1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3 }
+  local six = rh.tensor { 1, 0.9, 0.8, 0.7, 0.6, 0.5 }
+  local pair = rh.tensor { 1, 0.8 }
+  local st = measure.stats({ { neurons = 10 }, { neurons = 10 }, { neurons = 10 }, { neurons = 2 } },
+    { used, two, six, pair }, { { 10, 784 }, { 10, 10 }, { 10, 6 }, { 2, 10 } }, copt)
+  T.eq(st[1].rank.gap_full, 10, "all 10 directions used: gap_full 10 (the drop from 0.55 to the floor 0.05 wins)")
+  T.ok(st[1].rank.gap < 10, "gap cannot say 10 of 10")
+  T.eq(st[2].rank.gap_full, 2, "a clear gap after 2")
+  T.eq(st[3].rank.gap_full, 6, "6 of 6 inputs used")
+  local w = plugins.widths(cal, st, { iteration = 1, options = copt, history = {} }, 1)
+  T.eq(w[1], 15, "saturated: widens by 1.5 to 15")
+  T.eq(w[2], 2, "not saturated: shrinks to its gap_full rank")
+  T.eq(w[3], 6, "wider than its inputs: only shrinks, to 6")
+  T.eq(w[4], 4, "2 neurons, both used: grows past the slack, to max(ceil(3), 2 + 1 + 1) = 4")
+  T.ok(not loop.fixed_point({ 10, 10, 10, 2 }, w, copt.fp_slack, copt.fp_rel_slack), "a growth step is not a fixed point")
+  -- a wider network of this run measured rank 10 for layer 1: it keeps 10 (a fixed point there)
+  cctx.history = { { widths = { 15, 10, 10, 2 }, ranks = { { gap_full = 10 }, { gap_full = 2 }, { gap_full = 6 },
+    { gap_full = 3 } } } }
+  w = plugins.widths(cal, st, { iteration = 2, options = copt, history = cctx.history }, 1)
+  T.eq(w[1], 10, "given 15 it used 10: keeps 10")
+  T.eq(w[4], 4, "layer 4's wider network used 3 > 2: it still grows")
+  T.ok(loop.fixed_point({ 10 }, { w[1] }, copt.fp_slack, copt.fp_rel_slack), "keeping the width is a fixed point")
+  -- --width-measure energy reads the energy rank instead
+  local eopt = {}
+  for k, x in pairs(copt) do eopt[k] = x end
+  eopt.width_measure = "energy"
+  w = plugins.widths(cal, st, { iteration = 1, options = eopt, history = {} }, 1)
+  T.eq(w[2], st[2].rank.energy, "--width-measure energy: the energy rank")
+  T.raises("--width-measure nosuch gave no rank for layer 1", cal.widths, st,
+    { options = { width_measure = "nosuch", widen = 1.5 } })
 end
 
 local _, lerr = plugins.load("policy", dir, "policies", "nosuch", "widths")
