@@ -5,8 +5,9 @@
 --   fixed_point  every layer's next width is within max(--fp-slack, --fp-rel-slack x width)
 --                of its width: the next iteration would keep the widths;
 --   margin       validation accuracy fell more than --margin below the dense network's (the
---                network before it is the run's final one; not for a start-narrow run, run.start,
---                which trains its own iteration 0 at those widths and must grow);
+--                network before it is the run's final one); a start-narrow run (run.start),
+--                which trains its own iteration 0 at those widths and begins below the dense
+--                accuracy, reads the best validation accuracy of its earlier iterations instead;
 --   cap          --max-iters iterations were trained;
 --   diverged     a training diverged.
 -- No choice reads the test set: the margin reads validation accuracy (task.val), the fixed
@@ -85,15 +86,25 @@ end
 
 local function joined(w) return table.concat(w, "-") end
 
+-- The validation accuracy the margin reads for the last of `rows`: the dense network's, or
+-- for a start-narrow run (which begins below it) the best of the run's earlier iterations.
+function M.margin_reference(rows, dense, narrow)
+  if not narrow then return dense.val_acc end
+  local best = -math.huge
+  for i = 1, #rows - 1 do if rows[i].val_acc and rows[i].val_acc > best then best = rows[i].val_acc end end
+  return best
+end
+
 -- The words for how a run stopped.
-local function stop_text(stop, rows, next_widths, o, dense_acc)
+local function stop_text(stop, rows, next_widths, o, dense_acc, narrow)
   local last = rows[#rows]
   if stop == "fixed_point" then
     return string.format("fixed point after iteration %d: the policy's next widths %s are within max(%g, %g x width) "
       .. "of %s", last.iteration, joined(next_widths), o.fp_slack, o.fp_rel_slack, joined(last.widths))
   elseif stop == "margin" then
-    return string.format("margin: iteration %d's validation accuracy %.4f fell more than %g below the dense network's "
-      .. "%.4f", last.iteration, last.val_acc, o.margin, dense_acc)
+    return string.format("margin: iteration %d's validation accuracy %.4f fell more than %g below %s %.4f",
+      last.iteration, last.val_acc, o.margin, narrow and "the best earlier iteration's" or "the dense network's",
+      dense_acc)
   elseif stop == "cap" then
     return string.format("cap: %d iterations, and the policy's next widths %s still differ from %s", last.iteration,
       joined(next_widths), joined(last.widths))
@@ -140,8 +151,7 @@ function M.run(run, env)
     local last = rows[#rows]
     local k = last.iteration
     if last.diverged then stop = "diverged"; break end
-    -- a start-narrow run begins below the dense accuracy: it has no margin stop
-    if k > 0 and not run.start and last.val_acc < dense.val_acc - o.margin then stop = "margin"; break end
+    if k > 0 and last.val_acc < M.margin_reference(rows, dense, run.start) - o.margin then stop = "margin"; break end
     local stats = measure.stats(last.layers, last.svals, last.shapes, o)
     local ctx = { iteration = k + 1, history = M.without_test(rows), widths = last.widths,
       options = env.variant_options, dataset = { name = task.name, train = task.train, val = task.val } }
@@ -186,7 +196,7 @@ function M.run(run, env)
   return { id = run.id, kind = run.kind, init = run.init or o.init, task = run.task, wstar = run.wstar, variant = run.variant,
     start = run.start,
     seed_index = run.seed_index, dense = run.dense, stop = stop, stop_text = stop_text(stop, rows, next_widths, o,
-      dense.val_acc), iterations = rows[#rows].iteration, final_iteration = final.iteration,
+      M.margin_reference(rows, dense, run.start), run.start ~= nil), iterations = rows[#rows].iteration, final_iteration = final.iteration,
     final = { widths = final.widths, neurons = final.neurons, layers = final.layers, parameters = final.parameters,
       test_acc = final.test_acc, val_acc = final.val_acc, train_acc = final.train_acc, cum_seconds = final.cum_seconds },
     next_widths = next_widths, last_widths = rows[#rows].widths, total_seconds = rows[#rows].cum_seconds, total_flops = rows[#rows].cum_flops,

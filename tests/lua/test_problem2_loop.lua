@@ -25,6 +25,16 @@ T.ok(fp({ 5 }, { 6 }, 1, 0.1), "growing by one neuron is within the absolute sla
 T.ok(not fp({ 5 }, { 7 }, 1, 0.1), "growing by two is not")
 T.ok(not fp({ 64, 12 }, { 64 }, 5, 1), "a different number of layers is never a fixed point")
 
+-- ---- the margin's reference: the dense network's validation accuracy, or for a start-narrow
+-- run (which begins below it) the best of its earlier iterations ----
+local mrows = { { val_acc = 0.70 }, { val_acc = 0.82 }, { val_acc = 0.78 }, { val_acc = 0.10 } }
+T.eq(loop.margin_reference(mrows, { val_acc = 0.85 }, nil), 0.85, "a run from the dense network: the dense accuracy")
+T.eq(loop.margin_reference(mrows, { val_acc = 0.85 }, { 4, 4 }), 0.82, "a narrow run: its best earlier iteration")
+T.ok(mrows[4].val_acc < loop.margin_reference(mrows, { val_acc = 0.85 }, { 4, 4 }) - 0.02,
+  "a narrow run that collapses (0.10 after 0.82) stops at the margin")
+T.ok(not (mrows[3].val_acc < loop.margin_reference({ mrows[1], mrows[2], mrows[3] }, { val_acc = 0.85 }, { 4 }) - 0.05),
+  "0.78 after 0.82 is within a margin of 0.05")
+
 -- ---- policy output ----
 local pol = { path = "/tmp/my_policy.lua" }
 local cw = plugins.checked_widths

@@ -126,7 +126,7 @@ check "the report compares inherited with fresh" \
   "grep -q 'Inherited weights against fresh initialisation' $TMP/inh/report.md && grep -q 'paired by seed, n = 3' $TMP/inh/report.md"
 
 # the start-narrow arm under the default (calibrated) policy: the image task from 16-16 and the
-# teacher from floor(0.25 x w*) = 1, under constant decay, no margin stop
+# teacher from floor(0.25 x w*) = 1, under constant decay (its margin reads its own best iteration)
 "$RANKHOST" "$P2" "${TINY[@]}" --narrow --policy calibrated --schedule constant --no-baselines --max-iters 3 \
   --teacher-max-iters 3 --out "$TMP/narrow" > "$TMP/log7" 2>&1
 check "the narrow arm exits 0" "[ $? -eq 0 ]" || cat "$TMP/log7"
@@ -134,7 +134,6 @@ check "a narrow run per seed and task" "grep -q '6 narrow' $TMP/log7 && [ \$(gre
 check "its iteration 0 is its own start" "grep -q '^p2-1-img-s1-narrow,img,constant,1,0,16;16,' $TMP/narrow/iterations.csv \
   && grep -q '^p2-1-t4-s1-narrow,t4,constant,1,0,1,' $TMP/narrow/iterations.csv \
   && [ -s $TMP/narrow/checkpoints/p2-1-img-s1-narrow/iter-0.safetensors ]"
-check "a narrow run never stops at the margin" "! grep -q '^p2-1-[a-z0-9]*-s[123]-narrow,narrow,.*,margin,' $TMP/narrow/loops.csv"
 check "a teacher of width 1 used fully grows past the slack" "grep -q '^p2-1-t4-s[123]-narrow,t4,constant,[123],1,[3-9],' $TMP/narrow/iterations.csv"
 check "the teacher table has both arms and the target" "grep -q '^4,from narrow,1,3,' $TMP/narrow/teacher.csv \
   && head -1 $TMP/narrow/teacher.csv | grep -q ',landing_over_wstar_mean,landing_over_wstar_ci95,target,runs_in_target,'"
