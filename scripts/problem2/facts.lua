@@ -105,7 +105,23 @@ local function variant_summaries(plan, done, ctx, rows_by_id)
       local _, inh_params = ratios(inh_runs, "params")
       local _, fresh_val = ratios(runs, "val")
       local _, inh_val = ratios(inh_runs, "val")
+      -- at the same widths: the twins' iteration 1 (both cut from the same dense network to the
+      -- widths the policy read from it), test accuracy by seed
+      local function first(list)
+        local by, widths = {}, {}
+        for _, r in ipairs(list) do
+          local row = rows_by_id[r.id] and rows_by_id[r.id][2]
+          if row and row.test_acc then by[r.seed_index], widths[r.seed_index] = row.test_acc, joined(row.widths) end
+        end
+        return by, widths
+      end
+      local f1, fw = first(runs)
+      local i1, iw = first(inh_runs)
+      local same = 0
+      for seed, w in pairs(fw) do if iw[seed] == w then same = same + 1 end end
       inherited = { loop = inh, init = inh_runs[1].init, stops = stop_counts(inh_runs),
+        first_vs_fresh = facts.against(paired(f1, i1)), first_same_widths = same,
+        final_same_size = stats.mean(paired(fresh_params, inh_params)) == 0,
         vs_fresh = facts.against(paired(loop_seeds, inh_seeds)),
         params_vs_fresh = facts.against(paired(fresh_params, inh_params)),
         val_vs_fresh = facts.against(paired(fresh_val, inh_val)) }
@@ -202,15 +218,20 @@ local function teacher_rows(plan, done, o)
       local lratio = facts.against(values(runs, function(r) return r.last_widths[1] / w end), 1)
       if lratio.half then lratio.lo, lratio.hi = lratio.mean - lratio.half, lratio.mean + lratio.half end
       lratio.target, lratio.target_rule = verdicts.in_target(lratio), verdicts.TARGET_RULE
+      ratio.target, ratio.target_rule = verdicts.in_target(ratio), verdicts.TARGET_RULE
       local t = verdicts.TEACHER_TARGET
+      local function count_in(f)
+        return #values(runs, function(r)
+          local q = f(r) / w
+          return (q >= t.lo and q <= t.hi) and q or nil
+        end)
+      end
       out[#out + 1] = { wstar = w, arm = a.arm, kind = a.kind, runs = #runs, stops = stop_counts(runs),
         start = runs[1] and (runs[1].start and runs[1].start[1] or o.teacher_hidden[1]) or nil,
         width = iv(widths), widths = widths, ratio = ratio, landing = iv(landings), landings = landings,
         landing_ratio = lratio, target = lratio.target,
-        in_target = #values(runs, function(r)
-          local q = r.last_widths[1] / w
-          return (q >= t.lo and q <= t.hi) and q or nil
-        end),
+        in_target = count_in(function(r) return r.last_widths[1] end),
+        final_target = ratio.target, final_in_target = count_in(function(r) return r.final.widths[1] end),
         fixed_points = stop_counts(runs).fixed_point or 0, dense_rank = dense_rank,
         rejected = values(runs, function(r) return r.stop == "margin" and r.last_widths[1] or nil end),
         acc = iv(values(runs, function(r) return r.final.test_acc end)),

@@ -134,12 +134,18 @@ local function headline(d, f)
   if pw then d:p("**On the Pareto fronts** (every method's networks, below): " .. pw) end
   local inh = best.inherited
   if inh then
+    local at = inh.first_vs_fresh
     d:p(string.format("**Inherited weights** (each iteration from the previous network cut to the new widths by %s, "
-      .. "not a fresh initialisation), same variant: against the fresh loop's final network (paired by seed, n = %d) "
-      .. "its test accuracy %s%s; it keeps %s of the dense network's parameters (fresh: %s).", inh.init,
-      inh.vs_fresh.n or 0, diff_words(inh.vs_fresh, "higher", "lower"),
-      (inh.vs_fresh.side == "above" or inh.vs_fresh.side == "below") and (": **" .. INHERIT_WORDS[inh.vs_fresh.side]
-        .. "**") or "", ci(inh.loop.param_frac, 3), ci(s.param_frac, 3)))
+      .. "not a fresh initialisation), same variant: **at the same widths** (each twin's iteration 1, cut from the "
+      .. "same dense network; equal widths in %d of %d seeds) its test accuracy %s%s. Against the fresh loop's "
+      .. "final network (paired by seed, n = %d) its final network's test accuracy %s%s; it keeps %s of the dense "
+      .. "network's parameters (fresh: %s)%s.", inh.init, inh.first_same_widths, at.n or 0,
+      diff_words(at, "higher", "lower"), (at.side == "above" or at.side == "below") and (": **"
+        .. INHERIT_WORDS[at.side] .. "** there") or "", inh.vs_fresh.n or 0, diff_words(inh.vs_fresh, "higher", "lower"),
+      (inh.final_same_size and (inh.vs_fresh.side == "above" or inh.vs_fresh.side == "below")) and (": **"
+        .. INHERIT_WORDS[inh.vs_fresh.side] .. "**") or "", ci(inh.loop.param_frac, 3), ci(s.param_frac, 3),
+      inh.final_same_size and "" or ", so that difference mixes in the networks' sizes and says nothing of "
+        .. "inheriting alone"))
   end
 end
 
@@ -232,13 +238,16 @@ local function inherit_section(d, f)
   for _, s in ipairs(f.variants) do
     local h = s.inherited
     if h then
-      rows[#rows + 1] = { s.label, h.init, stops_text(s.stops), stops_text(h.stops), ci(s.loop.acc_frac, 4),
-        ci(h.loop.acc_frac, 4), ci(h.vs_fresh, 3), ci(s.loop.param_frac, 3), ci(h.loop.param_frac, 3),
-        ci(h.params_vs_fresh, 3), ci(s.loop.time_mult, 3), ci(h.loop.time_mult, 3) }
-      lines[#lines + 1] = string.format("- %s: test accuracy inherited minus fresh %s (paired by seed, n = %d): "
-        .. "**%s**; parameters / dense inherited minus fresh %s; validation accuracy inherited minus fresh %s.",
-        s.label, ci(h.vs_fresh, 3), h.vs_fresh.n or 0, INHERIT_WORDS[h.vs_fresh.side] or tostring(h.vs_fresh.side),
-        ci(h.params_vs_fresh, 3), ci(h.val_vs_fresh, 3))
+      rows[#rows + 1] = { s.label, h.init, ci(h.first_vs_fresh, 3), stops_text(s.stops), stops_text(h.stops),
+        ci(s.loop.acc_frac, 4), ci(h.loop.acc_frac, 4), ci(h.vs_fresh, 3), ci(s.loop.param_frac, 3),
+        ci(h.loop.param_frac, 3), ci(h.params_vs_fresh, 3), ci(s.loop.time_mult, 3), ci(h.loop.time_mult, 3) }
+      lines[#lines + 1] = string.format("- %s: at the same widths (iteration 1, equal in %d of %d seeds) test accuracy "
+        .. "inherited minus fresh %s: **%s**; final networks: test accuracy inherited minus fresh %s (paired by seed, "
+        .. "n = %d): %s; parameters / dense inherited minus fresh %s; validation accuracy inherited minus fresh %s.",
+        s.label, h.first_same_widths, h.first_vs_fresh.n or 0, ci(h.first_vs_fresh, 3),
+        INHERIT_WORDS[h.first_vs_fresh.side] or tostring(h.first_vs_fresh.side), ci(h.vs_fresh, 3), h.vs_fresh.n or 0,
+        h.final_same_size and (INHERIT_WORDS[h.vs_fresh.side] or tostring(h.vs_fresh.side))
+          or "of networks of different sizes, not a test of inheriting", ci(h.params_vs_fresh, 3), ci(h.val_vs_fresh, 3))
     end
   end
   if #rows == 0 then
@@ -246,9 +255,11 @@ local function inherit_section(d, f)
     return
   end
   d:p("The same loop run twice from each dense network: each iteration from a fresh initialisation (the variants "
-    .. "above), and from the previous network cut to the new widths (inherited). Final networks, ratios to the dense "
-    .. "network of the seed; differences inherited minus fresh paired by seed, mean ± 95% interval.")
-  d:add(doc.md_table({ "variant", "surgery", "stops (fresh)", "stops (inherited)", "acc / dense (fresh)",
+    .. "above), and from the previous network cut to the new widths (inherited). Iteration 1 of the twins has the "
+    .. "same widths (the policy read the same dense network), so its difference is inheriting's alone; the final "
+    .. "networks may differ in size. Ratios to the dense network of the seed; differences inherited minus fresh "
+    .. "paired by seed, mean ± 95% interval.")
+  d:add(doc.md_table({ "variant", "surgery", "iteration 1 acc: inherited minus fresh", "stops (fresh)", "stops (inherited)", "acc / dense (fresh)",
     "acc / dense (inherited)", "acc: inherited minus fresh", "params / dense (fresh)", "params / dense (inherited)",
     "params: inherited minus fresh", "time / dense (fresh)", "time / dense (inherited)" }, rows))
   d:p(table.concat(lines, "\n"))
@@ -286,24 +297,29 @@ local function teacher_section(d, f)
     .. "**from dense** (the loop from the dense student) and **from narrow** (a student started below w*, which the "
     .. "policy must grow). The **landing** is the first hidden layer's width in the run's last trained network (the "
     .. "width policy's last answer, a margin stop or not); the **final width** that of the last network within the "
-    .. "margin (a narrow run has no margin stop). The target is landing / w* in [%g, %g]: its 95%% interval inside "
-    .. "it, wholly outside it, or overlapping it. Dense rank: the %s rank of the dense student's first layer, per "
+    .. "margin (the dense network's accuracy for a run from dense, the best earlier iteration's for a narrow run). "
+    .. "The target is landing / w* in [%g, %g] (and the same for the final width): its 95%% interval inside it, "
+    .. "wholly outside it, or overlapping it. Dense rank: the %s rank of the dense student's first layer, per "
     .. "seed.", f.teacher_variant or "teacher", t0.lo, t0.hi, f.width_measure))
   local rows, lines = {}, {}
   for _, t in ipairs(f.teacher) do
     rows[#rows + 1] = { t.wstar, t.arm, t.start or "", t.runs, stops_text(t.stops), ci(t.landing, 3),
       joined(t.landings, ", "), ci(t.landing_ratio, 3), TARGET_WORDS[t.target], string.format("%d of %d", t.in_target,
-      t.runs), ci(t.width, 3), #t.dense_rank > 0 and joined(t.dense_rank, ", ") or "", ci(t.acc, 4), ci(t.dense_acc, 4) }
+      t.runs), ci(t.width, 3), joined(t.widths, ", "), string.format("%s, %d of %d", TARGET_WORDS[t.final_target],
+      t.final_in_target, t.runs), #t.dense_rank > 0 and joined(t.dense_rank, ", ") or "", ci(t.acc, 4), ci(t.dense_acc, 4) }
     if t.runs > 0 then
       lines[#lines + 1] = string.format("- w* = %d, %s (start %s): landed at width %s (per seed %s; stops: %s); "
-        .. "landing / w* %s%s: %s, %d of %d runs in [%g, %g]; %d fixed point%s.", t.wstar, t.arm, tostring(t.start),
+        .. "landing / w* %s%s: %s, %d of %d runs in [%g, %g]; %d fixed point%s; the final width (within the margin) "
+        .. "%s (per seed %s): %s, %d of %d runs.", t.wstar, t.arm, tostring(t.start),
         ci(t.landing, 3), joined(t.landings, ", "), stops_text(t.stops), ci(t.landing_ratio, 3), t.landing_ratio.lo
         and string.format(" (interval %.2f to %.2f)", t.landing_ratio.lo, t.landing_ratio.hi) or "",
-        TARGET_WORDS[t.target], t.in_target, t.runs, t0.lo, t0.hi, t.fixed_points, t.fixed_points == 1 and "" or "s")
+        TARGET_WORDS[t.target], t.in_target, t.runs, t0.lo, t0.hi, t.fixed_points, t.fixed_points == 1 and "" or "s",
+        ci(t.width, 3), joined(t.widths, ", "), TARGET_WORDS[t.final_target], t.final_in_target, t.runs)
     end
   end
   d:add(doc.md_table({ "w*", "arm", "start", "runs", "stops", "landing", "per seed", "landing / w*", "target",
-    "runs in target", "final width", "dense rank (layer 1)", "final test acc", "dense test acc" }, rows))
+    "runs in target", "final width", "final per seed", "final: target", "dense rank (layer 1)", "final test acc",
+    "dense test acc" }, rows))
   d:p(table.concat(lines, "\n"))
 end
 
@@ -311,8 +327,8 @@ end
 local function narrow_section(d, f)
   local n, s = f.image_narrow.narrow, f.image_narrow.from_dense
   d:p(string.format("The loop started at hidden widths %s under constant decay (policy `%s`, width measure %s), "
-    .. "beside the loop from the dense network under the same decay. A narrow run has no margin stop; it ends at a "
-    .. "fixed point or the cap.", n.start, f.policy, f.width_measure))
+    .. "beside the loop from the dense network under the same decay. A narrow run's margin reads the best validation "
+    .. "accuracy of its earlier iterations (it begins below the dense network's).", n.start, f.policy, f.width_measure))
   local rows = {}
   local function row(name, x)
     rows[#rows + 1] = { name, x.runs, stops_text(x.stops), ci(x.iterations, 2), table.concat(x.landings, ", "),

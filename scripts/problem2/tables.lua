@@ -97,7 +97,8 @@ end
 
 local TEACHER_HEADER = { "wstar", "arm", "start", "runs", "stops", "landing_mean", "landing_ci95", "landings",
   "landing_over_wstar_mean", "landing_over_wstar_ci95", "target", "runs_in_target", "fixed_points", "final_width_mean",
-  "final_width_ci95", "final_widths", "width_over_wstar_mean", "width_over_wstar_ci95", "verdict", "dense_rank_layer1",
+  "final_width_ci95", "final_widths", "width_over_wstar_mean", "width_over_wstar_ci95", "verdict", "final_target",
+  "final_runs_in_target", "dense_rank_layer1",
   "final_test_acc", "dense_test_acc" }
 
 function M.teacher(trows)
@@ -106,7 +107,7 @@ function M.teacher(trows)
     out[#out + 1] = { t.wstar, t.arm, t.start or "", t.runs, stops_text(t.stops), t.landing.mean or "",
       t.landing.half or "", joined(t.landings, ";"), t.landing_ratio.mean or "", t.landing_ratio.half or "", t.target,
       t.in_target, t.fixed_points, t.width.mean or "", t.width.half or "", joined(t.widths, ";"), t.ratio.mean or "",
-      t.ratio.half or "", M.TEACHER_WORDS[t.ratio.side], joined(t.dense_rank, ";"), t.acc.mean or "",
+      t.ratio.half or "", M.TEACHER_WORDS[t.ratio.side], t.final_target, t.final_in_target, joined(t.dense_rank, ";"), t.acc.mean or "",
       t.dense_acc.mean or "" }
   end
   return TEACHER_HEADER, out

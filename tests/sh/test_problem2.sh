@@ -123,7 +123,8 @@ check "inherit qr exits 0" "[ $? -eq 0 ]" || cat "$TMP/log6"
 check "an inherited twin per seed, its iterations by qr" \
   "[ \$(grep -c '^p2-1-img-constant-s[123]-inherit,img,constant,[123],[12],.*,qr,' $TMP/inh/iterations.csv) -eq 6 ]"
 check "the report compares inherited with fresh" \
-  "grep -q 'Inherited weights against fresh initialisation' $TMP/inh/report.md && grep -q 'paired by seed, n = 3' $TMP/inh/report.md"
+  "grep -q 'Inherited weights against fresh initialisation' $TMP/inh/report.md && grep -q 'paired by seed, n = 3' $TMP/inh/report.md \
+   && grep -q 'at the same widths (iteration 1, equal in 3 of 3 seeds)' $TMP/inh/report.md"
 
 # the start-narrow arm under the default (calibrated) policy: the image task from 16-16 and the
 # teacher from floor(0.25 x w*) = 1, under constant decay (its margin reads its own best iteration)
