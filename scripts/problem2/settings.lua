@@ -5,7 +5,9 @@
 -- (docs/problem2.md shows the measurements): SGD at lr 0.1, momentum 0, batch 32, weight
 -- decay 5e-3, on 5,000 Fashion-MNIST images; no iteration may stop before its weight-decay
 -- horizon reaches 4, then it stops when every layer's energy rank (tau 0.99) has settled;
--- then 5 cooldown epochs at lr 0.01 before accuracy and ranks are read.
+-- then 5 cooldown epochs at lr 0.01 before accuracy and ranks are read. The width policy
+-- (calibrated) reads each layer's gap_full rank from the same singular values, and every
+-- (task, seed) also runs a loop started narrow (below w*).
 local rh = require "rankhost"
 local regime = require "common.regime"
 
@@ -17,7 +19,8 @@ M.USAGE = "usage: rankhost scripts/problem2.lua [options]\n"
   .. "Problem 2: iterative rank pruning to a fixed point. Each iteration trains a network until its\n"
   .. "ranks converge, a policy reads the converged ranks and chooses the next widths; the loop ends at a\n"
   .. "fixed point (widths kept within a slack), when accuracy falls by more than --margin, or at\n"
-  .. "--max-iters. Weight-decay variants, baselines at the final widths, teacher tasks of known width;\n"
+  .. "--max-iters. Weight-decay variants, baselines at the final widths, teacher tasks of known width,\n"
+  .. "a loop started narrow (below w*) that the policy must grow;\n"
   .. "--jobs runs independent runs in parallel, and a restart with the same --out continues."
 
 M.SPEC = regime.splice {
