@@ -241,6 +241,26 @@ local function teacher_rows(plan, done, o)
   return out, points
 end
 
+-- Fixed points under constant weight decay: per (task kind, arm), the loop runs and how many
+-- stopped at a fixed point (the image task's constant variant from dense, its narrow runs,
+-- the teachers' runs from dense and from narrow under the teacher variant).
+local function fixed_point_counts(plan, done, o, teacher_variant)
+  local out = {}
+  local function add(name, list)
+    if #list > 0 then out[#out + 1] = { name = name, runs = #list, fixed_points = stop_counts(list).fixed_point or 0 } end
+  end
+  add("image, from dense", records(plan, done, "iterate", "img", "constant"))
+  add("image, from narrow", records(plan, done, "narrow", "img"))
+  local td, tn = {}, {}
+  for _, w in ipairs(o.teacher_widths) do
+    for _, r in ipairs(records(plan, done, "iterate", "t" .. w, teacher_variant)) do td[#td + 1] = r end
+    for _, r in ipairs(records(plan, done, "narrow", "t" .. w)) do tn[#tn + 1] = r end
+  end
+  add("teachers, from dense", td)
+  add("teachers, from narrow", tn)
+  return out
+end
+
 -- The image task's start-narrow arm beside the loop from the dense network under the same
 -- (constant) decay: per seed the start, the final widths, accuracy / dense, and how it stopped.
 local function image_narrow(plan, done)
@@ -483,6 +503,7 @@ function M.build(o, plan, done, ctx, rows_by_id)
     rules_text = train.rule_text(ctx.rules), dense = dense_facts(dense_img), variants = sums,
     best = best and best.variant, headline = headline(best, best_runs), teacher = trows, stops = stop_lines(plan, done),
     width_measure = o.width_measure, target = verdicts.TEACHER_TARGET, image_narrow = image_narrow(plan, done),
+    constant_fixed_points = fixed_point_counts(plan, done, o, ctx.teacher_variant and ctx.teacher_variant.id),
     iterations = iteration_facts(sums, runs_of, rows_by_id),
     pareto = { fronts = pfronts, bar = pbar, rule = "on the means: no other point with at most the cost and at least "
       .. "the accuracy / dense, one strictly", points = #ppoints } }

@@ -116,6 +116,26 @@ local function headline(d, f)
     .. "training time) is %s** on the means: accuracy %s; parameters %s; time %s.", 100 * bar.acc,
     100 * bar.params, bar.time, h.bar.met and "met" or "not met", crit_text(h.bar.acc), crit_text(h.bar.params),
     crit_text(h.bar.time)))
+  local fps = {}
+  for _, c in ipairs(f.constant_fixed_points or {}) do
+    fps[#fps + 1] = string.format("%s %d of %d", c.name, c.fixed_points, c.runs)
+  end
+  if #fps > 0 then
+    d:p(string.format("**Fixed points under constant weight decay** (policy `%s`, width measure %s; the teachers "
+      .. "under their %s variant): %s.", f.policy:match("([^/]+)$") or f.policy, f.width_measure,
+      f.teacher_variant or "teacher", table.concat(fps, "; ")))
+  end
+  local tl = {}
+  for _, t in ipairs(f.teacher or {}) do
+    if t.runs > 0 then
+      tl[#tl + 1] = string.format("w* = %d %s: landing / w* %s, %d of %d runs in target", t.wstar, t.arm,
+        ci(t.landing_ratio, 3), t.in_target, t.runs)
+    end
+  end
+  if #tl > 0 then
+    d:p(string.format("**Where the %s rank lands against the teacher's w*** (target [%g, %g] x w*; the table under "
+      .. "\"Ground truth\"): %s.", f.width_measure, f.target.lo, f.target.hi, table.concat(tl, "; ")))
+  end
   local function said(b)
     return string.format("**%s**: test accuracy %s (%s of dense, %s of its parameters, %s times its time, %s times its "
       .. "FLOPs); against the loop's final network (paired by seed) its accuracy %s", b.kind, ci(b.acc, 4),

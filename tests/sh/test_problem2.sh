@@ -140,6 +140,9 @@ check "the teacher table has both arms and the target" "grep -q '^4,from narrow,
   && head -1 $TMP/narrow/teacher.csv | grep -q ',landing_over_wstar_mean,landing_over_wstar_ci95,target,runs_in_target,'"
 check "the report has the widening section and the width measure" \
   "grep -q 'Widening: the image task started narrow' $TMP/narrow/report.md && grep -q 'width measure gap_full' $TMP/narrow/report.md"
+check "the headline says whether fixed points exist under constant decay and where the rank lands against w*" \
+  "grep -q '^\*\*Fixed points under constant weight decay\*\*.*image, from narrow [0-3] of 3; teachers, from dense [0-3] of 3; teachers, from narrow [0-3] of 3' $TMP/narrow/report.md \
+   && grep -q 'w\* = 4 from narrow: landing / w\* ' $TMP/narrow/report.md"
 
 # --help and usage errors (exit 2, a message naming the option or file)
 "$RANKHOST" "$P2" --help > "$TMP/help"
