@@ -112,8 +112,9 @@ function M.widths(rows_by_variant, nlayers, o)
     ylabel = "width", logy = true, series = series }
 end
 
--- points: list of {wstar, width, arm} (one per run): the landings, one series per arm, with
--- the line width = w* and the target band's edges.
+-- points: list of {wstar, width, arm} (one per run): the landings, one series per arm (the
+-- second arm drawn a little right of w*, the first a little left), with the line width = w*
+-- and the target band's edges.
 function M.teacher(points, wstars, o, target)
   local series, by_arm = {}, {}
   local diag = { name = "width = w*", x = {}, y = {}, line = true }
@@ -122,16 +123,20 @@ function M.teacher(points, wstars, o, target)
   for i, w in ipairs(wstars) do
     diag.x[i], diag.y[i], lo.x[i], lo.y[i], hi.x[i], hi.y[i] = w, w, w, target.lo * w, w, target.hi * w
   end
-  series[1], series[2], series[3] = diag, lo, hi
+  -- the arms' points first (distinct colours), each arm set a little apart along x
+  local arms = 0
   for _, p in ipairs(points) do
     local s = by_arm[p.arm]
     if not s then
-      s = { name = "landing, " .. p.arm, x = {}, y = {} }
+      arms = arms + 1
+      s = { name = "landing, " .. p.arm, x = {}, y = {}, shift = arms == 1 and 0.96 or 1.04 }
       by_arm[p.arm] = s
       series[#series + 1] = s
     end
-    s.x[#s.x + 1], s.y[#s.y + 1] = p.wstar, p.width
+    s.x[#s.x + 1], s.y[#s.y + 1] = p.wstar * s.shift, p.width
   end
+  for _, s in ipairs(series) do s.shift = nil end
+  series[#series + 1], series[#series + 2], series[#series + 3] = diag, lo, hi
   return { title = "Teacher MLPs: landing width against w*" .. M.policy_text(o), xlabel = "teacher hidden width w*",
     ylabel = "landing width (first hidden layer)", logx = true, logy = true, scatter = true, series = series }
 end
