@@ -14,7 +14,7 @@
 --   trained    every other number: |a - b| <= TRAINED_RTOL * scale + atol, scale = max(|a|,
 --              |b|) (for a list, the largest |element| of either: a spectrum is compared
 --              relative to its top singular value), atol = TRAINED_ATOL (2 for integers).
---   unstable   the gap rank of a gradient or of an activation (layers.*.grad_ranks.gap,
+--   unstable   the gap rank (and gap_full) of a gradient or of an activation (layers.*.grad_ranks.gap,
 --              layers.*.activation_ranks.gap and the figures read from them): the position
 --              of the largest ratio s_i / s_(i+1) of a spectrum that has no clear gap is
 --              decided by round-off (the CPU null of 2026-12-01, a reordering of sgemm's
@@ -43,7 +43,8 @@ for _, name in ipairs { "set-up", "init", "trained", "unstable" } do
 end
 -- trained fields in the unstable tier (above): the gap rank of gradients and activations and
 -- the network figures read from the activations' gap ranks
-local UNSTABLE = { "%.grad_ranks%.gap$", "%.activation_ranks%.gap$", "activation_normalized:gap$", "last_hidden:gap$" }
+local UNSTABLE = { "%.grad_ranks%.gap$", "%.activation_ranks%.gap$", "activation_normalized:gap$", "last_hidden:gap$",
+  "%.grad_ranks%.gap_full$", "%.activation_ranks%.gap_full$", "activation_normalized:gap_full$", "last_hidden:gap_full$" }
 local label_runs, heads = {}, { test_acc = 0, rank = 0, epochs = 0 }
 
 local function note(tier, where, ratio, what)
