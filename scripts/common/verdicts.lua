@@ -114,6 +114,10 @@ function M.side(iv, ref)
   return "contains"
 end
 
+-- Problem 2's Pareto fronts: a point takes part when its mean is over at least this many
+-- seeds (or all of a study's, when it has fewer): a mean of one or two seeds has no interval.
+M.FRONT_MIN_SEEDS = 3
+
 -- Problem 2's teacher tasks: where a width policy lands against the teacher's hidden width w*
 -- counts as finding it when landing / w* lies in [TEACHER_TARGET.lo, TEACHER_TARGET.hi].
 M.TEACHER_TARGET = { lo = 0.8, hi = 1.25 }
@@ -405,7 +409,7 @@ function M.constants()
     WD0_INIT_MARGIN = M.WD0_INIT_MARGIN, HORIZON_MATCH = M.HORIZON_MATCH, SAME_WD_TOL = M.SAME_WD_TOL,
     ALPHA = M.ALPHA, NULL_DRAWS = M.NULL_DRAWS, BOOTSTRAP_DRAWS = M.BOOTSTRAP_DRAWS,
     DEGENERATE_MAX_DISTINCT = M.DEGENERATE_MAX_DISTINCT, COLLAPSE_RANK_SLACK = M.COLLAPSE_RANK_SLACK,
-    NC1_COLLAPSED = M.NC1_COLLAPSED, TEACHER_TARGET = M.TEACHER_TARGET, NORM_PATIENCE = M.NORM_PATIENCE, NORM_REL_TOL = M.NORM_REL_TOL,
+    NC1_COLLAPSED = M.NC1_COLLAPSED, TEACHER_TARGET = M.TEACHER_TARGET, FRONT_MIN_SEEDS = M.FRONT_MIN_SEEDS, NORM_PATIENCE = M.NORM_PATIENCE, NORM_REL_TOL = M.NORM_REL_TOL,
     MEMORISATION_ONSET = M.MEMORISATION_ONSET, RHO_NEGLIGIBLE = M.RHO_NEGLIGIBLE, ACC_HOLDS = M.ACC_HOLDS }
 end
 

@@ -37,7 +37,7 @@ local records = M.records
 
 -- What a method's final network scored, per record: the loop's final network, or a baseline.
 local function final_of(r)
-  if r.kind == "iterate" or r.kind == "inherit" or r.kind == "halve" then
+  if r.kind == "iterate" or r.kind == "inherit" or r.kind == "halve" or r.kind == "narrow" then
     return { acc = r.final.test_acc, val = r.final.val_acc, params = r.final.parameters, widths = r.final.widths,
       seconds = r.total_seconds, flops = r.total_flops }
   end
@@ -59,7 +59,14 @@ local function ratios(list, by)
     flop_mult[#flop_mult + 1] = f.flops / r.dense_flops
     widths[#widths + 1] = joined(f.widths)
     -- by seed: test accuracy, or (by = "params" / "val") parameters / dense, validation accuracy
-    by_seed[r.seed_index] = (by == "params" and f.params / r.dense_parameters) or (by == "val" and f.val) or f.acc
+    -- (by "val" never falls back to the test accuracy: a seed without a validation accuracy is left out)
+    if by == "params" then
+      by_seed[r.seed_index] = f.params / r.dense_parameters
+    elseif by == "val" then
+      by_seed[r.seed_index] = f.val
+    else
+      by_seed[r.seed_index] = f.acc
+    end
   end
   local s = { n = #list, acc = iv(acc), acc_frac = iv(acc_frac), val_frac = iv(values(val_frac)),
     param_frac = iv(param_frac), time_mult = iv(time_mult), flop_mult = iv(flop_mult), widths = widths }
@@ -121,7 +128,11 @@ local function variant_summaries(plan, done, ctx, rows_by_id)
       for seed, w in pairs(fw) do if iw[seed] == w then same = same + 1 end end
       inherited = { loop = inh, init = inh_runs[1].init, stops = stop_counts(inh_runs),
         first_vs_fresh = facts.against(paired(f1, i1)), first_same_widths = same,
-        final_same_size = stats.mean(paired(fresh_params, inh_params)) == 0,
+        final_same_size = (function()
+          local d = paired(fresh_params, inh_params)
+          for _, x in ipairs(d) do if x ~= 0 then return false end end
+          return #d > 0
+        end)(),
         vs_fresh = facts.against(paired(loop_seeds, inh_seeds)),
         params_vs_fresh = facts.against(paired(fresh_params, inh_params)),
         val_vs_fresh = facts.against(paired(fresh_val, inh_val)) }
@@ -210,7 +221,7 @@ local function teacher_rows(plan, done, o)
       local dense_rank = {}
       for _, r in ipairs(runs) do
         local dr = done[r.dense]
-        if a.kind == "iterate" and dr and dr.ranks then dense_rank[#dense_rank + 1] = dr.ranks[1][o.width_measure] end
+        if a.kind == "iterate" and dr and dr.ranks then dense_rank[#dense_rank + 1] = dr.ranks[1][settings.read_measure(o)] end
         points[#points + 1] = { wstar = w, width = r.last_widths[1], arm = a.arm }
       end
       local ratio = facts.against(values(runs, function(r) return r.final.widths[1] / w end), 1)
@@ -359,21 +370,26 @@ local function finals(list)
   return xs
 end
 
--- Appends a point per iteration k >= 1 of loop runs `runs` (the runs that reached it).
+-- Appends a point per iteration k >= 1 of loop runs `runs`: the runs that reached it and kept
+-- it (a network rejected at the margin, or diverged, is no network the loop gives).
 local function iteration_points(pts, runs, rows_by_id, method, variant)
   for k = 1, math.huge do
     local xs = { acc = {}, acc_frac = {}, param_frac = {}, flop_mult = {}, time_mult = {} }
+    local reached = 0
     for _, r in ipairs(runs) do
-      local row = (rows_by_id[r.id] or {})[k + 1]
-      if row and row.test_acc then
+      local rows = rows_by_id[r.id] or {}
+      local row = rows[k + 1]
+      if row then reached = reached + 1 end
+      local rejected = row and k + 1 == #rows and (r.stop == "margin" or r.stop == "diverged")
+      if row and row.test_acc and not rejected then
         xs.acc[#xs.acc + 1], xs.acc_frac[#xs.acc_frac + 1] = row.test_acc, row.test_acc / r.dense_test_acc
         xs.param_frac[#xs.param_frac + 1] = row.parameters / r.dense_parameters
         xs.flop_mult[#xs.flop_mult + 1] = row.cum_flops / r.dense_flops
         xs.time_mult[#xs.time_mult + 1] = row.cum_seconds / r.dense_seconds
       end
     end
-    if #xs.acc == 0 then return end
-    pts[#pts + 1] = point(method, variant, k, xs)
+    if reached == 0 then return end
+    if #xs.acc > 0 then pts[#pts + 1] = point(method, variant, k, xs) end
   end
 end
 
@@ -401,6 +417,9 @@ local function pareto_points(plan, done, ctx, rows_by_id)
   end
   local cf = records(plan, done, "cuttlefish", "img")
   if #cf > 0 then pts[#pts + 1] = point("cuttlefish", "", nil, finals(cf)) end
+  -- the loop started narrow (constant decay): its final networks, their costs from its own start
+  local nar = records(plan, done, "narrow", "img")
+  if #nar > 0 then pts[#pts + 1] = point("loop (from narrow)", "constant", nil, finals(nar)) end
   local cfe = records(plan, done, "cuttlefish_early", "img")
   if #cfe > 0 then pts[#pts + 1] = point("cuttlefish (early switch)", "", nil, finals(cfe)) end
   -- lottery tickets: each round a point
@@ -432,16 +451,19 @@ end
 -- Marks each point's place on each cost's front (p.front[key] = true/false) and returns, per
 -- cost, the front's points in increasing cost; plus the bar's summary: the points meeting it
 -- and the most accurate of them.
-local function fronts(pts)
+local function fronts(pts, min_n)
   local out = {}
+  min_n = min_n or 1
+  for _, p in ipairs(pts) do p.eligible = p.n >= min_n end
   for _, c in ipairs(M.COSTS) do
     local front = {}
     for _, p in ipairs(pts) do
       local x, y = p[c.key].mean, p.acc_frac.mean
-      local dominated = false
+      local dominated = not p.eligible
       for _, q in ipairs(pts) do
+        if dominated then break end
         local qx, qy = q[c.key].mean, q.acc_frac.mean
-        if q ~= p and qx <= x and qy >= y and (qx < x or qy > y) then dominated = true; break end
+        if q ~= p and q.eligible and qx <= x and qy >= y and (qx < x or qy > y) then dominated = true end
       end
       p.front = p.front or {}
       p.front[c.key] = not dominated
@@ -451,7 +473,7 @@ local function fronts(pts)
     local list = {}
     for i, p in ipairs(front) do
       list[i] = { method = p.method, variant = p.variant, iteration = p.iteration, cost = p[c.key].mean,
-        acc_frac = p.acc_frac.mean }
+        acc_frac = p.acc_frac.mean, n = p.n }
     end
     out[#out + 1] = { cost = c.key, name = c.name, front = list }
   end
@@ -459,7 +481,7 @@ local function fronts(pts)
   -- and scratch train at widths a loop run found, and their costs leave that run out
   local meeting, best, cheapest, smallest = {}, nil, nil, nil
   for _, p in ipairs(pts) do
-    if p.meets.count == 3 and not M.GIVEN_WIDTHS[p.method] then
+    if p.eligible and p.meets.count == 3 and not M.GIVEN_WIDTHS[p.method] then
       local m = { method = p.method, variant = p.variant, iteration = p.iteration, acc_frac = p.acc_frac.mean,
         param_frac = p.param_frac.mean, time_mult = p.time_mult.mean, flop_mult = p.flop_mult.mean }
       meeting[#meeting + 1] = m
@@ -496,17 +518,19 @@ function M.build(o, plan, done, ctx, rows_by_id)
   for i, s in ipairs(sums) do if s == best then best_runs = runs_of[i] end end
   local trows, tpoints = teacher_rows(plan, done, o)
   local ppoints = pareto_points(plan, done, ctx, rows_by_id)
-  local pfronts, pbar = fronts(ppoints)
+  local min_n = math.min(verdicts.FRONT_MIN_SEEDS, o.seeds)
+  local pfronts, pbar = fronts(ppoints, min_n)
   local dense_img = records(plan, done, "dense", "img")
   local f = { study = "problem2", settings = facts.options(o), options_text = options.describe(settings.SPEC, o),
     image_task = ctx.tasks.image.name, teacher_variant = ctx.teacher_variant and ctx.teacher_variant.label, policy = ctx.policy.path,
     rules_text = train.rule_text(ctx.rules), dense = dense_facts(dense_img), variants = sums,
     best = best and best.variant, headline = headline(best, best_runs), teacher = trows, stops = stop_lines(plan, done),
-    width_measure = o.width_measure, target = verdicts.TEACHER_TARGET, image_narrow = image_narrow(plan, done),
+    width_measure = settings.policy_measure(o), read_measure = settings.read_measure(o), target = verdicts.TEACHER_TARGET, image_narrow = image_narrow(plan, done),
     constant_fixed_points = fixed_point_counts(plan, done, o, ctx.teacher_variant and ctx.teacher_variant.id),
     iterations = iteration_facts(sums, runs_of, rows_by_id),
     pareto = { fronts = pfronts, bar = pbar, rule = "on the means: no other point with at most the cost and at least "
-      .. "the accuracy / dense, one strictly", points = #ppoints } }
+      .. "the accuracy / dense, one strictly; only points of at least min_n seeds take part", points = #ppoints,
+      min_n = min_n } }
   return f, { sums = sums, runs_of = runs_of, best = best, teacher_points = tpoints, pareto_points = ppoints }
 end
 

@@ -150,8 +150,13 @@ function M.run(run, env)
   while true do
     local last = rows[#rows]
     local k = last.iteration
-    if last.diverged then stop = "diverged"; break end
-    if k > 0 and last.val_acc < M.margin_reference(rows, dense, run.start) - o.margin then stop = "margin"; break end
+    -- a rejected or diverged network gets no policy answer (next_widths is the answer after
+    -- the run's last network; iterations.csv's fixed_point reads it)
+    if last.diverged then stop, next_widths = "diverged", nil; break end
+    if k > 0 and last.val_acc < M.margin_reference(rows, dense, run.start) - o.margin then
+      stop, next_widths = "margin", nil
+      break
+    end
     local stats = measure.stats(last.layers, last.svals, last.shapes, o)
     local ctx = { iteration = k + 1, history = M.without_test(rows), widths = last.widths,
       options = env.variant_options, dataset = { name = task.name, train = task.train, val = task.val } }

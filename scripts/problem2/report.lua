@@ -20,6 +20,9 @@ local ci = prose.interval
 local function joined(w, sep) return table.concat(w, sep or "-") end
 local stops_text = tables.stops_text
 
+-- ", width measure gap_full" for a policy whose rank measure is known, else "".
+local function measure_words(f) return f.width_measure and (", width measure " .. f.width_measure) or "" end
+
 -- The bar of issue 16 (common/verdicts.lua holds it).
 M.BAR = verdicts.BAR
 
@@ -121,8 +124,8 @@ local function headline(d, f)
     fps[#fps + 1] = string.format("%s %d of %d", c.name, c.fixed_points, c.runs)
   end
   if #fps > 0 then
-    d:p(string.format("**Fixed points under constant weight decay** (policy `%s`, width measure %s; the teachers "
-      .. "under their %s variant): %s.", f.policy:match("([^/]+)$") or f.policy, f.width_measure,
+    d:p(string.format("**Fixed points under constant weight decay** (policy `%s`%s; the teachers "
+      .. "under their %s variant): %s.", f.policy:match("([^/]+)$") or f.policy, measure_words(f),
       f.teacher_variant or "teacher", table.concat(fps, "; ")))
   end
   local tl = {}
@@ -133,8 +136,9 @@ local function headline(d, f)
     end
   end
   if #tl > 0 then
-    d:p(string.format("**Where the %s rank lands against the teacher's w*** (target [%g, %g] x w*; the table under "
-      .. "\"Ground truth\"): %s.", f.width_measure, f.target.lo, f.target.hi, table.concat(tl, "; ")))
+    d:p(string.format("**Where the loop's widths land against the teacher's w*** (policy `%s`%s; target [%g, %g] x "
+      .. "w*; the table under \"Ground truth\"): %s.", f.policy:match("([^/]+)$") or f.policy, measure_words(f),
+      f.target.lo, f.target.hi, table.concat(tl, "; ")))
   end
   local function said(b)
     return string.format("**%s**: test accuracy %s (%s of dense, %s of its parameters, %s times its time, %s times its "
@@ -198,11 +202,11 @@ local function setup(d, f)
   for _, v in ipairs(f.variants) do
     vs[#vs + 1] = string.format("%s (weight decay %s at iteration 1: %s)", v.label, num(v.wd1), v.wd_change)
   end
-  d:p(string.format("**The loop.** Policy `%s` (width measure %s); variants: %s. After each iteration the policy reads the converged "
+  d:p(string.format("**The loop.** Policy `%s`%s; variants: %s. After each iteration the policy reads the converged "
     .. "ranks; the run stops at a **fixed point** when every layer's next width is within max(%g, %g x width) of its "
     .. "width, at the **margin** when validation accuracy falls more than %g below the dense network's (the "
     .. "network before it is then the final one), or at the **cap** of %d iterations (teacher tasks: %d).", f.policy,
-    f.width_measure, table.concat(vs, "; "), o.fp_slack, o.fp_rel_slack, o.margin, o.max_iters, o.teacher_max_iters))
+    measure_words(f), table.concat(vs, "; "), o.fp_slack, o.fp_rel_slack, o.margin, o.max_iters, o.teacher_max_iters))
   d:p(string.format("**Times** are training seconds (fit's steps and the cooldown; evaluation, rank checks and "
     .. "surgery excluded), measured %s. A loop run's time includes its dense network's and every iteration it trained, "
     .. "a rejected last one included. Other load on the machine makes them noisy: compare the dense networks' spread "
@@ -290,16 +294,19 @@ local function pareto_section(d, f)
     d:p("No network has finished yet: no fronts.")
     return
   end
-  d:p("Every method's networks as points: the dense network, each loop iteration (fresh and inherited, per variant), "
-    .. "each baseline at each variant's widths; means over seeds of test accuracy / dense and of each cost / dense "
-    .. "(cumulative: a loop iteration's cost includes the dense network and every iteration before it). A point is on "
-    .. "a cost's front when " .. f.pareto.rule .. ". pareto.csv holds every point with the 95% intervals of both axes. "
+  d:p("Every method's networks as points: the dense network, each loop iteration (fresh and inherited, per variant; "
+    .. "over the runs that kept it: a network rejected at the margin is not the loop's), the loop started narrow (its "
+    .. "final networks, costs from its own start), each baseline at each variant's widths; means over seeds of test "
+    .. "accuracy / dense and of each cost / dense (cumulative: a loop iteration's cost includes the dense network and "
+    .. "every iteration before it). A point is on a cost's front when " .. f.pareto.rule .. " (min_n "
+    .. tostring(f.pareto.min_n) .. "; n is each point's seeds). pareto.csv holds every point with the 95% intervals "
+    .. "of both axes. "
     .. "The baselines at a variant's widths (same_time, magnitude, scratch) count their own training only, not the loop "
     .. "run that found those widths; scratch's low cost is that of a network whose widths were given.")
   for _, c in ipairs(f.pareto.fronts) do
     local items = {}
     for _, p in ipairs(c.front) do
-      items[#items + 1] = string.format("%s (%.3g, %.4f)", point_name(p), p.cost, p.acc_frac)
+      items[#items + 1] = string.format("%s (%.3g, %.4f, n %d)", point_name(p), p.cost, p.acc_frac, p.n or 0)
     end
     d:p(string.format("- **Front of %s** (%s / dense, accuracy / dense), cheapest first: %s.", c.name, c.name,
       table.concat(items, "; ")))
@@ -320,7 +327,7 @@ local function teacher_section(d, f)
     .. "margin (the dense network's accuracy for a run from dense, the best earlier iteration's for a narrow run). "
     .. "The target is landing / w* in [%g, %g] (and the same for the final width): its 95%% interval inside it, "
     .. "wholly outside it, or overlapping it. Dense rank: the %s rank of the dense student's first layer, per "
-    .. "seed.", f.teacher_variant or "teacher", t0.lo, t0.hi, f.width_measure))
+    .. "seed.", f.teacher_variant or "teacher", t0.lo, t0.hi, f.read_measure))
   local rows, lines = {}, {}
   for _, t in ipairs(f.teacher) do
     rows[#rows + 1] = { t.wstar, t.arm, t.start or "", t.runs, stops_text(t.stops), ci(t.landing, 3),
@@ -346,9 +353,9 @@ end
 -- The image task's start-narrow arm (facts f.image_narrow).
 local function narrow_section(d, f)
   local n, s = f.image_narrow.narrow, f.image_narrow.from_dense
-  d:p(string.format("The loop started at hidden widths %s under constant decay (policy `%s`, width measure %s), "
+  d:p(string.format("The loop started at hidden widths %s under constant decay (policy `%s`%s), "
     .. "beside the loop from the dense network under the same decay. A narrow run's margin reads the best validation "
-    .. "accuracy of its earlier iterations (it begins below the dense network's).", n.start, f.policy, f.width_measure))
+    .. "accuracy of its earlier iterations (it begins below the dense network's).", n.start, f.policy, measure_words(f)))
   local rows = {}
   local function row(name, x)
     rows[#rows + 1] = { name, x.runs, stops_text(x.stops), ci(x.iterations, 2), table.concat(x.landings, ", "),

@@ -118,6 +118,18 @@ M.RUN_KEYS = regime.run_keys { "dataset", "data_dir", "train_size", "test_size",
   "fp_rel_slack", "min_width", "tau", "tol", "gamma", "wd_final", "fraction", "saturation", "widen", "param", "sample",
   "teacher_dim", "teacher_n", "teacher_test", "teacher_hidden", "teacher_max_iters" }
 
+-- The rank measure each shipped policy sets widths by (the calibrated one reads
+-- --width-measure; fraction and a policy of your own: none known), and the measure the report
+-- reads ranks by: the policy's, else --width-measure.
+M.POLICY_MEASURE = { calibrated = "width_measure", energy = "energy", widen = "energy", relative = "relative",
+  numerical = "numerical", effective = "effective" }
+function M.policy_measure(o)
+  local m = M.POLICY_MEASURE[o.policy]
+  if m == "width_measure" then return o.width_measure end
+  return m
+end
+function M.read_measure(o) return M.policy_measure(o) or o.width_measure end
+
 -- Range checks the option parser cannot make. Returns nil, or a usage message.
 function M.check(o)
   if #o.hidden == 0 then return "--hidden: give at least one hidden width" end

@@ -2,6 +2,7 @@
 -- with its fixed_point verdict), loops.csv (one row per loop run), baselines.csv and
 -- teacher.csv (from problem2/facts.lua's teacher facts). Each function returns a header and rows.
 local loop = require "problem2.loop"
+local settings = require "problem2.settings"
 
 local M = {}
 
@@ -23,23 +24,32 @@ M.TEACHER_WORDS = { empty = "no runs", one = "one run", above = "above w*", belo
 
 local ITER_HEADER = { "run", "task", "variant", "seed", "iteration", "widths", "neurons", "parameters", "train_acc",
   "val_acc", "test_acc", "epochs", "seconds", "cum_seconds", "cum_flops", "weight_decay", "lr", "init", "loss", "stopped",
-  "wd_horizon", "horizon_reached", "converged", "ranks", "rank_measure", "next_widths", "fixed_point", "final" }
+  "wd_horizon", "horizon_reached", "converged", "ranks", "rank_measure", "next_widths", "fixed_point", "final",
+  "width_ranks", "width_measure" }
 
 function M.iterations(loops, o)
   local out = {}
   for _, l in ipairs(loops) do
     local r = l.record
     for i, row in ipairs(l.rows) do
-      local nxt = l.rows[i + 1] and l.rows[i + 1].widths or (i == #l.rows and r.next_widths) or nil
+      -- after the last row: the policy's answer only where the run stopped on it (a fixed point
+      -- or the cap); a network rejected at the margin or diverged got none
+      local answered = r.stop == "fixed_point" or r.stop == "cap"
+      local nxt = l.rows[i + 1] and l.rows[i + 1].widths or (i == #l.rows and answered and r.next_widths) or nil
       -- the verdict of the policy's answer after this iteration (none after a rejected one)
       local fp = nxt and bool(loop.fixed_point(row.widths, nxt, o.fp_slack, o.fp_rel_slack)) or ""
       local ranks, measure = {}, row.rank_measure or "energy"
-      for j = 1, #row.widths do ranks[j] = row.ranks and row.ranks[j][measure] or "" end
+      local wranks = {}
+      for j = 1, #row.widths do
+        ranks[j] = row.ranks and row.ranks[j][measure] or ""
+        wranks[j] = row.ranks and row.ranks[j][settings.read_measure(o)] or ""
+      end
       out[#out + 1] = { r.id, r.task, r.variant, r.seed_index, row.iteration, joined(row.widths, ";"),
         joined(row.neurons, ";"), row.parameters, row.train_acc, row.val_acc, row.test_acc, row.epochs, row.seconds, row.cum_seconds,
         row.cum_flops, row.weight_decay, row.lr, row.init, row.loss, row.stopped, row.wd_horizon,
         row.horizon_reached == nil and "" or bool(row.horizon_reached), bool(row.converged), joined(ranks, ";"),
-        measure, nxt and joined(nxt, ";") or "", fp, bool(row.iteration == r.final_iteration) }
+        measure, nxt and joined(nxt, ";") or "", fp, bool(row.iteration == r.final_iteration), joined(wranks, ";"),
+        settings.read_measure(o) }
     end
   end
   return ITER_HEADER, out
@@ -71,10 +81,12 @@ local LOOP_HEADER = { "run", "kind", "task", "wstar", "variant", "seed", "stop",
 function M.loops(list)
   local out = {}
   for _, r in ipairs(list) do
+    local answered = r.stop == "fixed_point" or r.stop == "cap"
     out[#out + 1] = { r.id, r.kind, r.task, r.wstar or "", r.variant, r.seed_index, r.stop, r.iterations, r.final_iteration,
       joined(r.final.widths, ";"), r.final.parameters, r.final.test_acc, r.dense_test_acc, r.dense_parameters,
       r.total_seconds, r.dense_seconds, r.final.test_acc / r.dense_test_acc, r.final.parameters / r.dense_parameters,
-      r.total_seconds / r.dense_seconds, r.total_flops / r.dense_flops, r.next_widths and joined(r.next_widths, ";") or "",
+      r.total_seconds / r.dense_seconds, r.total_flops / r.dense_flops,
+      (answered and r.next_widths) and joined(r.next_widths, ";") or "",
       r.stop_text, r.init or "", r.final.val_acc or "" }
   end
   return LOOP_HEADER, out

@@ -140,6 +140,20 @@ do
   T.eq(w[1], 10, "given 15 it used 10: keeps 10")
   T.eq(w[4], 4, "layer 4's wider network used 3 > 2: it still grows")
   T.ok(loop.fixed_point({ 10 }, { w[1] }, copt.fp_slack, copt.fp_rel_slack), "keeping the width is a fixed point")
+  -- a deeper layer grows with the layer feeding it (its room is that layer's next width), and a
+  -- layer whose room is within the slack is answered at the bound (a fixed point there)
+  local four = rh.tensor { 1, 0.9, 0.8, 0.7 }
+  local st2 = measure.stats({ { neurons = 4 }, { neurons = 4 } }, { four, four }, { { 4, 784 }, { 4, 4 } }, copt)
+  w = plugins.widths(cal, st2, { iteration = 1, options = copt, history = {} }, 1)
+  T.eq(w[1], 6, "layer 1, 4 of 4 used: grows to 6")
+  T.eq(w[2], 6, "layer 2, 4 of its 4 inputs used, its inputs growing to 6: grows with them, to 6")
+  local wide = {}
+  for j = 1, 120 do wide[j] = 1 - j / 400 end
+  local st3 = measure.stats({ { neurons = 120 } }, { rh.tensor(wide) }, { { 120, 128 } }, copt)
+  T.eq(st3[1].rank.gap_full, 120, "120 of 120 used")
+  w = plugins.widths(cal, st3, { iteration = 1, options = copt, history = {} }, 1)
+  T.eq(w[1], 128, "capped at its 128 inputs")
+  T.ok(loop.fixed_point({ 120 }, w, copt.fp_slack, copt.fp_rel_slack), "8 more, within the slack of 12: a fixed point at the bound")
   -- --width-measure energy reads the energy rank instead
   local eopt = {}
   for k, x in pairs(copt) do eopt[k] = x end

@@ -66,10 +66,12 @@ for i = 1, math.min(#rowsA, #rowsB) do
   T.eq(table.concat(rowsB[i].widths, "-"), table.concat(rowsA[i].widths, "-"), "iteration " .. (i - 1) .. " widths")
   T.eq(rowsB[i].val_acc, rowsA[i].val_acc, "iteration " .. (i - 1) .. " validation accuracy")
 end
-T.eq(table.concat(B.next_widths, "-"), table.concat(A.next_widths, "-"), "the same next widths")
+local function nw(r) return r.next_widths and table.concat(r.next_widths, "-") or "none" end
+T.eq(nw(B), nw(A), "the same next widths")
 T.ok(dA.test_acc ~= dB.test_acc, string.format("the test set did change: dense test acc %.3f vs %.3f", dA.test_acc,
   dB.test_acc))
 T.ok(A.stop == "margin", "the run stopped on the (validation) margin: " .. tostring(A.stop_text))
+T.eq(A.next_widths, nil, "a network rejected at the margin gets no policy answer")
 -- what a margin on test accuracy would have chosen, on the same rows: the first iteration
 -- below the dense network's test accuracy less the margin
 local function test_margin_stop(d, rows)
@@ -102,7 +104,7 @@ do
   local function pt(method, acc, params, flops, secs)
     local m = function(x) return { mean = x, half = 0.01, n = 3 } end
     local p = { method = method, variant = "", acc_frac = m(acc), param_frac = m(params), flop_mult = m(flops),
-      time_mult = m(secs) }
+      time_mult = m(secs), n = 3 }
     p.meets = require("common.verdicts").meets_bar(p.acc_frac, p.param_frac, p.time_mult)
     return p
   end
@@ -126,6 +128,14 @@ do
   local _, bar2 = facts.fronts { dense, lp, mag, sc }
   T.eq(bar2.cheapest.method, "cuttlefish", "scratch's cost leaves out the loop that found its widths: not chosen")
   T.eq(sc.front.time_mult, true, "though it is drawn on the front")
+  -- a point of fewer than min_n seeds takes no part: it is on no front and dominates nothing
+  local one = pt("loop (fresh)", 1.01, 0.05, 0.05, 0.05)
+  one.n = 1
+  local fr3, bar3 = facts.fronts({ dense, lp, mag, bad, one }, 3)
+  T.eq(one.front.param_frac, false, "one seed: not on the front")
+  T.eq(mag.front.param_frac, true, "and it does not push cuttlefish off it")
+  T.eq(#fr3[1].front, 2, "the parameters front is as without it")
+  T.eq(bar3.best.method, "cuttlefish", "nor is it chosen as meeting the bar")
 end
 
 -- ---- lottery tickets' magnitude mask: the largest half of the weights still kept ----
