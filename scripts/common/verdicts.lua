@@ -114,6 +114,11 @@ function M.side(iv, ref)
   return "contains"
 end
 
+-- A trained network has collapsed when its validation accuracy is at most COLLAPSED_CHANCE
+-- times chance (1 / classes): it learned nothing (dead units, a blown-up step).
+M.COLLAPSED_CHANCE = 1.5
+function M.collapsed(acc, classes) return M.usable(acc) and acc <= M.COLLAPSED_CHANCE / classes end
+
 -- Problem 2's Pareto fronts: a point takes part when its mean is over at least this many
 -- seeds (or all of a study's, when it has fewer): a mean of one or two seeds has no interval.
 M.FRONT_MIN_SEEDS = 3
@@ -409,7 +414,7 @@ function M.constants()
     WD0_INIT_MARGIN = M.WD0_INIT_MARGIN, HORIZON_MATCH = M.HORIZON_MATCH, SAME_WD_TOL = M.SAME_WD_TOL,
     ALPHA = M.ALPHA, NULL_DRAWS = M.NULL_DRAWS, BOOTSTRAP_DRAWS = M.BOOTSTRAP_DRAWS,
     DEGENERATE_MAX_DISTINCT = M.DEGENERATE_MAX_DISTINCT, COLLAPSE_RANK_SLACK = M.COLLAPSE_RANK_SLACK,
-    NC1_COLLAPSED = M.NC1_COLLAPSED, TEACHER_TARGET = M.TEACHER_TARGET, FRONT_MIN_SEEDS = M.FRONT_MIN_SEEDS, NORM_PATIENCE = M.NORM_PATIENCE, NORM_REL_TOL = M.NORM_REL_TOL,
+    NC1_COLLAPSED = M.NC1_COLLAPSED, TEACHER_TARGET = M.TEACHER_TARGET, FRONT_MIN_SEEDS = M.FRONT_MIN_SEEDS, COLLAPSED_CHANCE = M.COLLAPSED_CHANCE, NORM_PATIENCE = M.NORM_PATIENCE, NORM_REL_TOL = M.NORM_REL_TOL,
     MEMORISATION_ONSET = M.MEMORISATION_ONSET, RHO_NEGLIGIBLE = M.RHO_NEGLIGIBLE, ACC_HOLDS = M.ACC_HOLDS }
 end
 

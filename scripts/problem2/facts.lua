@@ -128,6 +128,7 @@ local function variant_summaries(plan, done, ctx, rows_by_id)
       for seed, w in pairs(fw) do if iw[seed] == w then same = same + 1 end end
       inherited = { loop = inh, init = inh_runs[1].init, stops = stop_counts(inh_runs),
         first_vs_fresh = facts.against(paired(f1, i1)), first_same_widths = same,
+        first_lower = #values(paired(f1, i1), function(x) return x < 0 and x or nil end),
         final_same_size = (function()
           local d = paired(fresh_params, inh_params)
           for _, x in ipairs(d) do if x ~= 0 then return false end end
@@ -244,6 +245,8 @@ local function teacher_rows(plan, done, o)
         in_target = count_in(function(r) return r.last_widths[1] end),
         final_target = ratio.target, final_in_target = count_in(function(r) return r.final.widths[1] end),
         fixed_points = stop_counts(runs).fixed_point or 0, dense_rank = dense_rank,
+        fixed_widths = values(runs, function(r) return r.stop == "fixed_point" and r.final.widths[1] or nil end),
+        fixed_in_target = count_in(function(r) return r.stop == "fixed_point" and r.final.widths[1] or -1 end),
         rejected = values(runs, function(r) return r.stop == "margin" and r.last_widths[1] or nil end),
         acc = iv(values(runs, function(r) return r.final.test_acc end)),
         dense_acc = iv(values(runs, function(r) return r.dense_test_acc end)) }
@@ -257,8 +260,18 @@ end
 -- the teachers' runs from dense and from narrow under the teacher variant).
 local function fixed_point_counts(plan, done, o, teacher_variant)
   local out = {}
+  -- within: the fixed points whose network is within --margin of the dense network's
+  -- validation accuracy (a narrow run's own margin reads its best iteration instead)
   local function add(name, list)
-    if #list > 0 then out[#out + 1] = { name = name, runs = #list, fixed_points = stop_counts(list).fixed_point or 0 } end
+    if #list == 0 then return end
+    local fp, within = 0, 0
+    for _, r in ipairs(list) do
+      if r.stop == "fixed_point" then
+        fp = fp + 1
+        if r.final.val_acc and r.dense_val_acc and r.final.val_acc >= r.dense_val_acc - o.margin then within = within + 1 end
+      end
+    end
+    out[#out + 1] = { name = name, runs = #list, fixed_points = fp, within_dense_margin = within }
   end
   add("image, from dense", records(plan, done, "iterate", "img", "constant"))
   add("image, from narrow", records(plan, done, "narrow", "img"))
@@ -508,6 +521,21 @@ local function stop_lines(plan, done)
   return out
 end
 
+-- Every loop network (any kind, iteration >= 1, and a narrow run's start) that collapsed to
+-- chance on the validation set (verdicts.collapsed), in run order.
+local function collapsed_rows(plan, done, rows_by_id, classes)
+  local out = {}
+  for _, run in ipairs(plan) do
+    local r = done[run.id]
+    for _, row in ipairs(r and rows_by_id[r.id] or {}) do
+      if (row.iteration > 0 or r.kind == "narrow") and verdicts.collapsed(row.val_acc, classes) then
+        out[#out + 1] = { id = r.id, iteration = row.iteration, widths = joined(row.widths), val_acc = row.val_acc }
+      end
+    end
+  end
+  return out
+end
+
 -- Every fact of the report. ctx = {variants, order, image_variants, teacher_variant, rules,
 -- tasks, policy}; rows_by_id: each loop run's iterations/<id>.jsonl rows.
 function M.build(o, plan, done, ctx, rows_by_id)
@@ -526,6 +554,7 @@ function M.build(o, plan, done, ctx, rows_by_id)
     rules_text = train.rule_text(ctx.rules), dense = dense_facts(dense_img), variants = sums,
     best = best and best.variant, headline = headline(best, best_runs), teacher = trows, stops = stop_lines(plan, done),
     width_measure = settings.policy_measure(o), read_measure = settings.read_measure(o), target = verdicts.TEACHER_TARGET, image_narrow = image_narrow(plan, done),
+    collapsed = collapsed_rows(plan, done, rows_by_id, ctx.tasks.image.classes or 10),
     constant_fixed_points = fixed_point_counts(plan, done, o, ctx.teacher_variant and ctx.teacher_variant.id),
     iterations = iteration_facts(sums, runs_of, rows_by_id),
     pareto = { fronts = pfronts, bar = pbar, rule = "on the means: no other point with at most the cost and at least "

@@ -105,7 +105,10 @@ local function headline(d, f)
   end
   local best = find(f.variants, "variant", h.variant)
   local s = best.loop
-  d:p(string.format("**Best configuration: the %s variant** (%s weight decay; chosen on the validation set, never the "
+  -- which method wins where comes first, from the fronts; then the loop's own best variant
+  local pw = pareto_words(f)
+  if pw then d:p("**On the Pareto fronts** (every method's networks, below): " .. pw) end
+  d:p(string.format("**The loop's best configuration: the %s variant** (%s weight decay; chosen on the validation set, never the "
     .. "test set: the variant whose means meet the most of the three criteria with validation accuracy / dense "
     .. "(%d here), then by validation accuracy / dense, %s).", best.label, best.wd_change, s.meets_val.count,
     ci(s.val_frac, 4))
@@ -121,7 +124,8 @@ local function headline(d, f)
     crit_text(h.bar.time)))
   local fps = {}
   for _, c in ipairs(f.constant_fixed_points or {}) do
-    fps[#fps + 1] = string.format("%s %d of %d", c.name, c.fixed_points, c.runs)
+    fps[#fps + 1] = string.format("%s %d of %d (%d within --margin of the dense network's validation accuracy)",
+      c.name, c.fixed_points, c.runs, c.within_dense_margin or 0)
   end
   if #fps > 0 then
     d:p(string.format("**Fixed points under constant weight decay** (policy `%s`%s; the teachers "
@@ -131,8 +135,11 @@ local function headline(d, f)
   local tl = {}
   for _, t in ipairs(f.teacher or {}) do
     if t.runs > 0 then
-      tl[#tl + 1] = string.format("w* = %d %s: landing / w* %s, %d of %d runs in target", t.wstar, t.arm,
-        ci(t.landing_ratio, 3), t.in_target, t.runs)
+      local fpw = {}
+      for i, w in ipairs(t.fixed_widths) do fpw[i] = string.format("%d (%.2f w*)", w, w / t.wstar) end
+      tl[#tl + 1] = string.format("w* = %d %s: landing / w* %s, %d of %d runs in target; %s", t.wstar, t.arm,
+        ci(t.landing_ratio, 3), t.in_target, t.runs, #fpw == 0 and "no fixed point" or string.format(
+          "fixed point%s at %s, %d in target", #fpw == 1 and "" or "s", table.concat(fpw, ", "), t.fixed_in_target))
     end
   end
   if #tl > 0 then
@@ -154,18 +161,17 @@ local function headline(d, f)
   elseif not win_bar and win then
     d:p("No baseline's means meet the bar.")
   end
-  local pw = pareto_words(f)
-  if pw then d:p("**On the Pareto fronts** (every method's networks, below): " .. pw) end
   local inh = best.inherited
   if inh then
     local at = inh.first_vs_fresh
     d:p(string.format("**Inherited weights** (each iteration from the previous network cut to the new widths by %s, "
       .. "not a fresh initialisation), same variant: **at the same widths** (each twin's iteration 1, cut from the "
-      .. "same dense network; equal widths in %d of %d seeds) its test accuracy %s%s. Against the fresh loop's "
+      .. "same dense network; equal widths in %d of %d seeds) its test accuracy %s%s, lower in %d of those %d pairs. "
+      .. "Against the fresh loop's "
       .. "final network (paired by seed, n = %d) its final network's test accuracy %s%s; it keeps %s of the dense "
       .. "network's parameters (fresh: %s)%s.", inh.init, inh.first_same_widths, at.n or 0,
       diff_words(at, "higher", "lower"), (at.side == "above" or at.side == "below") and (": **"
-        .. INHERIT_WORDS[at.side] .. "** there") or "", inh.vs_fresh.n or 0, diff_words(inh.vs_fresh, "higher", "lower"),
+        .. INHERIT_WORDS[at.side] .. "** there") or "", inh.first_lower or 0, at.n or 0, inh.vs_fresh.n or 0, diff_words(inh.vs_fresh, "higher", "lower"),
       (inh.final_same_size and (inh.vs_fresh.side == "above" or inh.vs_fresh.side == "below")) and (": **"
         .. INHERIT_WORDS[inh.vs_fresh.side] .. "**") or "", ci(inh.loop.param_frac, 3), ci(s.param_frac, 3),
       inh.final_same_size and "" or ", so that difference mixes in the networks' sizes and says nothing of "
@@ -266,10 +272,11 @@ local function inherit_section(d, f)
         ci(s.loop.acc_frac, 4), ci(h.loop.acc_frac, 4), ci(h.vs_fresh, 3), ci(s.loop.param_frac, 3),
         ci(h.loop.param_frac, 3), ci(h.params_vs_fresh, 3), ci(s.loop.time_mult, 3), ci(h.loop.time_mult, 3) }
       lines[#lines + 1] = string.format("- %s: at the same widths (iteration 1, equal in %d of %d seeds) test accuracy "
-        .. "inherited minus fresh %s: **%s**; final networks: test accuracy inherited minus fresh %s (paired by seed, "
+        .. "inherited minus fresh %s: **%s** (lower in %d of %d pairs); final networks: test accuracy inherited minus fresh %s (paired by seed, "
         .. "n = %d): %s; parameters / dense inherited minus fresh %s; validation accuracy inherited minus fresh %s.",
         s.label, h.first_same_widths, h.first_vs_fresh.n or 0, ci(h.first_vs_fresh, 3),
-        INHERIT_WORDS[h.first_vs_fresh.side] or tostring(h.first_vs_fresh.side), ci(h.vs_fresh, 3), h.vs_fresh.n or 0,
+        INHERIT_WORDS[h.first_vs_fresh.side] or tostring(h.first_vs_fresh.side), h.first_lower or 0,
+        h.first_vs_fresh.n or 0, ci(h.vs_fresh, 3), h.vs_fresh.n or 0,
         h.final_same_size and (INHERIT_WORDS[h.vs_fresh.side] or tostring(h.vs_fresh.side))
           or "of networks of different sizes, not a test of inheriting", ci(h.params_vs_fresh, 3), ci(h.val_vs_fresh, 3))
     end
@@ -371,6 +378,13 @@ local function narrow_section(d, f)
 end
 
 local function iterations_section(d, f)
+  local col = {}
+  for _, c in ipairs(f.collapsed or {}) do
+    col[#col + 1] = string.format("%s iteration %d (%s, validation accuracy %.3f)", c.id, c.iteration, c.widths, c.val_acc)
+  end
+  d:p(#col == 0 and "No loop network collapsed to chance." or string.format("**Collapsed to chance** (validation "
+    .. "accuracy at most %g x 1/classes: the network learned nothing; the margin rejects it): %s.",
+    f.thresholds.COLLAPSED_CHANCE, table.concat(col, "; ")))
   local rows = {}
   for _, it in ipairs(f.iterations) do
     rows[#rows + 1] = { it.variant, it.iteration, it.runs, table.concat(it.widths, ", "), ci(it.test_acc, 4),

@@ -94,7 +94,7 @@ check "facts.json holds the bar's verdict and the best variant the report names"
   local rep = io.open(\"$TMP/run/report.md\"):read(\"a\")
   assert(f.thresholds.BAR.acc == 0.98 and f.headline.bar.acc.rule == \"criterion\")
   local label; for _, v in ipairs(f.variants) do if v.variant == f.best then label = v.label end end
-  assert(rep:find(\"Best configuration: the \" .. label .. \" variant\", 1, true))'"
+  assert(rep:find(\"The loop's best configuration: the \" .. label .. \" variant\", 1, true))'"
 
 # a finished study trains nothing again
 "$RANKHOST" "$P2" "${TINY[@]}" --policy "$TMP/halve.lua" --out "$TMP/run" > "$TMP/log3" 2>&1
