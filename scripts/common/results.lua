@@ -157,6 +157,24 @@ function M.changed_settings(recorded, o, keys)
   return out
 end
 
+-- The refusal of a start in a folder whose config.json lacks settings `keys` that this version
+-- records (a folder written before those options existed: its runs were trained without them,
+-- so no command line of today's matches them): "OUT/config.json was written by an older
+-- rankhost: it has no --key, ...", or nil when none is missing. Only keys whose option in
+-- `spec` has a default count: one without a default is left out of config.json while unset.
+function M.missing_message(recorded, o, keys, out, spec)
+  local has_default = {}
+  for _, e in ipairs(spec) do if e.default ~= nil then has_default[(e.name:gsub("-", "_"))] = true end end
+  local missing = {}
+  for _, k in ipairs(keys) do
+    if recorded.settings[k] == nil and has_default[k] then missing[#missing + 1] = "--" .. k:gsub("_", "-") end
+  end
+  if #missing == 0 then return nil end
+  return string.format("%s/config.json was written by an older rankhost: it has no %s (settings added since; its "
+    .. "runs were trained without them), so this version cannot continue it; use another --out", out,
+    table.concat(missing, ", "))
+end
+
 -- The refusal of a start whose settings `keys` differ from those recorded in `out` (a
 -- study's config.json, as recorded_config read it): "OUT holds a WHAT with other settings:
 -- --key (was X, now Y), ...; use the same settings ..." (values as JSON), or nil when

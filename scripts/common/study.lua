@@ -268,6 +268,8 @@ function M.run(s)
   end
   if s.settle then s.settle(o, recorded) end
   if recorded then
+    local missing = results.missing_message(recorded, o, s.keys, out, spec)
+    if missing then usage_error(missing) end
     local changed = results.changed_message(recorded, o, s.keys, out, "study")
     if changed then usage_error(changed) end
   end

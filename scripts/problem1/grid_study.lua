@@ -3,6 +3,9 @@
 -- rules (problem1/train.lua) and the report (summary.csv, facts.json, figures, report.md) from a
 -- grid module and its report module; the caller gives only what differs.
 --
+-- A grid's plan is either grid.plan(o) (a list of runs) or, where every network of a cell is
+-- one of --seeds seeds and nothing else, grid.cells(o): the cells, which M.plan expands.
+--
 --   grid_study.run {
 --     name = "problem1_...", grid = <grid module>, report = <report module>, argv = { ... },
 --     announce = function(ctx) return "problem 1, ...: ..." end,  -- the first line printed
@@ -16,8 +19,32 @@ local study = require "common.study"
 local doc = require "common.report"
 local facts_io = require "common.facts"
 local trainer = require "problem1.train"
+local space = require "problem1.space"
 
 local M = {}
+
+-- M.plan(o, cells): --seeds networks per cell, cell by cell, seed index s = 1..o.seeds. A cell
+-- holds the fields its runs share (weight_decay, width, depth, sizes, ...) and
+--   id     the run id before its seed: a run is "<id>-s<s>"
+--   seed   the cell's part of run_seed = o.seed * 100003 + s * 7919 + seed (default 0: the seed
+--          index gives the same initialisation and batch order in every cell)
+--   work   the cost's factor: cost = parameters(sizes) x work (images an epoch, or more where a
+--          run is expected to train longer)
+-- and every run is of kind "real" (the real task).
+function M.plan(o, cells)
+  local runs = {}
+  for _, cell in ipairs(cells) do
+    for s = 1, o.seeds do
+      local run = { id = string.format("%s-s%d", cell.id, s), kind = "real", seed_index = s,
+        run_seed = o.seed * 100003 + s * 7919 + (cell.seed or 0), cost = space.num_parameters(cell.sizes) * cell.work }
+      for k, v in pairs(cell) do
+        if k ~= "id" and k ~= "seed" and k ~= "work" then run[k] = v end
+      end
+      runs[#runs + 1] = run
+    end
+  end
+  return runs
+end
 
 function M.run(def)
   local grid = def.grid
@@ -28,7 +55,7 @@ function M.run(def)
     config = function(o)
       return { rule = trainer.rule_text(grid.run_options(o, def.rule_run and def.rule_run(o) or nil)) }
     end,
-    plan = grid.plan,
+    plan = grid.cells and function(o) return M.plan(o, grid.cells(o)) end or grid.plan,
     announce = function(ctx)
       print(def.announce(ctx))
       print("settings: " .. options.describe(ctx.spec, ctx.o))

@@ -16,7 +16,6 @@ local facts = require "common.facts"
 local verdicts = require "common.verdicts"
 local memorise = require "problem1.memorise"
 local width_depth = require "problem1.width_depth"
-local space = require "problem1.space"
 local measure = require "common.measure"
 
 local M = {}
@@ -49,16 +48,15 @@ for _, e in ipairs(memorise.shared_spec({ ["max-epochs"] = 100 })) do M.SPEC[#M.
 M.RUN_KEYS = regime.run_keys { "seed", "dataset", "data_dir", "train_split", "holdout", "train_size", "val_size",
   "test_size", "hidden", "sat_patience", "sat_tol", "sat_min_delta", "probe" }
 
-function M.plan(o)
-  local runs, sizes = {}, M.sizes_of(o)
+-- the cells of the plan (problem1/grid_study.lua expands them into --seeds networks each):
+-- one per weight decay; a decay of 0 costs twice (it trains longer)
+function M.cells(o)
+  local cells, sizes = {}, M.sizes_of(o)
   for _, wd in ipairs(o.weight_decays) do
-    for s = 1, o.seeds do
-      runs[#runs + 1] = { id = string.format("ws%d-wd%g-s%d", o.seed, wd, s), kind = "real", weight_decay = wd,
-        seed_index = s, sizes = sizes, run_seed = o.seed * 100003 + s * 7919,
-        cost = space.num_parameters(sizes) * o.train_size * (wd > 0 and 1 or 2) }
-    end
+    cells[#cells + 1] = { id = string.format("ws%d-wd%g", o.seed, wd), weight_decay = wd, sizes = sizes,
+      work = o.train_size * (wd > 0 and 1 or 2) }
   end
-  return runs
+  return cells
 end
 
 -- the task: training on the first --train-size images, "test" (what the trainer measures

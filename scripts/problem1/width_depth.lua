@@ -14,7 +14,6 @@ local stats = require "common.stats"
 local facts = require "common.facts"
 local verdicts = require "common.verdicts"
 local memorise = require "problem1.memorise"
-local space = require "problem1.space"
 
 local M = {}
 
@@ -60,21 +59,20 @@ function M.check(o)
   end
 end
 
-function M.plan(o)
-  local runs = {}
+-- the cells of the plan (problem1/grid_study.lua expands them into --seeds networks each):
+-- every depth x width, all hidden layers of one width
+function M.cells(o)
+  local cells = {}
   for _, d in ipairs(o.depths) do
     for _, w in ipairs(o.widths) do
       local sizes = { 784 }
       for i = 1, d do sizes[i + 1] = w end
       sizes[#sizes + 1] = 10
-      for s = 1, o.seeds do
-        runs[#runs + 1] = { id = string.format("wd%d-w%d-d%d-s%d", o.seed, w, d, s), kind = "real", width = w, depth = d,
-          seed_index = s, sizes = sizes, weight_decay = o.weight_decay, run_seed = o.seed * 100003 + s * 7919 + w * 13 + d,
-          cost = space.num_parameters(sizes) * (o.train_size > 0 and o.train_size or 60000) }
-      end
+      cells[#cells + 1] = { id = string.format("wd%d-w%d-d%d", o.seed, w, d), width = w, depth = d, sizes = sizes,
+        weight_decay = o.weight_decay, seed = w * 13 + d, work = o.train_size > 0 and o.train_size or 60000 }
     end
   end
-  return runs
+  return cells
 end
 
 function M.tasks(o)

@@ -1,7 +1,8 @@
 -- test_study_options.lua - the command-line convention every study shares (common/options.lua,
 -- common/study.lua): old option names and values accepted with a warning, "did you mean" for
 -- an unknown option, booleans as --x / --no-x in --help, what a preset changes listed; and
--- results.read_file's refusal of hand-edited records, naming the file and line.
+-- results.read_file's refusal of hand-edited records, naming the file and line; and
+-- results.missing_message's refusal of a config.json an older version wrote.
 local T = require "testlib"
 local src = os.getenv("RH_SOURCE") or ".."
 package.path = src .. "/scripts/?.lua;" .. package.path
@@ -83,6 +84,20 @@ p = spit("d.jsonl", '[1,2]\n')
 T.raises("d.jsonl:1: a record must be a JSON object", results.read_file, p, {})
 p = spit("e.jsonl", '{"status":"ok"}\n')
 T.raises("e.jsonl:1: the record has no id (a string)", results.read_file, p, { "id" })
+-- config.json without a setting this version records (written by an older rankhost): refused
+-- naming it; an option without a default is left out while unset, so its absence is no sign
+do
+  local mspec = { { name = "width", type = "int", default = 4, help = "w" }, { name = "tag", type = "string", help = "t" } }
+  local keys, mo = { "width", "tag" }, { width = 4 }
+  local msg = results.missing_message({ settings = {} }, mo, keys, "/old", mspec)
+  T.ok(msg and msg:find("/old/config.json was written by an older rankhost: it has no --width (settings added since", 1, true),
+    "a missing setting named: " .. tostring(msg))
+  T.eq(results.missing_message({ settings = { width = 4 } }, mo, keys, "/old", mspec), nil, "nothing missing")
+  mo.tag = "x" -- given now, unset at the first start: a changed setting, named as such
+  T.eq(results.missing_message({ settings = { width = 4 } }, mo, keys, "/old", mspec), nil, "unset option: not missing")
+  T.ok(results.changed_message({ settings = { width = 4 } }, mo, keys, "/old", "study"):find('--tag (was null, now "x")', 1, true),
+    "unset then given: a changed setting")
+end
 -- a config file runs sandboxed (rh.sandbox, as policies do): the pure parts of Lua, no io
 local cspec = { { name = "n", type = "int", default = 1, help = "n" }, { name = "config", type = "string", default = "",
   help = "config" } }

@@ -9,6 +9,8 @@
 #     iterations/ files, not cut;
 #   - --resume / --merge of a missing or empty folder are refused and create nothing;
 #   - results without a config.json are refused, not adopted under other settings;
+#   - a folder whose config.json lacks settings added since (an older rankhost wrote it) is
+#     refused naming them;
 #   - a bad --data-dir leaves no config.json / runs.jsonl behind;
 #   - stale .workers/result-<pid>.json files are cleaned;
 #   - hand-edited records (42 alone on a line, a record with only an id) are refused naming
@@ -136,4 +138,19 @@ truncate -s -1 "$it"
 "$RANKHOST" --threads 1 "$P2" "${P2S[@]}" --train-size "$size" --out "$d" > "$T/it.log" 2>&1
 check "problem 2 continues a loop whose last iteration lacks its newline, keeping it" \
   '[ $? -eq 0 ] && [ "$(lines "$it")" = "$n_it" ] && [ -z "$(tail -c 1 "$it")" ] || { cat "$T/it.log"; false; }'
+
+# ---- a folder written by an older rankhost: its config.json lacks settings added since ----
+cp -r "$d" "$T/old"
+"$RANKHOST" -e "
+local p = '$T/old/config.json'
+local c = rh.json.decode(io.open(p):read('a'))
+for _, part in ipairs { 'settings', 'options' } do
+  for _, k in ipairs { 'width_measure', 'narrow_hidden', 'narrow_fraction' } do c[part][k] = nil end
+end
+local f = io.open(p, 'w'); f:write(rh.json.encode(c)); f:close()"
+cp "$T/old/config.json" "$T/old.config"
+"$RANKHOST" --threads 1 "$P2" "${P2S[@]}" --train-size "$size" --out "$T/old" > "$T/old.log" 2>&1; rc=$?
+check "an older version's folder (no --width-measure etc. in config.json): refused (status 2) naming the keys, untouched" \
+  '[ $rc -eq 2 ] && grep -q "config.json was written by an older rankhost: it has no --width-measure, --narrow-hidden, --narrow-fraction" "$T/old.log" \
+   && cmp -s "$T/old/config.json" "$T/old.config" && ! grep -q "epoch 1/" "$T/old.log" || { cat "$T/old.log"; false; }'
 exit $fail
