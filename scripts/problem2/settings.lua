@@ -101,7 +101,8 @@ M.SPEC = regime.splice {
     help = "teacher tasks: hidden widths w* of the teacher MLPs (none: no teacher task)" },
   { name = "teacher-dim", type = "int", default = 128, min = 2, help = "teacher tasks: input dimension" },
   { name = "teacher-n", type = "int", default = 60000, min = 10,
-    help = "teacher tasks: training samples (at 20,000 the dense student falls short of the teacher: docs/problem2.md)" },
+    help = "teacher tasks: training samples (the students learn the teachers better than at 20,000, the default "
+      .. "until 2026-12-01: docs/problem2.md)" },
   { name = "teacher-test", type = "int", default = 10000, min = 1, help = "teacher tasks: test samples" },
   { name = "teacher-val", type = "int", default = 2000, min = 1, help = "teacher tasks: validation samples" },
   { name = "teacher-hidden", type = "ints", default = { 256 }, min = 1, metavar = "W,...",
