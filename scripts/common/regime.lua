@@ -72,13 +72,13 @@ function M.rank_rule(o, tol)
     rel_slack = o.rank_rel_slack }
 end
 
--- The cooldown: o.cooldown epochs at lr * o.cooldown_factor with the same weight decay, one
--- rank check at its end (the singular values of the final weights). Returns fit's history
+-- The cooldown: o.cooldown epochs at lr * o.cooldown_factor with the same weight decay (and
+-- the training's loss, cross-entropy unless given), one rank check at its end (the singular values of the final weights). Returns fit's history
 -- (check .stopped for "diverged"), or nil when o.cooldown is 0.
-function M.cooldown(model, train, o, lr, wd, seed, tol)
+function M.cooldown(model, train, o, lr, wd, seed, tol, loss)
   if o.cooldown <= 0 then return nil end
   return rh.train.fit(model, train, { lr = lr * o.cooldown_factor, momentum = o.momentum, weight_decay = wd,
-    batch = o.batch, seed = seed + 7919, max_epochs = o.cooldown, progress = false,
+    batch = o.batch, seed = seed + 7919, max_epochs = o.cooldown, progress = false, loss = loss,
     rank_converged = { measure = o.rank_measure, tol = tol, every = o.cooldown, patience = 2 } })
 end
 

@@ -195,8 +195,10 @@ local function setup(d, f)
   d:p(string.format("**Data.** %s; the dense network has hidden widths %s (%s parameters). Teacher tasks: %s. "
     .. "**Seeds:** %d per configuration.", f.image_task, joined(o.hidden), num(dn.parameters),
     o.teacher_widths and #o.teacher_widths > 0 and string.format("teacher MLPs of hidden width w* = %s (input dim %d, "
-      .. "%d training samples, 10 classes), student hidden widths %s, variant %s", joined(o.teacher_widths, ", "),
-      o.teacher_dim, o.teacher_n, joined(o.teacher_hidden), f.teacher_variant) or "none", o.seeds))
+      .. "%d training samples, %s), student hidden widths %s, variant %s", joined(o.teacher_widths, ", "),
+      o.teacher_dim, o.teacher_n, o.teacher_kind == "regress" and "regression: y = V relu(W x), 10 outputs, MSE; "
+        .. "every teacher accuracy below is R^2" or "10 classes", joined(o.teacher_hidden), f.teacher_variant)
+      or "none", o.seeds))
   d:p("**Every training** (dense, each iteration, each baseline): " .. f.rules_text .. ". Test accuracy is read "
     .. "after the cooldown; every rank comes from the singular values of fit's last rank check (one SVD per layer).")
   if dn.n > 0 then
@@ -334,7 +336,9 @@ local function teacher_section(d, f)
     .. "margin (the dense network's accuracy for a run from dense, the best earlier iteration's for a narrow run). "
     .. "The target is landing / w* in [%g, %g] (and the same for the final width): its 95%% interval inside it, "
     .. "wholly outside it, or overlapping it. Dense rank: the %s rank of the dense student's first layer, per "
-    .. "seed.", f.teacher_variant or "teacher", t0.lo, t0.hi, f.read_measure))
+    .. "seed.%s", f.teacher_variant or "teacher", t0.lo, t0.hi, f.read_measure, f.settings.teacher_kind == "regress"
+      and " The teachers are regression teachers (--teacher-kind regress): their accuracies are R^2 = 1 - MSE / "
+      .. "variance, and the margin reads validation R^2." or ""))
   local rows, lines = {}, {}
   for _, t in ipairs(f.teacher) do
     rows[#rows + 1] = { t.wstar, t.arm, t.start or "", t.runs, stops_text(t.stops), ci(t.landing, 3),

@@ -99,6 +99,9 @@ M.SPEC = regime.splice {
     help = "baselines at the final widths: dense for the same time, magnitude pruning, from scratch, Cuttlefish" },
   { name = "teacher-widths", type = "ints", default = { 8, 32, 128 }, min = 1, metavar = "W,W,...",
     help = "teacher tasks: hidden widths w* of the teacher MLPs (none: no teacher task)" },
+  { name = "teacher-kind", type = "choice", choices = { "regress", "classify" }, default = "regress",
+    help = "teacher tasks: regress (y = V relu(W x), 10 outputs, MSE, scored by R^2: the calibration's kind of task, "
+      .. "where gap recovers k) or classify (rh.data.teacher's 10 classes, accuracy: where no measure does)" },
   { name = "teacher-dim", type = "int", default = 128, min = 2, help = "teacher tasks: input dimension" },
   { name = "teacher-n", type = "int", default = 60000, min = 10,
     help = "teacher tasks: training samples (the students learn the teachers better than at 20,000, the default "
@@ -117,7 +120,7 @@ M.SPEC = regime.splice {
 M.RUN_KEYS = regime.run_keys { "dataset", "data_dir", "train_size", "test_size", "val_size", "teacher_val", "hidden", "seed",
   "weight_decay", "horizon_epochs", "policy", "width_measure", "narrow_hidden", "narrow_fraction", "init", "inherit", "max_iters", "margin", "fp_slack",
   "fp_rel_slack", "min_width", "tau", "tol", "gamma", "wd_final", "fraction", "saturation", "widen", "param", "sample",
-  "teacher_dim", "teacher_n", "teacher_test", "teacher_hidden", "teacher_max_iters" }
+  "teacher_kind", "teacher_dim", "teacher_n", "teacher_test", "teacher_hidden", "teacher_max_iters" }
 
 -- The rank measure each shipped policy sets widths by (the calibrated one reads
 -- --width-measure; fraction and a policy of your own: none known), and the measure the report

@@ -3,7 +3,8 @@
 --           validation images after the training ones), loaded once
 --           in the main process, so local workers share it copy-on-write
 --   t<w>    a teacher MLP of hidden width w* = w (rh.data.teacher with hidden = rank = w: the
---           teacher's first map has w* ReLU units and rank w*), --teacher-n training and
+--           teacher's first map has w* ReLU units and rank w*; with --teacher-kind regress a
+--           regression teacher y = V relu(W x) instead, MSE, scored by R^2), --teacher-n training and
 --           --teacher-val validation and --teacher-test test samples of --teacher-dim inputs,
 --           10 classes; a teacher of
 --           its own for every seed, generated
@@ -25,8 +26,42 @@ local function load_image(o)
   return { id = "img", name = t.dataset, train = t.train, val = t.val, test = t.test, hidden = o.hidden }
 end
 
+-- A regression set {x, y} as the studies' datasets are used here: size(), subset(first,
+-- last), dim, classes (the outputs), var (the mean per-output variance of y: R^2's unit).
+local function xy_set(X, Y)
+  local set = { x = X, y = Y, dim = X:size(2), classes = Y:size(2) }
+  function set.size() return X:size(1) end
+  function set.subset(_, a, b) return xy_set(X:narrow(1, a, b - a + 1), Y:narrow(1, a, b - a + 1)) end
+  local c = Y - Y:mean(1)
+  set.var = (c * c):sum() / (Y:size(1) * Y:size(2))
+  return set
+end
+M.xy_set = xy_set
+
+-- The regression teacher of hidden width w*: y = V relu(W x), W (w* x dim) with entries
+-- N(0, 1/dim) (rank w*), V (10 x w*) N(0, 1/w*), x ~ N(0, I), y scaled to unit variance.
+-- What the first layer of a student must learn is W's row space, of dimension w*.
+local function regression_teacher(o, wstar, data_seed)
+  local total = o.teacher_n + o.teacher_val + o.teacher_test
+  rh.seed(data_seed)
+  local W = rh.randn(wstar, o.teacher_dim) * (1 / math.sqrt(o.teacher_dim))
+  local V = rh.randn(10, wstar) * (1 / math.sqrt(wstar))
+  local X = rh.randn(total, o.teacher_dim)
+  local Y = rh.matmul(rh.matmul(X, W:t()):relu(), V:t())
+  local c = Y - Y:mean(1)
+  Y = Y * (1 / math.sqrt((c * c):sum() / (Y:size(1) * Y:size(2))))
+  return xy_set(X, Y)
+end
+
 local function teacher(o, wstar, data_seed)
   local n, nval, ntest = o.teacher_n, o.teacher_val, o.teacher_test
+  if o.teacher_kind == "regress" then
+    local all = regression_teacher(o, wstar, data_seed)
+    return { id = "t" .. wstar, wstar = wstar, hidden = o.teacher_hidden, train = all:subset(1, n),
+      val = all:subset(n + 1, n + nval), test = all:subset(n + nval + 1, n + nval + ntest), loss = "mse",
+      name = string.format("regression teacher MLP, w* = %d (dim %d, 10 outputs, %d train / %d validation / %d test; "
+        .. "scores are R^2)", wstar, o.teacher_dim, n, nval, ntest) }
+  end
   local all = rh.data.teacher { n = n + nval + ntest, dim = o.teacher_dim, rank = wstar, hidden = wstar, classes = 10,
     seed = data_seed }
   return { id = "t" .. wstar, wstar = wstar, hidden = o.teacher_hidden, train = all:subset(1, n),
@@ -42,6 +77,10 @@ local function finish(task, o)
   setmetatable(task, { __index = function(t, k)
     if k ~= "sample" then return nil end
     local n = math.min(o.sample, t.train:size())
+    if t.train.x then -- a regression set: its first rows
+      rawset(t, "sample", t.train.x:narrow(1, 1, n))
+      return t.sample
+    end
     for X in rh.data.loader(t.train:subset(1, n), { batch = n, shuffle = false }) do
       rawset(t, "sample", X)
       return X

@@ -29,7 +29,13 @@ function M.rule_text(r)
     regime.text(r), r.horizon_epochs or r.max_epochs)
 end
 
+-- The score every choice reads: accuracy, or for a regression task (ds.var) R^2 = 1 - MSE /
+-- the targets' variance.
 local function accuracy(net, ds)
+  if ds.var then
+    local mse = rh.train.evaluate(net, ds, { batch = 1000, loss = rh.nn.MSELoss() })
+    return 1 - mse / ds.var
+  end
   local _, acc = rh.train.evaluate(net, ds, { batch = 1000 })
   return acc
 end
@@ -50,7 +56,9 @@ function M.fit(net, task, r, wd, lr, seed, budget)
   local needed = regime.min_epochs(lr, wd, r.momentum, r.batch, n, r.min_horizon)
   local cap = math.max(r.max_epochs, math.min(needed + r.rank.patience * r.rank.every, r.horizon_epochs or 0))
   local min_epochs = math.min(needed, cap)
-  local o = { lr = lr, momentum = r.momentum, weight_decay = wd, batch = r.batch, seed = seed, progress = false }
+  local crit = task.loss == "mse" and rh.nn.MSELoss() or nil
+  local o = { lr = lr, momentum = r.momentum, weight_decay = wd, batch = r.batch, seed = seed, progress = false,
+    loss = crit }
   if budget then
     o.max_epochs, o.max_seconds = 1000000, math.max(budget, 1e-3)
   else
@@ -69,7 +77,7 @@ function M.fit(net, task, r, wd, lr, seed, budget)
   if r.cooldown > 0 then
     rec.test_acc_before_cooldown = accuracy(net, task.test)
     -- one rank check, at the cooldown's last epoch: the singular values of the final weights
-    local c = regime.cooldown(net, task.train, r, lr, wd, seed, r.rank.tol)
+    local c = regime.cooldown(net, task.train, r, lr, wd, seed, r.rank.tol, crit)
     rec.seconds, rec.cooldown_seconds = rec.seconds + c.train_time, c.train_time
     rec.samples = rec.samples + c.steps * r.batch
     rec.wd_horizon = (rec.wd_horizon or 0) + (c.wd_horizon or 0)

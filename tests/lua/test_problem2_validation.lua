@@ -21,7 +21,7 @@ local facts = require "problem2.facts"
 local o = assert(options.parse(settings.SPEC, { "--hidden", "32", "--teacher-dim", "16", "--teacher-n", "1200",
   "--teacher-val", "600", "--teacher-test", "600", "--teacher-hidden", "48", "--min-horizon", "0.3", "--max-epochs", "6",
   "--rank-every", "1", "--rank-patience", "2", "--cooldown", "1", "--teacher-max-iters", "3", "--margin", "0.03",
-  "--weight-decay", "1e-2", "--sample", "200" }))
+  "--weight-decay", "1e-2", "--sample", "200", "--teacher-kind", "classify" }))
 o.params = {}
 local dir = src .. "/scripts/problem2"
 local policy = assert(plugins.load("policy", dir, "policies", "fraction", "widths")) -- halves: the margin decides

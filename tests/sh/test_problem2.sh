@@ -144,6 +144,14 @@ check "the headline says whether fixed points exist under constant decay and whe
   "grep -q '^\*\*Fixed points under constant weight decay\*\*.*image, from narrow [0-3] of 3 ([0-3] within[^;]*); teachers, from dense [0-3] of 3 ([0-3] within[^;]*); teachers, from narrow [0-3] of 3' $TMP/narrow/report.md \
    && grep -q 'w\* = 4 from narrow: landing / w\* ' $TMP/narrow/report.md"
 
+# the regression teacher (--teacher-kind regress): MSE training, R^2 scores, the same tables
+"$RANKHOST" "$P2" "${TINY[@]}" --narrow --teacher-kind regress --no-baselines --schedule constant --out "$TMP/reg" > "$TMP/log8" 2>&1
+check "the regression teacher exits 0" "[ $? -eq 0 ]" || cat "$TMP/log8"
+check "its teacher table has both arms" "grep -q '^4,from dense,12,3,' $TMP/reg/teacher.csv && grep -q '^4,from narrow,1,3,' $TMP/reg/teacher.csv"
+check "its scores are R^2 (at most 1) and the report says so" \
+  "awk -F, '\$2 == \"t4\" && \$10 != \"\" {n++; if (\$10 > 1) bad = 1} END {exit !(n > 0 && !bad)}' $TMP/reg/iterations.csv \
+   && grep -q 'regression: y = V relu(W x)' $TMP/reg/report.md"
+
 # --help and usage errors (exit 2, a message naming the option or file)
 "$RANKHOST" "$P2" --help > "$TMP/help"
 check "--help exits 0" "[ $? -eq 0 ]"
