@@ -214,16 +214,17 @@ M.ARMS = { { kind = "iterate", arm = "from dense" }, { kind = "narrow", arm = "f
 -- margin (a start-narrow run has no margin stop: its final network is its last).
 local function teacher_rows(plan, done, o)
   local out, points = {}, {}
+  for _, kind in ipairs(o.teacher_kind) do
   for _, w in ipairs(o.teacher_widths) do
     for _, a in ipairs(M.ARMS) do
-      local runs = records(plan, done, a.kind, "t" .. w)
+      local runs = records(plan, done, a.kind, settings.teacher_task(kind, w))
       local widths = values(runs, function(r) return r.final.widths[1] end)
       local landings = values(runs, function(r) return r.last_widths[1] end)
       local dense_rank = {}
       for _, r in ipairs(runs) do
         local dr = done[r.dense]
         if a.kind == "iterate" and dr and dr.ranks then dense_rank[#dense_rank + 1] = dr.ranks[1][settings.read_measure(o)] end
-        points[#points + 1] = { wstar = w, width = r.last_widths[1], arm = a.arm }
+        points[#points + 1] = { wstar = w, width = r.last_widths[1], arm = kind .. ", " .. a.arm }
       end
       local ratio = facts.against(values(runs, function(r) return r.final.widths[1] / w end), 1)
       if ratio.half then ratio.lo, ratio.hi = ratio.mean - ratio.half, ratio.mean + ratio.half end
@@ -238,7 +239,7 @@ local function teacher_rows(plan, done, o)
           return (q >= t.lo and q <= t.hi) and q or nil
         end)
       end
-      out[#out + 1] = { wstar = w, arm = a.arm, kind = a.kind, runs = #runs, stops = stop_counts(runs),
+      out[#out + 1] = { wstar = w, teacher_kind = kind, arm = a.arm, kind = a.kind, runs = #runs, stops = stop_counts(runs),
         start = runs[1] and (runs[1].start and runs[1].start[1] or o.teacher_hidden[1]) or nil,
         width = iv(widths), widths = widths, ratio = ratio, landing = iv(landings), landings = landings,
         landing_ratio = lratio, target = lratio.target,
@@ -251,6 +252,7 @@ local function teacher_rows(plan, done, o)
         acc = iv(values(runs, function(r) return r.final.test_acc end)),
         dense_acc = iv(values(runs, function(r) return r.dense_test_acc end)) }
     end
+  end
   end
   return out, points
 end
@@ -275,13 +277,16 @@ local function fixed_point_counts(plan, done, o, teacher_variant)
   end
   add("image, from dense", records(plan, done, "iterate", "img", "constant"))
   add("image, from narrow", records(plan, done, "narrow", "img"))
-  local td, tn = {}, {}
-  for _, w in ipairs(o.teacher_widths) do
-    for _, r in ipairs(records(plan, done, "iterate", "t" .. w, teacher_variant)) do td[#td + 1] = r end
-    for _, r in ipairs(records(plan, done, "narrow", "t" .. w)) do tn[#tn + 1] = r end
+  for _, kind in ipairs(o.teacher_kind) do
+    local td, tn = {}, {}
+    for _, w in ipairs(o.teacher_widths) do
+      local id = settings.teacher_task(kind, w)
+      for _, r in ipairs(records(plan, done, "iterate", id, teacher_variant)) do td[#td + 1] = r end
+      for _, r in ipairs(records(plan, done, "narrow", id)) do tn[#tn + 1] = r end
+    end
+    add(kind .. " teachers, from dense", td)
+    add(kind .. " teachers, from narrow", tn)
   end
-  add("teachers, from dense", td)
-  add("teachers, from narrow", tn)
   return out
 end
 

@@ -112,9 +112,9 @@ function M.widths(rows_by_variant, nlayers, o)
     ylabel = "width", logy = true, series = series }
 end
 
--- points: list of {wstar, width, arm} (one per run): the landings, one series per arm (the
--- second arm drawn a little right of w*, the first a little left), with the line width = w*
--- and the target band's edges.
+-- points: list of {wstar, width, arm} (one per run): the landings, one series per arm (kind
+-- and arm; the series set a little apart along x), with the line width = w* and the target
+-- band's edges.
 function M.teacher(points, wstars, o, target)
   local series, by_arm = {}, {}
   local diag = { name = "width = w*", x = {}, y = {}, line = true }
@@ -129,7 +129,7 @@ function M.teacher(points, wstars, o, target)
     local s = by_arm[p.arm]
     if not s then
       arms = arms + 1
-      s = { name = "landing, " .. p.arm, x = {}, y = {}, shift = arms == 1 and 0.96 or 1.04 }
+      s = { name = "landing, " .. p.arm, x = {}, y = {}, shift = ({ 0.94, 0.98, 1.02, 1.06 })[arms] or 1 }
       by_arm[p.arm] = s
       series[#series + 1] = s
     end

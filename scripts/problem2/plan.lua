@@ -23,9 +23,12 @@
 --   3  same_time   <iterate id>-same_time                baselines at the loop's final widths
 --   3  magnitude   <iterate id>-magnitude
 --   3  scratch     <iterate id>-scratch
--- Tasks: img (the image task: every variant, and the baselines when --baselines) and t<w*>
--- (teacher MLPs: the --teacher-schedule variant only). Everything about a run is a function of
+-- Tasks: img (the image task: every variant, and the baselines when --baselines), t<w*>
+-- (regression teacher MLPs) and c<w*> (classification teachers), the --teacher-schedule
+-- variant only. Everything about a run is a function of
 -- the settings and its id, so a restart computes the same plan.
+local settings = require "problem2.settings"
+
 local M = {}
 
 M.PHASE = { dense = 1, iterate = 2, inherit = 2, narrow = 2, oneshot = 2, halve = 2, lottery = 2, cuttlefish_early = 2, cuttlefish = 2, same_time = 3, magnitude = 3, scratch = 3 }
@@ -48,14 +51,16 @@ function M.plan(o, variants, teacher_variant)
   local runs = {}
   local tasks = { { id = "img", dim = 784, hidden = o.hidden, variants = variants, n = o.train_size > 0 and o.train_size
     or 60000, baselines = o.baselines, inherit = o.inherit ~= "none" and o.inherit or nil } }
-  for _, w in ipairs(o.teacher_widths) do
-    tasks[#tasks + 1] = { id = "t" .. w, wstar = w, dim = o.teacher_dim, hidden = o.teacher_hidden,
-      variants = { teacher_variant }, n = o.teacher_n }
+  for _, kind in ipairs(o.teacher_kind) do
+    for _, w in ipairs(o.teacher_widths) do
+      tasks[#tasks + 1] = { id = settings.teacher_task(kind, w), wstar = w, teacher_kind = kind, dim = o.teacher_dim,
+        hidden = o.teacher_hidden, variants = { teacher_variant }, n = o.teacher_n }
+    end
   end
   for ti, task in ipairs(tasks) do
     local cost = num_parameters(task.dim, task.hidden, 10) * task.n
     for s = 1, o.seeds do
-      local base = { task = task.id, wstar = task.wstar, seed_index = s, run_seed = o.seed * 100003 + ti * 1000 + s,
+      local base = { task = task.id, wstar = task.wstar, teacher_kind = task.teacher_kind, seed_index = s, run_seed = o.seed * 100003 + ti * 1000 + s,
         data_seed = task.wstar and (o.seed * 7919 + task.wstar * 31 + s) or nil }
       local function add(kind, id, extra)
         local run = { id = id, kind = kind, phase = M.PHASE[kind], cost = cost }

@@ -137,7 +137,8 @@ local function headline(d, f)
     if t.runs > 0 then
       local fpw = {}
       for i, w in ipairs(t.fixed_widths) do fpw[i] = string.format("%d (%.2f w*)", w, w / t.wstar) end
-      tl[#tl + 1] = string.format("w* = %d %s: landing / w* %s, %d of %d runs in target; %s", t.wstar, t.arm,
+      tl[#tl + 1] = string.format("%s w* = %d %s: landing / w* %s, %d of %d runs in target; %s", t.teacher_kind,
+        t.wstar, t.arm,
         ci(t.landing_ratio, 3), t.in_target, t.runs, #fpw == 0 and "no fixed point" or string.format(
           "fixed point%s at %s, %d in target", #fpw == 1 and "" or "s", table.concat(fpw, ", "), t.fixed_in_target))
     end
@@ -195,9 +196,9 @@ local function setup(d, f)
   d:p(string.format("**Data.** %s; the dense network has hidden widths %s (%s parameters). Teacher tasks: %s. "
     .. "**Seeds:** %d per configuration.", f.image_task, joined(o.hidden), num(dn.parameters),
     o.teacher_widths and #o.teacher_widths > 0 and string.format("teacher MLPs of hidden width w* = %s (input dim %d, "
-      .. "%d training samples, %s), student hidden widths %s, variant %s", joined(o.teacher_widths, ", "),
-      o.teacher_dim, o.teacher_n, o.teacher_kind == "regress" and "regression: y = V relu(W x), 10 outputs, MSE; "
-        .. "every teacher accuracy below is R^2" or "10 classes", joined(o.teacher_hidden), f.teacher_variant)
+      .. "%d training samples), of the kinds %s (regress: y = V relu(W x), 10 outputs, MSE, its accuracies R^2; "
+      .. "classify: 10 classes), student hidden widths %s, variant %s", joined(o.teacher_widths, ", "),
+      o.teacher_dim, o.teacher_n, joined(o.teacher_kind, ", "), joined(o.teacher_hidden), f.teacher_variant)
       or "none", o.seeds))
   d:p("**Every training** (dense, each iteration, each baseline): " .. f.rules_text .. ". Test accuracy is read "
     .. "after the cooldown; every rank comes from the singular values of fit's last rank check (one SVD per layer).")
@@ -336,26 +337,26 @@ local function teacher_section(d, f)
     .. "margin (the dense network's accuracy for a run from dense, the best earlier iteration's for a narrow run). "
     .. "The target is landing / w* in [%g, %g] (and the same for the final width): its 95%% interval inside it, "
     .. "wholly outside it, or overlapping it. Dense rank: the %s rank of the dense student's first layer, per "
-    .. "seed.%s", f.teacher_variant or "teacher", t0.lo, t0.hi, f.read_measure, f.settings.teacher_kind == "regress"
-      and " The teachers are regression teachers (--teacher-kind regress): their accuracies are R^2 = 1 - MSE / "
-      .. "variance, and the margin reads validation R^2." or ""))
+    .. "seed. A **regress** teacher is y = V relu(W x) with W of rank w*, trained on MSE: its accuracies are R^2 = 1 - "
+    .. "MSE / variance, and the margin reads validation R^2; a **classify** teacher is rh.data.teacher's 10-class "
+    .. "task, scored by accuracy.", f.teacher_variant or "teacher", t0.lo, t0.hi, f.read_measure))
   local rows, lines = {}, {}
   for _, t in ipairs(f.teacher) do
-    rows[#rows + 1] = { t.wstar, t.arm, t.start or "", t.runs, stops_text(t.stops), ci(t.landing, 3),
+    rows[#rows + 1] = { t.teacher_kind, t.wstar, t.arm, t.start or "", t.runs, stops_text(t.stops), ci(t.landing, 3),
       joined(t.landings, ", "), ci(t.landing_ratio, 3), TARGET_WORDS[t.target], string.format("%d of %d", t.in_target,
       t.runs), ci(t.width, 3), joined(t.widths, ", "), string.format("%s, %d of %d", TARGET_WORDS[t.final_target],
       t.final_in_target, t.runs), #t.dense_rank > 0 and joined(t.dense_rank, ", ") or "", ci(t.acc, 4), ci(t.dense_acc, 4) }
     if t.runs > 0 then
-      lines[#lines + 1] = string.format("- w* = %d, %s (start %s): landed at width %s (per seed %s; stops: %s); "
+      lines[#lines + 1] = string.format("- %s w* = %d, %s (start %s): landed at width %s (per seed %s; stops: %s); "
         .. "landing / w* %s%s: %s, %d of %d runs in [%g, %g]; %d fixed point%s; the final width (within the margin) "
-        .. "%s (per seed %s): %s, %d of %d runs.", t.wstar, t.arm, tostring(t.start),
+        .. "%s (per seed %s): %s, %d of %d runs.", t.teacher_kind, t.wstar, t.arm, tostring(t.start),
         ci(t.landing, 3), joined(t.landings, ", "), stops_text(t.stops), ci(t.landing_ratio, 3), t.landing_ratio.lo
         and string.format(" (interval %.2f to %.2f)", t.landing_ratio.lo, t.landing_ratio.hi) or "",
         TARGET_WORDS[t.target], t.in_target, t.runs, t0.lo, t0.hi, t.fixed_points, t.fixed_points == 1 and "" or "s",
         ci(t.width, 3), joined(t.widths, ", "), TARGET_WORDS[t.final_target], t.final_in_target, t.runs)
     end
   end
-  d:add(doc.md_table({ "w*", "arm", "start", "runs", "stops", "landing", "per seed", "landing / w*", "target",
+  d:add(doc.md_table({ "teacher", "w*", "arm", "start", "runs", "stops", "landing", "per seed", "landing / w*", "target",
     "runs in target", "final width", "final per seed", "final: target", "dense rank (layer 1)", "final test acc",
     "dense test acc" }, rows))
   d:p(table.concat(lines, "\n"))

@@ -99,9 +99,10 @@ M.SPEC = regime.splice {
     help = "baselines at the final widths: dense for the same time, magnitude pruning, from scratch, Cuttlefish" },
   { name = "teacher-widths", type = "ints", default = { 8, 32, 128 }, min = 1, metavar = "W,W,...",
     help = "teacher tasks: hidden widths w* of the teacher MLPs (none: no teacher task)" },
-  { name = "teacher-kind", type = "choice", choices = { "regress", "classify" }, default = "regress",
-    help = "teacher tasks: regress (y = V relu(W x), 10 outputs, MSE, scored by R^2: the calibration's kind of task, "
-      .. "where gap recovers k) or classify (rh.data.teacher's 10 classes, accuracy: where no measure does)" },
+  { name = "teacher-kind", type = "strings", default = { "regress", "classify" }, metavar = "K,...",
+    help = "teacher tasks, each w* of each kind: regress (y = V relu(W x), 10 outputs, MSE, scored by R^2: the "
+      .. "calibration's kind of task, where gap recovers k; task ids t<w*>) and classify (rh.data.teacher's 10 "
+      .. "classes, accuracy: where no measure does; task ids c<w*>)" },
   { name = "teacher-dim", type = "int", default = 128, min = 2, help = "teacher tasks: input dimension" },
   { name = "teacher-n", type = "int", default = 60000, min = 10,
     help = "teacher tasks: training samples (the students learn the teachers better than at 20,000, the default "
@@ -134,6 +135,10 @@ function M.policy_measure(o)
 end
 function M.read_measure(o) return M.policy_measure(o) or o.width_measure end
 
+-- The teacher kinds and their task ids' prefixes (t<w*>, c<w*>).
+M.TEACHER_PREFIX = { regress = "t", classify = "c" }
+function M.teacher_task(kind, w) return M.TEACHER_PREFIX[kind] .. w end
+
 -- Range checks the option parser cannot make. Returns nil, or a usage message.
 function M.check(o)
   if #o.hidden == 0 then return "--hidden: give at least one hidden width" end
@@ -148,6 +153,11 @@ function M.check(o)
     end
   end
   if #o.teacher_widths > 0 and #o.teacher_hidden == 0 then return "--teacher-hidden: give the student's hidden widths" end
+  for _, k in ipairs(o.teacher_kind) do
+    if not M.TEACHER_PREFIX[k] then
+      return string.format("--teacher-kind: unknown kind '%s' (regress, classify)", tostring(k))
+    end
+  end
   if o.narrow and #o.narrow_hidden ~= #o.hidden then
     return string.format("--narrow-hidden: give %d widths, one per --hidden layer (got %d)", #o.hidden, #o.narrow_hidden)
   end

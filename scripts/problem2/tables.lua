@@ -107,7 +107,7 @@ function M.baselines(list)
   return BASE_HEADER, out
 end
 
-local TEACHER_HEADER = { "wstar", "arm", "start", "runs", "stops", "landing_mean", "landing_ci95", "landings",
+local TEACHER_HEADER = { "teacher_kind", "wstar", "arm", "start", "runs", "stops", "landing_mean", "landing_ci95", "landings",
   "landing_over_wstar_mean", "landing_over_wstar_ci95", "target", "runs_in_target", "fixed_points", "final_width_mean",
   "final_width_ci95", "final_widths", "width_over_wstar_mean", "width_over_wstar_ci95", "verdict", "final_target",
   "final_runs_in_target", "dense_rank_layer1",
@@ -116,7 +116,7 @@ local TEACHER_HEADER = { "wstar", "arm", "start", "runs", "stops", "landing_mean
 function M.teacher(trows)
   local out = {}
   for _, t in ipairs(trows) do
-    out[#out + 1] = { t.wstar, t.arm, t.start or "", t.runs, stops_text(t.stops), t.landing.mean or "",
+    out[#out + 1] = { t.teacher_kind, t.wstar, t.arm, t.start or "", t.runs, stops_text(t.stops), t.landing.mean or "",
       t.landing.half or "", joined(t.landings, ";"), t.landing_ratio.mean or "", t.landing_ratio.half or "", t.target,
       t.in_target, t.fixed_points, t.width.mean or "", t.width.half or "", joined(t.widths, ";"), t.ratio.mean or "",
       t.ratio.half or "", M.TEACHER_WORDS[t.ratio.side], t.final_target, t.final_in_target, joined(t.dense_rank, ";"), t.acc.mean or "",

@@ -13,6 +13,7 @@
 -- samples) and, on first use, the sample the least-squares refit of --init qr|norm reads.
 local rh = require "rankhost"
 local data = require "common.data"
+local settings = require "problem2.settings"
 
 local M = {}
 
@@ -53,18 +54,19 @@ local function regression_teacher(o, wstar, data_seed)
   return xy_set(X, Y)
 end
 
-local function teacher(o, wstar, data_seed)
+local function teacher(o, wstar, data_seed, kind)
   local n, nval, ntest = o.teacher_n, o.teacher_val, o.teacher_test
-  if o.teacher_kind == "regress" then
+  kind = kind or o.teacher_kind[1] or "regress"
+  if kind == "regress" then
     local all = regression_teacher(o, wstar, data_seed)
-    return { id = "t" .. wstar, wstar = wstar, hidden = o.teacher_hidden, train = all:subset(1, n),
+    return { id = settings.teacher_task(kind, wstar), wstar = wstar, hidden = o.teacher_hidden, train = all:subset(1, n),
       val = all:subset(n + 1, n + nval), test = all:subset(n + nval + 1, n + nval + ntest), loss = "mse",
       name = string.format("regression teacher MLP, w* = %d (dim %d, 10 outputs, %d train / %d validation / %d test; "
         .. "scores are R^2)", wstar, o.teacher_dim, n, nval, ntest) }
   end
   local all = rh.data.teacher { n = n + nval + ntest, dim = o.teacher_dim, rank = wstar, hidden = wstar, classes = 10,
     seed = data_seed }
-  return { id = "t" .. wstar, wstar = wstar, hidden = o.teacher_hidden, train = all:subset(1, n),
+  return { id = settings.teacher_task(kind, wstar), wstar = wstar, hidden = o.teacher_hidden, train = all:subset(1, n),
     val = all:subset(n + 1, n + nval), test = all:subset(n + nval + 1, n + nval + ntest),
     name = string.format("teacher MLP, w* = %d (dim %d, %d train / %d validation / %d test)", wstar, o.teacher_dim, n,
       nval, ntest) }
@@ -90,10 +92,11 @@ local function finish(task, o)
 end
 
 -- The teacher task of w* = wstar from data_seed, ready to train on (tests build one alone).
-function M.teacher(o, wstar, data_seed) return finish(teacher(o, wstar, data_seed), o) end
+function M.teacher(o, wstar, data_seed, kind) return finish(teacher(o, wstar, data_seed, kind), o) end
 
 -- tasks.new(o) -> t, or nil and a message when the image task cannot be loaded;
--- t.get(run) -> the run's task (run.task "img" or "t<w>", run.data_seed for teachers).
+-- t.get(run) -> the run's task (run.task "img", "t<w>" or "c<w>"; run.data_seed and
+-- run.teacher_kind for teachers).
 function M.new(o)
   local image, err = load_image(o)
   if not image then return nil, err end
@@ -101,7 +104,7 @@ function M.new(o)
   local t = {}
   function t.get(run)
     local key = run.task == "img" and "img" or (run.task .. ":" .. run.data_seed)
-    if not cache[key] then cache[key] = finish(teacher(o, run.wstar, run.data_seed), o) end
+    if not cache[key] then cache[key] = finish(teacher(o, run.wstar, run.data_seed, run.teacher_kind), o) end
     return cache[key]
   end
   t.image = cache.img

@@ -23,7 +23,7 @@ P2="$RH_SOURCE/scripts/problem2.lua"
 TINY=(--data-dir "$DATA" --train-size 480 --test-size 300 --hidden 24,16 --seeds 3 --min-horizon 0.2
       --max-epochs 3 --rank-every 1 --rank-patience 2 --cooldown 1 --max-iters 2 --margin 1 --sample 100
       --teacher-widths 4 --teacher-n 300 --teacher-val 100 --teacher-dim 8 --teacher-hidden 12 --teacher-max-iters 2
-      --val-size 200 --jobs 2 --inherit none --no-narrow)
+      --val-size 200 --jobs 2 --inherit none --no-narrow --teacher-kind regress)
 
 # a policy that halves every layer, but answers a width of 0 for layer 1 at iteration 2
 cat > "$TMP/halve.lua" <<'POLICY'
@@ -81,7 +81,7 @@ check "Cuttlefish with its early switch: 3 seeds, a point of the fronts" \
   "[ \$(grep -c ',cuttlefish_early,img,' $TMP/run/baselines.csv) -eq 3 ] && grep -q '^cuttlefish (early switch),,,3,' $TMP/run/pareto.csv"
 check "one-shot rank pruning: 3 thresholds x 3 seeds, each a point of the fronts" \
   "[ \$(grep -c ',oneshot,img,' $TMP/run/baselines.csv) -eq 9 ] && grep -q '^one-shot rank (energy 0.9),,,3,' $TMP/run/pareto.csv"
-check "the teacher table has w* = 4, from the dense student" "grep -q '^4,from dense,12,3,' $TMP/run/teacher.csv"
+check "the teacher table has w* = 4, from the dense student" "grep -q '^regress,4,from dense,12,3,' $TMP/run/teacher.csv"
 check "pareto.csv: the dense point, each loop iteration and each baseline a point" \
   "grep -q '^dense,,0,3,' $TMP/run/pareto.csv && grep -q '^loop (fresh),constant,2,3,' $TMP/run/pareto.csv \
    && grep -q '^magnitude,gamma 0.5,,3,' $TMP/run/pareto.csv && grep -q '^cuttlefish,,,3,' $TMP/run/pareto.csv"
@@ -128,29 +128,31 @@ check "the report compares inherited with fresh" \
 
 # the start-narrow arm under the default (calibrated) policy: the image task from 16-16 and the
 # teacher from floor(0.25 x w*) = 1, under constant decay (its margin reads its own best iteration)
-"$RANKHOST" "$P2" "${TINY[@]}" --narrow --policy calibrated --schedule constant --no-baselines --max-iters 3 \
+"$RANKHOST" "$P2" "${TINY[@]}" --narrow --teacher-kind regress,classify --policy calibrated --schedule constant --no-baselines --max-iters 3 \
   --teacher-max-iters 3 --out "$TMP/narrow" > "$TMP/log7" 2>&1
 check "the narrow arm exits 0" "[ $? -eq 0 ]" || cat "$TMP/log7"
-check "a narrow run per seed and task" "grep -q '6 narrow' $TMP/log7 && [ \$(grep -c '^p2-1-.*-s[123]-narrow,narrow,' $TMP/narrow/loops.csv) -eq 6 ]"
+check "a narrow run per seed and task (image, regress and classify teachers)" "grep -q '9 narrow' $TMP/log7 && [ \$(grep -c '^p2-1-.*-s[123]-narrow,narrow,' $TMP/narrow/loops.csv) -eq 9 ] \
+  && grep -q '^classify,4,from narrow,1,3,' $TMP/narrow/teacher.csv && grep -q '^p2-1-c4-s1-narrow,c4,constant,1,0,1,' $TMP/narrow/iterations.csv"
 check "its iteration 0 is its own start" "grep -q '^p2-1-img-s1-narrow,img,constant,1,0,16;16,' $TMP/narrow/iterations.csv \
   && grep -q '^p2-1-t4-s1-narrow,t4,constant,1,0,1,' $TMP/narrow/iterations.csv \
   && [ -s $TMP/narrow/checkpoints/p2-1-img-s1-narrow/iter-0.safetensors ]"
 check "a teacher of width 1 used fully grows past the slack" "grep -q '^p2-1-t4-s[123]-narrow,t4,constant,[123],1,[3-9],' $TMP/narrow/iterations.csv"
-check "the teacher table has both arms and the target" "grep -q '^4,from narrow,1,3,' $TMP/narrow/teacher.csv \
+check "the teacher table has both arms and the target" "grep -q '^regress,4,from narrow,1,3,' $TMP/narrow/teacher.csv \
   && head -1 $TMP/narrow/teacher.csv | grep -q ',landing_over_wstar_mean,landing_over_wstar_ci95,target,runs_in_target,'"
 check "the report has the widening section and the width measure" \
   "grep -q 'Widening: the image task started narrow' $TMP/narrow/report.md && grep -q 'width measure gap_full' $TMP/narrow/report.md"
 check "the headline says whether fixed points exist under constant decay and where the rank lands against w*" \
-  "grep -q '^\*\*Fixed points under constant weight decay\*\*.*image, from narrow [0-3] of 3 ([0-3] within[^;]*); teachers, from dense [0-3] of 3 ([0-3] within[^;]*); teachers, from narrow [0-3] of 3' $TMP/narrow/report.md \
-   && grep -q 'w\* = 4 from narrow: landing / w\* ' $TMP/narrow/report.md"
+  "grep -q '^\*\*Fixed points under constant weight decay\*\*.*image, from narrow [0-3] of 3 ([0-3] within[^;]*); regress teachers, from dense [0-3] of 3 ([0-3] within[^;]*); regress teachers, from narrow [0-3] of 3' $TMP/narrow/report.md \
+   && grep -q 'regress w\* = 4 from narrow: landing / w\* ' $TMP/narrow/report.md"
 
 # the regression teacher (--teacher-kind regress): MSE training, R^2 scores, the same tables
-"$RANKHOST" "$P2" "${TINY[@]}" --narrow --teacher-kind regress --no-baselines --schedule constant --out "$TMP/reg" > "$TMP/log8" 2>&1
+"$RANKHOST" "$P2" "${TINY[@]}" --narrow --no-baselines --schedule constant --out "$TMP/reg" > "$TMP/log8" 2>&1
 check "the regression teacher exits 0" "[ $? -eq 0 ]" || cat "$TMP/log8"
-check "its teacher table has both arms" "grep -q '^4,from dense,12,3,' $TMP/reg/teacher.csv && grep -q '^4,from narrow,1,3,' $TMP/reg/teacher.csv"
+check "its teacher table has both arms, one kind" "grep -q '^regress,4,from dense,12,3,' $TMP/reg/teacher.csv && grep -q '^regress,4,from narrow,1,3,' $TMP/reg/teacher.csv \
+  && ! grep -q '^classify,' $TMP/reg/teacher.csv"
 check "its scores are R^2 (at most 1) and the report says so" \
   "awk -F, '\$2 == \"t4\" && \$10 != \"\" {n++; if (\$10 > 1) bad = 1} END {exit !(n > 0 && !bad)}' $TMP/reg/iterations.csv \
-   && grep -q 'regression: y = V relu(W x)' $TMP/reg/report.md"
+   && grep -q 'regress: y = V relu(W x)' $TMP/reg/report.md"
 
 # --help and usage errors (exit 2, a message naming the option or file)
 "$RANKHOST" "$P2" --help > "$TMP/help"
@@ -172,6 +174,8 @@ echo 'return { weight_decay = function() return 1 end }' > "$TMP/one.lua"
 check "a schedule that moves iteration 0 exits 2" "[ $rc -eq 2 ] && grep -q 'iteration 0 is the dense network' $TMP/err"
 "$RANKHOST" "$P2" --narrow-hidden 8 > /dev/null 2> "$TMP/err"; rc=$?
 check "--narrow-hidden must match --hidden (exit 2)" "[ $rc -eq 2 ] && grep -q -- '--narrow-hidden: give 2 widths' $TMP/err"
+"$RANKHOST" "$P2" --teacher-kind regres > /dev/null 2> "$TMP/err"; rc=$?
+check "an unknown --teacher-kind exits 2" "[ $rc -eq 2 ] && grep -q -- \"--teacher-kind: unknown kind 'regres'\" $TMP/err"
 "$RANKHOST" "$P2" --teacher-widths 200 > /dev/null 2> "$TMP/err"; rc=$?
 check "w* above the input dimension exits 2" "[ $rc -eq 2 ] && grep -q 'larger than --teacher-dim' $TMP/err"
 exit $fail
