@@ -27,11 +27,7 @@ local KINDS = { "real", "wd0", "random", "teacher", "parity", "noise", "mnist", 
 -- the header: the plan by kind, the settings, the stop rule
 local function announce(ctx)
   local o, plan = ctx.o, ctx.plan
-  local counts = {}
-  for _, r in ipairs(plan) do counts[r.kind] = (counts[r.kind] or 0) + 1 end
-  local kinds = {}
-  for _, k in ipairs(KINDS) do if counts[k] then kinds[#kinds + 1] = counts[k] .. " " .. k end end
-  print(string.format("problem 1: %d networks (%s) -> %s", #plan, table.concat(kinds, ", "), ctx.out))
+  print(string.format("problem 1: %d networks (%s) -> %s", #plan, study.kind_counts(plan, KINDS), ctx.out))
   print("settings: " .. options.describe(ctx.spec, o))
   print("stop rule: " .. trainer.rule_text(o))
 end

@@ -94,11 +94,7 @@ local KINDS = { "dense", "iterate", "inherit", "narrow", "halve", "lottery", "cu
 
 local function announce(ctx)
   local o, plan = ctx.o, ctx.plan
-  local counts = {}
-  for _, r in ipairs(plan) do counts[r.kind] = (counts[r.kind] or 0) + 1 end
-  local kinds = {}
-  for _, k in ipairs(KINDS) do if counts[k] then kinds[#kinds + 1] = counts[k] .. " " .. k end end
-  print(string.format("problem 2: %d runs (%s), %d jobs -> %s", #plan, table.concat(kinds, ", "), o.jobs, ctx.out))
+  print(string.format("problem 2: %d runs (%s), %d jobs -> %s", #plan, study.kind_counts(plan, KINDS), o.jobs, ctx.out))
 end
 
 -- ---- data: the image task loaded once (workers share it); the trainer of a run ----

@@ -202,6 +202,15 @@ local function argv_required(argv)
   return list
 end
 
+-- "48 real, 18 wd0, ..." : how many runs of the plan are of each kind, in the order of
+-- `kinds` (a kind with no run left out), for a study's announce line.
+function M.kind_counts(plan, kinds)
+  local counts, parts = {}, {}
+  for _, r in ipairs(plan) do counts[r.kind] = (counts[r.kind] or 0) + 1 end
+  for _, k in ipairs(kinds) do if counts[k] then parts[#parts + 1] = counts[k] .. " " .. k end end
+  return table.concat(parts, ", ")
+end
+
 function M.run(s)
   local t_start = rh.clock()
   local prog = s.name .. ".lua"

@@ -129,13 +129,15 @@ M.TEACHER_TARGET = { lo = 0.8, hi = 1.25 }
 M.TARGET_RULE = "in_target"
 M.RULES.in_target = "the 95% interval of landing / w* inside TEACHER_TARGET (inside), wholly outside it (outside), "
   .. "else overlaps; one run: its value inside or outside"
+-- Whether one ratio q lies in the target.
+function M.within_target(q) return M.usable(q) and q >= M.TEACHER_TARGET.lo and q <= M.TEACHER_TARGET.hi end
 -- "inside", "outside", "overlaps" or "empty" for an interval iv = {mean, half} of a ratio.
 function M.in_target(iv)
   local t = M.TEACHER_TARGET
   if not iv or not M.usable(iv.mean) then return "empty" end
   local lo, hi = iv.mean, iv.mean
   if M.usable(iv.half) then lo, hi = iv.mean - iv.half, iv.mean + iv.half end
-  if lo >= t.lo and hi <= t.hi then return "inside" end
+  if M.within_target(lo) and M.within_target(hi) then return "inside" end
   if hi < t.lo or lo > t.hi then return "outside" end
   return "overlaps"
 end

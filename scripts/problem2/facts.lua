@@ -232,12 +232,8 @@ local function teacher_rows(plan, done, o)
       if lratio.half then lratio.lo, lratio.hi = lratio.mean - lratio.half, lratio.mean + lratio.half end
       lratio.target, lratio.target_rule = verdicts.in_target(lratio), verdicts.TARGET_RULE
       ratio.target, ratio.target_rule = verdicts.in_target(ratio), verdicts.TARGET_RULE
-      local t = verdicts.TEACHER_TARGET
       local function count_in(f)
-        return #values(runs, function(r)
-          local q = f(r) / w
-          return (q >= t.lo and q <= t.hi) and q or nil
-        end)
+        return #values(runs, function(r) return verdicts.within_target(f(r) / w) and 1 or nil end)
       end
       out[#out + 1] = { wstar = w, teacher_kind = kind, arm = a.arm, kind = a.kind, runs = #runs, stops = stop_counts(runs),
         start = runs[1] and (runs[1].start and runs[1].start[1] or o.teacher_hidden[1]) or nil,
@@ -375,15 +371,23 @@ local function point(method, variant, iteration, xs)
   return p
 end
 
+-- A point's per-seed values, empty; add_seed appends one network of record r (its test
+-- accuracy, parameters, cumulative FLOPs and seconds), each cost as a ratio to the dense
+-- network of r's seed.
+local function new_xs() return { acc = {}, acc_frac = {}, param_frac = {}, flop_mult = {}, time_mult = {} } end
+local function add_seed(xs, r, acc, params, flops, seconds)
+  xs.acc[#xs.acc + 1], xs.acc_frac[#xs.acc_frac + 1] = acc, acc / r.dense_test_acc
+  xs.param_frac[#xs.param_frac + 1] = params / r.dense_parameters
+  xs.flop_mult[#xs.flop_mult + 1] = flops / r.dense_flops
+  xs.time_mult[#xs.time_mult + 1] = seconds / r.dense_seconds
+end
+
 -- The per-seed values of the records' final networks, for point().
 local function finals(list)
-  local xs = { acc = {}, acc_frac = {}, param_frac = {}, flop_mult = {}, time_mult = {} }
+  local xs = new_xs()
   for _, r in ipairs(list) do
     local f = final_of(r)
-    xs.acc[#xs.acc + 1], xs.acc_frac[#xs.acc_frac + 1] = f.acc, f.acc / r.dense_test_acc
-    xs.param_frac[#xs.param_frac + 1], xs.flop_mult[#xs.flop_mult + 1] = f.params / r.dense_parameters,
-      f.flops / r.dense_flops
-    xs.time_mult[#xs.time_mult + 1] = f.seconds / r.dense_seconds
+    add_seed(xs, r, f.acc, f.params, f.flops, f.seconds)
   end
   return xs
 end
@@ -392,7 +396,7 @@ end
 -- it (a network rejected at the margin, or diverged, is no network the loop gives).
 local function iteration_points(pts, runs, rows_by_id, method, variant)
   for k = 1, math.huge do
-    local xs = { acc = {}, acc_frac = {}, param_frac = {}, flop_mult = {}, time_mult = {} }
+    local xs = new_xs()
     local reached = 0
     for _, r in ipairs(runs) do
       local rows = rows_by_id[r.id] or {}
@@ -400,10 +404,7 @@ local function iteration_points(pts, runs, rows_by_id, method, variant)
       if row then reached = reached + 1 end
       local rejected = row and k + 1 == #rows and (r.stop == "margin" or r.stop == "diverged")
       if row and row.test_acc and not rejected then
-        xs.acc[#xs.acc + 1], xs.acc_frac[#xs.acc_frac + 1] = row.test_acc, row.test_acc / r.dense_test_acc
-        xs.param_frac[#xs.param_frac + 1] = row.parameters / r.dense_parameters
-        xs.flop_mult[#xs.flop_mult + 1] = row.cum_flops / r.dense_flops
-        xs.time_mult[#xs.time_mult + 1] = row.cum_seconds / r.dense_seconds
+        add_seed(xs, r, row.test_acc, row.parameters, row.cum_flops, row.cum_seconds)
       end
     end
     if reached == 0 then return end
@@ -415,10 +416,11 @@ local function pareto_points(plan, done, ctx, rows_by_id)
   local pts = {}
   local dense = records(plan, done, "dense", "img")
   if #dense > 0 then
-    local xs = { acc = {}, acc_frac = {}, param_frac = {}, flop_mult = {}, time_mult = {} }
+    local xs = new_xs()
     for _, d in ipairs(dense) do
-      xs.acc[#xs.acc + 1], xs.acc_frac[#xs.acc_frac + 1] = d.test_acc, 1
-      xs.param_frac[#xs.param_frac + 1], xs.flop_mult[#xs.flop_mult + 1], xs.time_mult[#xs.time_mult + 1] = 1, 1, 1
+      -- the dense network against itself: every ratio 1
+      add_seed(xs, { dense_test_acc = d.test_acc, dense_parameters = d.parameters, dense_flops = d.cum_flops,
+        dense_seconds = d.seconds }, d.test_acc, d.parameters, d.cum_flops, d.seconds)
     end
     pts[#pts + 1] = point("dense", "", 0, xs)
   end
@@ -443,15 +445,10 @@ local function pareto_points(plan, done, ctx, rows_by_id)
   -- lottery tickets: each round a point
   local lt = records(plan, done, "lottery", "img")
   for round = 1, math.huge do
-    local xs = { acc = {}, acc_frac = {}, param_frac = {}, flop_mult = {}, time_mult = {} }
+    local xs = new_xs()
     for _, r in ipairs(lt) do
       local q = r.rounds and r.rounds[round]
-      if q and q.test_acc then
-        xs.acc[#xs.acc + 1], xs.acc_frac[#xs.acc_frac + 1] = q.test_acc, q.test_acc / r.dense_test_acc
-        xs.param_frac[#xs.param_frac + 1] = q.parameters / r.dense_parameters
-        xs.flop_mult[#xs.flop_mult + 1] = q.cum_flops / r.dense_flops
-        xs.time_mult[#xs.time_mult + 1] = q.cum_seconds / r.dense_seconds
-      end
+      if q and q.test_acc then add_seed(xs, r, q.test_acc, q.parameters, q.cum_flops, q.cum_seconds) end
     end
     if #xs.acc == 0 then break end
     pts[#pts + 1] = point("lottery ticket (rewind)", "", round, xs)

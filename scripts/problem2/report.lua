@@ -20,8 +20,10 @@ local ci = prose.interval
 local function joined(w, sep) return table.concat(w, sep or "-") end
 local stops_text = tables.stops_text
 
--- ", width measure gap_full" for a policy whose rank measure is known, else "".
+-- ", width measure gap_full" for a policy whose rank measure is known, else ""; the policy's
+-- file name.
 local function measure_words(f) return f.width_measure and (", width measure " .. f.width_measure) or "" end
+local function policy_name(f) return f.policy:match("([^/]+)$") or f.policy end
 
 -- The bar of issue 16 (common/verdicts.lua holds it).
 M.BAR = verdicts.BAR
@@ -129,7 +131,7 @@ local function headline(d, f)
   end
   if #fps > 0 then
     d:p(string.format("**Fixed points under constant weight decay** (policy `%s`%s; the teachers "
-      .. "under their %s variant): %s.", f.policy:match("([^/]+)$") or f.policy, measure_words(f),
+      .. "under their %s variant): %s.", policy_name(f), measure_words(f),
       f.teacher_variant or "teacher", table.concat(fps, "; ")))
   end
   local tl = {}
@@ -145,7 +147,7 @@ local function headline(d, f)
   end
   if #tl > 0 then
     d:p(string.format("**Where the loop's widths land against the teacher's w*** (policy `%s`%s; target [%g, %g] x "
-      .. "w*; the table under \"Ground truth\"): %s.", f.policy:match("([^/]+)$") or f.policy, measure_words(f),
+      .. "w*; the table under \"Ground truth\"): %s.", policy_name(f), measure_words(f),
       f.target.lo, f.target.hi, table.concat(tl, "; ")))
   end
   local function said(b)

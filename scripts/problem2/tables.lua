@@ -27,29 +27,31 @@ local ITER_HEADER = { "run", "task", "variant", "seed", "iteration", "widths", "
   "wd_horizon", "horizon_reached", "converged", "ranks", "rank_measure", "next_widths", "fixed_point", "final",
   "width_ranks", "width_measure" }
 
+-- Whether a run stopped on the policy's answer after its last network (a fixed point or the
+-- cap): a network rejected at the margin, or diverged, got none.
+local function answered(r) return r.stop == "fixed_point" or r.stop == "cap" end
+
 function M.iterations(loops, o)
   local out = {}
+  local wm = settings.read_measure(o)
   for _, l in ipairs(loops) do
     local r = l.record
     for i, row in ipairs(l.rows) do
-      -- after the last row: the policy's answer only where the run stopped on it (a fixed point
-      -- or the cap); a network rejected at the margin or diverged got none
-      local answered = r.stop == "fixed_point" or r.stop == "cap"
-      local nxt = l.rows[i + 1] and l.rows[i + 1].widths or (i == #l.rows and answered and r.next_widths) or nil
+      local nxt = l.rows[i + 1] and l.rows[i + 1].widths or (i == #l.rows and answered(r) and r.next_widths) or nil
       -- the verdict of the policy's answer after this iteration (none after a rejected one)
       local fp = nxt and bool(loop.fixed_point(row.widths, nxt, o.fp_slack, o.fp_rel_slack)) or ""
       local ranks, measure = {}, row.rank_measure or "energy"
       local wranks = {}
       for j = 1, #row.widths do
         ranks[j] = row.ranks and row.ranks[j][measure] or ""
-        wranks[j] = row.ranks and row.ranks[j][settings.read_measure(o)] or ""
+        wranks[j] = row.ranks and row.ranks[j][wm] or ""
       end
       out[#out + 1] = { r.id, r.task, r.variant, r.seed_index, row.iteration, joined(row.widths, ";"),
         joined(row.neurons, ";"), row.parameters, row.train_acc, row.val_acc, row.test_acc, row.epochs, row.seconds, row.cum_seconds,
         row.cum_flops, row.weight_decay, row.lr, row.init, row.loss, row.stopped, row.wd_horizon,
         row.horizon_reached == nil and "" or bool(row.horizon_reached), bool(row.converged), joined(ranks, ";"),
         measure, nxt and joined(nxt, ";") or "", fp, bool(row.iteration == r.final_iteration), joined(wranks, ";"),
-        settings.read_measure(o) }
+        wm }
     end
   end
   return ITER_HEADER, out
@@ -81,12 +83,11 @@ local LOOP_HEADER = { "run", "kind", "task", "wstar", "variant", "seed", "stop",
 function M.loops(list)
   local out = {}
   for _, r in ipairs(list) do
-    local answered = r.stop == "fixed_point" or r.stop == "cap"
     out[#out + 1] = { r.id, r.kind, r.task, r.wstar or "", r.variant, r.seed_index, r.stop, r.iterations, r.final_iteration,
       joined(r.final.widths, ";"), r.final.parameters, r.final.test_acc, r.dense_test_acc, r.dense_parameters,
       r.total_seconds, r.dense_seconds, r.final.test_acc / r.dense_test_acc, r.final.parameters / r.dense_parameters,
       r.total_seconds / r.dense_seconds, r.total_flops / r.dense_flops,
-      (answered and r.next_widths) and joined(r.next_widths, ";") or "",
+      (answered(r) and r.next_widths) and joined(r.next_widths, ";") or "",
       r.stop_text, r.init or "", r.final.val_acc or "" }
   end
   return LOOP_HEADER, out

@@ -29,12 +29,16 @@ end
 
 -- A regression set {x, y} as the studies' datasets are used here: size(), subset(first,
 -- last), dim, classes (the outputs), var (the mean per-output variance of y: R^2's unit).
+-- The mean per-column variance of Y.
+local function variance(Y)
+  local c = Y - Y:mean(1)
+  return (c * c):sum() / (Y:size(1) * Y:size(2))
+end
+
 local function xy_set(X, Y)
-  local set = { x = X, y = Y, dim = X:size(2), classes = Y:size(2) }
+  local set = { x = X, y = Y, dim = X:size(2), classes = Y:size(2), var = variance(Y) }
   function set.size() return X:size(1) end
   function set.subset(_, a, b) return xy_set(X:narrow(1, a, b - a + 1), Y:narrow(1, a, b - a + 1)) end
-  local c = Y - Y:mean(1)
-  set.var = (c * c):sum() / (Y:size(1) * Y:size(2))
   return set
 end
 M.xy_set = xy_set
@@ -49,9 +53,7 @@ local function regression_teacher(o, wstar, data_seed)
   local V = rh.randn(10, wstar) * (1 / math.sqrt(wstar))
   local X = rh.randn(total, o.teacher_dim)
   local Y = rh.matmul(rh.matmul(X, W:t()):relu(), V:t())
-  local c = Y - Y:mean(1)
-  Y = Y * (1 / math.sqrt((c * c):sum() / (Y:size(1) * Y:size(2))))
-  return xy_set(X, Y)
+  return xy_set(X, Y * (1 / math.sqrt(variance(Y))))
 end
 
 local function teacher(o, wstar, data_seed, kind)
