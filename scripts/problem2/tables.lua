@@ -27,17 +27,15 @@ local ITER_HEADER = { "run", "task", "variant", "seed", "iteration", "widths", "
   "wd_horizon", "horizon_reached", "converged", "ranks", "rank_measure", "next_widths", "fixed_point", "final",
   "width_ranks", "width_measure" }
 
--- Whether a run stopped on the policy's answer after its last network (a fixed point or the
--- cap): a network rejected at the margin, or diverged, got none.
-local function answered(r) return r.stop == "fixed_point" or r.stop == "cap" end
-
 function M.iterations(loops, o)
   local out = {}
   local wm = settings.read_measure(o)
   for _, l in ipairs(loops) do
     local r = l.record
     for i, row in ipairs(l.rows) do
-      local nxt = l.rows[i + 1] and l.rows[i + 1].widths or (i == #l.rows and answered(r) and r.next_widths) or nil
+      -- after the last row: the policy's answer (none after a network rejected at the margin or
+      -- diverged: problem2/loop.lua leaves next_widths out then)
+      local nxt = l.rows[i + 1] and l.rows[i + 1].widths or (i == #l.rows and r.next_widths) or nil
       -- the verdict of the policy's answer after this iteration (none after a rejected one)
       local fp = nxt and bool(loop.fixed_point(row.widths, nxt, o.fp_slack, o.fp_rel_slack)) or ""
       local ranks, measure = {}, row.rank_measure or "energy"
@@ -87,7 +85,7 @@ function M.loops(list)
       joined(r.final.widths, ";"), r.final.parameters, r.final.test_acc, r.dense_test_acc, r.dense_parameters,
       r.total_seconds, r.dense_seconds, r.final.test_acc / r.dense_test_acc, r.final.parameters / r.dense_parameters,
       r.total_seconds / r.dense_seconds, r.total_flops / r.dense_flops,
-      (answered(r) and r.next_widths) and joined(r.next_widths, ";") or "",
+      r.next_widths and joined(r.next_widths, ";") or "",
       r.stop_text, r.init or "", r.final.val_acc or "" }
   end
   return LOOP_HEADER, out
