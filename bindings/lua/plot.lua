@@ -11,6 +11,9 @@
 -- "outside" or "off" chooses).
 local rh = require "rankhost"
 
+-- Marker shapes by the round of 8 colours a series is in: filled circle, square, triangle,
+-- diamond, triangle down, open circle.
+local POINT_TYPES = { 7, 5, 9, 13, 11, 6 }
 local plot = {}
 
 -- The legend's placements (o.key): by default one line above the frame, where it hides no data
@@ -298,6 +301,11 @@ local function xy_plot(fname, o, style)
                       or style:gsub("^points", "yerrorbars")) or style
       -- a reference line (y = x, say) in a scatter: a dashed grey line
       if s.line then st = "lines dashtype 2 linewidth 1.5 linecolor rgb 'gray30'" end
+      -- colours repeat every 8 series (gnuplot's cycle): past the first 8, the marker's shape
+      -- tells series of the same colour apart
+      if not s.line and i > 8 then
+        st = st:gsub("pointtype %d+", "pointtype " .. POINT_TYPES[(i - 1) // 8 % #POINT_TYPES + 1])
+      end
       parts[#parts + 1] = string.format("%s index %d using %s with %s%s title %s", src, i - 1,
                                         s.xerr and "1:2:3:4:5:6" or s.err and "1:2:3:4" or "1:2", st,
                                         s.line and "" or (" lt " .. i), gq(s.name))
